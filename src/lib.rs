@@ -4,7 +4,9 @@
 pub mod diagnostics;
 pub mod error;
 pub mod methods;
+pub mod plan;
 pub mod source;
+pub mod syntax;
 
 pub use diagnostics::{Diagnostic, Severity};
 pub use error::{Error, Result};

@@ -1,0 +1,570 @@
+//! The Plan: a flat, serialisable description of what to compute, addressed by [`NodeId`].
+//! The checker produces one Plan per scheme; the engine never sees the AST.
+
+use crate::source::Span;
+use serde::Serialize;
+use std::fmt;
+
+/// A node's position in [`Plan::nodes`]; node 0 is the index.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct NodeId(pub u32);
+
+impl NodeId {
+    pub const ROOT: NodeId = NodeId(0);
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl fmt::Debug for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// The scheme this plan was compiled for; the base index is `default`.
+    pub scheme: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheme_label: Option<String>,
+    pub index: IndexInfo,
+    /// Every node, parents before children, in the order of the rules (depth first).
+    pub nodes: Vec<Node>,
+    /// Derived variables in dependency order.
+    pub lets: Vec<LetDef>,
+    /// The data columns the rules refer to, in order of first use.
+    pub columns: Vec<ColumnRef>,
+    /// `units where`: which rows are units to normalise, weight and rank.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub units_where: Option<Code>,
+    pub adjustments: Vec<Adjustment>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uncertainty: Option<UncertaintyPlan>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IndexInfo {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The column naming the units (kept as text).
+    pub unit_column: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label_column: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period_column: Option<String>,
+    /// `data "PATH"`, resolved against the directory of the file that says it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    pub reference: Reference,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reference {
+    Period,
+    Panel,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeKind {
+    Index,
+    Group,
+    Indicator,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Node {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    pub kind: NodeKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<NodeId>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<NodeId>,
+    /// 0 for the index, 1 for its children, ...
+    pub depth: u32,
+    /// The node's weight within its parent (siblings sum to 1), or how it is derived.
+    /// `None` for the index.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight: Option<Weight>,
+    /// The product of the fixed weights down the path; `None` when a weight on the path is
+    /// derived from data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overall: Option<f64>,
+    /// The range of min-max style values and of group scores.
+    pub scale: (f64, f64),
+    /// Group settings (index and groups).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<GroupPlan>,
+    /// Indicator settings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub indicator: Option<IndicatorPlan>,
+    /// Own and inherited tags, own first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// `government`, `market` or `society`, when the node or an ancestor carries one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub orientation: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The uncertainty factor (index into `UncertaintyPlan::factors`) that varies this node's
+    /// weight, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight_factor: Option<usize>,
+    pub span: Span,
+}
+
+impl Node {
+    pub fn is_indicator(&self) -> bool {
+        self.kind == NodeKind::Indicator
+    }
+}
+
+/// A node's weight within its parent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Weight {
+    /// Known before data is bound (given, equal, AHP), normalised among siblings.
+    Fixed(f64),
+    /// Computed from the data by the parent's method when data is bound.
+    Derived(String),
+}
+
+impl Weight {
+    pub fn fixed(&self) -> Option<f64> {
+        match self {
+            Weight::Fixed(w) => Some(*w),
+            Weight::Derived(_) => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupPlan {
+    pub aggregate: Aggregate,
+    /// How this node's children are weighted.
+    pub weights: Weights,
+    /// The share of the weight the present children must carry (0 = no requirement).
+    pub coverage: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregate {
+    Arithmetic,
+    Geometric,
+    Harmonic,
+    Power(f64),
+    Min,
+    Median,
+    Topsis,
+    MazziottaPareto,
+    Copeland { sum: bool },
+    Grey(f64),
+}
+
+impl fmt::Display for Aggregate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Aggregate::Arithmetic => write!(f, "arithmetic"),
+            Aggregate::Geometric => write!(f, "geometric"),
+            Aggregate::Harmonic => write!(f, "harmonic"),
+            Aggregate::Power(p) => write!(f, "power {}", num(*p)),
+            Aggregate::Min => write!(f, "min"),
+            Aggregate::Median => write!(f, "median"),
+            Aggregate::Topsis => write!(f, "topsis"),
+            Aggregate::MazziottaPareto => write!(f, "mazziotta_pareto"),
+            Aggregate::Copeland { sum: false } => write!(f, "copeland"),
+            Aggregate::Copeland { sum: true } => write!(f, "copeland sum"),
+            Aggregate::Grey(r) => write!(f, "grey {}", num(*r)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Weights {
+    /// Each child's `weight` (or equal when none has one).
+    Given,
+    Equal,
+    Ahp(AhpInfo),
+    Entropy,
+    Critic,
+    Sd,
+    Cv,
+    Pca { rotated: bool },
+    /// 主客观组合赋权: a weighted sum (`linear`) or the normalised product of methods' weights.
+    Combine {
+        product: bool,
+        parts: Vec<(Weights, f64)>,
+    },
+}
+
+impl Weights {
+    /// Whether the weights need data.
+    pub fn is_derived(&self) -> bool {
+        match self {
+            Weights::Given | Weights::Equal | Weights::Ahp(_) => false,
+            Weights::Combine { parts, .. } => parts.iter().any(|(w, _)| w.is_derived()),
+            _ => true,
+        }
+    }
+}
+
+impl fmt::Display for Weights {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Weights::Given => write!(f, "given"),
+            Weights::Equal => write!(f, "equal"),
+            Weights::Ahp(a) => write!(f, "ahp (CR {:.3})", a.cr),
+            Weights::Entropy => write!(f, "entropy"),
+            Weights::Critic => write!(f, "critic"),
+            Weights::Sd => write!(f, "sd"),
+            Weights::Cv => write!(f, "cv"),
+            Weights::Pca { rotated: true } => write!(f, "pca"),
+            Weights::Pca { rotated: false } => write!(f, "pca unrotated"),
+            Weights::Combine { product, parts } => {
+                write!(f, "combine {} [", if *product { "product" } else { "linear" })?;
+                for (i, (w, share)) in parts.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    if *product {
+                        write!(f, "{w}")?;
+                    } else {
+                        write!(f, "{w} {}%", num(share * 100.0))?;
+                    }
+                }
+                write!(f, "]")
+            }
+        }
+    }
+}
+
+/// An AHP weighting, computed when the rules are checked.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AhpInfo {
+    /// Children in matrix order, by id.
+    pub children: Vec<String>,
+    /// The full reciprocal matrix, row by row.
+    pub matrix: Vec<Vec<f64>>,
+    pub weights: Vec<f64>,
+    pub lambda_max: f64,
+    pub ci: f64,
+    pub cr: f64,
+    /// `saaty` or `textbook`.
+    pub ri_table: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IndicatorPlan {
+    /// The value before treatment: the formula, or the data column named by the id.
+    pub formula: Code,
+    pub missing: Vec<MissingPolicy>,
+    pub transform: Transform,
+    pub winsorise: Winsorise,
+    pub direction: Direction,
+    pub normalise: Normalise,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingPolicy {
+    Skip,
+    Mean,
+    Median,
+    MeanBy(String),
+    MedianBy(String),
+    Worst,
+    Zero,
+    Carry,
+}
+
+impl fmt::Display for MissingPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MissingPolicy::Skip => write!(f, "skip"),
+            MissingPolicy::Mean => write!(f, "mean"),
+            MissingPolicy::Median => write!(f, "median"),
+            MissingPolicy::MeanBy(c) => write!(f, "mean by {c}"),
+            MissingPolicy::MedianBy(c) => write!(f, "median by {c}"),
+            MissingPolicy::Worst => write!(f, "worst"),
+            MissingPolicy::Zero => write!(f, "zero"),
+            MissingPolicy::Carry => write!(f, "carry"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transform {
+    None,
+    Log,
+    Log1p,
+    Sqrt,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Winsorise {
+    None,
+    Auto,
+    /// Clip at these quantiles (fractions).
+    Percentiles(f64, f64),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Positive,
+    Negative,
+    Optimum(f64),
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Direction::Positive => write!(f, "positive"),
+            Direction::Negative => write!(f, "negative"),
+            Direction::Optimum(x) => write!(f, "optimum {}", num(*x)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Normalise {
+    MinMax,
+    Goalposts(f64, f64),
+    ZScore { mean: f64, sd: f64 },
+    Rank,
+    Percentile,
+    Target(f64),
+    Ratio(RatioTo),
+    Vector,
+    Bands(Vec<Band>),
+    None,
+}
+
+impl fmt::Display for Normalise {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Normalise::MinMax => write!(f, "minmax"),
+            Normalise::Goalposts(lo, hi) => write!(f, "goalposts {}..{}", num(*lo), num(*hi)),
+            Normalise::ZScore { mean, sd } => write!(f, "zscore {}, {}", num(*mean), num(*sd)),
+            Normalise::Rank => write!(f, "rank"),
+            Normalise::Percentile => write!(f, "percentile"),
+            Normalise::Target(t) => write!(f, "target {}", num(*t)),
+            Normalise::Ratio(r) => match r {
+                RatioTo::Mean => write!(f, "ratio mean"),
+                RatioTo::Max => write!(f, "ratio max"),
+                RatioTo::Min => write!(f, "ratio min"),
+                RatioTo::Unit(u) => write!(f, "ratio unit {u:?}"),
+            },
+            Normalise::Vector => write!(f, "vector"),
+            Normalise::Bands(b) => write!(f, "bands ({} rows)", b.len()),
+            Normalise::None => write!(f, "none"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RatioTo {
+    Mean,
+    Max,
+    Min,
+    Unit(String),
+}
+
+/// One row of a scoring table: `>= 90: 100`; `op` is `else` for the fallback row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Band {
+    pub op: BandOp,
+    pub threshold: f64,
+    pub score: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BandOp {
+    Ge,
+    Gt,
+    Le,
+    Lt,
+    Else,
+}
+
+/// An expression compiled to postfix instructions over whole columns.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Code {
+    pub ops: Vec<Instr>,
+    /// The source text, for messages and reports.
+    pub text: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Instr {
+    Const(f64),
+    /// A data column: an index into [`Plan::columns`].
+    Column(u32),
+    /// A derived variable: an index into [`Plan::lets`].
+    Let(u32),
+    Neg,
+    Not,
+    Binary(BinOp),
+    /// A function applied to the top `argc` values.
+    Call(Func, u8),
+    /// Pops else, then, condition; pushes the chosen value per unit.
+    Select,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BinOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Func {
+    Log,
+    Log10,
+    Exp,
+    Sqrt,
+    Abs,
+    Round,
+    Min,
+    Max,
+    Clamp,
+    Coalesce,
+    Total,
+    Average,
+    Share,
+    RankOf,
+    Lag,
+    Growth,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LetDef {
+    pub name: String,
+    pub code: Code,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnRef {
+    pub name: String,
+    /// Where the rules first refer to it, for bind-time errors.
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AdjustKind {
+    Bonus,
+    Penalty,
+    Veto,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Adjustment {
+    pub kind: AdjustKind,
+    /// Points (bonus, penalty) or the veto condition.
+    pub code: Code,
+    /// `max P` (bonus, penalty) or `cap S` (veto; without it the unit is ineligible).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<f64>,
+}
+
+/// The `uncertainty` block, with names checked; nodes are named by id because a factor may
+/// refer to a node that exists only in some schemes.
+#[derive(Debug, Clone, Serialize)]
+pub struct UncertaintyPlan {
+    pub samples: u64,
+    pub seed: u64,
+    pub factors: Vec<Factor>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Factor {
+    /// The line as written, for reports.
+    pub text: String,
+    pub kind: FactorKind,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FactorKind {
+    /// Every weight (`within: None`), or the children of one node, uniform in ±amount.
+    VaryWeights { within: Option<String>, amount: f64 },
+    /// One node's own weight.
+    VaryWeight { node: String, amount: f64 },
+    ChooseNormalise { options: Vec<Normalise>, at: Option<String> },
+    ChooseAggregate { options: Vec<Aggregate>, at: Option<String> },
+    ChooseMissing { options: Vec<MissingPolicy>, at: Option<String> },
+    ChooseScheme { options: Vec<String> },
+    /// No indicator or one indicator (under `within`) removed, uniformly over k + 1 choices.
+    DropIndicator { within: Option<String> },
+}
+
+impl Plan {
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.index()]
+    }
+
+    pub fn find(&self, id: &str) -> Option<NodeId> {
+        self.nodes
+            .iter()
+            .position(|n| n.id == id)
+            .map(|i| NodeId(i as u32))
+    }
+
+    /// Node ids from the index down, depth first, in rules order.
+    pub fn ids(&self) -> impl Iterator<Item = NodeId> {
+        (0..self.nodes.len() as u32).map(NodeId)
+    }
+
+    pub fn indicators(&self) -> impl Iterator<Item = NodeId> + '_ {
+        self.ids().filter(|id| self.node(*id).is_indicator())
+    }
+}
+
+/// A number printed as briefly as it is exact: `0.15`, `100`, `1e-9`.
+pub fn num(x: f64) -> String {
+    if x == x.trunc() && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        let s = format!("{x}");
+        if s.len() > 12 {
+            format!("{x:.6}")
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .to_string()
+        } else {
+            s
+        }
+    }
+}

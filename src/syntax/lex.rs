@@ -1,0 +1,172 @@
+//! A lexical pass before the grammar: collects comments with their spans (for the formatter)
+//! and finds the slips a grammar reports badly — full-width punctuation typed by a Chinese
+//! input method, unterminated strings and backticks — so they can be named precisely.
+
+use super::ast::Comment;
+use crate::diagnostics::Diagnostic;
+use crate::source::{FileId, Span};
+
+/// Full-width characters and the ASCII character meant.
+const FULL_WIDTH: &[(char, char)] = &[
+    ('（', '('),
+    ('）', ')'),
+    ('，', ','),
+    ('：', ':'),
+    ('；', ';'),
+    ('＞', '>'),
+    ('＜', '<'),
+    ('＝', '='),
+    ('“', '"'),
+    ('”', '"'),
+    ('‘', '\''),
+    ('’', '\''),
+    ('％', '%'),
+    ('［', '['),
+    ('］', ']'),
+    ('｛', '{'),
+    ('｝', '}'),
+    ('【', '['),
+    ('】', ']'),
+    ('。', '.'),
+    ('、', ','),
+    ('－', '-'),
+    ('＋', '+'),
+    ('＊', '*'),
+    ('／', '/'),
+    ('　', ' '),
+    ('｀', '`'),
+    ('＃', '#'),
+];
+
+/// The ASCII character a full-width one stands for.
+pub fn ascii_for(c: char) -> Option<char> {
+    FULL_WIDTH.iter().find(|(f, _)| *f == c).map(|(_, a)| *a)
+}
+
+pub struct Lexed {
+    pub comments: Vec<Comment>,
+    /// Problems in source order; the parser reports the first one that comes before (or
+    /// where) the grammar fails.
+    pub problems: Vec<(usize, Diagnostic)>,
+    /// The innermost `{` still open at the end of the file.
+    pub unclosed: Option<usize>,
+}
+
+pub fn scan(file: FileId, text: &str) -> Lexed {
+    let mut comments = Vec::new();
+    let mut problems = Vec::new();
+    let mut braces: Vec<usize> = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '#' => {
+                let mut end = text.len();
+                while let Some(&(j, d)) = chars.peek() {
+                    if d == '\n' {
+                        end = j;
+                        break;
+                    }
+                    chars.next();
+                }
+                let body = text[i..end].trim_end_matches('\r');
+                comments.push(Comment {
+                    text: body.to_string(),
+                    span: Span::new(file, i, i + body.len()),
+                });
+            }
+            '"' | '`' => {
+                let mut closed = false;
+                let mut escaped = false;
+                while let Some(&(_, d)) = chars.peek() {
+                    if d == '\n' || d == '\r' {
+                        break;
+                    }
+                    chars.next();
+                    if c == '"' && d == '\\' && !escaped {
+                        escaped = true;
+                        continue;
+                    }
+                    if d == c && !escaped {
+                        closed = true;
+                        break;
+                    }
+                    escaped = false;
+                }
+                if !closed {
+                    let (what, hint) = if c == '"' {
+                        (
+                            "this string is never closed",
+                            "end it with `\"` on the same line (write `\\\"` for a quote inside it)",
+                        )
+                    } else {
+                        (
+                            "this backtick column name is never closed",
+                            "end the column name with a backtick on the same line",
+                        )
+                    };
+                    problems.push((
+                        i,
+                        Diagnostic::error("unterminated-string", what)
+                            .with_span(Span::new(file, i, i + 1))
+                            .with_label("starts here")
+                            .with_hint(hint),
+                    ));
+                }
+            }
+            '{' => braces.push(i),
+            '}' => {
+                braces.pop();
+            }
+            _ => {
+                if let Some(ascii) = ascii_for(c) {
+                    let message = if c == '　' {
+                        "a full-width space (U+3000) here".to_string()
+                    } else {
+                        format!("full-width `{c}` where the rules language uses ASCII `{ascii}`")
+                    };
+                    problems.push((
+                        i,
+                        Diagnostic::error("full-width", message)
+                            .with_span(Span::new(file, i, i + c.len_utf8()))
+                            .with_label(format!("write `{ascii}`"))
+                            .with_hint(
+                                "switch the input method to half-width (English) punctuation; \
+                                 full-width characters are fine inside \"strings\" and `backticks`",
+                            ),
+                    ));
+                }
+            }
+        }
+    }
+    Lexed {
+        comments,
+        problems,
+        unclosed: braces.last().copied(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_skip_strings_and_backticks() {
+        let l = scan(FileId(0), "a \"x # y\" `c#d` # real\n# two\r\n");
+        let texts: Vec<_> = l.comments.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts, ["# real", "# two"]);
+        assert!(l.problems.is_empty());
+    }
+
+    #[test]
+    fn full_width_colon_is_named() {
+        let l = scan(FileId(0), "a ： b \"：\"");
+        assert_eq!(l.problems.len(), 1);
+        assert!(l.problems[0].1.message.contains("`:`"));
+    }
+
+    #[test]
+    fn unterminated_string_points_at_its_start() {
+        let l = scan(FileId(0), "x \"abc\ny");
+        assert_eq!(l.problems[0].0, 2);
+    }
+}

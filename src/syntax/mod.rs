@@ -1,0 +1,7 @@
+//! The syntax stage: rules text → AST (pest stays inside this module).
+
+pub mod ast;
+pub mod lex;
+mod parse;
+
+pub use parse::{parse, parse_expr};
