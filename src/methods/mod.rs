@@ -6,6 +6,8 @@
 //! `&mut [f64]` so the evaluator can run them on whole columns without per-cell allocation.
 
 pub mod ahp;
+pub mod rank;
+pub mod stats;
 
 #[cfg(test)]
 pub(crate) mod tolerance;
