@@ -6,6 +6,7 @@
 //! `&mut [f64]` so the evaluator can run them on whole columns without per-cell allocation.
 
 pub mod ahp;
+pub mod normalise;
 pub mod rank;
 pub mod stats;
 
