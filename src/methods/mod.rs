@@ -9,6 +9,7 @@ pub mod ahp;
 pub mod normalise;
 pub mod rank;
 pub mod stats;
+pub mod treat;
 
 #[cfg(test)]
 pub(crate) mod tolerance;
