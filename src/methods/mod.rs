@@ -1,2 +1,15 @@
 //! Statistical methods as pure functions over slices: normalisation, treatment, imputation,
 //! weights and aggregation. Each is unit-tested against an independent reference.
+//!
+//! Conventions shared by every file: a missing value is `f64::NAN`; functions never panic on
+//! data and report problems with a typed error enum; columnar functions write into a caller's
+//! `&mut [f64]` so the evaluator can run them on whole columns without per-cell allocation.
+
+pub mod ahp;
+pub mod normalise;
+pub mod rank;
+pub mod stats;
+pub mod treat;
+
+#[cfg(test)]
+pub(crate) mod tolerance;

@@ -1,0 +1,887 @@
+//! Normalisation: making indicators comparable, with their direction.
+//!
+//! `direction negative` negates the values before the method (as COINr does) and the method's
+//! reference points with it; `optimum X` replaces x by −|x − X| before the method, except with
+//! goalposts, which have their own two-sided formula. Goalposts, targets, optima and band
+//! thresholds are in the indicator's units: the caller transforms them together with the values
+//! (`transform log` etc.) before calling these functions.
+
+use super::rank::{competition_ranks, Order};
+use super::stats;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The range onto which min-max style values are mapped (`scale LO..HI`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Scale {
+    pub lo: f64,
+    pub hi: f64,
+}
+
+impl Scale {
+    /// `scale 0..100`, the rules language's default.
+    pub const DEFAULT: Scale = Scale { lo: 0.0, hi: 100.0 };
+    /// 0..1, used for derived weights and TOPSIS internals.
+    pub const UNIT: Scale = Scale { lo: 0.0, hi: 1.0 };
+
+    /// Maps u in [0, 1] onto the scale: lo + u·(hi − lo).
+    pub fn map(self, u: f64) -> f64 {
+        self.lo + u * (self.hi - self.lo)
+    }
+
+    /// The scale's midpoint, given to a constant column by min-max.
+    pub fn midpoint(self) -> f64 {
+        self.map(0.5)
+    }
+
+    fn check(self) -> Result<(), NormaliseError> {
+        if self.lo.is_finite() && self.hi.is_finite() && self.lo < self.hi {
+            Ok(())
+        } else {
+            Err(NormaliseError::BadScale {
+                lo: self.lo,
+                hi: self.hi,
+            })
+        }
+    }
+}
+
+impl Default for Scale {
+    fn default() -> Self {
+        Scale::DEFAULT
+    }
+}
+
+/// Which values are better (`direction positive|negative|optimum X`).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Higher is better.
+    #[default]
+    Positive,
+    /// Lower is better: values are negated before the method.
+    Negative,
+    /// Closest to X is best: −|x − X| before the method (goalposts: a two-sided formula).
+    Optimum(f64),
+}
+
+impl Direction {
+    /// The positively oriented value: x, −x or −|x − X|. NaN stays NaN.
+    pub fn orient(self, x: f64) -> f64 {
+        match self {
+            Direction::Positive => x,
+            Direction::Negative => -x,
+            Direction::Optimum(o) => -(x - o).abs(),
+        }
+    }
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Direction::Positive => write!(f, "positive"),
+            Direction::Negative => write!(f, "negative"),
+            Direction::Optimum(x) => write!(f, "optimum {x}"),
+        }
+    }
+}
+
+/// The reference value of `normalise ratio`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RatioTo {
+    Mean,
+    Max,
+    Min,
+    /// A given value, e.g. the value of `unit "NAME"` looked up by the caller.
+    Value(f64),
+}
+
+/// The comparison of one row of `normalise bands`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BandCmp {
+    /// `>=`
+    Ge,
+    /// `>`
+    Gt,
+    /// `<=`
+    Le,
+    /// `<`
+    Lt,
+}
+
+impl BandCmp {
+    fn holds(self, x: f64, threshold: f64) -> bool {
+        match self {
+            BandCmp::Ge => x >= threshold,
+            BandCmp::Gt => x > threshold,
+            BandCmp::Le => x <= threshold,
+            BandCmp::Lt => x < threshold,
+        }
+    }
+}
+
+/// One row of `normalise bands`: `>= 1000: 60` is `Band { cmp: Ge, threshold: 1000, score: 60 }`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Band {
+    pub cmp: BandCmp,
+    pub threshold: f64,
+    pub score: f64,
+}
+
+/// `normalise bands { rows..., else: S }`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Bands {
+    /// Tried top-down; the first that holds gives the score.
+    pub rows: Vec<Band>,
+    /// The `else` score, if any.
+    pub otherwise: Option<f64>,
+}
+
+/// A normalisation method with its parameters, as in the `normalise` setting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    MinMax,
+    Goalposts { lo: f64, hi: f64 },
+    ZScore { mean: f64, sd: f64 },
+    Rank,
+    Percentile,
+    Target(f64),
+    Ratio(RatioTo),
+    Vector,
+    Bands(Bands),
+    None,
+}
+
+/// What a normalisation noticed, for the caller's warnings. Index lists are usually empty and
+/// then allocate nothing.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NormaliseReport {
+    /// The present values were all equal (min-max gave the scale's midpoint, z-score gave M,
+    /// vector gave 0).
+    pub constant: bool,
+    /// Rows whose value fell outside the goalposts (or below 0 attainment for `target`) and
+    /// was clamped.
+    pub clamped: Vec<usize>,
+    /// Rows that matched no band and had no `else` (now missing).
+    pub unmatched: Vec<usize>,
+}
+
+/// Why a normalisation could not run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NormaliseError {
+    /// `out` is not as long as the input column.
+    LengthMismatch { input: usize, output: usize },
+    /// `scale 5..5`: LO must be below HI.
+    BadScale { lo: f64, hi: f64 },
+    /// `goalposts 100..80`: LO must be below HI.
+    BadGoalposts { lo: f64, hi: f64 },
+    /// `direction optimum 120` with `goalposts 80..100`: the optimum must lie within them.
+    OptimumOutsideGoalposts { optimum: f64, lo: f64, hi: f64 },
+    /// `normalise target 0`: a target must be a positive number.
+    TargetNotPositive { target: f64 },
+    /// `normalise zscore 0, 0`: S must be a positive number.
+    BadZScore { mean: f64, sd: f64 },
+    /// `normalise ratio mean` with `direction negative` (invert in the formula instead), or
+    /// `target` with `direction optimum`.
+    DirectionNotSupported {
+        method: &'static str,
+        direction: Direction,
+    },
+    /// `normalise ratio mean` where the mean is 0, or `ratio unit "X"` where X's value is 0 or
+    /// missing.
+    ZeroReference { reference: f64 },
+}
+
+impl fmt::Display for NormaliseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use NormaliseError::*;
+        match self {
+            LengthMismatch { input, output } => write!(
+                f,
+                "the output column has {output} rows but the input has {input}"
+            ),
+            BadScale { lo, hi } => write!(f, "scale {lo}..{hi}: the lower end must be below the upper"),
+            BadGoalposts { lo, hi } => write!(
+                f,
+                "goalposts {lo}..{hi}: the lower goalpost must be below the upper"
+            ),
+            OptimumOutsideGoalposts { optimum, lo, hi } => write!(
+                f,
+                "the optimum {optimum} lies outside the goalposts {lo}..{hi}; move it inside or widen them"
+            ),
+            TargetNotPositive { target } => {
+                write!(f, "target {target}: a target must be a positive number")
+            }
+            BadZScore { mean, sd } => write!(
+                f,
+                "zscore {mean}, {sd}: the spread S must be a positive number"
+            ),
+            DirectionNotSupported { method, direction } => write!(
+                f,
+                "`normalise {method}` cannot be used with `direction {direction}`; \
+                 invert the indicator in its formula instead"
+            ),
+            ZeroReference { reference } => write!(
+                f,
+                "the ratio's reference value is {reference}; a ratio needs a non-zero reference"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for NormaliseError {}
+
+fn check_len(x: &[f64], out: &[f64]) -> Result<(), NormaliseError> {
+    if x.len() == out.len() {
+        Ok(())
+    } else {
+        Err(NormaliseError::LengthMismatch {
+            input: x.len(),
+            output: out.len(),
+        })
+    }
+}
+
+/// Normalises column `x` into `out` with `method`, `direction` and `scale`: dispatches to the
+/// function of each method below, whose docs give the formulas.
+///
+/// # Missing values
+/// A missing input gives a missing output; statistics (min, max, mean, sd, ranks, n) are taken
+/// over the present values. The caller chooses the rows (a period, or the panel).
+pub fn normalise(
+    x: &[f64],
+    method: &Method,
+    direction: Direction,
+    scale: Scale,
+    out: &mut [f64],
+) -> Result<NormaliseReport, NormaliseError> {
+    match method {
+        Method::MinMax => minmax(x, direction, scale, out),
+        Method::Goalposts { lo, hi } => goalposts(x, *lo, *hi, direction, scale, out),
+        Method::ZScore { mean, sd } => zscore(x, *mean, *sd, direction, out),
+        Method::Rank => rank(x, direction, out),
+        Method::Percentile => percentile(x, direction, scale, out),
+        Method::Target(t) => target(x, *t, direction, scale, out),
+        Method::Ratio(to) => ratio(x, *to, direction, out),
+        Method::Vector => vector(x, direction, out),
+        Method::Bands(b) => bands(x, b, out),
+        Method::None => none(x, direction, out),
+    }
+}
+
+/// Min-max onto `scale`.
+///
+/// # Formula
+/// y = orient(x); (y − min y)/(max y − min y) onto LO..HI. Negative: (max x − x)/(max x − min x).
+/// A constant column (or a single value) gives the scale's midpoint and sets `constant`.
+///
+/// # Reference
+/// LANGUAGE.md "Normalisation"; COINr `n_minx`; by hand in the tests.
+///
+/// # Missing values
+/// NaN in, NaN out; min and max over the present values.
+pub fn minmax(
+    x: &[f64],
+    direction: Direction,
+    scale: Scale,
+    out: &mut [f64],
+) -> Result<NormaliseReport, NormaliseError> {
+    check_len(x, out)?;
+    scale.check()?;
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for &v in x.iter().filter(|v| !v.is_nan()) {
+        let y = direction.orient(v);
+        lo = lo.min(y);
+        hi = hi.max(y);
+    }
+    let mut report = NormaliseReport::default();
+    let constant = lo == hi;
+    report.constant = constant;
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = if v.is_nan() {
+            f64::NAN
+        } else if constant {
+            scale.midpoint()
+        } else {
+            scale.map((direction.orient(v) - lo) / (hi - lo))
+        };
+    }
+    Ok(report)
+}
+
+/// Min-max against fixed goalposts, clamped, onto `scale`.
+///
+/// # Formula
+/// Positive: clamp((x − LO)/(HI − LO), 0, 1); negative: clamp((HI − x)/(HI − LO), 0, 1);
+/// optimum X (LO ≤ X ≤ HI): (x − LO)/(X − LO) below X, (HI − x)/(HI − X) above, clamped; then
+/// onto LO..HI of the scale.
+///
+/// # Reference
+/// LANGUAGE.md "Normalisation" (goalposts and `optimum X` with goalposts); HDI-style dimension
+/// index; by hand in the tests.
+///
+/// # Missing values
+/// NaN in, NaN out. Rows clamped are listed in the report's `clamped`.
+pub fn goalposts(
+    x: &[f64],
+    lo: f64,
+    hi: f64,
+    direction: Direction,
+    scale: Scale,
+    out: &mut [f64],
+) -> Result<NormaliseReport, NormaliseError> {
+    check_len(x, out)?;
+    scale.check()?;
+    if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+        return Err(NormaliseError::BadGoalposts { lo, hi });
+    }
+    if let Direction::Optimum(o) = direction {
+        if !(lo..=hi).contains(&o) {
+            return Err(NormaliseError::OptimumOutsideGoalposts { optimum: o, lo, hi });
+        }
+    }
+    let mut report = NormaliseReport::default();
+    for (i, (o, &v)) in out.iter_mut().zip(x).enumerate() {
+        if v.is_nan() {
+            *o = f64::NAN;
+            continue;
+        }
+        let u = match direction {
+            Direction::Positive => (v - lo) / (hi - lo),
+            Direction::Negative => (hi - v) / (hi - lo),
+            Direction::Optimum(opt) => {
+                if v == opt {
+                    1.0
+                } else if v < opt {
+                    (v - lo) / (opt - lo)
+                } else {
+                    (hi - v) / (hi - opt)
+                }
+            }
+        };
+        if !(0.0..=1.0).contains(&u) {
+            report.clamped.push(i);
+        }
+        *o = scale.map(u.clamp(0.0, 1.0));
+    }
+    Ok(report)
+}
+
+/// Standardisation to mean M and spread S (`zscore M, S`; defaults 0, 1).
+///
+/// # Formula
+/// y = orient(x); M + S·(y − ȳ)/sd(y), sd with n − 1. A constant column (or a single value)
+/// gives M and sets `constant`.
+///
+/// # Reference
+/// LANGUAGE.md "Normalisation"; COINr `n_zscore`; by hand in the tests.
+///
+/// # Missing values
+/// NaN in, NaN out; mean and sd over the present values.
+pub fn zscore(
+    x: &[f64],
+    mean: f64,
+    sd: f64,
+    direction: Direction,
+    out: &mut [f64],
+) -> Result<NormaliseReport, NormaliseError> {
+    check_len(x, out)?;
+    if !(mean.is_finite() && sd.is_finite() && sd > 0.0) {
+        return Err(NormaliseError::BadZScore { mean, sd });
+    }
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = direction.orient(v);
+    }
+    let (m, s) = (stats::mean(out), stats::sd(out));
+    // sd is NaN for a single value and 0 for a constant column: both give M.
+    let constant = !m.is_nan() && (s.is_nan() || s == 0.0);
+    for o in out.iter_mut() {
+        if !o.is_nan() {
+            *o = if constant {
+                mean
+            } else {
+                mean + sd * (*o - m) / s
+            };
+        }
+    }
+    Ok(NormaliseReport {
+        constant,
+        ..Default::default()
+    })
+}
+
+/// Ascending rank, 1 = worst, n = best, ties sharing the lowest rank.
+///
+/// # Formula
+/// rank of orient(x) in ascending order, R `rank(ties = "min")`.
+///
+/// # Reference
+/// LANGUAGE.md "Normalisation"; by hand in the tests.
+///
+/// # Missing values
+/// NaN gets no rank (NaN); n counts the present values.
+pub fn rank(
+    x: &[f64],
+    direction: Direction,
+    out: &mut [f64],
+) -> Result<NormaliseReport, NormaliseError> {
+    check_len(x, out)?;
+    let y: Vec<f64> = x.iter().map(|&v| direction.orient(v)).collect();
+    competition_ranks(&y, Order::LowestFirst, out);
+    Ok(NormaliseReport::default())
+}
+
+/// Percentile rank onto `scale` (OECD/JRC Handbook, Table 15).
+///
+/// # Formula
+/// [`rank`] / n onto LO..HI, n = the number of present values (the best unit gets HI).
+///
+/// # Reference
+/// LANGUAGE.md "Normalisation"; by hand in the tests.
+///
+/// # Missing values
+/// NaN in, NaN out.
+pub fn percentile(
+    x: &[f64],
+    direction: Direction,
+    scale: Scale,
+    out: &mut [f64],
+) -> Result<NormaliseReport, NormaliseError> {
+    scale.check()?;
+    rank(x, direction, out)?;
+    let n = stats::count(x) as f64;
+    for o in out.iter_mut().filter(|o| !o.is_nan()) {
+        *o = scale.map(*o / n);
+    }
+    Ok(NormaliseReport::default())
+}
+
+/// Target attainment (达标率) onto `scale`.
+///
+/// # Formula
+/// Positive: min(x/T, 1); negative: min(T/x, 1) (1 for x ≤ 0, which is below any positive
+/// target); onto LO..HI. Our addition: attainment below 0 (a negative x with direction positive)
+/// is clamped to 0 and listed in `clamped`.
+///
+/// # Reference
+/// LANGUAGE.md "Normalisation"; by hand in the tests.
+///
+/// # Missing values
+/// NaN in, NaN out. T must be positive; `direction optimum` is an error.
+pub fn target(
+    x: &[f64],
+    t: f64,
+    direction: Direction,
+    scale: Scale,
+    out: &mut [f64],
+) -> Result<NormaliseReport, NormaliseError> {
+    check_len(x, out)?;
+    scale.check()?;
+    if !(t.is_finite() && t > 0.0) {
+        return Err(NormaliseError::TargetNotPositive { target: t });
+    }
+    let mut report = NormaliseReport::default();
+    for (i, (o, &v)) in out.iter_mut().zip(x).enumerate() {
+        if v.is_nan() {
+            *o = f64::NAN;
+            continue;
+        }
+        let u = match direction {
+            Direction::Positive => v / t,
+            Direction::Negative if v <= 0.0 => 1.0,
+            Direction::Negative => t / v,
+            Direction::Optimum(_) => {
+                return Err(NormaliseError::DirectionNotSupported {
+                    method: "target",
+                    direction,
+                })
+            }
+        };
+        if u < 0.0 {
+            report.clamped.push(i);
+        }
+        *o = scale.map(u.clamp(0.0, 1.0));
+    }
+    Ok(report)
+}
+
+/// Ratio to a reference value (unscaled).
+///
+/// # Formula
+/// x / r, r = the mean, max or min of the present values, or a given value.
+///
+/// # Reference
+/// LANGUAGE.md "Normalisation"; by hand in the tests.
+///
+/// # Missing values
+/// NaN in, NaN out; an all-missing column stays missing. Only `direction positive` (others are
+/// an error: invert in the formula); a zero or missing reference is an error.
+pub fn ratio(
+    x: &[f64],
+    to: RatioTo,
+    direction: Direction,
+    out: &mut [f64],
+) -> Result<NormaliseReport, NormaliseError> {
+    check_len(x, out)?;
+    if direction != Direction::Positive {
+        return Err(NormaliseError::DirectionNotSupported {
+            method: "ratio",
+            direction,
+        });
+    }
+    if stats::count(x) == 0 {
+        out.fill(f64::NAN);
+        return Ok(NormaliseReport::default());
+    }
+    let r = match to {
+        RatioTo::Mean => stats::mean(x),
+        RatioTo::Max => stats::max(x),
+        RatioTo::Min => stats::min(x),
+        RatioTo::Value(v) => v,
+    };
+    if r == 0.0 || !r.is_finite() {
+        return Err(NormaliseError::ZeroReference { reference: r });
+    }
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = v / r;
+    }
+    Ok(NormaliseReport::default())
+}
+
+/// Vector normalisation (for TOPSIS), unscaled.
+///
+/// # Formula
+/// y = orient(x); y / √Σy². Negative: −x/√Σx², so `aggregate topsis` over these values is
+/// textbook TOPSIS with cost criteria. An all-zero column gives 0 and sets `constant`.
+///
+/// # Reference
+/// LANGUAGE.md "Normalisation"; `weights_topsis.json` (TOPSIS, vector variant) via
+/// `aggregate::topsis`.
+///
+/// # Missing values
+/// NaN in, NaN out; the norm is over the present values.
+pub fn vector(
+    x: &[f64],
+    direction: Direction,
+    out: &mut [f64],
+) -> Result<NormaliseReport, NormaliseError> {
+    check_len(x, out)?;
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = direction.orient(v);
+    }
+    let norm = stats::present(out).map(|y| y * y).sum::<f64>().sqrt();
+    let constant = norm == 0.0 && stats::count(out) > 0;
+    for o in out.iter_mut().filter(|o| !o.is_nan()) {
+        *o = if constant { 0.0 } else { *o / norm };
+    }
+    Ok(NormaliseReport {
+        constant,
+        ..Default::default()
+    })
+}
+
+/// Scores from bands; the direction is ignored.
+///
+/// # Formula
+/// The score of the first row, top-down, whose comparison holds; else the `else` score; no
+/// match and no `else`: missing, listed in `unmatched`.
+///
+/// # Reference
+/// LANGUAGE.md "Normalisation"; by hand in the tests.
+///
+/// # Missing values
+/// NaN in, NaN out (not counted as unmatched).
+pub fn bands(x: &[f64], bands: &Bands, out: &mut [f64]) -> Result<NormaliseReport, NormaliseError> {
+    check_len(x, out)?;
+    let mut report = NormaliseReport::default();
+    for (i, (o, &v)) in out.iter_mut().zip(x).enumerate() {
+        if v.is_nan() {
+            *o = f64::NAN;
+            continue;
+        }
+        let row = bands.rows.iter().find(|b| b.cmp.holds(v, b.threshold));
+        *o = match (row, bands.otherwise) {
+            (Some(b), _) => b.score,
+            (None, Some(s)) => s,
+            (None, None) => {
+                report.unmatched.push(i);
+                f64::NAN
+            }
+        };
+    }
+    Ok(report)
+}
+
+/// No normalisation: the oriented value (x, −x, or −|x − X|).
+///
+/// # Missing values
+/// NaN in, NaN out.
+pub fn none(
+    x: &[f64],
+    direction: Direction,
+    out: &mut [f64],
+) -> Result<NormaliseReport, NormaliseError> {
+    check_len(x, out)?;
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = direction.orient(v);
+    }
+    Ok(NormaliseReport::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::methods::tolerance::{assert_all_close, EXACT};
+
+    const NAN: f64 = f64::NAN;
+    const POS: Direction = Direction::Positive;
+    const NEG: Direction = Direction::Negative;
+
+    fn run(x: &[f64], m: &Method, d: Direction, s: Scale) -> (Vec<f64>, NormaliseReport) {
+        let mut out = vec![0.0; x.len()];
+        let r = normalise(x, m, d, s, &mut out).unwrap();
+        (out, r)
+    }
+
+    /// Source: by hand, min 10, max 40.
+    #[test]
+    fn minmax_directions() {
+        let x = [10.0, 20.0, NAN, 40.0];
+        let (p, r) = run(&x, &Method::MinMax, POS, Scale::DEFAULT);
+        assert_all_close(&p, &[0.0, 100.0 / 3.0, NAN, 100.0], EXACT, "positive");
+        assert!(!r.constant);
+        let (n, _) = run(&x, &Method::MinMax, NEG, Scale::DEFAULT);
+        assert_all_close(&n, &[100.0, 200.0 / 3.0, NAN, 0.0], EXACT, "negative");
+        // optimum 20: −|x − 20| = −10, 0, −20 → (y + 20)/20.
+        let (o, _) = run(
+            &x,
+            &Method::MinMax,
+            Direction::Optimum(20.0),
+            Scale::DEFAULT,
+        );
+        assert_all_close(&o, &[50.0, 100.0, NAN, 0.0], EXACT, "optimum");
+        let (s, _) = run(&x, &Method::MinMax, POS, Scale { lo: 1.0, hi: 10.0 });
+        assert_all_close(&s, &[1.0, 4.0, NAN, 10.0], EXACT, "scale 1..10");
+    }
+
+    /// Source: LANGUAGE.md (a constant column gives the scale's midpoint, with a warning).
+    #[test]
+    fn minmax_constant() {
+        let (c, r) = run(&[3.0, NAN, 3.0], &Method::MinMax, POS, Scale::DEFAULT);
+        assert_all_close(&c, &[50.0, NAN, 50.0], 0.0, "constant");
+        assert!(r.constant);
+    }
+
+    /// Source: by hand, goalposts 80..100 (the pass-rate example of LANGUAGE.md).
+    #[test]
+    fn goalposts_clamp_and_direction() {
+        let g = Method::Goalposts {
+            lo: 80.0,
+            hi: 100.0,
+        };
+        let x = [75.0, 80.0, 90.0, 105.0, NAN];
+        let (p, r) = run(&x, &g, POS, Scale::DEFAULT);
+        assert_all_close(&p, &[0.0, 0.0, 50.0, 100.0, NAN], EXACT, "positive");
+        assert_eq!(r.clamped, vec![0, 3]);
+        let (n, r) = run(&x, &g, NEG, Scale::DEFAULT);
+        assert_all_close(&n, &[100.0, 100.0, 50.0, 0.0, NAN], EXACT, "negative");
+        assert_eq!(r.clamped, vec![0, 3]);
+    }
+
+    /// Source: LANGUAGE.md, optimum X with goalposts: (x − LO)/(X − LO) below, (HI − x)/(HI − X) above.
+    #[test]
+    fn goalposts_with_optimum() {
+        let g = Method::Goalposts {
+            lo: 80.0,
+            hi: 100.0,
+        };
+        let x = [85.0, 90.0, 95.0, 100.0, 70.0, 82.0];
+        let (o, r) = run(&x, &g, Direction::Optimum(90.0), Scale::DEFAULT);
+        assert_all_close(&o, &[50.0, 100.0, 50.0, 0.0, 0.0, 20.0], EXACT, "optimum");
+        assert_eq!(r.clamped, vec![4]);
+        let mut out = [0.0; 6];
+        assert!(matches!(
+            normalise(&x, &g, Direction::Optimum(120.0), Scale::DEFAULT, &mut out),
+            Err(NormaliseError::OptimumOutsideGoalposts { .. })
+        ));
+        let bad = Method::Goalposts {
+            lo: 100.0,
+            hi: 80.0,
+        };
+        assert!(matches!(
+            normalise(&x, &bad, POS, Scale::DEFAULT, &mut out),
+            Err(NormaliseError::BadGoalposts { .. })
+        ));
+    }
+
+    /// Source: by hand, mean 2, sd 1.
+    #[test]
+    fn zscore_m_s() {
+        let z = Method::ZScore {
+            mean: 100.0,
+            sd: 10.0,
+        };
+        let (p, _) = run(&[1.0, 2.0, NAN, 3.0], &z, POS, Scale::DEFAULT);
+        assert_all_close(&p, &[90.0, 100.0, NAN, 110.0], EXACT, "positive");
+        let (n, _) = run(&[1.0, 2.0, NAN, 3.0], &z, NEG, Scale::DEFAULT);
+        assert_all_close(&n, &[110.0, 100.0, NAN, 90.0], EXACT, "negative");
+        let (c, r) = run(&[4.0, 4.0], &z, POS, Scale::DEFAULT);
+        assert_all_close(&c, &[100.0, 100.0], 0.0, "constant");
+        assert!(r.constant);
+    }
+
+    /// Source: by hand, R rank(ties = "min") of x and of −x.
+    #[test]
+    fn rank_and_percentile() {
+        let x = [3.0, 1.0, 3.0, 2.0, NAN];
+        let (p, _) = run(&x, &Method::Rank, POS, Scale::DEFAULT);
+        assert_all_close(&p, &[3.0, 1.0, 3.0, 2.0, NAN], 0.0, "rank");
+        let (n, _) = run(&x, &Method::Rank, NEG, Scale::DEFAULT);
+        assert_all_close(&n, &[1.0, 4.0, 1.0, 3.0, NAN], 0.0, "rank negative");
+        let (q, _) = run(&x, &Method::Percentile, POS, Scale::DEFAULT);
+        assert_all_close(&q, &[75.0, 25.0, 75.0, 50.0, NAN], EXACT, "percentile");
+    }
+
+    /// Source: by hand, target 80.
+    #[test]
+    fn target_attainment() {
+        let (p, r) = run(
+            &[40.0, 80.0, 120.0, -5.0, NAN],
+            &Method::Target(80.0),
+            POS,
+            Scale::DEFAULT,
+        );
+        assert_all_close(&p, &[50.0, 100.0, 100.0, 0.0, NAN], EXACT, "positive");
+        assert_eq!(r.clamped, vec![3]);
+        let (n, _) = run(
+            &[40.0, 80.0, 160.0, 0.0],
+            &Method::Target(80.0),
+            NEG,
+            Scale::DEFAULT,
+        );
+        assert_all_close(&n, &[100.0, 100.0, 50.0, 100.0], EXACT, "negative");
+        let mut out = [0.0; 1];
+        assert!(matches!(
+            normalise(&[1.0], &Method::Target(0.0), POS, Scale::DEFAULT, &mut out),
+            Err(NormaliseError::TargetNotPositive { .. })
+        ));
+    }
+
+    /// Source: by hand, mean 2, max 3, min 1.
+    #[test]
+    fn ratios() {
+        let x = [1.0, 2.0, 3.0, NAN];
+        let (m, _) = run(&x, &Method::Ratio(RatioTo::Mean), POS, Scale::DEFAULT);
+        assert_all_close(&m, &[0.5, 1.0, 1.5, NAN], EXACT, "mean");
+        let (m, _) = run(&x, &Method::Ratio(RatioTo::Max), POS, Scale::DEFAULT);
+        assert_all_close(&m, &[1.0 / 3.0, 2.0 / 3.0, 1.0, NAN], EXACT, "max");
+        let (m, _) = run(&x, &Method::Ratio(RatioTo::Value(4.0)), POS, Scale::DEFAULT);
+        assert_all_close(&m, &[0.25, 0.5, 0.75, NAN], EXACT, "value");
+        let mut out = [0.0; 4];
+        assert!(matches!(
+            normalise(
+                &x,
+                &Method::Ratio(RatioTo::Min),
+                NEG,
+                Scale::DEFAULT,
+                &mut out
+            ),
+            Err(NormaliseError::DirectionNotSupported { .. })
+        ));
+        assert!(matches!(
+            normalise(
+                &[0.0, 0.0],
+                &Method::Ratio(RatioTo::Mean),
+                POS,
+                Scale::DEFAULT,
+                &mut out[..2]
+            ),
+            Err(NormaliseError::ZeroReference { .. })
+        ));
+    }
+
+    /// Source: by hand, the 3-4-5 triangle.
+    #[test]
+    fn vector_norm() {
+        let (p, _) = run(&[3.0, NAN, 4.0], &Method::Vector, POS, Scale::DEFAULT);
+        assert_all_close(&p, &[0.6, NAN, 0.8], EXACT, "positive");
+        let (n, _) = run(&[3.0, NAN, 4.0], &Method::Vector, NEG, Scale::DEFAULT);
+        assert_all_close(&n, &[-0.6, NAN, -0.8], EXACT, "negative");
+        let (z, r) = run(&[0.0, 0.0], &Method::Vector, POS, Scale::DEFAULT);
+        assert_all_close(&z, &[0.0, 0.0], 0.0, "zero");
+        assert!(r.constant);
+    }
+
+    /// Source: LANGUAGE.md example `bands { >= 10000: 100, >= 1000: 60, else: 20 }`, by hand.
+    #[test]
+    fn bands_first_match() {
+        let b = Bands {
+            rows: vec![
+                Band {
+                    cmp: BandCmp::Ge,
+                    threshold: 10000.0,
+                    score: 100.0,
+                },
+                Band {
+                    cmp: BandCmp::Ge,
+                    threshold: 1000.0,
+                    score: 60.0,
+                },
+            ],
+            otherwise: Some(20.0),
+        };
+        let x = [50000.0, 10000.0, 999.0, 1000.0, NAN];
+        let (s, r) = run(&x, &Method::Bands(b), NEG, Scale::DEFAULT);
+        assert_all_close(&s, &[100.0, 100.0, 20.0, 60.0, NAN], 0.0, "with else");
+        assert!(r.unmatched.is_empty());
+        let b = Bands {
+            rows: vec![
+                Band {
+                    cmp: BandCmp::Gt,
+                    threshold: 5.0,
+                    score: 1.0,
+                },
+                Band {
+                    cmp: BandCmp::Le,
+                    threshold: 0.0,
+                    score: 0.0,
+                },
+                Band {
+                    cmp: BandCmp::Lt,
+                    threshold: 2.0,
+                    score: 0.5,
+                },
+            ],
+            otherwise: None,
+        };
+        let (s, r) = run(
+            &[6.0, 3.0, -1.0, 1.0],
+            &Method::Bands(b),
+            POS,
+            Scale::DEFAULT,
+        );
+        assert_all_close(&s, &[1.0, NAN, 0.0, 0.5], 0.0, "without else");
+        assert_eq!(r.unmatched, vec![1]);
+    }
+
+    #[test]
+    fn none_and_errors() {
+        let (n, _) = run(&[1.0, NAN], &Method::None, NEG, Scale::DEFAULT);
+        assert_all_close(&n, &[-1.0, NAN], 0.0, "none negative");
+        let mut short = [0.0; 1];
+        assert_eq!(
+            minmax(&[1.0, 2.0], POS, Scale::DEFAULT, &mut short),
+            Err(NormaliseError::LengthMismatch {
+                input: 2,
+                output: 1
+            })
+        );
+        let mut out = [0.0; 2];
+        assert!(matches!(
+            minmax(&[1.0, 2.0], POS, Scale { lo: 5.0, hi: 5.0 }, &mut out),
+            Err(NormaliseError::BadScale { .. })
+        ));
+    }
+}

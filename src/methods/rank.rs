@@ -1,0 +1,134 @@
+//! Ranking: standard competition ranks and mid-ranks.
+
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+
+/// Which end of the values gets rank 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Order {
+    /// The largest value is rank 1 (result ranks, `rank_of`).
+    HighestFirst,
+    /// The smallest value is rank 1 (`normalise rank`: 1 = worst).
+    LowestFirst,
+}
+
+/// The indices of the present (non-NaN) values of `x`, sorted by value in `order`; ties keep
+/// their index order, so the result is deterministic.
+pub fn sorted_present(x: &[f64], order: Order) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..x.len()).filter(|&i| !x[i].is_nan()).collect();
+    idx.sort_by(|&a, &b| {
+        let c = x[a].partial_cmp(&x[b]).unwrap_or(Ordering::Equal);
+        match order {
+            Order::LowestFirst => c,
+            Order::HighestFirst => c.reverse(),
+        }
+    });
+    idx
+}
+
+/// Standard competition ranks ("1224"): tied values share the best rank of their block, and
+/// the next value skips the ranks they used. Written into `out` as `f64` (1.0, 2.0, ...).
+///
+/// # Formula
+/// rank_i = 1 + #{j : x_j strictly better than x_i}, "better" meaning larger for
+/// [`Order::HighestFirst`] and smaller for [`Order::LowestFirst`] (R's `rank(ties = "min")`).
+///
+/// # Reference
+/// LANGUAGE.md "Conventions" (result ranks, 1, 2, 2, 4) and "Normalisation" (`rank`); tests by hand.
+///
+/// # Missing values
+/// NaN gets no rank (NaN in `out`) and is not counted. Ranks are computed from the values as
+/// given (unrounded). `out` must have the length of `x`; extra entries are left alone.
+pub fn competition_ranks(x: &[f64], order: Order, out: &mut [f64]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        if v.is_nan() {
+            *o = f64::NAN;
+        }
+    }
+    let idx = sorted_present(x, order);
+    let mut rank = 1.0;
+    for (k, &i) in idx.iter().enumerate() {
+        if k > 0 && x[i] != x[idx[k - 1]] {
+            rank = (k + 1) as f64;
+        }
+        if let Some(o) = out.get_mut(i) {
+            *o = rank;
+        }
+    }
+}
+
+/// Mid-ranks (ascending, ties share the mean of their ranks), as used by Spearman's rho.
+///
+/// # Formula
+/// A block of t tied values occupying ranks r+1..r+t all get r + (t + 1)/2.
+///
+/// # Reference
+/// R `rank(ties = "average")`; tests by hand.
+///
+/// # Missing values
+/// NaN gets NaN and is not counted.
+pub fn mid_ranks(x: &[f64], out: &mut [f64]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        if v.is_nan() {
+            *o = f64::NAN;
+        }
+    }
+    let idx = sorted_present(x, Order::LowestFirst);
+    let mut start = 0;
+    while start < idx.len() {
+        let mut end = start + 1;
+        while end < idx.len() && x[idx[end]] == x[idx[start]] {
+            end += 1;
+        }
+        let mid = (start + end + 1) as f64 / 2.0;
+        for &i in &idx[start..end] {
+            if let Some(o) = out.get_mut(i) {
+                *o = mid;
+            }
+        }
+        start = end;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::methods::tolerance::assert_all_close;
+
+    const NAN: f64 = f64::NAN;
+
+    /// Source: LANGUAGE.md "Conventions", standard competition ranking (1, 2, 2, 4).
+    #[test]
+    fn competition_highest_first() {
+        let x = [5.0, 9.0, 7.0, NAN, 7.0, 1.0];
+        let mut out = [0.0; 6];
+        competition_ranks(&x, Order::HighestFirst, &mut out);
+        assert_all_close(&out, &[4.0, 1.0, 2.0, NAN, 2.0, 5.0], 0.0, "ranks");
+    }
+
+    /// Source: by hand; R `rank(c(3, 1, 3, 2), ties = "min")` = 3 1 3 2.
+    #[test]
+    fn competition_lowest_first() {
+        let mut out = [0.0; 4];
+        competition_ranks(&[3.0, 1.0, 3.0, 2.0], Order::LowestFirst, &mut out);
+        assert_all_close(&out, &[3.0, 1.0, 3.0, 2.0], 0.0, "ranks");
+    }
+
+    /// Source: by hand; R `rank(c(10, 20, 10, 30, 20, 20), ties = "average")` = 1.5 4 1.5 6 4 4.
+    #[test]
+    fn average_ties() {
+        let x = [10.0, 20.0, 10.0, 30.0, 20.0, NAN, 20.0];
+        let mut out = [0.0; 7];
+        mid_ranks(&x, &mut out);
+        assert_all_close(&out, &[1.5, 4.0, 1.5, 6.0, 4.0, NAN, 4.0], 0.0, "mid-ranks");
+    }
+
+    #[test]
+    fn all_missing_and_empty() {
+        let mut out = [0.0; 2];
+        competition_ranks(&[NAN, NAN], Order::HighestFirst, &mut out);
+        assert!(out.iter().all(|v| v.is_nan()));
+        competition_ranks(&[], Order::HighestFirst, &mut []);
+    }
+}
