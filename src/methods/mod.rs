@@ -10,6 +10,7 @@ pub mod normalise;
 pub mod rank;
 pub mod stats;
 pub mod treat;
+pub mod weights;
 
 #[cfg(test)]
 pub(crate) mod tolerance;
