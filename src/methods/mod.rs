@@ -5,6 +5,7 @@
 //! data and report problems with a typed error enum; columnar functions write into a caller's
 //! `&mut [f64]` so the evaluator can run them on whole columns without per-cell allocation.
 
+pub mod aggregate;
 pub mod ahp;
 pub mod normalise;
 pub mod rank;
