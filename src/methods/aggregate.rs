@@ -174,8 +174,8 @@ pub fn aggregate<C: AsRef<[f64]>>(
     check(columns, weights, coverage, out)?;
     let method = match method {
         Aggregation::Power(p) if p.is_nan() => return Err(AggregateError::BadPower { p }),
-        Aggregation::Power(p) if p == 0.0 => Aggregation::Geometric,
-        Aggregation::Power(p) if p == 1.0 => Aggregation::Arithmetic,
+        Aggregation::Power(0.0) => Aggregation::Geometric,
+        Aggregation::Power(1.0) => Aggregation::Arithmetic,
         m => m,
     };
     let total: f64 = weights.iter().sum();
