@@ -7,6 +7,7 @@
 
 pub mod aggregate;
 pub mod ahp;
+pub mod impute;
 pub mod normalise;
 pub mod rank;
 pub mod stats;
