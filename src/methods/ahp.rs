@@ -280,6 +280,9 @@ pub fn most_inconsistent(matrix: &[Vec<f64>], weights: &[f64]) -> Option<Inconsi
 
 /// The sub-matrix of the items in `keep` (in that order), for when a scheme removes a child of
 /// an AHP group: the judgements about the removed child are ignored.
+///
+/// # Panics
+/// If an index in `keep` is not a row of `matrix` (the caller's invariant, not data).
 pub fn submatrix(matrix: &[Vec<f64>], keep: &[usize]) -> Vec<Vec<f64>> {
     keep.iter()
         .map(|&i| keep.iter().map(|&j| matrix[i][j]).collect())

@@ -4,12 +4,26 @@
 //! Conventions shared by every file: a missing value is `f64::NAN`; functions never panic on
 //! data and report problems with a typed error enum; columnar functions write into a caller's
 //! `&mut [f64]` so the evaluator can run them on whole columns without per-cell allocation.
+//!
+//! | file | what |
+//! |---|---|
+//! | `stats` | mean, sd (n − 1), G1/G2, type-7 quantiles, Pearson, Spearman |
+//! | `rank` | competition ranks (1, 2, 2, 4) and mid-ranks |
+//! | `normalise` | `normalise` methods with `direction` and `scale` |
+//! | `treat` | `transform`, `winsorise auto` (COINr), percentile clipping |
+//! | `impute` | the `missing` policies |
+//! | `weights` | given, equal, entropy, CRITIC, sd, cv, combine |
+//! | `ahp` | AHP eigenvector weights and consistency |
+//! | `aggregate` | arithmetic, geometric, harmonic, power, min, median, TOPSIS, coverage |
 
+pub mod aggregate;
 pub mod ahp;
+pub mod impute;
 pub mod normalise;
 pub mod rank;
 pub mod stats;
 pub mod treat;
+pub mod weights;
 
 #[cfg(test)]
 pub(crate) mod tolerance;
