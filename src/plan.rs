@@ -342,8 +342,10 @@ impl fmt::Display for Direction {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Normalise {
+    #[serde(rename = "minmax")]
     MinMax,
     Goalposts(f64, f64),
+    #[serde(rename = "zscore")]
     ZScore { mean: f64, sd: f64 },
     Rank,
     Percentile,

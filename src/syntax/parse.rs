@@ -60,10 +60,13 @@ pub fn parse(file: FileId, text: &str) -> Result<File, Box<Diagnostic>> {
             })
         }
         Err(e) => {
-            let pos = match e.location {
+            let mut pos = match e.location {
                 pest::error::InputLocation::Pos(p) => p,
                 pest::error::InputLocation::Span((s, _)) => s,
             };
+            if let Some(a) = e.parse_attempts() {
+                pos = pos.max(a.max_position);
+            }
             if let Some((_, d)) = lexed.problems.into_iter().find(|(at, _)| *at <= pos) {
                 return Err(Box::new(d));
             }
@@ -650,7 +653,22 @@ impl Builder {
     fn method(&self, p: P) -> R<Method> {
         let span = self.span(&p);
         let mut it = p.into_inner();
-        let name = self.ident(it.next().expect("method name"));
+        let first = it.next().expect("method name");
+        if first.as_rule() == Rule::ratio_unit {
+            let mut r = first.into_inner();
+            let name = self.ident(r.next().expect("ratio"));
+            r.next(); // k_unit
+            let unit = self.string(r.next().expect("unit name"))?;
+            return Ok(Method {
+                name,
+                qualifier: Some(Qualifier::Unit(unit)),
+                params: Vec::new(),
+                parens: false,
+                block: None,
+                span,
+            });
+        }
+        let name = self.ident(first);
         let mut m = Method {
             name,
             qualifier: None,
@@ -666,7 +684,6 @@ impl Builder {
                     let first = qi.next().expect("qualifier");
                     m.qualifier = Some(match first.as_rule() {
                         Rule::k_by => Qualifier::By(self.column(qi.next().expect("column"))),
-                        Rule::k_unit => Qualifier::Unit(self.string(qi.next().expect("unit"))?),
                         Rule::k_ri => Qualifier::Ri(self.ident(qi.next().expect("ri"))),
                         _ => Qualifier::Word(self.ident(first)),
                     });

@@ -1,0 +1,193 @@
+//! Loading a rules file and every file it `use`s.
+
+use crate::diagnostics::Diagnostic;
+use crate::source::{FileId, Sources, Span};
+use crate::syntax::{self, ast};
+use std::path::{Path, PathBuf};
+
+/// A rules program: the root file and every file reached through `use`, parsed.
+#[derive(Debug, Clone)]
+pub struct Program {
+    pub sources: Sources,
+    /// Parsed files in load order (the root first); files with syntax errors are absent.
+    pub files: Vec<(FileId, ast::File)>,
+    pub root: FileId,
+}
+
+impl Program {
+    pub fn file(&self, id: FileId) -> Option<&ast::File> {
+        self.files.iter().find(|(f, _)| *f == id).map(|(_, f)| f)
+    }
+
+    /// The directory of a file, against which its relative paths resolve.
+    pub fn dir_of(&self, id: FileId) -> PathBuf {
+        self.sources
+            .get(id)
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    }
+
+    /// Content of every source file, for the reproducibility headers of outputs.
+    pub fn source_paths(&self) -> Vec<&Path> {
+        self.sources.iter().map(|(_, f)| f.path.as_path()).collect()
+    }
+}
+
+/// Reads a file as UTF-8; a file in another encoding gets a clear message.
+pub fn read_rules(path: &Path) -> Result<String, crate::Error> {
+    let bytes = std::fs::read(path).map_err(|e| crate::Error::io(path, e))?;
+    match String::from_utf8(bytes) {
+        Ok(s) => Ok(s),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let bytes = e.as_bytes();
+            let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+            let col = String::from_utf8_lossy(&bytes[bytes[..at]
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |p| p + 1)..at])
+            .chars()
+            .count()
+                + 1;
+            Err(crate::Error::Diagnostics(vec![Diagnostic::error(
+                "encoding",
+                "this rules file is not UTF-8 text",
+            )
+            .with_location(format!("{}:{line}:{col}", path.display()))
+            .with_hint(
+                "save it as UTF-8 (in Excel/WPS or a text editor: \"Save as\" → encoding UTF-8); \
+                 GBK/GB18030 is accepted for data files but not for rules",
+            )]))
+        }
+    }
+}
+
+/// Loads the root file and, recursively, its `use`s. Syntax errors (the first of each file),
+/// missing files and `use` cycles are returned as diagnostics; files that parse are kept.
+pub fn load(path: &Path) -> Result<(Program, Vec<Diagnostic>), crate::Error> {
+    let text = read_rules(path)?;
+    load_text(path, text)
+}
+
+/// Like [`load`], with the root file's text given (for standard input and tests).
+pub fn load_text(path: &Path, text: String) -> Result<(Program, Vec<Diagnostic>), crate::Error> {
+    let mut sources = Sources::new();
+    let root = sources.add(normalize(path), text);
+    let mut program = Program {
+        sources,
+        files: Vec::new(),
+        root,
+    };
+    let mut diags = Vec::new();
+    let mut stack = vec![root];
+    visit(&mut program, root, &mut stack, &mut diags);
+    Ok((program, diags))
+}
+
+fn visit(program: &mut Program, id: FileId, stack: &mut Vec<FileId>, diags: &mut Vec<Diagnostic>) {
+    let text = program.sources.get(id).text.clone();
+    let file = match syntax::parse(id, &text) {
+        Ok(f) => f,
+        Err(d) => {
+            diags.push(*d);
+            return;
+        }
+    };
+    let uses: Vec<ast::Use> = file
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            ast::Item::Use(u) => Some(u.clone()),
+            _ => None,
+        })
+        .collect();
+    program.files.push((id, file));
+    let dir = program.dir_of(id);
+    for u in uses {
+        let target = normalize(&dir.join(&u.path.value));
+        if let Some(existing) = program.sources.find(&target) {
+            if stack.contains(&existing) {
+                let chain: Vec<String> = stack
+                    .iter()
+                    .skip_while(|f| **f != existing)
+                    .map(|f| program.sources.get(*f).path.display().to_string())
+                    .chain([target.display().to_string()])
+                    .collect();
+                diags.push(
+                    Diagnostic::error("use-cycle", "these files `use` each other in a cycle")
+                        .with_span(u.span)
+                        .with_note(format!("cycle: {}", chain.join(" → ")))
+                        .with_hint("move what both need into a third file that both `use`"),
+                );
+            }
+            // A file included twice is loaded once.
+            continue;
+        }
+        let text = match std::fs::read(&target) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(_) => {
+                    diags.push(
+                        Diagnostic::error("encoding", format!("`{}` is not UTF-8 text", u.path.value))
+                            .with_span(u.path.span)
+                            .with_hint("save the file as UTF-8"),
+                    );
+                    continue;
+                }
+            },
+            Err(e) => {
+                diags.push(
+                    Diagnostic::error(
+                        "use-missing",
+                        format!("cannot read `{}`: {}", target.display(), io_reason(&e)),
+                    )
+                    .with_span(u.path.span)
+                    .with_hint("a `use` path is relative to the file that says it"),
+                );
+                continue;
+            }
+        };
+        let fid = program.sources.add(target, text);
+        stack.push(fid);
+        visit(program, fid, stack, diags);
+        stack.pop();
+    }
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Removes `.` and `a/..` parts so the same file reached by two paths is recognised.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                let last_is_parent = matches!(
+                    out.components().next_back(),
+                    None | Some(std::path::Component::ParentDir)
+                );
+                if last_is_parent {
+                    out.push("..");
+                } else {
+                    out.pop();
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// A span for a whole file's first character, for diagnostics about the file itself.
+pub fn file_start(id: FileId) -> Span {
+    Span::new(id, 0, 0)
+}

@@ -1,0 +1,264 @@
+//! The check stage: AST → Plan. Resolves names, `use`d files, inheritance and scheme overlays,
+//! and reports every problem a methodologist can make as a diagnostic.
+
+mod build;
+pub mod expr;
+pub mod load;
+mod model;
+mod scheme;
+pub mod settings;
+mod uncertainty;
+
+pub use load::{load, load_text, Program};
+
+use crate::diagnostics::{Diagnostic, Severity};
+use crate::plan::{NodeKind, Plan};
+use crate::source::Span;
+use std::collections::HashMap;
+
+/// The result of checking a whole program: a plan per scheme (the base index first, as
+/// `default`), and every diagnostic, in source order.
+#[derive(Debug)]
+pub struct Checked {
+    pub plans: Vec<Plan>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Every scheme declared, in order (without `default`).
+    pub schemes: Vec<String>,
+}
+
+impl Checked {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn plan(&self, scheme: &str) -> Option<&Plan> {
+        self.plans.iter().find(|p| p.scheme == scheme)
+    }
+}
+
+/// Checks a program and compiles the base index and every scheme.
+pub fn check(program: &Program) -> Checked {
+    let mut diags = Vec::new();
+    let parts = model::collect(program, &mut diags);
+    let schemes: Vec<String> = parts.schemes.iter().map(|s| s.id.name.clone()).collect();
+    let Some(index) = parts.index else {
+        if program.files.len() == program.sources.len() {
+            diags.push(
+                Diagnostic::error("no-index", "this program has no `index` declaration")
+                    .with_span(Span::new(program.root, 0, 0))
+                    .with_hint("declare the index: `index ID \"label\" by UNIT_COLUMN { ... }`, here or in a file this one `use`s"),
+            );
+        }
+        return finish(Vec::new(), diags, schemes);
+    };
+    let mut base = model::build(program, index, &mut diags);
+    // Top-level lets around the index, in program order.
+    let top_before: Vec<_> = parts.lets.iter().filter(|l| before(l.span, index.span, program)).collect();
+    let top_after: Vec<_> = parts.lets.iter().filter(|l| !before(l.span, index.span, program)).collect();
+    let entry = |l: &&&crate::syntax::ast::Let| model::LetEntry {
+        name: l.name.name.clone(),
+        name_span: l.name.span,
+        expr: l.expr.clone(),
+    };
+    let mut lets: Vec<model::LetEntry> = top_before.iter().map(entry).collect();
+    lets.append(&mut base.lets);
+    lets.extend(top_after.iter().map(entry));
+    base.lets = lets;
+    check_lets(&base.lets, &mut diags);
+
+    // Scheme ids, then each scheme's model.
+    let mut scheme_ids: HashMap<&str, Span> = HashMap::new();
+    for s in &parts.schemes {
+        if s.id.name == "default" {
+            diags.push(
+                Diagnostic::error("scheme-default", "`default` is the name of the base index; a scheme needs another name")
+                    .with_span(s.id.span),
+            );
+        } else if let Some(first) = scheme_ids.insert(&s.id.name, s.id.span) {
+            diags.push(
+                Diagnostic::error("duplicate-scheme", format!("there are two schemes called `{}`", s.id.name))
+                    .with_span(s.id.span)
+                    .with_related(first, "the first one"),
+            );
+        }
+    }
+    let mut models: Vec<(String, Option<String>, model::Model)> = Vec::new();
+    for s in &parts.schemes {
+        if s.id.name == "default" || scheme_ids.get(s.id.name.as_str()) != Some(&s.id.span) {
+            continue;
+        }
+        let Some(chain) = scheme::chain(&parts.schemes, &s.id.name, &mut diags) else {
+            continue;
+        };
+        let mut m = base.clone();
+        scheme::apply_chain(program, &mut m, &chain, &mut diags);
+        models.push((s.id.name.clone(), s.label.as_ref().map(|l| l.value.clone()), m));
+    }
+    unused_lets(&base, &models, &mut diags);
+
+    // Nodes of every scheme, for the uncertainty block.
+    let mut nodes: HashMap<String, NodeKind> = HashMap::new();
+    for m in std::iter::once(&base).chain(models.iter().map(|(_, _, m)| m)) {
+        for n in m.nodes.iter().filter(|n| !n.removed) {
+            nodes.entry(n.id.clone()).or_insert(n.kind);
+        }
+    }
+    let uplan = parts
+        .uncertainty
+        .map(|u| uncertainty::check(u, &program.sources, &nodes, &schemes, &mut diags));
+
+    let mut plans = Vec::new();
+    if let Some(p) = build::build(program, &base, ("default", None), &index.id, uplan.as_ref(), &mut diags) {
+        plans.push(p);
+    }
+    for (name, label, m) in &models {
+        if let Some(p) = build::build(program, m, (name, label.clone()), &index.id, uplan.as_ref(), &mut diags) {
+            plans.push(p);
+        }
+    }
+    finish(plans, diags, schemes)
+}
+
+fn before(a: Span, b: Span, program: &Program) -> bool {
+    // Files are numbered in load order, and a used file's items come before the user's.
+    let order = |s: Span| {
+        let rank = if s.file == program.root { u32::MAX } else { s.file.0 };
+        (rank, s.start)
+    };
+    order(a) < order(b)
+}
+
+fn finish(plans: Vec<Plan>, mut diags: Vec<Diagnostic>, schemes: Vec<String>) -> Checked {
+    let mut seen = std::collections::HashSet::new();
+    diags.retain(|d| seen.insert((d.code, d.message.clone(), d.span.map(|s| (s.file, s.start, s.end)))));
+    diags.sort_by_key(|d| d.span.map(|s| (s.file, s.start)).unwrap_or_default());
+    Checked {
+        plans,
+        diagnostics: diags,
+        schemes,
+    }
+}
+
+/// Lets must be defined before they are used by other lets, without cycles.
+fn check_lets(lets: &[model::LetEntry], diags: &mut Vec<Diagnostic>) {
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    for (i, l) in lets.iter().enumerate() {
+        if let Some(&j) = first.get(l.name.as_str()) {
+            diags.push(
+                Diagnostic::error("duplicate-let", format!("`{}` is defined twice", l.name))
+                    .with_span(l.name_span)
+                    .with_related(lets[j].name_span, "first defined here")
+                    .with_hint("give the second one another name"),
+            );
+        } else {
+            first.insert(&l.name, i);
+        }
+    }
+    let refs: Vec<Vec<(usize, Span)>> = lets
+        .iter()
+        .map(|l| {
+            let mut names = Vec::new();
+            expr::names(&l.expr, &mut names);
+            names
+                .into_iter()
+                .filter_map(|(n, s)| first.get(n.as_str()).map(|j| (*j, s)))
+                .collect()
+        })
+        .collect();
+    let mut in_cycle = vec![false; lets.len()];
+    for i in 0..lets.len() {
+        if in_cycle[i] {
+            continue;
+        }
+        if let Some(path) = cycle_from(i, &refs) {
+            for &k in &path {
+                in_cycle[k] = true;
+            }
+            let names: Vec<&str> = path.iter().chain([&i]).map(|k| lets[*k].name.as_str()).collect();
+            diags.push(
+                Diagnostic::error("let-cycle", format!("`{}` is defined in terms of itself", lets[i].name))
+                    .with_span(lets[i].name_span)
+                    .with_note(format!("cycle: {}", names.join(" → ")))
+                    .with_hint("one of these definitions must use data columns only"),
+            );
+        }
+    }
+    for (i, r) in refs.iter().enumerate() {
+        if in_cycle[i] {
+            continue;
+        }
+        for &(j, span) in r {
+            if j > i && !in_cycle[j] {
+                diags.push(
+                    Diagnostic::error("let-order", format!("`{}` is used before its definition", lets[j].name))
+                        .with_span(span)
+                        .with_related(lets[j].name_span, "defined here")
+                        .with_hint(format!("move `let {} = ...` above the line that uses it", lets[j].name)),
+                );
+            }
+        }
+    }
+}
+
+/// A path i → ... → i through let references, if one exists.
+fn cycle_from(i: usize, refs: &[Vec<(usize, Span)>]) -> Option<Vec<usize>> {
+    let mut stack = vec![(i, vec![i])];
+    let mut visited = vec![false; refs.len()];
+    while let Some((n, path)) = stack.pop() {
+        for &(j, _) in &refs[n] {
+            if j == i {
+                return Some(path);
+            }
+            if !visited[j] {
+                visited[j] = true;
+                let mut p = path.clone();
+                p.push(j);
+                stack.push((j, p));
+            }
+        }
+    }
+    None
+}
+
+fn unused_lets(base: &model::Model, models: &[(String, Option<String>, model::Model)], diags: &mut Vec<Diagnostic>) {
+    let mut used = vec![false; base.lets.len()];
+    for m in std::iter::once(base).chain(models.iter().map(|(_, _, m)| m)) {
+        let mut roots: Vec<&crate::syntax::ast::Expr> = m.nodes.iter().filter(|n| !n.removed).filter_map(|n| n.formula.as_ref()).collect();
+        roots.extend(m.adjust.iter().map(|a| &a.expr));
+        roots.extend(m.units_where.iter());
+        for i in build::reachable_lets(&m.lets, &roots) {
+            used[i] = true;
+        }
+    }
+    for (l, u) in base.lets.iter().zip(used) {
+        if !u {
+            diags.push(
+                Diagnostic::warning("unused-let", format!("`{}` is defined but never used", l.name))
+                    .with_span(l.name_span)
+                    .with_hint("remove it, or use it in a formula"),
+            );
+        }
+    }
+}
+
+/// Compiles one scheme (`default` for the base index). Fails when the program has errors;
+/// warnings travel with the plan.
+pub fn compile(program: &Program, scheme: &str) -> Result<(Plan, Vec<Diagnostic>), crate::Error> {
+    let checked = check(program);
+    if checked.has_errors() {
+        return Err(crate::Error::Diagnostics(checked.diagnostics));
+    }
+    let warnings: Vec<Diagnostic> = checked.diagnostics.into_iter().filter(|d| d.severity == Severity::Warning).collect();
+    match checked.plans.into_iter().find(|p| p.scheme == scheme) {
+        Some(p) => Ok((p, warnings)),
+        None => {
+            let mut names = vec!["default".to_string()];
+            names.extend(checked.schemes);
+            let hint = match crate::diagnostics::did_you_mean(scheme, names.iter().map(String::as_str)) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("the schemes are: {}", names.join(", ")),
+            };
+            Err(crate::Error::Usage(format!("there is no scheme `{scheme}` in these rules; {hint}")))
+        }
+    }
+}
