@@ -8,6 +8,9 @@ use crate::plan::{
 };
 use std::fmt::Write as _;
 
+/// The `scale` a node has unless the rules say otherwise.
+const DEFAULT_SCALE: (f64, f64) = (0.0, 100.0);
+
 /// Separates the settings listed after a node's weights.
 const SEP: &str = " · ";
 
@@ -84,11 +87,9 @@ pub fn explain_text(plan: &Plan) -> String {
 
 /// The Plan as pretty-printed JSON, ending in a newline.
 pub fn explain_json(plan: &Plan) -> String {
-    // A Plan is plain data (strings, numbers, vectors), which serde_json always serialises;
-    // a non-finite number becomes `null`.
-    let mut out = serde_json::to_string_pretty(plan).unwrap_or_else(|e| {
-        serde_json::to_string(&format!("cannot serialise the plan: {e}")).unwrap_or_default()
-    });
+    // A Plan has no maps and no fallible `Serialize` impls, and serde_json writes a
+    // non-finite number as `null`, so serialising it cannot fail.
+    let mut out = serde_json::to_string_pretty(plan).expect("a Plan always serialises to JSON");
     out.push('\n');
     out
 }
@@ -197,6 +198,17 @@ fn details(plan: &Plan, node: &Node) -> Vec<String> {
     }
     if let Some(ind) = &node.indicator {
         indicator_details(ind, &mut out);
+    }
+    let parent_scale = node
+        .parent
+        .and_then(|p| plan.nodes.get(p.index()))
+        .map_or(DEFAULT_SCALE, |p| p.scale);
+    if node.scale != parent_scale {
+        out.push(format!(
+            "scale {}..{}",
+            num(node.scale.0),
+            num(node.scale.1)
+        ));
     }
     if let Some(unit) = &node.unit {
         out.push(format!("unit {}", one_line(unit)));
@@ -309,7 +321,7 @@ mod tests {
             ├─ product 产品质量                                           0.600              0.600    aggregate arithmetic · weights ahp (CR 0.000) · ± vary weights 25%
             │  ├─ pass_rate 产品质量监督抽查合格率                        0.667              0.400    = passed_batches / sampled_batches * 100 · goalposts 80..100 · unit % · tags [government] · ± vary weights in product 10%
             │  └─ complaints 质量投诉率                                   0.333              0.200    = `质量投诉件数` / per_10k_people · normalise minmax · direction negative · transform log1p · winsorise 5%..95% · missing carry, mean · unit 件/万人 · ± vary weights in product 10%
-            └─ market 市场质量                                            0.400              0.400    aggregate arithmetic · weights entropy · tags [market] · ± vary weights 25%
+            └─ market 市场质量                                            0.400              0.400    aggregate arithmetic · weights entropy · scale 1..100 · tags [market] · ± vary weights 25%
                ├─ sales_share 品牌产品销售份额                            derived (entropy)  —        = share(brand_sales) * 100 · normalise minmax · tags digital, [market] · ± vary weights 25%
                └─ intermediaries 每万人拥有的质量检验检测认证中介服务机…  derived (entropy)  —        = quality_intermediaries · normalise rank · winsorise auto · tags [market] · ± vary weights 25%
 

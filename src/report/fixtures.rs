@@ -165,6 +165,8 @@ pub(crate) fn sample_plan() -> Plan {
     );
     market.children = vec![NodeId(5), NodeId(6)];
     market.weight_factor = Some(0);
+    // `scale 1..100` on the group (for a geometric mean), inherited by its indicators.
+    market.scale = (1.0, 100.0);
 
     let mut sales_share = tagged(
         indicator(
@@ -179,6 +181,7 @@ pub(crate) fn sample_plan() -> Plan {
         Some("market"),
     );
     sales_share.weight_factor = Some(0);
+    sales_share.scale = (1.0, 100.0);
 
     let mut intermediaries = tagged(
         indicator(
@@ -193,6 +196,7 @@ pub(crate) fn sample_plan() -> Plan {
         Some("market"),
     );
     intermediaries.weight_factor = Some(0);
+    intermediaries.scale = (1.0, 100.0);
     if let Some(ind) = &mut intermediaries.indicator {
         ind.normalise = Normalise::Rank;
         ind.winsorise = Winsorise::Auto;

@@ -25,7 +25,7 @@ const HEADINGS: [&str; 9] = [
     "overall weight",
 ];
 
-/// Columns holding numbers: right-aligned in Markdown, never guarded in CSV.
+/// Columns holding numbers: right-aligned in Markdown; their numbers are not guarded in CSV.
 const NUMERIC: [bool; 9] = [true, false, false, false, false, false, false, true, true];
 
 /// The methods table every published index ships: one row per node in plan order, with its
@@ -138,7 +138,8 @@ fn csv(plan: &Plan) -> String {
             .zip(NUMERIC)
             .map(|(cell, numeric)| match cell {
                 None => String::new(),
-                Some(text) if numeric => csv_field(&text),
+                // A number is safe as it is; a text in a number column (`derived (..)`) is not.
+                Some(text) if numeric && text.parse::<f64>().is_ok() => csv_field(&text),
                 Some(text) => csv_field(&guard_formula(&text)),
             })
             .collect();
