@@ -3,8 +3,8 @@
 use super::{one_line, pad, truncate_to_width, weight_text, LABEL_MAX_WIDTH};
 use crate::diagnostics::display_width;
 use crate::plan::{
-    num, AdjustKind, IndicatorPlan, MissingPolicy, Node, NodeId, Normalise, Plan, Transform,
-    Winsorise,
+    num, AdjustKind, Direction, IndicatorPlan, MissingPolicy, Node, NodeId, Normalise, Plan,
+    Reference, Transform, Winsorise,
 };
 use std::fmt::Write as _;
 
@@ -120,8 +120,8 @@ fn header(plan: &Plan) -> String {
     parts.push(format!(
         "reference {}",
         match index.reference {
-            crate::plan::Reference::Period => "period",
-            crate::plan::Reference::Panel => "panel",
+            Reference::Period => "period",
+            Reference::Panel => "panel",
         }
     ));
     parts.join(SEP)
@@ -232,7 +232,7 @@ fn indicator_details(ind: &IndicatorPlan, out: &mut Vec<String>) {
         n @ Normalise::Goalposts(..) => n.to_string(),
         n => format!("normalise {n}"),
     });
-    if ind.direction != crate::plan::Direction::Positive {
+    if ind.direction != Direction::Positive {
         out.push(format!("direction {}", ind.direction));
     }
     if ind.transform != Transform::None {
@@ -403,7 +403,7 @@ mod tests {
         plan.index.label_column = None;
         plan.index.period_column = None;
         plan.index.data = None;
-        plan.index.reference = crate::plan::Reference::Panel;
+        plan.index.reference = Reference::Panel;
         plan.scheme = "market_led".into();
         plan.scheme_label = Some("市场导向方案".into());
         let mut index = plan.nodes[0].clone();
@@ -524,5 +524,41 @@ mod tests {
               "adjustments": []
             }
         "#);
+    }
+
+    #[test]
+    fn tree_lines_continue_past_nested_groups() {
+        let out = explain_text(&crate::report::fixtures::nested_plan());
+        // The tree cell: everything before the weight column.
+        let weight_col = out.lines().nth(2).and_then(|h| h.find("weight")).unwrap();
+        let trees: Vec<&str> = out
+            .lines()
+            .skip(3)
+            .take(7)
+            .map(|l| {
+                let cut = l
+                    .char_indices()
+                    .scan(0, |w, (i, c)| {
+                        let at = *w;
+                        *w += display_width(c.encode_utf8(&mut [0u8; 4]));
+                        Some((i, at))
+                    })
+                    .find(|(_, at)| *at == weight_col)
+                    .map_or(l.len(), |(i, _)| i);
+                l[..cut].trim_end()
+            })
+            .collect();
+        assert_eq!(
+            trees,
+            [
+                "quality_city",
+                "├─ a 甲",
+                "│  ├─ a1 甲一",
+                "│  │  ├─ x",
+                "│  │  └─ y",
+                "│  └─ z",
+                "└─ b",
+            ]
+        );
     }
 }

@@ -280,3 +280,29 @@ pub(crate) fn sample_plan() -> Plan {
         }),
     }
 }
+
+/// `sample_plan` with its nodes replaced by a deeper tree without labels:
+/// index → a → (a1 → (x, y), z), and index → b.
+pub(crate) fn nested_plan() -> Plan {
+    let mut plan = sample_plan();
+    let fixed = |w: f64| Weight::Fixed(w);
+    let mut index = plan.nodes[0].clone();
+    index.label = None;
+    index.children = vec![NodeId(1), NodeId(6)];
+    let mut a = group("a", "甲", 0, fixed(0.5), Some(0.5), Weights::Equal);
+    a.children = vec![NodeId(2), NodeId(5)];
+    let mut a1 = group("a1", "甲一", 1, fixed(0.5), Some(0.25), Weights::Equal);
+    a1.depth = 2;
+    a1.children = vec![NodeId(3), NodeId(4)];
+    let leaf = |id: &str, parent: u32, depth: u32, overall: f64| Node {
+        label: None,
+        depth,
+        ..indicator(id, "", parent, fixed(0.5), Some(overall), id)
+    };
+    let x = leaf("x", 2, 3, 0.125);
+    let y = leaf("y", 2, 3, 0.125);
+    let z = leaf("z", 1, 2, 0.25);
+    let b = leaf("b", 0, 1, 0.5);
+    plan.nodes = vec![index, a, a1, x, y, z, b];
+    plan
+}
