@@ -6,6 +6,7 @@ pub mod diagnostics;
 pub mod error;
 pub mod methods;
 pub mod plan;
+pub mod report;
 pub mod source;
 pub mod syntax;
 

@@ -1,0 +1,102 @@
+//! Renderers of the Plan for `qindex explain`: a text tree, the methods table, JSON.
+
+mod explain;
+#[cfg(test)]
+mod fixtures;
+mod table;
+
+pub use explain::{explain_json, explain_text};
+pub use table::{methods_table, TableFormat};
+
+use crate::diagnostics::display_width;
+use crate::plan::Weight;
+
+/// The widest a label may be in the text tree, in display columns; longer ones end in `…`.
+const LABEL_MAX_WIDTH: usize = 40;
+
+/// A node's weight within its parent as text, or `None` for the index.
+fn weight_text(weight: Option<&Weight>, decimals: Option<usize>) -> Option<String> {
+    weight.map(|w| match w {
+        Weight::Fixed(x) => fixed_number(*x, decimals),
+        Weight::Derived(method) => format!("derived ({method})"),
+    })
+}
+
+/// A number with `decimals` places, or printed as briefly as it is exact when `None`.
+fn fixed_number(x: f64, decimals: Option<usize>) -> String {
+    match decimals {
+        Some(d) => format!("{x:.d$}"),
+        None => crate::plan::num(x),
+    }
+}
+
+/// The text on one line: control characters (a newline in a label) become spaces.
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// Cuts `text` to at most `max` display columns, ending in `…` when anything was cut.
+fn truncate_to_width(text: &str, max: usize) -> String {
+    if display_width(text) <= max {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut width = 0;
+    let mut buf = [0u8; 4];
+    for c in text.chars() {
+        let w = display_width(c.encode_utf8(&mut buf));
+        // Leave one column for the ellipsis.
+        if width + w + 1 > max {
+            break;
+        }
+        out.push(c);
+        width += w;
+    }
+    out.push('…');
+    out
+}
+
+/// `text` followed by spaces up to `width` display columns.
+fn pad(text: &str, width: usize) -> String {
+    format!(
+        "{text}{}",
+        " ".repeat(width.saturating_sub(display_width(text)))
+    )
+}
+
+/// `text` preceded by spaces up to `width` display columns.
+fn pad_left(text: &str, width: usize) -> String {
+    format!(
+        "{}{text}",
+        " ".repeat(width.saturating_sub(display_width(text)))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncates_by_display_width() {
+        assert_eq!(truncate_to_width("abcdef", 6), "abcdef");
+        assert_eq!(truncate_to_width("abcdefg", 6), "abcde…");
+        // CJK counts 2: four characters (8 columns) do not fit in 6; two plus `…` (5) do.
+        assert_eq!(truncate_to_width("质量强市", 6), "质量…");
+        assert_eq!(truncate_to_width("质量强市", 8), "质量强市");
+        assert!(display_width(&truncate_to_width("质量强市示范城市评价", 7)) <= 7);
+    }
+
+    #[test]
+    fn pads_by_display_width() {
+        assert_eq!(pad("质量", 6), "质量  ");
+        assert_eq!(pad_left("质量", 6), "  质量");
+        assert_eq!(pad("toolong", 3), "toolong");
+    }
+
+    #[test]
+    fn one_line_replaces_control_characters() {
+        assert_eq!(one_line("a\nb\tc"), "a b c");
+    }
+}
