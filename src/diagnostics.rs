@@ -165,7 +165,13 @@ pub fn render(diag: &Diagnostic, sources: &Sources, color: Color) -> String {
             code,
         );
     } else if let Some(location) = &diag.location {
-        let _ = writeln!(out, "{:gutter$}{} {}", "", paint.wrap("1;34", "-->"), location);
+        let _ = writeln!(
+            out,
+            "{:gutter$}{} {}",
+            "",
+            paint.wrap("1;34", "-->"),
+            location
+        );
     }
     for (span, text) in &diag.related {
         snippet(&mut out, sources, *span, Some(text), gutter, &paint, "1;34");
@@ -252,13 +258,7 @@ fn expand_tabs(text: &str) -> String {
 /// The width of a text in terminal columns: CJK characters count 2, tabs 4.
 pub fn display_width(text: &str) -> usize {
     text.chars()
-        .map(|c| {
-            if c == '\t' {
-                4
-            } else {
-                c.width().unwrap_or(0)
-            }
-        })
+        .map(|c| if c == '\t' { 4 } else { c.width().unwrap_or(0) })
         .sum()
 }
 
@@ -275,15 +275,16 @@ pub fn render_all(diags: &[Diagnostic], sources: &Sources, color: Color) -> Stri
 }
 
 /// The closest candidate to a misspelt name, if it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
     candidates
         .into_iter()
         .filter(|c| *c != name)
         .map(|c| (edit_distance(name, c), c))
-        .filter(|(d, c)| {
-            *d <= limit || c.to_lowercase() == name.to_lowercase()
-        })
+        .filter(|(d, c)| *d <= limit || c.to_lowercase() == name.to_lowercase())
         .min_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)))
         .map(|(_, c)| c)
 }

@@ -1,5 +1,8 @@
 //! qindex: a rules language and engine for composite indicators.
 #![doc = include_str!("../ARCHITECTURE.md")]
+// Diagnostics are large by design (spans, notes, hints) and are returned only on the cold path
+// of checking, so boxing them would buy nothing.
+#![allow(clippy::result_large_err)]
 
 pub mod check;
 pub mod diagnostics;

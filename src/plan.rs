@@ -200,7 +200,9 @@ pub enum Weights {
     Critic,
     Sd,
     Cv,
-    Pca { rotated: bool },
+    Pca {
+        rotated: bool,
+    },
     /// 主客观组合赋权: a weighted sum (`linear`) or the normalised product of methods' weights.
     Combine {
         product: bool,
@@ -232,7 +234,11 @@ impl fmt::Display for Weights {
             Weights::Pca { rotated: true } => write!(f, "pca"),
             Weights::Pca { rotated: false } => write!(f, "pca unrotated"),
             Weights::Combine { product, parts } => {
-                write!(f, "combine {} [", if *product { "product" } else { "linear" })?;
+                write!(
+                    f,
+                    "combine {} [",
+                    if *product { "product" } else { "linear" }
+                )?;
                 for (i, (w, share)) in parts.iter().enumerate() {
                     if i > 0 {
                         write!(f, ", ")?;
@@ -346,7 +352,10 @@ pub enum Normalise {
     MinMax,
     Goalposts(f64, f64),
     #[serde(rename = "zscore")]
-    ZScore { mean: f64, sd: f64 },
+    ZScore {
+        mean: f64,
+        sd: f64,
+    },
     Rank,
     Percentile,
     Target(f64),
@@ -521,15 +530,34 @@ pub struct Factor {
 #[serde(rename_all = "snake_case")]
 pub enum FactorKind {
     /// Every weight (`within: None`), or the children of one node, uniform in ±amount.
-    VaryWeights { within: Option<String>, amount: f64 },
+    VaryWeights {
+        within: Option<String>,
+        amount: f64,
+    },
     /// One node's own weight.
-    VaryWeight { node: String, amount: f64 },
-    ChooseNormalise { options: Vec<Normalise>, at: Option<String> },
-    ChooseAggregate { options: Vec<Aggregate>, at: Option<String> },
-    ChooseMissing { options: Vec<MissingPolicy>, at: Option<String> },
-    ChooseScheme { options: Vec<String> },
+    VaryWeight {
+        node: String,
+        amount: f64,
+    },
+    ChooseNormalise {
+        options: Vec<Normalise>,
+        at: Option<String>,
+    },
+    ChooseAggregate {
+        options: Vec<Aggregate>,
+        at: Option<String>,
+    },
+    ChooseMissing {
+        options: Vec<MissingPolicy>,
+        at: Option<String>,
+    },
+    ChooseScheme {
+        options: Vec<String>,
+    },
     /// No indicator or one indicator (under `within`) removed, uniformly over k + 1 choices.
-    DropIndicator { within: Option<String> },
+    DropIndicator {
+        within: Option<String>,
+    },
 }
 
 impl Plan {

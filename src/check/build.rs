@@ -27,7 +27,7 @@ const INHERITED: &[SettingKey] = &[
 
 /// The effective value of a setting on a node: a scheme's node-only override, else the
 /// nearest written value up the tree (for inherited settings), else none.
-fn resolve<'m>(model: &'m Model, node: usize, key: SettingKey) -> Option<&'m Set> {
+fn resolve(model: &Model, node: usize, key: SettingKey) -> Option<&Set> {
     if let Some(s) = model.nodes[node].forced.get(&key) {
         return Some(s);
     }
@@ -126,7 +126,10 @@ pub fn build(
     for &m in &order {
         let mn = &model.nodes[m];
         let scale = match resolve(model, m, SettingKey::Scale) {
-            Some(Set { val: Val::Scale(lo, hi), .. }) => (*lo, *hi),
+            Some(Set {
+                val: Val::Scale(lo, hi),
+                ..
+            }) => (*lo, *hi),
             _ => (0.0, 100.0),
         };
         let text = |k: SettingKey| match mn.explicit.get(&k).map(|s| &s.val) {
@@ -158,11 +161,17 @@ pub fn build(
             node.indicator = indicator_plan(program, model, m, &mut scope, diags);
         } else {
             let aggregate = match resolve(model, m, SettingKey::Aggregate) {
-                Some(Set { val: Val::Aggregate(a), .. }) => a.clone(),
+                Some(Set {
+                    val: Val::Aggregate(a),
+                    ..
+                }) => a.clone(),
                 _ => Aggregate::Arithmetic,
             };
             let coverage = match resolve(model, m, SettingKey::Coverage) {
-                Some(Set { val: Val::Coverage(c), .. }) => *c,
+                Some(Set {
+                    val: Val::Coverage(c),
+                    ..
+                }) => *c,
                 _ => 0.0,
             };
             node.group = Some(GroupPlan {
@@ -212,7 +221,13 @@ pub fn build(
         diags.extend(ds);
         if let Some(l) = &a.limit {
             if l.value < 0.0 {
-                diags.push(Diagnostic::error("adjust-limit", format!("the limit `{}` must not be negative", l.text)).with_span(l.span));
+                diags.push(
+                    Diagnostic::error(
+                        "adjust-limit",
+                        format!("the limit `{}` must not be negative", l.text),
+                    )
+                    .with_span(l.span),
+                );
             }
         }
         if let Some(code) = code {
@@ -235,7 +250,10 @@ pub fn build(
     });
 
     let reference = match resolve(model, 0, SettingKey::Reference) {
-        Some(Set { val: Val::Reference(r), .. }) => *r,
+        Some(Set {
+            val: Val::Reference(r),
+            ..
+        }) => *r,
         _ => Reference::Period,
     };
     let mut plan = Plan {
@@ -282,32 +300,49 @@ fn nodes_depth(model: &Model, mut m: usize) -> u32 {
     d
 }
 
-/// Own and inherited tags, and the orientation: the nearest orientation tag up the tree.
+/// Own and inherited tags (the union up the tree, own first) and the orientation tag among
+/// them; an indicator carries at most one orientation, own or inherited.
 fn tags_of(model: &Model, m: usize, diags: &mut Vec<Diagnostic>) -> (Vec<String>, Option<String>) {
     let mut tags: Vec<String> = Vec::new();
-    let mut orientation: Option<String> = None;
+    let mut orientation: Option<(String, usize, Span)> = None;
     let mut n = Some(m);
     while let Some(i) = n {
-        if let Some(Set { val: Val::Tags(ts), span }) = model.nodes[i].explicit.get(&SettingKey::Tag) {
-            let own: Vec<&(String, Span)> = ts.iter().filter(|(t, _)| ORIENTATIONS.contains(&t.as_str())).collect();
-            if own.len() > 1 && i == m {
-                diags.push(
-                    Diagnostic::error(
-                        "two-orientations",
-                        format!("`{}` carries two orientation tags, `{}` and `{}`", model.nodes[i].id, own[0].0, own[1].0),
-                    )
-                    .with_span(*span)
-                    .with_hint("an indicator counts for one orientation (government, market or society); keep the one it measures"),
-                );
-            }
-            for (t, _) in ts {
-                let is_orientation = ORIENTATIONS.contains(&t.as_str());
-                if is_orientation {
-                    if orientation.is_some() {
-                        // A nearer orientation tag wins over an inherited one.
-                        continue;
+        if let Some(Set {
+            val: Val::Tags(ts), ..
+        }) = model.nodes[i].explicit.get(&SettingKey::Tag)
+        {
+            for (t, span) in ts {
+                if ORIENTATIONS.contains(&t.as_str()) {
+                    match &orientation {
+                        None => orientation = Some((t.clone(), i, *span)),
+                        Some((first, at, first_span))
+                            if first != t && model.nodes[m].kind == NodeKind::Indicator =>
+                        {
+                            let id = &model.nodes[m].id;
+                            let d = if *at == i {
+                                Diagnostic::error(
+                                    "two-orientations",
+                                    format!(
+                                        "`{id}` carries two orientation tags, `{first}` and `{t}`"
+                                    ),
+                                )
+                                .with_span(*span)
+                                .with_related(*first_span, "the first one")
+                            } else {
+                                Diagnostic::error(
+                                    "two-orientations",
+                                    format!("`{id}` is tagged `{first}` but inherits `{t}` from group `{}`", model.nodes[i].id),
+                                )
+                                .with_span(*first_span)
+                                .with_related(*span, "inherited from here")
+                            };
+                            diags.push(d.with_hint(
+                                "an indicator counts for one orientation (government, market or society): \
+                                 keep the one it measures, or move it to a group of that orientation",
+                            ));
+                        }
+                        Some(_) => {}
                     }
-                    orientation = Some(t.clone());
                 }
                 if !tags.contains(t) {
                     tags.push(t.clone());
@@ -316,7 +351,7 @@ fn tags_of(model: &Model, m: usize, diags: &mut Vec<Diagnostic>) -> (Vec<String>
         }
         n = model.nodes[i].parent;
     }
-    (tags, orientation)
+    (tags, orientation.map(|o| o.0))
 }
 
 fn indicator_plan(
@@ -347,11 +382,15 @@ fn indicator_plan(
     let normalise = get(SettingKey::Normalise);
     let direction = get(SettingKey::Direction);
     let dir = match direction {
-        Some(Set { val: Val::Dir(d), .. }) => d.clone(),
+        Some(Set {
+            val: Val::Dir(d), ..
+        }) => d.clone(),
         _ => Direction::Positive,
     };
     let norm = match normalise {
-        Some(Set { val: Val::Norm(n), .. }) => n.clone(),
+        Some(Set {
+            val: Val::Norm(n), ..
+        }) => n.clone(),
         _ => Normalise::MinMax,
     };
     if matches!(norm, Normalise::Ratio(_)) && dir == Direction::Negative {
@@ -368,10 +407,19 @@ fn indicator_plan(
             diags.push(
                 Diagnostic::error(
                     "optimum-outside",
-                    format!("the optimum {} of `{}` lies outside its goalposts {}..{}", num(*x), mn.id, num(*lo), num(*hi)),
+                    format!(
+                        "the optimum {} of `{}` lies outside its goalposts {}..{}",
+                        num(*x),
+                        mn.id,
+                        num(*lo),
+                        num(*hi)
+                    ),
                 )
                 .with_span(direction.map(|d| d.span).unwrap_or(mn.id_span))
-                .with_related(normalise.map(|n| n.span).unwrap_or(mn.id_span), "goalposts set here")
+                .with_related(
+                    normalise.map(|n| n.span).unwrap_or(mn.id_span),
+                    "goalposts set here",
+                )
                 .with_hint("the optimum must lie strictly between the goalposts"),
             );
         }
@@ -379,15 +427,24 @@ fn indicator_plan(
     Some(IndicatorPlan {
         formula,
         missing: match get(SettingKey::Missing) {
-            Some(Set { val: Val::Missing(p), .. }) => p.clone(),
+            Some(Set {
+                val: Val::Missing(p),
+                ..
+            }) => p.clone(),
             _ => vec![MissingPolicy::Skip],
         },
         transform: match get(SettingKey::Transform) {
-            Some(Set { val: Val::Transform(t), .. }) => *t,
+            Some(Set {
+                val: Val::Transform(t),
+                ..
+            }) => *t,
             _ => Transform::None,
         },
         winsorise: match get(SettingKey::Winsorise) {
-            Some(Set { val: Val::Winsorise(w), .. }) => w.clone(),
+            Some(Set {
+                val: Val::Winsorise(w),
+                ..
+            }) => w.clone(),
             _ => Winsorise::None,
         },
         direction: dir,
@@ -399,7 +456,11 @@ fn indicator_plan(
 pub(super) fn reachable_lets(lets: &[LetEntry], roots: &[&ast::Expr]) -> Vec<usize> {
     let mut want = vec![false; lets.len()];
     let mut stack: Vec<usize> = Vec::new();
-    let by_name: HashMap<&str, usize> = lets.iter().enumerate().map(|(i, l)| (l.name.as_str(), i)).collect();
+    let by_name: HashMap<&str, usize> = lets
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.name.as_str(), i))
+        .collect();
     let mut names = Vec::new();
     for r in roots {
         super::expr::names(r, &mut names);
@@ -429,19 +490,32 @@ fn weights_spec(model: &Model, g: usize) -> Option<&Set> {
 }
 
 /// The weighting method of a group and each child's weight.
-fn child_weights(model: &Model, g: usize, kids: &[usize], diags: &mut Vec<Diagnostic>) -> (Weights, Vec<Weight>) {
+fn child_weights(
+    model: &Model,
+    g: usize,
+    kids: &[usize],
+    diags: &mut Vec<Diagnostic>,
+) -> (Weights, Vec<Weight>) {
     let n = kids.len();
     let equal = vec![Weight::Fixed(1.0 / n as f64); n];
     let gid = model.nodes[g].id.clone();
     let set = weights_spec(model, g);
     let spec = match set {
-        Some(Set { val: Val::Weights(w), .. }) => w.clone(),
+        Some(Set {
+            val: Val::Weights(w),
+            ..
+        }) => w.clone(),
         _ => WeightsSpec::Simple(Weights::Given),
     };
     let given: Vec<Option<(f64, Span)>> = kids.iter().map(|c| model.nodes[*c].weight).collect();
     let any_given = given.iter().any(Option::is_some);
     if !matches!(spec, WeightsSpec::Simple(Weights::Given)) && any_given {
-        let at = given.iter().flatten().next().map(|w| w.1).unwrap_or(model.nodes[g].id_span);
+        let at = given
+            .iter()
+            .flatten()
+            .next()
+            .map(|w| w.1)
+            .unwrap_or(model.nodes[g].id_span);
         diags.push(
             Diagnostic::warning("weights-ignored", format!("the weights written on `{gid}`'s children are ignored: the group uses `weights {}`", spec.name()))
                 .with_span(at)
@@ -466,24 +540,39 @@ fn child_weights(model: &Model, g: usize, kids: &[usize], diags: &mut Vec<Diagno
                     .filter(|(_, w)| w.is_some())
                     .map(|(c, _)| model.nodes[*c].id.as_str())
                     .collect();
-                let first_missing = kids.iter().zip(&given).find(|(_, w)| w.is_none()).map(|(c, _)| model.nodes[*c].id_span).unwrap_or_default();
+                let first_missing = kids
+                    .iter()
+                    .zip(&given)
+                    .find(|(_, w)| w.is_none())
+                    .map(|(c, _)| model.nodes[*c].id_span)
+                    .unwrap_or_default();
                 diags.push(
-                    Diagnostic::error("mixed-weights", format!("in `{gid}`, some children have a weight and some do not"))
-                        .with_span(first_missing)
-                        .with_label("no weight")
-                        .with_note(format!("with a weight: {}", quote_list(&with)))
-                        .with_note(format!("without: {}", quote_list(&missing)))
-                        .with_hint("give every child a weight, or none (then they count equally)"),
+                    Diagnostic::error(
+                        "mixed-weights",
+                        format!("in `{gid}`, some children have a weight and some do not"),
+                    )
+                    .with_span(first_missing)
+                    .with_label("no weight")
+                    .with_note(format!("with a weight: {}", quote_list(&with)))
+                    .with_note(format!("without: {}", quote_list(&missing)))
+                    .with_hint("give every child a weight, or none (then they count equally)"),
                 );
                 return (Weights::Given, equal);
             }
             let ws: Vec<f64> = given.iter().map(|w| w.map_or(0.0, |w| w.0)).collect();
             let total: f64 = ws.iter().sum();
             percent_warning(&ws, model.nodes[g].id_span, &gid, diags);
-            (Weights::Given, ws.iter().map(|w| Weight::Fixed(w / total)).collect())
+            (
+                Weights::Given,
+                ws.iter().map(|w| Weight::Fixed(w / total)).collect(),
+            )
         }
         WeightsSpec::Simple(Weights::Equal) => (Weights::Equal, equal),
-        WeightsSpec::Ahp { textbook, judgements, span } => match ahp_weights(model, g, kids, &judgements, textbook, span, diags) {
+        WeightsSpec::Ahp {
+            textbook,
+            judgements,
+            span,
+        } => match ahp_weights(model, g, kids, &judgements, textbook, span, diags) {
             Some(info) => {
                 let ws = info.weights.iter().map(|w| Weight::Fixed(*w)).collect();
                 (Weights::Ahp(info), ws)
@@ -499,7 +588,11 @@ fn child_weights(model: &Model, g: usize, kids: &[usize], diags: &mut Vec<Diagno
             let mut fixed: Vec<Option<Vec<f64>>> = Vec::new();
             for (p, share) in parts {
                 match p {
-                    WeightsSpec::Ahp { textbook, judgements, span } => match ahp_weights(model, g, kids, &judgements, textbook, span, diags) {
+                    WeightsSpec::Ahp {
+                        textbook,
+                        judgements,
+                        span,
+                    } => match ahp_weights(model, g, kids, &judgements, textbook, span, diags) {
                         Some(info) => {
                             fixed.push(Some(info.weights.clone()));
                             out_parts.push((Weights::Ahp(info), share));
@@ -517,7 +610,10 @@ fn child_weights(model: &Model, g: usize, kids: &[usize], diags: &mut Vec<Diagno
                     WeightsSpec::Combine { .. } => return (Weights::Equal, equal),
                 }
             }
-            let method = Weights::Combine { product, parts: out_parts };
+            let method = Weights::Combine {
+                product,
+                parts: out_parts,
+            };
             if fixed.iter().all(Option::is_some) {
                 let vs: Vec<Vec<f64>> = fixed.into_iter().flatten().collect();
                 let shares: Vec<f64> = match &method {
@@ -545,7 +641,11 @@ fn child_weights(model: &Model, g: usize, kids: &[usize], diags: &mut Vec<Diagno
 }
 
 fn quote_list(items: &[&str]) -> String {
-    items.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Weights that look like percentages (or fractions) but do not add up.
@@ -594,22 +694,32 @@ fn ahp_weights(
     let n = names.len();
     let mut matrix = vec![vec![0.0; n]; n];
     let mut source: Vec<Vec<Option<&Judgement>>> = vec![vec![None; n]; n];
-    for i in 0..n {
-        matrix[i][i] = 1.0;
+    for (i, row) in matrix.iter_mut().enumerate() {
+        row[i] = 1.0;
     }
     let mut ok = true;
     for j in judgements {
         let mut idx = [0usize; 2];
         let mut skip = false;
-        for (k, (name, sp)) in [(&j.left, j.left_span), (&j.right, j.right_span)].into_iter().enumerate() {
+        for (k, (name, sp)) in [(&j.left, j.left_span), (&j.right, j.right_span)]
+            .into_iter()
+            .enumerate()
+        {
             match names.iter().position(|x| x == name) {
                 Some(i) => idx[k] = i,
                 None if removed.contains(&name.as_str()) => skip = true,
                 None => {
-                    let mut d = Diagnostic::error("ahp-unknown", format!("`{name}` is not a child of `{gid}`")).with_span(sp);
+                    let mut d = Diagnostic::error(
+                        "ahp-unknown",
+                        format!("`{name}` is not a child of `{gid}`"),
+                    )
+                    .with_span(sp);
                     d = match did_you_mean(name, names.iter().copied()) {
                         Some(s) => d.with_hint(format!("did you mean `{s}`?")),
-                        None => d.with_hint(format!("the children of `{gid}` are {}", quote_list(&names))),
+                        None => d.with_hint(format!(
+                            "the children of `{gid}` are {}",
+                            quote_list(&names)
+                        )),
                     };
                     diags.push(d);
                     ok = false;
@@ -623,9 +733,12 @@ fn ahp_weights(
         let (a, b) = (idx[0], idx[1]);
         if let Some(first) = source[a][b] {
             diags.push(
-                Diagnostic::error("ahp-repeated", format!("`{}` and `{}` are compared twice", j.left, j.right))
-                    .with_span(j.span)
-                    .with_related(first.span, "first compared here"),
+                Diagnostic::error(
+                    "ahp-repeated",
+                    format!("`{}` and `{}` are compared twice", j.left, j.right),
+                )
+                .with_span(j.span)
+                .with_related(first.span, "first compared here"),
             );
             ok = false;
             continue;
@@ -648,26 +761,50 @@ fn ahp_weights(
     }
     if !missing.is_empty() {
         diags.push(
-            Diagnostic::error("ahp-missing", format!("the AHP judgements of `{gid}` are incomplete: {} pair(s) are not compared", missing.len()))
-                .with_span(span)
-                .with_note(format!("missing: {}", missing.join(", ")))
-                .with_hint("compare every pair of children once, e.g. `a > b : 3`, `a < b : 2` or `a = b`"),
+            Diagnostic::error(
+                "ahp-missing",
+                format!(
+                    "the AHP judgements of `{gid}` are incomplete: {} pair(s) are not compared",
+                    missing.len()
+                ),
+            )
+            .with_span(span)
+            .with_note(format!("missing: {}", missing.join(", ")))
+            .with_hint(
+                "compare every pair of children once, e.g. `a > b : 3`, `a < b : 2` or `a = b`",
+            ),
         );
         return None;
     }
     if n > ahp::MAX_N {
         diags.push(
-            Diagnostic::error("ahp-size", format!("AHP compares at most {} children; `{gid}` has {n}", ahp::MAX_N))
-                .with_span(span)
-                .with_hint("split the group into subgroups, or use another weighting"),
+            Diagnostic::error(
+                "ahp-size",
+                format!(
+                    "AHP compares at most {} children; `{gid}` has {n}",
+                    ahp::MAX_N
+                ),
+            )
+            .with_span(span)
+            .with_hint("split the group into subgroups, or use another weighting"),
         );
         return None;
     }
-    let table = if textbook { RiTable::Textbook } else { RiTable::Saaty };
+    let table = if textbook {
+        RiTable::Textbook
+    } else {
+        RiTable::Saaty
+    };
     let res = match ahp::ahp(&matrix, table) {
         Ok(r) => r,
         Err(e) => {
-            diags.push(Diagnostic::error("ahp", format!("the AHP judgements of `{gid}` cannot be used: {e}")).with_span(span));
+            diags.push(
+                Diagnostic::error(
+                    "ahp",
+                    format!("the AHP judgements of `{gid}` cannot be used: {e}"),
+                )
+                .with_span(span),
+            );
             return None;
         }
     };
@@ -692,7 +829,9 @@ fn ahp_weights(
                 };
                 d = d
                     .with_related(j.span, "the most inconsistent judgement")
-                    .with_note(format!("consistent with the other judgements would be about {suggestion}"));
+                    .with_note(format!(
+                        "consistent with the other judgements would be about {suggestion}"
+                    ));
             }
         }
         diags.push(d.with_hint("revise the most inconsistent judgement, then check again"));
@@ -741,7 +880,10 @@ fn out_range(plan: &Plan, id: NodeId) -> Out {
     let (lo, hi) = node.scale;
     if let Some(ind) = &node.indicator {
         return match &ind.normalise {
-            Normalise::MinMax | Normalise::Goalposts(..) | Normalise::Percentile | Normalise::Target(_) => Out::Scale(lo, hi),
+            Normalise::MinMax
+            | Normalise::Goalposts(..)
+            | Normalise::Percentile
+            | Normalise::Target(_) => Out::Scale(lo, hi),
             Normalise::ZScore { mean, sd } => Out::Around(*mean, *sd),
             Normalise::Rank => Out::Ranks,
             Normalise::Ratio(_) => Out::Unscaled("ratio"),
@@ -749,7 +891,9 @@ fn out_range(plan: &Plan, id: NodeId) -> Out {
             Normalise::None => Out::Unscaled("none"),
             Normalise::Bands(b) => {
                 let s = b.iter().map(|b| b.score);
-                let (mn, mx) = s.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+                let (mn, mx) = s.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+                    (a.min(x), b.max(x))
+                });
                 if mn >= lo && mx <= hi {
                     Out::Scale(lo, hi)
                 } else {
@@ -790,17 +934,45 @@ fn warn_structure(model: &Model, order: &[usize], plan: &Plan, diags: &mut Vec<D
                     .with_hint("a group of one adds a level without combining anything; move the child up, or add its siblings"),
             );
         }
-        let Some(g) = node.group.as_ref() else { continue };
-        if g.aggregate == Aggregate::Min && node.children.iter().any(|c| model.nodes[order[c.index()]].weight.is_some()) {
+        let Some(g) = node.group.as_ref() else {
+            continue;
+        };
+        if g.aggregate == Aggregate::Min
+            && node
+                .children
+                .iter()
+                .any(|c| model.nodes[order[c.index()]].weight.is_some())
+        {
             diags.push(
-                Diagnostic::warning("min-ignores-weights", format!("`aggregate min` ignores the weights of `{}`'s children", node.id))
-                    .with_span(model.nodes[m].id_span),
+                Diagnostic::warning(
+                    "min-ignores-weights",
+                    format!(
+                        "`aggregate min` ignores the weights of `{}`'s children",
+                        node.id
+                    ),
+                )
+                .with_span(model.nodes[m].id_span),
             );
         }
-        if !matches!(g.aggregate, Aggregate::Topsis | Aggregate::Grey(_) | Aggregate::Copeland { .. } | Aggregate::MazziottaPareto) {
-            let outs: Vec<(NodeId, Out)> = node.children.iter().map(|c| (*c, out_range(plan, *c))).collect();
-            if outs.iter().any(|(_, o)| *o != outs[0].1) && !outs.iter().any(|(_, o)| *o == Out::Mixed) {
-                let list: Vec<String> = outs.iter().map(|(c, o)| format!("`{}` on {}", plan.node(*c).id, o.describe())).collect();
+        if !matches!(
+            g.aggregate,
+            Aggregate::Topsis
+                | Aggregate::Grey(_)
+                | Aggregate::Copeland { .. }
+                | Aggregate::MazziottaPareto
+        ) {
+            let outs: Vec<(NodeId, Out)> = node
+                .children
+                .iter()
+                .map(|c| (*c, out_range(plan, *c)))
+                .collect();
+            if outs.iter().any(|(_, o)| *o != outs[0].1)
+                && !outs.iter().any(|(_, o)| *o == Out::Mixed)
+            {
+                let list: Vec<String> = outs
+                    .iter()
+                    .map(|(c, o)| format!("`{}` on {}", plan.node(*c).id, o.describe()))
+                    .collect();
                 diags.push(
                     Diagnostic::warning("mixed-ranges", format!("the children of `{}` end up on different ranges", node.id))
                         .with_span(model.nodes[m].id_span)
@@ -817,8 +989,16 @@ fn warn_structure(model: &Model, order: &[usize], plan: &Plan, diags: &mut Vec<D
 fn weight_owner(plan: &Plan, id: NodeId, u: &UncertaintyPlan) -> Option<usize> {
     let node = plan.node(id);
     let parent = plan.node(node.parent?);
-    let exact = u.factors.iter().position(|f| matches!(&f.kind, FactorKind::VaryWeight { node: n, .. } if *n == node.id));
-    let within = u.factors.iter().position(|f| matches!(&f.kind, FactorKind::VaryWeights { within: Some(w), .. } if *w == parent.id));
-    let all = u.factors.iter().position(|f| matches!(&f.kind, FactorKind::VaryWeights { within: None, .. }));
+    let exact = u
+        .factors
+        .iter()
+        .position(|f| matches!(&f.kind, FactorKind::VaryWeight { node: n, .. } if *n == node.id));
+    let within = u.factors.iter().position(
+        |f| matches!(&f.kind, FactorKind::VaryWeights { within: Some(w), .. } if *w == parent.id),
+    );
+    let all = u
+        .factors
+        .iter()
+        .position(|f| matches!(&f.kind, FactorKind::VaryWeights { within: None, .. }));
     exact.or(within).or(all)
 }

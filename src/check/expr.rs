@@ -72,7 +72,13 @@ impl<'s, S: Scope> Compiler<'s, S> {
 
     /// Compiles an expression that must have type `want`; `what` names the place for messages
     /// ("an indicator", "a veto").
-    pub fn compile(mut self, e: &Expr, text: &str, want: Ty, what: &str) -> (Option<Code>, Vec<Diagnostic>) {
+    pub fn compile(
+        mut self,
+        e: &Expr,
+        text: &str,
+        want: Ty,
+        what: &str,
+    ) -> (Option<Code>, Vec<Diagnostic>) {
         let ty = self.expr(e);
         if let Some(ty) = ty {
             if ty != want {
@@ -202,7 +208,14 @@ impl<'s, S: Scope> Compiler<'s, S> {
             let mut d = Diagnostic::error("unknown-function", format!("unknown function `{name}`"))
                 .with_span(name_span);
             if let Some((_, ours)) = ALIASES.iter().find(|(a, _)| *a == name) {
-                d = d.with_hint(format!("use {}", if ours.starts_with('`') { ours.to_string() } else { format!("`{ours}`") }));
+                d = d.with_hint(format!(
+                    "use {}",
+                    if ours.starts_with('`') {
+                        ours.to_string()
+                    } else {
+                        format!("`{ours}`")
+                    }
+                ));
             } else if let Some(s) = did_you_mean(name, FUNCTIONS.iter().map(|f| f.0)) {
                 d = d.with_hint(format!("did you mean `{s}`?"));
             } else {
@@ -289,12 +302,18 @@ impl<'s, S: Scope> Compiler<'s, S> {
             return Some(());
         }
         let d = match want {
-            Ty::Num => Diagnostic::error("type", format!("{user} needs a number, but this is a condition"))
-                .with_span(e.span)
-                .with_hint("turn a condition into a number with `if CONDITION then 1 else 0`"),
-            Ty::Bool => Diagnostic::error("type", format!("{user} needs a condition, but this is a number"))
-                .with_span(e.span)
-                .with_hint("compare it with something, e.g. `x > 0`"),
+            Ty::Num => Diagnostic::error(
+                "type",
+                format!("{user} needs a number, but this is a condition"),
+            )
+            .with_span(e.span)
+            .with_hint("turn a condition into a number with `if CONDITION then 1 else 0`"),
+            Ty::Bool => Diagnostic::error(
+                "type",
+                format!("{user} needs a condition, but this is a number"),
+            )
+            .with_span(e.span)
+            .with_hint("compare it with something, e.g. `x > 0`"),
         };
         self.diags.push(d);
         None
@@ -337,4 +356,3 @@ pub fn names(e: &Expr, out: &mut Vec<(String, Span)>) {
         ExprKind::Call(_, args) => args.iter().for_each(|a| names(a, out)),
     }
 }
-

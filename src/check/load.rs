@@ -44,10 +44,12 @@ pub fn read_rules(path: &Path) -> Result<String, crate::Error> {
             let at = e.utf8_error().valid_up_to();
             let bytes = e.as_bytes();
             let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
-            let col = String::from_utf8_lossy(&bytes[bytes[..at]
-                .iter()
-                .rposition(|b| *b == b'\n')
-                .map_or(0, |p| p + 1)..at])
+            let col = String::from_utf8_lossy(
+                &bytes[bytes[..at]
+                    .iter()
+                    .rposition(|b| *b == b'\n')
+                    .map_or(0, |p| p + 1)..at],
+            )
             .chars()
             .count()
                 + 1;
@@ -130,9 +132,12 @@ fn visit(program: &mut Program, id: FileId, stack: &mut Vec<FileId>, diags: &mut
                 Ok(t) => t,
                 Err(_) => {
                     diags.push(
-                        Diagnostic::error("encoding", format!("`{}` is not UTF-8 text", u.path.value))
-                            .with_span(u.path.span)
-                            .with_hint("save the file as UTF-8"),
+                        Diagnostic::error(
+                            "encoding",
+                            format!("`{}` is not UTF-8 text", u.path.value),
+                        )
+                        .with_span(u.path.span)
+                        .with_hint("save the file as UTF-8"),
                     );
                     continue;
                 }

@@ -53,8 +53,16 @@ pub fn check(program: &Program) -> Checked {
     };
     let mut base = model::build(program, index, &mut diags);
     // Top-level lets around the index, in program order.
-    let top_before: Vec<_> = parts.lets.iter().filter(|l| before(l.span, index.span, program)).collect();
-    let top_after: Vec<_> = parts.lets.iter().filter(|l| !before(l.span, index.span, program)).collect();
+    let top_before: Vec<_> = parts
+        .lets
+        .iter()
+        .filter(|l| before(l.span, index.span, program))
+        .collect();
+    let top_after: Vec<_> = parts
+        .lets
+        .iter()
+        .filter(|l| !before(l.span, index.span, program))
+        .collect();
     let entry = |l: &&&crate::syntax::ast::Let| model::LetEntry {
         name: l.name.name.clone(),
         name_span: l.name.span,
@@ -71,14 +79,20 @@ pub fn check(program: &Program) -> Checked {
     for s in &parts.schemes {
         if s.id.name == "default" {
             diags.push(
-                Diagnostic::error("scheme-default", "`default` is the name of the base index; a scheme needs another name")
-                    .with_span(s.id.span),
+                Diagnostic::error(
+                    "scheme-default",
+                    "`default` is the name of the base index; a scheme needs another name",
+                )
+                .with_span(s.id.span),
             );
         } else if let Some(first) = scheme_ids.insert(&s.id.name, s.id.span) {
             diags.push(
-                Diagnostic::error("duplicate-scheme", format!("there are two schemes called `{}`", s.id.name))
-                    .with_span(s.id.span)
-                    .with_related(first, "the first one"),
+                Diagnostic::error(
+                    "duplicate-scheme",
+                    format!("there are two schemes called `{}`", s.id.name),
+                )
+                .with_span(s.id.span)
+                .with_related(first, "the first one"),
             );
         }
     }
@@ -92,7 +106,11 @@ pub fn check(program: &Program) -> Checked {
         };
         let mut m = base.clone();
         scheme::apply_chain(program, &mut m, &chain, &mut diags);
-        models.push((s.id.name.clone(), s.label.as_ref().map(|l| l.value.clone()), m));
+        models.push((
+            s.id.name.clone(),
+            s.label.as_ref().map(|l| l.value.clone()),
+            m,
+        ));
     }
     unused_lets(&base, &models, &mut diags);
 
@@ -108,11 +126,25 @@ pub fn check(program: &Program) -> Checked {
         .map(|u| uncertainty::check(u, &program.sources, &nodes, &schemes, &mut diags));
 
     let mut plans = Vec::new();
-    if let Some(p) = build::build(program, &base, ("default", None), &index.id, uplan.as_ref(), &mut diags) {
+    if let Some(p) = build::build(
+        program,
+        &base,
+        ("default", None),
+        &index.id,
+        uplan.as_ref(),
+        &mut diags,
+    ) {
         plans.push(p);
     }
     for (name, label, m) in &models {
-        if let Some(p) = build::build(program, m, (name, label.clone()), &index.id, uplan.as_ref(), &mut diags) {
+        if let Some(p) = build::build(
+            program,
+            m,
+            (name, label.clone()),
+            &index.id,
+            uplan.as_ref(),
+            &mut diags,
+        ) {
             plans.push(p);
         }
     }
@@ -122,7 +154,11 @@ pub fn check(program: &Program) -> Checked {
 fn before(a: Span, b: Span, program: &Program) -> bool {
     // Files are numbered in load order, and a used file's items come before the user's.
     let order = |s: Span| {
-        let rank = if s.file == program.root { u32::MAX } else { s.file.0 };
+        let rank = if s.file == program.root {
+            u32::MAX
+        } else {
+            s.file.0
+        };
         (rank, s.start)
     };
     order(a) < order(b)
@@ -130,7 +166,13 @@ fn before(a: Span, b: Span, program: &Program) -> bool {
 
 fn finish(plans: Vec<Plan>, mut diags: Vec<Diagnostic>, schemes: Vec<String>) -> Checked {
     let mut seen = std::collections::HashSet::new();
-    diags.retain(|d| seen.insert((d.code, d.message.clone(), d.span.map(|s| (s.file, s.start, s.end)))));
+    diags.retain(|d| {
+        seen.insert((
+            d.code,
+            d.message.clone(),
+            d.span.map(|s| (s.file, s.start, s.end)),
+        ))
+    });
     diags.sort_by_key(|d| d.span.map(|s| (s.file, s.start)).unwrap_or_default());
     Checked {
         plans,
@@ -174,12 +216,19 @@ fn check_lets(lets: &[model::LetEntry], diags: &mut Vec<Diagnostic>) {
             for &k in &path {
                 in_cycle[k] = true;
             }
-            let names: Vec<&str> = path.iter().chain([&i]).map(|k| lets[*k].name.as_str()).collect();
+            let names: Vec<&str> = path
+                .iter()
+                .chain([&i])
+                .map(|k| lets[*k].name.as_str())
+                .collect();
             diags.push(
-                Diagnostic::error("let-cycle", format!("`{}` is defined in terms of itself", lets[i].name))
-                    .with_span(lets[i].name_span)
-                    .with_note(format!("cycle: {}", names.join(" → ")))
-                    .with_hint("one of these definitions must use data columns only"),
+                Diagnostic::error(
+                    "let-cycle",
+                    format!("`{}` is defined in terms of itself", lets[i].name),
+                )
+                .with_span(lets[i].name_span)
+                .with_note(format!("cycle: {}", names.join(" → ")))
+                .with_hint("one of these definitions must use data columns only"),
             );
         }
     }
@@ -190,10 +239,16 @@ fn check_lets(lets: &[model::LetEntry], diags: &mut Vec<Diagnostic>) {
         for &(j, span) in r {
             if j > i && !in_cycle[j] {
                 diags.push(
-                    Diagnostic::error("let-order", format!("`{}` is used before its definition", lets[j].name))
-                        .with_span(span)
-                        .with_related(lets[j].name_span, "defined here")
-                        .with_hint(format!("move `let {} = ...` above the line that uses it", lets[j].name)),
+                    Diagnostic::error(
+                        "let-order",
+                        format!("`{}` is used before its definition", lets[j].name),
+                    )
+                    .with_span(span)
+                    .with_related(lets[j].name_span, "defined here")
+                    .with_hint(format!(
+                        "move `let {} = ...` above the line that uses it",
+                        lets[j].name
+                    )),
                 );
             }
         }
@@ -220,10 +275,19 @@ fn cycle_from(i: usize, refs: &[Vec<(usize, Span)>]) -> Option<Vec<usize>> {
     None
 }
 
-fn unused_lets(base: &model::Model, models: &[(String, Option<String>, model::Model)], diags: &mut Vec<Diagnostic>) {
+fn unused_lets(
+    base: &model::Model,
+    models: &[(String, Option<String>, model::Model)],
+    diags: &mut Vec<Diagnostic>,
+) {
     let mut used = vec![false; base.lets.len()];
     for m in std::iter::once(base).chain(models.iter().map(|(_, _, m)| m)) {
-        let mut roots: Vec<&crate::syntax::ast::Expr> = m.nodes.iter().filter(|n| !n.removed).filter_map(|n| n.formula.as_ref()).collect();
+        let mut roots: Vec<&crate::syntax::ast::Expr> = m
+            .nodes
+            .iter()
+            .filter(|n| !n.removed)
+            .filter_map(|n| n.formula.as_ref())
+            .collect();
         roots.extend(m.adjust.iter().map(|a| &a.expr));
         roots.extend(m.units_where.iter());
         for i in build::reachable_lets(&m.lets, &roots) {
@@ -233,9 +297,12 @@ fn unused_lets(base: &model::Model, models: &[(String, Option<String>, model::Mo
     for (l, u) in base.lets.iter().zip(used) {
         if !u {
             diags.push(
-                Diagnostic::warning("unused-let", format!("`{}` is defined but never used", l.name))
-                    .with_span(l.name_span)
-                    .with_hint("remove it, or use it in a formula"),
+                Diagnostic::warning(
+                    "unused-let",
+                    format!("`{}` is defined but never used", l.name),
+                )
+                .with_span(l.name_span)
+                .with_hint("remove it, or use it in a formula"),
             );
         }
     }
@@ -248,17 +315,30 @@ pub fn compile(program: &Program, scheme: &str) -> Result<(Plan, Vec<Diagnostic>
     if checked.has_errors() {
         return Err(crate::Error::Diagnostics(checked.diagnostics));
     }
-    let warnings: Vec<Diagnostic> = checked.diagnostics.into_iter().filter(|d| d.severity == Severity::Warning).collect();
+    // Warnings about other schemes' plans are not this plan's business.
+    let other = |d: &Diagnostic| {
+        d.notes
+            .iter()
+            .any(|n| n.starts_with("in scheme `") && *n != format!("in scheme `{scheme}`"))
+    };
+    let warnings: Vec<Diagnostic> = checked
+        .diagnostics
+        .into_iter()
+        .filter(|d| d.severity == Severity::Warning && !other(d))
+        .collect();
     match checked.plans.into_iter().find(|p| p.scheme == scheme) {
         Some(p) => Ok((p, warnings)),
         None => {
             let mut names = vec!["default".to_string()];
             names.extend(checked.schemes);
-            let hint = match crate::diagnostics::did_you_mean(scheme, names.iter().map(String::as_str)) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => format!("the schemes are: {}", names.join(", ")),
-            };
-            Err(crate::Error::Usage(format!("there is no scheme `{scheme}` in these rules; {hint}")))
+            let hint =
+                match crate::diagnostics::did_you_mean(scheme, names.iter().map(String::as_str)) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("the schemes are: {}", names.join(", ")),
+                };
+            Err(crate::Error::Usage(format!(
+                "there is no scheme `{scheme}` in these rules; {hint}"
+            )))
         }
     }
 }

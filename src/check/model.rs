@@ -101,10 +101,15 @@ pub fn collect<'p>(program: &'p Program, diags: &mut Vec<Diagnostic>) -> Parts<'
             Item::Index(i) => {
                 if let Some(first) = index_span {
                     diags.push(
-                        Diagnostic::error("two-indexes", "a program describes exactly one index, but this is a second one")
-                            .with_span(i.id.span)
-                            .with_related(first, "the first index")
-                            .with_hint("put alternative versions in a `scheme`, or each index in its own file"),
+                        Diagnostic::error(
+                            "two-indexes",
+                            "a program describes exactly one index, but this is a second one",
+                        )
+                        .with_span(i.id.span)
+                        .with_related(first, "the first index")
+                        .with_hint(
+                            "put alternative versions in a `scheme`, or each index in its own file",
+                        ),
                     );
                 } else {
                     index_span = Some(i.id.span);
@@ -116,10 +121,24 @@ pub fn collect<'p>(program: &'p Program, diags: &mut Vec<Diagnostic>) -> Parts<'
             Item::Uncertainty(u) => {
                 if let Some(first) = parts.uncertainty {
                     diags.push(
-                        Diagnostic::error("two-uncertainty", "a program has at most one `uncertainty` block")
-                            .with_span(Span::new(u.span.file, u.span.start as usize, u.span.start as usize + 11))
-                            .with_related(Span::new(first.span.file, first.span.start as usize, first.span.start as usize + 11), "the first one")
-                            .with_hint("put all the uncertain factors in one block"),
+                        Diagnostic::error(
+                            "two-uncertainty",
+                            "a program has at most one `uncertainty` block",
+                        )
+                        .with_span(Span::new(
+                            u.span.file,
+                            u.span.start as usize,
+                            u.span.start as usize + 11,
+                        ))
+                        .with_related(
+                            Span::new(
+                                first.span.file,
+                                first.span.start as usize,
+                                first.span.start as usize + 11,
+                            ),
+                            "the first one",
+                        )
+                        .with_hint("put all the uncertain factors in one block"),
                     );
                 } else {
                     parts.uncertainty = Some(u);
@@ -228,24 +247,47 @@ impl<'a> TreeBuilder<'a> {
                         self.misplaced(m.span(), "a group", "an indicator has settings only");
                         continue;
                     }
-                    let Some(i) = self.node(model, at, &g.id, g.label.as_ref(), NodeKind::Group, g.span, g.weight.as_ref()) else {
+                    let Some(i) = self.node(
+                        model,
+                        at,
+                        &g.id,
+                        g.label.as_ref(),
+                        NodeKind::Group,
+                        g.span,
+                        g.weight.as_ref(),
+                    ) else {
                         continue;
                     };
                     self.members(model, i, &g.members);
                     if model.nodes[i].children.is_empty() {
                         self.diags.push(
-                            Diagnostic::error("empty-group", format!("group `{}` has no indicators", g.id.name))
-                                .with_span(g.id.span)
-                                .with_hint("add indicators or groups to it, or remove it"),
+                            Diagnostic::error(
+                                "empty-group",
+                                format!("group `{}` has no indicators", g.id.name),
+                            )
+                            .with_span(g.id.span)
+                            .with_hint("add indicators or groups to it, or remove it"),
                         );
                     }
                 }
                 Member::Indicator(ind) => {
                     if kind == NodeKind::Indicator {
-                        self.misplaced(m.span(), "an indicator", "indicators cannot be nested; put both in a group");
+                        self.misplaced(
+                            m.span(),
+                            "an indicator",
+                            "indicators cannot be nested; put both in a group",
+                        );
                         continue;
                     }
-                    let Some(i) = self.node(model, at, &ind.id, ind.label.as_ref(), NodeKind::Indicator, ind.span, ind.weight.as_ref()) else {
+                    let Some(i) = self.node(
+                        model,
+                        at,
+                        &ind.id,
+                        ind.label.as_ref(),
+                        NodeKind::Indicator,
+                        ind.span,
+                        ind.weight.as_ref(),
+                    ) else {
                         continue;
                     };
                     model.nodes[i].formula = ind.formula.clone();
@@ -255,7 +297,11 @@ impl<'a> TreeBuilder<'a> {
                 }
                 Member::Let(l) => {
                     if kind != NodeKind::Index {
-                        self.misplaced(l.span, "`let`", "a `let` belongs at the index level or the top level of a file");
+                        self.misplaced(
+                            l.span,
+                            "`let`",
+                            "a `let` belongs at the index level or the top level of a file",
+                        );
                         continue;
                     }
                     model.lets.push(LetEntry {
@@ -266,7 +312,11 @@ impl<'a> TreeBuilder<'a> {
                 }
                 Member::Data(path, span) => {
                     if kind != NodeKind::Index {
-                        self.misplaced(*span, "`data`", "the data file is named once, at the index level");
+                        self.misplaced(
+                            *span,
+                            "`data`",
+                            "the data file is named once, at the index level",
+                        );
                         continue;
                     }
                     if let Some(first) = self.data_span {
@@ -279,7 +329,11 @@ impl<'a> TreeBuilder<'a> {
                 }
                 Member::UnitsWhere(e, span) => {
                     if kind != NodeKind::Index {
-                        self.misplaced(*span, "`units where`", "it selects the units of the whole index; write it at the index level");
+                        self.misplaced(
+                            *span,
+                            "`units where`",
+                            "it selects the units of the whole index; write it at the index level",
+                        );
                         continue;
                     }
                     if let Some(first) = self.where_span {
@@ -311,17 +365,28 @@ impl<'a> TreeBuilder<'a> {
         let word_len = head.find(|c: char| c.is_whitespace()).unwrap_or(head.len());
         self.diags.push(
             Diagnostic::error("misplaced", format!("{what} cannot stand here"))
-                .with_span(Span::new(start.file, start.start as usize, start.start as usize + word_len))
+                .with_span(Span::new(
+                    start.file,
+                    start.start as usize,
+                    start.start as usize + word_len,
+                ))
                 .with_hint(why.to_string()),
         );
     }
 
     fn repeated(&mut self, span: Span, first: Span, what: &str) {
-        let mut d = Diagnostic::error("repeated", format!("{what} is written twice")).with_span(Span::new(
-            span.file,
-            span.start as usize,
-            span.start as usize + self.program.sources.slice(span).find(char::is_whitespace).unwrap_or(1),
-        ));
+        let mut d =
+            Diagnostic::error("repeated", format!("{what} is written twice")).with_span(Span::new(
+                span.file,
+                span.start as usize,
+                span.start as usize
+                    + self
+                        .program
+                        .sources
+                        .slice(span)
+                        .find(char::is_whitespace)
+                        .unwrap_or(1),
+            ));
         if first != Span::default() {
             d = d.with_related(first, "first written here");
         }
@@ -341,10 +406,13 @@ impl<'a> TreeBuilder<'a> {
     ) -> Option<usize> {
         if let Some(first) = self.ids.get(&id.name) {
             self.diags.push(
-                Diagnostic::error("duplicate-id", format!("`{}` is already the id of another node", id.name))
-                    .with_span(id.span)
-                    .with_related(*first, "first used here")
-                    .with_hint("every group and indicator needs its own id"),
+                Diagnostic::error(
+                    "duplicate-id",
+                    format!("`{}` is already the id of another node", id.name),
+                )
+                .with_span(id.span)
+                .with_related(*first, "first used here")
+                .with_hint("every group and indicator needs its own id"),
             );
             return None;
         }
@@ -381,9 +449,16 @@ impl<'a> TreeBuilder<'a> {
     fn setting(&mut self, model: &mut Model, at: usize, s: &ast::Setting) {
         if let Some(t) = &s.target {
             self.diags.push(
-                Diagnostic::error("target-outside-scheme", format!("`{} =` names a node, which only a scheme does", t.name))
-                    .with_span(t.span)
-                    .with_hint(format!("write the setting inside the node it is for: `{} ...` in `{}`'s block", s.key.keyword(), t.name)),
+                Diagnostic::error(
+                    "target-outside-scheme",
+                    format!("`{} =` names a node, which only a scheme does", t.name),
+                )
+                .with_span(t.span)
+                .with_hint(format!(
+                    "write the setting inside the node it is for: `{} ...` in `{}`'s block",
+                    s.key.keyword(),
+                    t.name
+                )),
             );
             return;
         }
@@ -395,9 +470,12 @@ impl<'a> TreeBuilder<'a> {
                 NodeKind::Indicator => "an indicator",
             };
             self.diags.push(
-                Diagnostic::error("setting-place", format!("`{}` has no meaning on {where_}", s.key.keyword()))
-                    .with_span(s.key_span)
-                    .with_hint(why),
+                Diagnostic::error(
+                    "setting-place",
+                    format!("`{}` has no meaning on {where_}", s.key.keyword()),
+                )
+                .with_span(s.key_span)
+                .with_hint(why),
             );
             return;
         }
@@ -411,7 +489,10 @@ impl<'a> TreeBuilder<'a> {
         let node = &mut model.nodes[at];
         let key = slot(s.key);
         if let Some(first) = node.explicit.get(&key) {
-            let what = if s.key != key || matches!(first.val, Val::Norm(crate::plan::Normalise::Goalposts(..))) && s.key == SettingKey::Normalise {
+            let what = if s.key != key
+                || matches!(first.val, Val::Norm(crate::plan::Normalise::Goalposts(..)))
+                    && s.key == SettingKey::Normalise
+            {
                 "`normalise` and `goalposts` both set the normalisation".to_string()
             } else {
                 format!("`{}` is set twice on `{}`", s.key.keyword(), node.id)
@@ -420,7 +501,11 @@ impl<'a> TreeBuilder<'a> {
                 Diagnostic::error("repeated-setting", what)
                     .with_span(s.key_span)
                     .with_related(first.span, "first set here")
-                    .with_hint(if s.key == SettingKey::Tag { "list all tags in one line: `tag a, b`" } else { "keep one of them" }),
+                    .with_hint(if s.key == SettingKey::Tag {
+                        "list all tags in one line: `tag a, b`"
+                    } else {
+                        "keep one of them"
+                    }),
             );
             return;
         }

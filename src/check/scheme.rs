@@ -23,20 +23,34 @@ fn indicator_setting(key: SettingKey) -> bool {
 }
 
 fn group_setting(key: SettingKey) -> bool {
-    matches!(key, SettingKey::Aggregate | SettingKey::Weights | SettingKey::Coverage)
+    matches!(
+        key,
+        SettingKey::Aggregate | SettingKey::Weights | SettingKey::Coverage
+    )
 }
 
 /// The chain of schemes to apply, the most basic first (`from`), or an error.
-pub fn chain<'p>(schemes: &[&'p ast::Scheme], name: &str, diags: &mut Vec<Diagnostic>) -> Option<Vec<&'p ast::Scheme>> {
+pub fn chain<'p>(
+    schemes: &[&'p ast::Scheme],
+    name: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<&'p ast::Scheme>> {
     let mut out: Vec<&ast::Scheme> = Vec::new();
     let mut cur = schemes.iter().find(|s| s.id.name == name).copied()?;
     loop {
         if out.iter().any(|s| s.id.name == cur.id.name) {
-            let names: Vec<&str> = out.iter().map(|s| s.id.name.as_str()).chain([cur.id.name.as_str()]).collect();
+            let names: Vec<&str> = out
+                .iter()
+                .map(|s| s.id.name.as_str())
+                .chain([cur.id.name.as_str()])
+                .collect();
             diags.push(
-                Diagnostic::error("scheme-cycle", "these schemes are built `from` each other in a cycle")
-                    .with_span(cur.id.span)
-                    .with_note(format!("cycle: {}", names.join(" → from "))),
+                Diagnostic::error(
+                    "scheme-cycle",
+                    "these schemes are built `from` each other in a cycle",
+                )
+                .with_span(cur.id.span)
+                .with_note(format!("cycle: {}", names.join(" → from "))),
             );
             return None;
         }
@@ -48,8 +62,14 @@ pub fn chain<'p>(schemes: &[&'p ast::Scheme], name: &str, diags: &mut Vec<Diagno
         match schemes.iter().find(|s| s.id.name == from.name) {
             Some(s) => cur = s,
             None => {
-                let mut d = Diagnostic::error("unknown-scheme", format!("there is no scheme `{}` to build from", from.name)).with_span(from.span);
-                if let Some(s) = did_you_mean(&from.name, schemes.iter().map(|s| s.id.name.as_str())) {
+                let mut d = Diagnostic::error(
+                    "unknown-scheme",
+                    format!("there is no scheme `{}` to build from", from.name),
+                )
+                .with_span(from.span);
+                if let Some(s) =
+                    did_you_mean(&from.name, schemes.iter().map(|s| s.id.name.as_str()))
+                {
                     d = d.with_hint(format!("did you mean `{s}`?"));
                 }
                 diags.push(d);
@@ -63,7 +83,12 @@ pub fn chain<'p>(schemes: &[&'p ast::Scheme], name: &str, diags: &mut Vec<Diagno
 
 /// Applies a chain of schemes: first every structural change (`exclude`, `add`) in chain
 /// order, then every setting and weight, so that overrides reach what the chain added.
-pub fn apply_chain(program: &Program, model: &mut Model, chain: &[&ast::Scheme], diags: &mut Vec<Diagnostic>) {
+pub fn apply_chain(
+    program: &Program,
+    model: &mut Model,
+    chain: &[&ast::Scheme],
+    diags: &mut Vec<Diagnostic>,
+) {
     for s in chain {
         apply(program, model, s, true, diags);
     }
@@ -72,13 +97,21 @@ pub fn apply_chain(program: &Program, model: &mut Model, chain: &[&ast::Scheme],
     }
 }
 
-fn apply(program: &Program, model: &mut Model, scheme: &ast::Scheme, structure: bool, diags: &mut Vec<Diagnostic>) {
+fn apply(
+    program: &Program,
+    model: &mut Model,
+    scheme: &ast::Scheme,
+    structure: bool,
+    diags: &mut Vec<Diagnostic>,
+) {
     // Groups whose weights this scheme sets, for `add` into an AHP group.
     let sets_weights: Vec<Option<String>> = scheme
         .overrides
         .iter()
         .filter_map(|o| match o {
-            Override::Setting(s) if s.key == SettingKey::Weights => Some(s.target.as_ref().map(|t| t.name.clone())),
+            Override::Setting(s) if s.key == SettingKey::Weights => {
+                Some(s.target.as_ref().map(|t| t.name.clone()))
+            }
             _ => None,
         })
         .collect();
@@ -89,17 +122,31 @@ fn apply(program: &Program, model: &mut Model, scheme: &ast::Scheme, structure: 
         match o {
             Override::Exclude(ids, _) => {
                 for id in ids {
-                    let Some(i) = lookup(model, id, diags) else { continue };
+                    let Some(i) = lookup(model, id, diags) else {
+                        continue;
+                    };
                     if i == 0 {
-                        diags.push(Diagnostic::error("exclude-index", "the index itself cannot be excluded").with_span(id.span));
+                        diags.push(
+                            Diagnostic::error(
+                                "exclude-index",
+                                "the index itself cannot be excluded",
+                            )
+                            .with_span(id.span),
+                        );
                         continue;
                     }
                     remove(model, i);
                 }
                 if model.live_children(0).is_empty() {
                     diags.push(
-                        Diagnostic::error("exclude-all", format!("scheme `{}` excludes everything in the index", scheme.id.name))
-                            .with_span(o.span()),
+                        Diagnostic::error(
+                            "exclude-all",
+                            format!(
+                                "scheme `{}` excludes everything in the index",
+                                scheme.id.name
+                            ),
+                        )
+                        .with_span(o.span()),
                     );
                 }
             }
@@ -108,8 +155,11 @@ fn apply(program: &Program, model: &mut Model, scheme: &ast::Scheme, structure: 
                     Some(t) => match lookup(model, t, diags) {
                         Some(i) if model.nodes[i].kind == NodeKind::Indicator => {
                             diags.push(
-                                Diagnostic::error("add-to-indicator", format!("`{}` is an indicator; `add to` names a group", t.name))
-                                    .with_span(t.span),
+                                Diagnostic::error(
+                                    "add-to-indicator",
+                                    format!("`{}` is an indicator; `add to` names a group", t.name),
+                                )
+                                .with_span(t.span),
                             );
                             continue;
                         }
@@ -155,7 +205,14 @@ fn lookup(model: &Model, id: &ast::Ident, diags: &mut Vec<Diagnostic>) -> Option
     )
     .with_span(id.span);
     if !excluded {
-        if let Some(s) = did_you_mean(&id.name, model.nodes.iter().filter(|n| !n.removed).map(|n| n.id.as_str())) {
+        if let Some(s) = did_you_mean(
+            &id.name,
+            model
+                .nodes
+                .iter()
+                .filter(|n| !n.removed)
+                .map(|n| n.id.as_str()),
+        ) {
             d = d.with_hint(format!("did you mean `{s}`?"));
         }
     }
@@ -191,15 +248,21 @@ fn setting(model: &mut Model, s: &ast::Setting, scheme: &str, diags: &mut Vec<Di
             return;
         }
     };
-    let set = Set { val: val.clone(), span: s.span };
+    let set = Set {
+        val: val.clone(),
+        span: s.span,
+    };
     let key = slot(s.key);
     let reached = match s.key {
         SettingKey::Weight => {
             let Some(i) = target else {
                 diags.push(
-                    Diagnostic::error("weight-needs-node", "`weight` in a scheme names the node it is for")
-                        .with_span(s.span)
-                        .with_hint("write `weight NODE = W`"),
+                    Diagnostic::error(
+                        "weight-needs-node",
+                        "`weight` in a scheme names the node it is for",
+                    )
+                    .with_span(s.span)
+                    .with_hint("write `weight NODE = W`"),
                 );
                 return;
             };
@@ -211,8 +274,15 @@ fn setting(model: &mut Model, s: &ast::Setting, scheme: &str, diags: &mut Vec<Di
             if let Some(i) = target {
                 if model.nodes[i].kind == NodeKind::Indicator {
                     diags.push(
-                        Diagnostic::error("setting-place", format!("`{}` applies to groups, but `{}` is an indicator", k.keyword(), model.nodes[i].id))
-                            .with_span(s.target.as_ref().map_or(s.span, |t| t.span)),
+                        Diagnostic::error(
+                            "setting-place",
+                            format!(
+                                "`{}` applies to groups, but `{}` is an indicator",
+                                k.keyword(),
+                                model.nodes[i].id
+                            ),
+                        )
+                        .with_span(s.target.as_ref().map_or(s.span, |t| t.span)),
                     );
                     return;
                 }
@@ -247,9 +317,12 @@ fn setting(model: &mut Model, s: &ast::Setting, scheme: &str, diags: &mut Vec<Di
             if let Some(i) = target {
                 if i != 0 {
                     diags.push(
-                        Diagnostic::error("setting-place", "`reference` is set for the whole index")
-                            .with_span(s.span)
-                            .with_hint("write `reference panel` without a node"),
+                        Diagnostic::error(
+                            "setting-place",
+                            "`reference` is set for the whole index",
+                        )
+                        .with_span(s.span)
+                        .with_hint("write `reference panel` without a node"),
                     );
                     return;
                 }
@@ -261,9 +334,12 @@ fn setting(model: &mut Model, s: &ast::Setting, scheme: &str, diags: &mut Vec<Di
             // unit, source, description, tag: metadata of one node.
             let Some(i) = target else {
                 diags.push(
-                    Diagnostic::error("setting-needs-node", format!("`{}` in a scheme names the node it is for", s.key.keyword()))
-                        .with_span(s.span)
-                        .with_hint(format!("write `{} NODE = ...`", s.key.keyword())),
+                    Diagnostic::error(
+                        "setting-needs-node",
+                        format!("`{}` in a scheme names the node it is for", s.key.keyword()),
+                    )
+                    .with_span(s.span)
+                    .with_hint(format!("write `{} NODE = ...`", s.key.keyword())),
                 );
                 return;
             };

@@ -228,19 +228,26 @@ pub fn value(s: &ast::Setting) -> R<Val> {
             let mut tags: Vec<(String, Span)> = Vec::new();
             for w in ws {
                 if tags.iter().any(|(t, _)| *t == w.name) {
-                    return Err(Diagnostic::error("tag", format!("tag `{}` is written twice", w.name)).with_span(w.span));
+                    return Err(Diagnostic::error(
+                        "tag",
+                        format!("tag `{}` is written twice", w.name),
+                    )
+                    .with_span(w.span));
                 }
                 tags.push((w.name.clone(), w.span));
             }
             Ok(Val::Tags(tags))
         }
-        _ => Err(Diagnostic::error("setting-value", format!("this is not a value for `{kw}`")).with_span(s.span)),
+        _ => Err(
+            Diagnostic::error("setting-value", format!("this is not a value for `{kw}`"))
+                .with_span(s.span),
+        ),
     }
 }
 
 /// A weight must be a positive, finite number.
 pub fn weight_value(n: &ast::Number) -> R<()> {
-    if !(n.value > 0.0) || !n.value.is_finite() {
+    if n.value <= 0.0 || !n.value.is_finite() {
         return Err(Diagnostic::error(
             "weight",
             format!("a weight must be positive, not `{}`", n.text),
@@ -254,13 +261,19 @@ pub fn weight_value(n: &ast::Number) -> R<()> {
 pub fn range(r: &ast::Range, what: &str) -> R<(f64, f64)> {
     if r.lo.value >= r.hi.value {
         let hint = if r.lo.value > r.hi.value {
-            format!("write the smaller bound first: `{}..{}`", r.hi.text, r.lo.text)
+            format!(
+                "write the smaller bound first: `{}..{}`",
+                r.hi.text, r.lo.text
+            )
         } else {
             "the two bounds must differ".to_string()
         };
         return Err(Diagnostic::error(
             "range",
-            format!("the range of `{what}` must go from low to high, but `{}` is not below `{}`", r.lo.text, r.hi.text),
+            format!(
+                "the range of `{what}` must go from low to high, but `{}` is not below `{}`",
+                r.lo.text, r.hi.text
+            ),
         )
         .with_span(r.span)
         .with_hint(hint));
@@ -275,7 +288,10 @@ pub fn fraction(n: &ast::Number, what: &str) -> R<f64> {
     }
     let mut d = Diagnostic::error(
         "fraction",
-        format!("{what} is a share between 0 and 1, but `{}` is outside it", n.text),
+        format!(
+            "{what} is a share between 0 and 1, but `{}` is outside it",
+            n.text
+        ),
     )
     .with_span(n.span);
     if !n.percent && n.value > 1.0 && n.value <= 100.0 {
@@ -291,8 +307,11 @@ fn pick<'a>(m: &Method, allowed: &[&'a str], what: &str) -> R<&'a str> {
     if let Some(a) = allowed.iter().find(|a| **a == m.name.name) {
         return Ok(a);
     }
-    let mut d = Diagnostic::error("unknown-method", format!("unknown {what} `{}`", m.name.name))
-        .with_span(m.name.span);
+    let mut d = Diagnostic::error(
+        "unknown-method",
+        format!("unknown {what} `{}`", m.name.name),
+    )
+    .with_span(m.name.span);
     d = match did_you_mean(&m.name.name, allowed.iter().copied()) {
         Some(s) => d.with_hint(format!("did you mean `{s}`?")),
         None => d.with_hint(format!("the choices are: {}", allowed.join(", "))),
@@ -339,14 +358,20 @@ fn block_span(b: &MethodBlock) -> Span {
 /// The numeric parameters of a method, checking their count.
 fn numbers(m: &Method, lo: usize, hi: usize, usage: &str) -> R<Vec<f64>> {
     if let Some(q) = &m.qualifier {
-        return Err(Diagnostic::error("method-params", format!("`{}` does not take this word", m.name.name))
-            .with_span(qualifier_span(q))
-            .with_hint(format!("usage: {usage}")));
+        return Err(Diagnostic::error(
+            "method-params",
+            format!("`{}` does not take this word", m.name.name),
+        )
+        .with_span(qualifier_span(q))
+        .with_hint(format!("usage: {usage}")));
     }
     if let Some(b) = &m.block {
-        return Err(Diagnostic::error("method-params", format!("`{}` does not take a block", m.name.name))
-            .with_span(block_span(b))
-            .with_hint(format!("usage: {usage}")));
+        return Err(Diagnostic::error(
+            "method-params",
+            format!("`{}` does not take a block", m.name.name),
+        )
+        .with_span(block_span(b))
+        .with_hint(format!("usage: {usage}")));
     }
     let n = m.params.len();
     if n < lo || n > hi {
@@ -374,9 +399,12 @@ fn numbers(m: &Method, lo: usize, hi: usize, usage: &str) -> R<Vec<f64>> {
         match p {
             Param::Number(x) => out.push(x.value),
             Param::Range(r) => {
-                return Err(Diagnostic::error("method-params", format!("`{}` takes numbers, not a range", m.name.name))
-                    .with_span(r.span)
-                    .with_hint(format!("usage: {usage}")))
+                return Err(Diagnostic::error(
+                    "method-params",
+                    format!("`{}` takes numbers, not a range", m.name.name),
+                )
+                .with_span(r.span)
+                .with_hint(format!("usage: {usage}")))
             }
         }
     }
@@ -412,37 +440,57 @@ pub fn normalise(m: &Method) -> R<Normalise> {
                 Normalise::Goalposts(lo, hi)
             }
             _ => {
-                return Err(Diagnostic::error("method-params", "`goalposts` takes a range")
-                    .with_span(m.span)
-                    .with_hint("usage: goalposts 80..100"))
+                return Err(
+                    Diagnostic::error("method-params", "`goalposts` takes a range")
+                        .with_span(m.span)
+                        .with_hint("usage: goalposts 80..100"),
+                )
             }
         },
         "zscore" => {
             let p = numbers(m, 0, 2, "zscore, or zscore M, S such as zscore 100, 10")?;
             if p.len() == 1 {
-                return Err(Diagnostic::error("method-params", "`zscore` takes a mean and a standard deviation, or nothing")
-                    .with_span(m.span)
-                    .with_hint("write `zscore 100, 10` (mean 100, sd 10) or plain `zscore` (0 and 1)"));
+                return Err(Diagnostic::error(
+                    "method-params",
+                    "`zscore` takes a mean and a standard deviation, or nothing",
+                )
+                .with_span(m.span)
+                .with_hint(
+                    "write `zscore 100, 10` (mean 100, sd 10) or plain `zscore` (0 and 1)",
+                ));
             }
-            let (mean, sd) = if p.is_empty() { (0.0, 1.0) } else { (p[0], p[1]) };
+            let (mean, sd) = if p.is_empty() {
+                (0.0, 1.0)
+            } else {
+                (p[0], p[1])
+            };
             if sd <= 0.0 {
-                return Err(Diagnostic::error("method-params", "the standard deviation of `zscore` must be positive")
-                    .with_span(m.params[1].span()));
+                return Err(Diagnostic::error(
+                    "method-params",
+                    "the standard deviation of `zscore` must be positive",
+                )
+                .with_span(m.params[1].span()));
             }
             Normalise::ZScore { mean, sd }
         }
         "target" => {
             let p = numbers(m, 1, 1, "target T, such as target 95%")?;
             if p[0] == 0.0 {
-                return Err(Diagnostic::error("method-params", "a target of 0 cannot be attained proportionally")
-                    .with_span(m.params[0].span()));
+                return Err(Diagnostic::error(
+                    "method-params",
+                    "a target of 0 cannot be attained proportionally",
+                )
+                .with_span(m.params[0].span()));
             }
             Normalise::Target(p[0])
         }
         "ratio" => {
             if !m.params.is_empty() || m.block.is_some() {
-                return Err(Diagnostic::error("method-params", "`ratio` takes `mean`, `max`, `min` or `unit \"NAME\"`")
-                    .with_span(m.span));
+                return Err(Diagnostic::error(
+                    "method-params",
+                    "`ratio` takes `mean`, `max`, `min` or `unit \"NAME\"`",
+                )
+                .with_span(m.span));
             }
             match &m.qualifier {
                 Some(Qualifier::Word(w)) if w.name == "mean" => Normalise::Ratio(RatioTo::Mean),
@@ -450,9 +498,14 @@ pub fn normalise(m: &Method) -> R<Normalise> {
                 Some(Qualifier::Word(w)) if w.name == "min" => Normalise::Ratio(RatioTo::Min),
                 Some(Qualifier::Unit(s)) => Normalise::Ratio(RatioTo::Unit(s.value.clone())),
                 _ => {
-                    return Err(Diagnostic::error("method-params", "`ratio` needs a reference value")
-                        .with_span(m.span)
-                        .with_hint("write `ratio mean`, `ratio max`, `ratio min` or `ratio unit \"NAME\"`"))
+                    return Err(Diagnostic::error(
+                        "method-params",
+                        "`ratio` needs a reference value",
+                    )
+                    .with_span(m.span)
+                    .with_hint(
+                        "write `ratio mean`, `ratio max`, `ratio min` or `ratio unit \"NAME\"`",
+                    ))
                 }
             }
         }
@@ -461,9 +514,14 @@ pub fn normalise(m: &Method) -> R<Normalise> {
                 let mut bands = Vec::new();
                 for (i, r) in rows.iter().enumerate() {
                     if r.op == ast::BandOp::Else && i + 1 < rows.len() {
-                        return Err(Diagnostic::error("bands", "`else` must be the last row of the bands")
-                            .with_span(r.span)
-                            .with_hint("rows are tried top-down, so rows after `else` are never reached"));
+                        return Err(Diagnostic::error(
+                            "bands",
+                            "`else` must be the last row of the bands",
+                        )
+                        .with_span(r.span)
+                        .with_hint(
+                            "rows are tried top-down, so rows after `else` are never reached",
+                        ));
                     }
                     bands.push(Band {
                         op: match r.op {
@@ -480,9 +538,11 @@ pub fn normalise(m: &Method) -> R<Normalise> {
                 Normalise::Bands(bands)
             }
             _ => {
-                return Err(Diagnostic::error("method-params", "`bands` needs its rows in braces")
-                    .with_span(m.span)
-                    .with_hint("usage: normalise bands { >= 90: 100, >= 60: 60, else: 0 }"))
+                return Err(
+                    Diagnostic::error("method-params", "`bands` needs its rows in braces")
+                        .with_span(m.span)
+                        .with_hint("usage: normalise bands { >= 90: 100, >= 60: 60, else: 0 }"),
+                )
             }
         },
         _ => unreachable!("normalise {name}"),
@@ -526,19 +586,27 @@ pub fn aggregate(m: &Method) -> R<Aggregate> {
         }
         "copeland" => match (&m.qualifier, m.params.is_empty(), &m.block) {
             (None, true, None) => Aggregate::Copeland { sum: false },
-            (Some(Qualifier::Word(w)), true, None) if w.name == "sum" => Aggregate::Copeland { sum: true },
+            (Some(Qualifier::Word(w)), true, None) if w.name == "sum" => {
+                Aggregate::Copeland { sum: true }
+            }
             _ => {
-                return Err(Diagnostic::error("method-params", "`copeland` takes nothing, or `sum` for COINr's row-sum variant")
-                    .with_span(m.span))
+                return Err(Diagnostic::error(
+                    "method-params",
+                    "`copeland` takes nothing, or `sum` for COINr's row-sum variant",
+                )
+                .with_span(m.span))
             }
         },
         "grey" => {
             let p = numbers(m, 0, 1, "grey, or grey ρ with 0 < ρ ≤ 1 (default 0.5)")?;
             let rho = p.first().copied().unwrap_or(0.5);
             if !(rho > 0.0 && rho <= 1.0) {
-                return Err(Diagnostic::error("method-params", "the distinguishing coefficient ρ of `grey` must be in (0, 1]")
-                    .with_span(m.params[0].span())
-                    .with_hint("0.5 is the usual choice"));
+                return Err(Diagnostic::error(
+                    "method-params",
+                    "the distinguishing coefficient ρ of `grey` must be in (0, 1]",
+                )
+                .with_span(m.params[0].span())
+                .with_hint("0.5 is the usual choice"));
             }
             Aggregate::Grey(rho)
         }
@@ -571,14 +639,21 @@ pub fn missing(m: &Method) -> R<MissingPolicy> {
         _ => None,
     };
     if by.is_some() && !matches!(name, "mean" | "median") {
-        return Err(Diagnostic::error("method-params", format!("`{name}` cannot be taken `by` a category"))
-            .with_span(m.span)
-            .with_hint("only `mean by COLUMN` and `median by COLUMN` impute within categories"));
+        return Err(Diagnostic::error(
+            "method-params",
+            format!("`{name}` cannot be taken `by` a category"),
+        )
+        .with_span(m.span)
+        .with_hint("only `mean by COLUMN` and `median by COLUMN` impute within categories"));
     }
     if by.is_none() {
         bare(m, "the missing-data policy")?;
     } else if !m.params.is_empty() || m.block.is_some() {
-        return Err(Diagnostic::error("method-params", format!("`{name} by COLUMN` takes nothing more")).with_span(m.span));
+        return Err(Diagnostic::error(
+            "method-params",
+            format!("`{name} by COLUMN` takes nothing more"),
+        )
+        .with_span(m.span));
     }
     Ok(match (name, by) {
         ("skip", _) => MissingPolicy::Skip,
@@ -625,7 +700,11 @@ pub fn weights(m: &Method) -> R<WeightsSpec> {
                 WeightsSpec::Simple(Weights::Pca { rotated: false })
             }
             _ => {
-                return Err(Diagnostic::error("method-params", "`pca` takes nothing, or `unrotated`").with_span(m.span))
+                return Err(Diagnostic::error(
+                    "method-params",
+                    "`pca` takes nothing, or `unrotated`",
+                )
+                .with_span(m.span))
             }
         },
         "ahp" => {
@@ -634,19 +713,28 @@ pub fn weights(m: &Method) -> R<WeightsSpec> {
                 Some(Qualifier::Ri(t)) if t.name == "saaty" => false,
                 Some(Qualifier::Ri(t)) if t.name == "textbook" => true,
                 Some(Qualifier::Ri(t)) => {
-                    return Err(Diagnostic::error("unknown-method", format!("unknown random-index table `{}`", t.name))
-                        .with_span(t.span)
-                        .with_hint("write `ri saaty` (the default) or `ri textbook`"))
+                    return Err(Diagnostic::error(
+                        "unknown-method",
+                        format!("unknown random-index table `{}`", t.name),
+                    )
+                    .with_span(t.span)
+                    .with_hint("write `ri saaty` (the default) or `ri textbook`"))
                 }
                 Some(q) => {
-                    return Err(Diagnostic::error("method-params", "`ahp` takes `ri saaty|textbook` and its judgements in braces")
-                        .with_span(qualifier_span(q)))
+                    return Err(Diagnostic::error(
+                        "method-params",
+                        "`ahp` takes `ri saaty|textbook` and its judgements in braces",
+                    )
+                    .with_span(qualifier_span(q)))
                 }
             };
             let Some(MethodBlock::Ahp(js, span)) = &m.block else {
-                return Err(Diagnostic::error("method-params", "`ahp` needs its pairwise judgements in braces")
-                    .with_span(m.span)
-                    .with_hint("usage: weights ahp { a > b : 3  a > c : 5  b > c : 2 }"));
+                return Err(Diagnostic::error(
+                    "method-params",
+                    "`ahp` needs its pairwise judgements in braces",
+                )
+                .with_span(m.span)
+                .with_hint("usage: weights ahp { a > b : 3  a > c : 5  b > c : 2 }"));
             };
             if let Some(p) = m.params.first() {
                 return Err(extra(m, "the weighting", p.span()));
@@ -667,47 +755,70 @@ pub fn weights(m: &Method) -> R<WeightsSpec> {
                 Some(Qualifier::Word(w)) if w.name == "linear" => false,
                 Some(Qualifier::Word(w)) if w.name == "product" => true,
                 _ => {
-                    return Err(Diagnostic::error("method-params", "`combine` needs `linear` or `product` and a list of methods")
-                        .with_span(m.span)
-                        .with_hint("usage: weights combine linear [ahp { a > b : 3 } 40%, entropy 60%]"))
+                    return Err(Diagnostic::error(
+                        "method-params",
+                        "`combine` needs `linear` or `product` and a list of methods",
+                    )
+                    .with_span(m.span)
+                    .with_hint(
+                        "usage: weights combine linear [ahp { a > b : 3 } 40%, entropy 60%]",
+                    ))
                 }
             };
             let Some(MethodBlock::List(items, span)) = &m.block else {
-                return Err(Diagnostic::error("method-params", "`combine` needs a list of methods in brackets")
-                    .with_span(m.span)
-                    .with_hint("usage: weights combine linear [ahp { a > b : 3 } 40%, entropy 60%]"));
+                return Err(Diagnostic::error(
+                    "method-params",
+                    "`combine` needs a list of methods in brackets",
+                )
+                .with_span(m.span)
+                .with_hint("usage: weights combine linear [ahp { a > b : 3 } 40%, entropy 60%]"));
             };
             if items.len() < 2 {
-                return Err(Diagnostic::error("method-params", "`combine` needs at least two methods").with_span(*span));
+                return Err(Diagnostic::error(
+                    "method-params",
+                    "`combine` needs at least two methods",
+                )
+                .with_span(*span));
             }
             let mut parts = Vec::new();
             let mut total = 0.0;
             for it in items {
                 let w = weights(&it.method)?;
                 if matches!(w, WeightsSpec::Combine { .. }) {
-                    return Err(Diagnostic::error("method-params", "`combine` cannot be nested").with_span(it.span));
+                    return Err(
+                        Diagnostic::error("method-params", "`combine` cannot be nested")
+                            .with_span(it.span),
+                    );
                 }
-                let share = match (&it.share, product) {
-                    (Some(s), false) => fraction(s, "a method's share")?,
-                    (None, false) => {
-                        return Err(Diagnostic::error("method-params", "each method of `combine linear` needs its share")
+                let share =
+                    match (&it.share, product) {
+                        (Some(s), false) => fraction(s, "a method's share")?,
+                        (None, false) => {
+                            return Err(Diagnostic::error(
+                                "method-params",
+                                "each method of `combine linear` needs its share",
+                            )
                             .with_span(it.span)
                             .with_hint(format!("write e.g. `{} 50%`", it.method.name.name)))
-                    }
-                    (Some(s), true) => {
-                        return Err(Diagnostic::error("method-params", "`combine product` multiplies the weights, so methods take no share")
-                            .with_span(s.span)
-                            .with_hint("remove the share, or use `combine linear`"))
-                    }
-                    (None, true) => 1.0,
-                };
+                        }
+                        (Some(s), true) => return Err(Diagnostic::error(
+                            "method-params",
+                            "`combine product` multiplies the weights, so methods take no share",
+                        )
+                        .with_span(s.span)
+                        .with_hint("remove the share, or use `combine linear`")),
+                        (None, true) => 1.0,
+                    };
                 total += share;
                 parts.push((w, share));
             }
             if !product && (total - 1.0).abs() > 1e-9 {
                 return Err(Diagnostic::error(
                     "combine-shares",
-                    format!("the shares of `combine linear` add up to {}%, not 100%", crate::plan::num(total * 100.0)),
+                    format!(
+                        "the shares of `combine linear` add up to {}%, not 100%",
+                        crate::plan::num(total * 100.0)
+                    ),
                 )
                 .with_span(*span));
             }
@@ -726,22 +837,38 @@ fn judgement(j: &ast::Judgement) -> R<Judgement> {
         j.left.name,
         j.op.symbol(),
         j.right.name,
-        j.value.as_ref().map(|v| format!(" : {}", v.text)).unwrap_or_default()
+        j.value
+            .as_ref()
+            .map(|v| format!(" : {}", v.text))
+            .unwrap_or_default()
     );
     let k = match (&j.value, j.op) {
         (None, ast::JudgeOp::Equal) => 1.0,
         (Some(v), ast::JudgeOp::Equal) => {
             if v.value != 1.0 {
-                return Err(Diagnostic::error("ahp-judgement", "`=` means equally important; it takes no strength other than 1")
-                    .with_span(v.span)
-                    .with_hint(format!("write `{} > {} : {}` if one is more important", j.left.name, j.right.name, v.text)));
+                return Err(Diagnostic::error(
+                    "ahp-judgement",
+                    "`=` means equally important; it takes no strength other than 1",
+                )
+                .with_span(v.span)
+                .with_hint(format!(
+                    "write `{} > {} : {}` if one is more important",
+                    j.left.name, j.right.name, v.text
+                )));
             }
             1.0
         }
         (None, _) => {
-            return Err(Diagnostic::error("ahp-judgement", "this judgement has no strength")
-                .with_span(j.span)
-                .with_hint(format!("write e.g. `{} {} {} : 3` (1 = equal, 9 = extremely more important)", j.left.name, j.op.symbol(), j.right.name)))
+            return Err(
+                Diagnostic::error("ahp-judgement", "this judgement has no strength")
+                    .with_span(j.span)
+                    .with_hint(format!(
+                        "write e.g. `{} {} {} : 3` (1 = equal, 9 = extremely more important)",
+                        j.left.name,
+                        j.op.symbol(),
+                        j.right.name
+                    )),
+            )
         }
         (Some(v), _) => {
             if !(1.0..=9.0).contains(&v.value) || v.percent {
@@ -760,9 +887,17 @@ fn judgement(j: &ast::Judgement) -> R<Judgement> {
         }
     };
     if j.left.name == j.right.name {
-        return Err(Diagnostic::error("ahp-judgement", "a judgement compares two different children").with_span(j.span));
+        return Err(Diagnostic::error(
+            "ahp-judgement",
+            "a judgement compares two different children",
+        )
+        .with_span(j.span));
     }
-    let value = if j.op == ast::JudgeOp::Less { 1.0 / k } else { k };
+    let value = if j.op == ast::JudgeOp::Less {
+        1.0 / k
+    } else {
+        k
+    };
     Ok(Judgement {
         left: j.left.name.clone(),
         left_span: j.left.span,

@@ -28,14 +28,21 @@ pub fn check(
         match nodes.get(&id.name) {
             Some(NodeKind::Indicator) if want_group => {
                 diags.push(
-                    Diagnostic::error("uncertainty-node", format!("`{}` is an indicator, but this line needs a group", id.name))
-                        .with_span(id.span),
+                    Diagnostic::error(
+                        "uncertainty-node",
+                        format!("`{}` is an indicator, but this line needs a group", id.name),
+                    )
+                    .with_span(id.span),
                 );
                 false
             }
             Some(_) => true,
             None => {
-                let mut d = Diagnostic::error("unknown-node", format!("there is no group or indicator `{}`", id.name)).with_span(id.span);
+                let mut d = Diagnostic::error(
+                    "unknown-node",
+                    format!("there is no group or indicator `{}`", id.name),
+                )
+                .with_span(id.span);
                 if let Some(s) = did_you_mean(&id.name, nodes.keys().map(String::as_str)) {
                     d = d.with_hint(format!("did you mean `{s}`?"));
                 }
@@ -45,14 +52,31 @@ pub fn check(
         }
     };
     for line in &u.lines {
-        let text = sources.slice(line.span()).split_whitespace().collect::<Vec<_>>().join(" ");
+        let text = sources
+            .slice(line.span())
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         let kind = match line {
             UncertaintyLine::Samples(n, span) => {
                 if let Some(first) = samples_seen.replace(*span) {
-                    diags.push(Diagnostic::error("repeated", "`samples` is written twice").with_span(*span).with_related(first, "first written here"));
+                    diags.push(
+                        Diagnostic::error("repeated", "`samples` is written twice")
+                            .with_span(*span)
+                            .with_related(first, "first written here"),
+                    );
                 }
                 if n.value < 1.0 || n.value.fract() != 0.0 || n.percent || n.value > 1e9 {
-                    diags.push(Diagnostic::error("samples", format!("`samples` is a whole number of replications, not `{}`", n.text)).with_span(n.span));
+                    diags.push(
+                        Diagnostic::error(
+                            "samples",
+                            format!(
+                                "`samples` is a whole number of replications, not `{}`",
+                                n.text
+                            ),
+                        )
+                        .with_span(n.span),
+                    );
                 } else {
                     plan.samples = n.value as u64;
                 }
@@ -60,10 +84,21 @@ pub fn check(
             }
             UncertaintyLine::Seed(n, span) => {
                 if let Some(first) = seed_seen.replace(*span) {
-                    diags.push(Diagnostic::error("repeated", "`seed` is written twice").with_span(*span).with_related(first, "first written here"));
+                    diags.push(
+                        Diagnostic::error("repeated", "`seed` is written twice")
+                            .with_span(*span)
+                            .with_related(first, "first written here"),
+                    );
                 }
-                if n.value < 0.0 || n.value.fract() != 0.0 || n.percent || n.value >= 2f64.powi(53) {
-                    diags.push(Diagnostic::error("seed", format!("`seed` is a whole number 0 or more, not `{}`", n.text)).with_span(n.span));
+                if n.value < 0.0 || n.value.fract() != 0.0 || n.percent || n.value >= 2f64.powi(53)
+                {
+                    diags.push(
+                        Diagnostic::error(
+                            "seed",
+                            format!("`seed` is a whole number 0 or more, not `{}`", n.text),
+                        )
+                        .with_span(n.span),
+                    );
                 } else {
                     plan.seed = n.value as u64;
                 }
@@ -75,21 +110,30 @@ pub fn check(
                         continue;
                     }
                 }
-                let Some(a) = vary_amount(amount, diags) else { continue };
+                let Some(a) = vary_amount(amount, diags) else {
+                    continue;
+                };
                 FactorKind::VaryWeights {
                     within: within.as_ref().map(|w| w.name.clone()),
                     amount: a,
                 }
             }
-            UncertaintyLine::VaryWeight { node: n, amount, .. } => {
+            UncertaintyLine::VaryWeight {
+                node: n, amount, ..
+            } => {
                 if !node(n, false, diags) {
                     continue;
                 }
                 if nodes.get(&n.name) == Some(&NodeKind::Index) {
-                    diags.push(Diagnostic::error("uncertainty-node", "the index has no weight to vary").with_span(n.span));
+                    diags.push(
+                        Diagnostic::error("uncertainty-node", "the index has no weight to vary")
+                            .with_span(n.span),
+                    );
                     continue;
                 }
-                let Some(a) = vary_amount(amount, diags) else { continue };
+                let Some(a) = vary_amount(amount, diags) else {
+                    continue;
+                };
                 FactorKind::VaryWeight {
                     node: n.name.clone(),
                     amount: a,
@@ -105,9 +149,22 @@ pub fn check(
                     within: within.as_ref().map(|w| w.name.clone()),
                 }
             }
-            UncertaintyLine::Choose { what, options, options_span, at, .. } => {
+            UncertaintyLine::Choose {
+                what,
+                options,
+                options_span,
+                at,
+                ..
+            } => {
                 if !CHOOSE.contains(&what.name.as_str()) {
-                    let mut d = Diagnostic::error("uncertainty-choose", format!("`choose {}` is not an uncertain choice qindex knows", what.name)).with_span(what.span);
+                    let mut d = Diagnostic::error(
+                        "uncertainty-choose",
+                        format!(
+                            "`choose {}` is not an uncertain choice qindex knows",
+                            what.name
+                        ),
+                    )
+                    .with_span(what.span);
                     d = match did_you_mean(&what.name, CHOOSE.iter().copied()) {
                         Some(s) => d.with_hint(format!("did you mean `{s}`?")),
                         None => d.with_hint("choose normalise, aggregate, missing or scheme"),
@@ -117,7 +174,13 @@ pub fn check(
                 }
                 if let Some(a) = at {
                     if what.name == "scheme" {
-                        diags.push(Diagnostic::error("uncertainty-choose", "`choose scheme` applies to the whole index and takes no `at`").with_span(a.span));
+                        diags.push(
+                            Diagnostic::error(
+                                "uncertainty-choose",
+                                "`choose scheme` applies to the whole index and takes no `at`",
+                            )
+                            .with_span(a.span),
+                        );
                         continue;
                     }
                     if !node(a, what.name == "aggregate", diags) {
@@ -126,29 +189,57 @@ pub fn check(
                 }
                 if options.len() < 2 {
                     diags.push(
-                        Diagnostic::error("uncertainty-choose", "a choice needs at least two options")
-                            .with_span(*options_span)
-                            .with_hint("list the alternatives, e.g. `[minmax, rank]`"),
+                        Diagnostic::error(
+                            "uncertainty-choose",
+                            "a choice needs at least two options",
+                        )
+                        .with_span(*options_span)
+                        .with_hint("list the alternatives, e.g. `[minmax, rank]`"),
                     );
                     continue;
                 }
                 if let Some(s) = options.iter().find_map(|o| o.share.as_ref()) {
-                    diags.push(Diagnostic::error("uncertainty-choose", "options are chosen uniformly; they take no share").with_span(s.span));
+                    diags.push(
+                        Diagnostic::error(
+                            "uncertainty-choose",
+                            "options are chosen uniformly; they take no share",
+                        )
+                        .with_span(s.span),
+                    );
                     continue;
                 }
                 let at_name = at.as_ref().map(|a| a.name.clone());
                 let mut ok = true;
                 let kind = match what.name.as_str() {
                     "normalise" => FactorKind::ChooseNormalise {
-                        options: options.iter().filter_map(|o| settings::normalise(&o.method).map_err(|d| diags.push(d)).ok()).collect(),
+                        options: options
+                            .iter()
+                            .filter_map(|o| {
+                                settings::normalise(&o.method)
+                                    .map_err(|d| diags.push(d))
+                                    .ok()
+                            })
+                            .collect(),
                         at: at_name,
                     },
                     "aggregate" => FactorKind::ChooseAggregate {
-                        options: options.iter().filter_map(|o| settings::aggregate(&o.method).map_err(|d| diags.push(d)).ok()).collect(),
+                        options: options
+                            .iter()
+                            .filter_map(|o| {
+                                settings::aggregate(&o.method)
+                                    .map_err(|d| diags.push(d))
+                                    .ok()
+                            })
+                            .collect(),
                         at: at_name,
                     },
                     "missing" => FactorKind::ChooseMissing {
-                        options: options.iter().filter_map(|o| settings::missing(&o.method).map_err(|d| diags.push(d)).ok()).collect(),
+                        options: options
+                            .iter()
+                            .filter_map(|o| {
+                                settings::missing(&o.method).map_err(|d| diags.push(d)).ok()
+                            })
+                            .collect(),
                         at: at_name,
                     },
                     _ => {
@@ -156,7 +247,11 @@ pub fn check(
                         for o in options {
                             let n = &o.method.name;
                             if n.name != "default" && !schemes.contains(&n.name) {
-                                let mut d = Diagnostic::error("unknown-scheme", format!("there is no scheme `{}`", n.name)).with_span(n.span);
+                                let mut d = Diagnostic::error(
+                                    "unknown-scheme",
+                                    format!("there is no scheme `{}`", n.name),
+                                )
+                                .with_span(n.span);
                                 d = match did_you_mean(&n.name, schemes.iter().map(String::as_str).chain(["default"])) {
                                     Some(s) => d.with_hint(format!("did you mean `{s}`?")),
                                     None => d.with_hint("the base index is the scheme `default`; others are declared with `scheme ID { ... }`"),
@@ -213,7 +308,10 @@ fn vary_amount(n: &ast::Number, diags: &mut Vec<Diagnostic>) -> Option<f64> {
     match settings::fraction(n, "how far a weight varies") {
         Ok(v) if v > 0.0 => Some(v),
         Ok(_) => {
-            diags.push(Diagnostic::error("fraction", "a weight that varies by 0% does not vary").with_span(n.span));
+            diags.push(
+                Diagnostic::error("fraction", "a weight that varies by 0% does not vary")
+                    .with_span(n.span),
+            );
             None
         }
         Err(d) => {

@@ -427,7 +427,10 @@ pub enum UncertaintyLine {
         span: Span,
     },
     /// `drop indicator [in NODE]`
-    Drop { within: Option<Ident>, span: Span },
+    Drop {
+        within: Option<Ident>,
+        span: Span,
+    },
 }
 
 impl UncertaintyLine {

@@ -133,18 +133,23 @@ fn syntax_error(
     pos: usize,
     unclosed: Option<usize>,
 ) -> Diagnostic {
+    let location = match e.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    };
+    // The rules pest names are those tried where it stopped; the detailed attempts may reach
+    // further, and then only they describe what was expected at `pos`.
     let mut rules: Vec<Rule> = match &e.variant {
-        pest::error::ErrorVariant::ParsingError { positives, .. } => positives.clone(),
-        pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
+        pest::error::ErrorVariant::ParsingError { positives, .. } if location == pos => {
+            positives.clone()
+        }
+        _ => Vec::new(),
     };
     let mut tokens: Vec<String> = Vec::new();
     if let Some(attempts) = e.parse_attempts() {
         for stack in attempts.call_stacks() {
             if let Some(r) = stack.deepest.get_rule() {
                 rules.push(*r);
-            }
-            if let Some(r) = stack.parent {
-                rules.push(r);
             }
         }
         for t in attempts.expected_tokens() {
@@ -172,10 +177,10 @@ fn syntax_error(
     }
     for t in &tokens {
         match t.as_str() {
-            "{" | "}" | "(" | ")" | "[" | "]" | "=" | ":" | "," | ".." => push(&mut expected, &format!("`{t}`")),
-            "+" | "-" | "*" | "/" | "^" | "==" | "!=" | "<" | "<=" | ">" | ">=" => {
-                operator = true
+            "{" | "}" | "(" | ")" | "[" | "]" | "=" | ":" | "," | ".." => {
+                push(&mut expected, &format!("`{t}`"))
             }
+            "+" | "-" | "*" | "/" | "^" | "==" | "!=" | "<" | "<=" | ">" | ">=" => operator = true,
             _ => {}
         }
     }
@@ -191,7 +196,14 @@ fn syntax_error(
     if operator && expected.is_empty() {
         push(&mut expected, "an operator");
     }
-    let span = Span::new(file, pos, pos + found.len().max(1).min(text.len().saturating_sub(pos).max(1)));
+    let span = Span::new(
+        file,
+        pos,
+        pos + found
+            .len()
+            .max(1)
+            .min(text.len().saturating_sub(pos).max(1)),
+    );
     let found_words = if found.is_empty() {
         "the end of the file".to_string()
     } else {
@@ -201,19 +213,25 @@ fn syntax_error(
         .chars()
         .next()
         .is_some_and(|c| c.is_alphabetic() || c == '_');
+    if is_word && expected.len() == 1 && expected[0] == "the end of the file" {
+        top = true;
+    }
     // An unknown word where a setting or declaration could stand.
     if is_word && (setting || top) {
         let words = if setting { SETTING_WORDS } else { TOP_WORDS };
         let kind = if setting { "setting" } else { "declaration" };
-        let mut d = Diagnostic::error("syntax", format!("unknown {kind} `{found}`"))
-            .with_span(span)
-            .with_label(format!("expected {}", join_or(&expected)));
+        let mut d =
+            Diagnostic::error("syntax", format!("unknown {kind} `{found}`")).with_span(span);
         if let Some(s) = did_you_mean(&found, words.iter().copied()) {
             d = d.with_hint(format!("did you mean `{s}`?"));
         } else if setting {
             d = d.with_hint(
                 "settings are: scale, normalise, goalposts, direction, transform, winsorise, \
                  missing, coverage, aggregate, weights, reference, unit, source, description, tag",
+            );
+        } else {
+            d = d.with_hint(
+                "a rules file holds `index`, `scheme`, `uncertainty`, `use` and `let` declarations",
             );
         }
         return d;
@@ -382,7 +400,9 @@ impl Builder {
                                 format!("unknown escape `\\{other}` in a string"),
                             )
                             .with_span(Span::new(self.file, at, at + 1 + (j - i)))
-                            .with_hint("strings know only `\\\"` and `\\\\`; write `\\\\` for a backslash"),
+                            .with_hint(
+                                "strings know only `\\\"` and `\\\\`; write `\\\\` for a backslash",
+                            ),
                         ));
                     }
                     None => value.push('\\'),
@@ -398,7 +418,12 @@ impl Builder {
         let span = self.span(&p);
         match p.as_rule() {
             Rule::column => ColumnName {
-                name: p.into_inner().next().map(|i| i.as_str()).unwrap_or("").to_string(),
+                name: p
+                    .into_inner()
+                    .next()
+                    .map(|i| i.as_str())
+                    .unwrap_or("")
+                    .to_string(),
                 backticks: true,
                 span,
             },
@@ -414,11 +439,14 @@ impl Builder {
         let span = self.span(&p);
         let text = p.as_str().to_string();
         let percent = text.ends_with('%');
-        let digits: String = text.trim_end_matches('%').chars().filter(|c| *c != '_').collect();
+        let digits: String = text
+            .trim_end_matches('%')
+            .chars()
+            .filter(|c| *c != '_')
+            .collect();
         let value: f64 = digits.parse().map_err(|_| {
             Box::new(
-                Diagnostic::error("syntax", format!("`{text}` is not a number"))
-                    .with_span(span),
+                Diagnostic::error("syntax", format!("`{text}` is not a number")).with_span(span),
             )
         })?;
         if !value.is_finite() {
@@ -494,10 +522,9 @@ impl Builder {
                 self.string(p.into_inner().nth(1).expect("data path"))?,
                 span,
             ),
-            Rule::units_where => Member::UnitsWhere(
-                self.expr(p.into_inner().nth(2).expect("where expr"))?,
-                span,
-            ),
+            Rule::units_where => {
+                Member::UnitsWhere(self.expr(p.into_inner().nth(2).expect("where expr"))?, span)
+            }
             Rule::adjust_block => Member::Adjust(self.adjust(p)?),
             Rule::setting => Member::Setting(self.setting(p)?),
             Rule::misplaced => self.member(p.into_inner().next().expect("member"))?,
@@ -615,9 +642,15 @@ impl Builder {
             r => unreachable!("setting keyword {r:?}"),
         };
         let target = match it.peek().map(|p| p.as_rule()) {
-            Some(Rule::target) => Some(self.ident(
-                it.next().expect("target").into_inner().next().expect("ident"),
-            )),
+            Some(Rule::target) => Some(
+                self.ident(
+                    it.next()
+                        .expect("target")
+                        .into_inner()
+                        .next()
+                        .expect("ident"),
+                ),
+            ),
             _ => None,
         };
         let rest: Vec<P> = it.collect();
@@ -629,7 +662,9 @@ impl Builder {
                 }
                 SettingValue::Methods(ms)
             }
-            SettingKey::Tag => SettingValue::Words(rest.into_iter().map(|w| self.ident(w)).collect()),
+            SettingKey::Tag => {
+                SettingValue::Words(rest.into_iter().map(|w| self.ident(w)).collect())
+            }
             _ => {
                 let v = rest.into_iter().next().expect("setting value");
                 match v.as_rule() {
@@ -805,7 +840,9 @@ impl Builder {
             let qspan = self.span(&q);
             match q.as_rule() {
                 Rule::string => s.label = Some(self.string(q)?),
-                Rule::scheme_from => s.from = Some(self.ident(q.into_inner().nth(1).expect("from"))),
+                Rule::scheme_from => {
+                    s.from = Some(self.ident(q.into_inner().nth(1).expect("from")))
+                }
                 Rule::exclude => s.overrides.push(Override::Exclude(
                     q.into_inner().skip(1).map(|i| self.ident(i)).collect(),
                     qspan,
@@ -815,7 +852,9 @@ impl Builder {
                     let mut members = Vec::new();
                     for a in q.into_inner().skip(1) {
                         match a.as_rule() {
-                            Rule::add_to => to = Some(self.ident(a.into_inner().nth(1).expect("to"))),
+                            Rule::add_to => {
+                                to = Some(self.ident(a.into_inner().nth(1).expect("to")))
+                            }
                             _ => members.push(self.member(a)?),
                         }
                     }
@@ -840,17 +879,20 @@ impl Builder {
             let rule = q.as_rule();
             let mut it = q.into_inner().skip(1).peekable();
             lines.push(match rule {
-                Rule::samples => UncertaintyLine::Samples(self.number(it.next().expect("n"))?, lspan),
+                Rule::samples => {
+                    UncertaintyLine::Samples(self.number(it.next().expect("n"))?, lspan)
+                }
                 Rule::seed => UncertaintyLine::Seed(self.number(it.next().expect("seed"))?, lspan),
                 Rule::vary => {
                     let kw = it.next().expect("weights or weight");
                     if kw.as_rule() == Rule::k_weights {
-                        let within = match it.peek().map(|p| p.as_rule()) {
-                            Some(Rule::in_node) => Some(self.ident(
-                                it.next().expect("in").into_inner().nth(1).expect("node"),
-                            )),
-                            _ => None,
-                        };
+                        let within =
+                            match it.peek().map(|p| p.as_rule()) {
+                                Some(Rule::in_node) => Some(self.ident(
+                                    it.next().expect("in").into_inner().nth(1).expect("node"),
+                                )),
+                                _ => None,
+                            };
                         let amount = self.number(it.next().expect("amount"))?;
                         UncertaintyLine::VaryWeights {
                             within,
@@ -946,7 +988,9 @@ impl Builder {
             Rule::number => ExprKind::Number(self.number(p)?),
             Rule::name => ExprKind::Name(p.as_str().to_string()),
             Rule::column => ExprKind::Column(self.column(p).name),
-            Rule::paren => ExprKind::Paren(Box::new(self.expr(p.into_inner().next().expect("inner"))?)),
+            Rule::paren => {
+                ExprKind::Paren(Box::new(self.expr(p.into_inner().next().expect("inner"))?))
+            }
             Rule::call => {
                 let mut it = p.into_inner();
                 let name = self.ident(it.next().expect("callee"));
