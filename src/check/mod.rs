@@ -45,7 +45,7 @@ pub fn check(program: &Program) -> Checked {
         if program.files.len() == program.sources.len() {
             diags.push(
                 Diagnostic::error("no-index", "this program has no `index` declaration")
-                    .with_span(Span::new(program.root, 0, 0))
+                    .with_location(program.sources.get(program.root).path.display().to_string())
                     .with_hint("declare the index: `index ID \"label\" by UNIT_COLUMN { ... }`, here or in a file this one `use`s"),
             );
         }

@@ -417,16 +417,14 @@ impl<'a> TreeBuilder<'a> {
             return None;
         }
         self.ids.insert(id.name.clone(), id.span);
-        let w = match weight {
-            Some(n) => match settings::weight_value(n) {
-                Ok(()) => Some((n.value, n.span)),
-                Err(d) => {
-                    self.diags.push(d);
-                    None
-                }
-            },
-            None => None,
-        };
+        // An invalid weight is reported, and still counts as written so that the siblings
+        // are not also reported for mixing given and missing weights.
+        let w = weight.map(|n| {
+            if let Err(d) = settings::weight_value(n) {
+                self.diags.push(d);
+            }
+            (n.value, n.span)
+        });
         let i = model.nodes.len();
         model.nodes.push(MNode {
             id: id.name.clone(),

@@ -44,6 +44,15 @@ pub fn chain<'p>(
                 .map(|s| s.id.name.as_str())
                 .chain([cur.id.name.as_str()])
                 .collect();
+            // Report a cycle once, from the scheme declared first among its members.
+            let first = out
+                .iter()
+                .skip_while(|s| s.id.name != cur.id.name)
+                .map(|s| s.id.span.start)
+                .min();
+            if cur.id.name != name || first != Some(cur.id.span.start) {
+                return None;
+            }
             diags.push(
                 Diagnostic::error(
                     "scheme-cycle",

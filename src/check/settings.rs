@@ -312,7 +312,26 @@ fn pick<'a>(m: &Method, allowed: &[&'a str], what: &str) -> R<&'a str> {
         format!("unknown {what} `{}`", m.name.name),
     )
     .with_span(m.name.span);
-    d = match did_you_mean(&m.name.name, allowed.iter().copied()) {
+    // Names other tools use for the same thing.
+    const ALIASES: &[(&str, &str)] = &[
+        ("average", "arithmetic"),
+        ("mean", "arithmetic"),
+        ("weighted_mean", "arithmetic"),
+        ("linear", "arithmetic"),
+        ("geomean", "geometric"),
+        ("min_max", "minmax"),
+        ("normalize", "minmax"),
+        ("standardise", "zscore"),
+        ("standardize", "zscore"),
+        ("z_score", "zscore"),
+        ("distance_to_target", "target"),
+        ("ln", "log"),
+    ];
+    let alias = ALIASES
+        .iter()
+        .find(|(a, ours)| *a == m.name.name && allowed.contains(ours))
+        .map(|(_, ours)| *ours);
+    d = match alias.or_else(|| did_you_mean(&m.name.name, allowed.iter().copied())) {
         Some(s) => d.with_hint(format!("did you mean `{s}`?")),
         None => d.with_hint(format!("the choices are: {}", allowed.join(", "))),
     };

@@ -236,6 +236,24 @@ fn syntax_error(
         }
         return d;
     }
+    // A character the language never uses.
+    if let Some(c) = found.chars().next() {
+        if found.chars().count() == 1
+            && !c.is_alphanumeric()
+            && !"_#\"`{}()[],:=<>!+-*/^.%".contains(c)
+        {
+            return Diagnostic::error("syntax", format!("`{c}` is not part of the rules language"))
+                .with_span(span)
+                .with_hint("remove it; operators are `+ - * / ^`, comparisons `== != < <= > >=`");
+        }
+    }
+    // `weight` with something other than a number after it.
+    let before = text[..crate::source::floor_char_boundary(text, pos)].trim_end();
+    if before.ends_with("weight") && expected.iter().any(|e| e == "a number") {
+        return Diagnostic::error("syntax", format!("`weight` must be followed by a number, not {found_words}"))
+            .with_span(span)
+            .with_hint("write the weight, e.g. `group product \"产品质量\" weight 15 { ... }`; weights are relative");
+    }
     let message = if expected.is_empty() {
         format!("unexpected {found_words}")
     } else {
