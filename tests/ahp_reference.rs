@@ -18,11 +18,9 @@ fn reference() -> Value {
 /// A rules file whose group `g` has one child per matrix row, weighted by AHP judgements
 /// written from the matrix's upper triangle.
 fn rules(matrix: &[Vec<f64>], ri: &str) -> String {
-    let n = matrix.len();
     let mut judgements = String::new();
-    for i in 0..n {
-        for j in i + 1..n {
-            let a = matrix[i][j];
+    for (i, row) in matrix.iter().enumerate() {
+        for (j, &a) in row.iter().enumerate().skip(i + 1) {
             // Judgements are written as the text a methodologist would type: `c2 > c1 : 3`.
             let (l, r, k) = if a >= 1.0 { (i, j, a) } else { (j, i, 1.0 / a) };
             let k = if (k - k.round()).abs() < 1e-9 {
@@ -33,7 +31,7 @@ fn rules(matrix: &[Vec<f64>], ri: &str) -> String {
             judgements.push_str(&format!("            c{} > c{} : {}\n", l + 1, r + 1, k));
         }
     }
-    let children: String = (1..=n)
+    let children: String = (1..=matrix.len())
         .map(|i| format!("        indicator c{i}\n"))
         .collect();
     format!("index t by unit {{\n    group g {{\n        weights ahp{ri} {{\n{judgements}        }}\n{children}    }}\n    indicator other\n}}\n")
