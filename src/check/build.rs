@@ -49,6 +49,7 @@ struct LetScope<'a> {
     /// Plan let index by name.
     lets: &'a HashMap<String, u32>,
     columns: Vec<ColumnRef>,
+    column_index: HashMap<String, u32>,
     has_periods: bool,
 }
 
@@ -57,14 +58,16 @@ impl Scope for LetScope<'_> {
         self.lets.get(name).copied()
     }
     fn column(&mut self, name: &str, span: Span) -> u32 {
-        if let Some(i) = self.columns.iter().position(|c| c.name == name) {
-            return i as u32;
+        if let Some(&i) = self.column_index.get(name) {
+            return i;
         }
+        let i = self.columns.len() as u32;
         self.columns.push(ColumnRef {
             name: name.to_string(),
             span,
         });
-        (self.columns.len() - 1) as u32
+        self.column_index.insert(name.to_string(), i);
+        i
     }
     fn has_periods(&self) -> bool {
         self.has_periods
@@ -106,6 +109,7 @@ pub fn build(
     let mut scope = LetScope {
         lets: &let_index,
         columns: Vec::new(),
+        column_index: HashMap::new(),
         has_periods: model.period_column.is_some(),
     };
     let mut lets = Vec::new();

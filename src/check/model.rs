@@ -64,13 +64,12 @@ impl Model {
 
     /// Live nodes at and below `i`, depth first.
     pub fn subtree(&self, i: usize) -> Vec<usize> {
-        let mut out = vec![i];
-        let mut k = 0;
-        while k < out.len() {
-            let n = out[k];
-            let kids = self.live_children(n);
-            out.splice(k + 1..k + 1, kids);
-            k += 1;
+        let mut out = Vec::new();
+        let mut stack = vec![i];
+        while let Some(n) = stack.pop() {
+            out.push(n);
+            let kids = &self.nodes[n].children;
+            stack.extend(kids.iter().rev().filter(|c| !self.nodes[**c].removed));
         }
         out
     }

@@ -38,8 +38,14 @@ fn pratt() -> &'static PrattParser<Rule> {
 /// Parses one file. On failure, returns the first syntax error of the file.
 pub fn parse(file: FileId, text: &str) -> Result<File, Box<Diagnostic>> {
     let lexed = lex::scan(file, text);
-    pest::set_error_detail(true);
-    let parsed = Grammar::parse(Rule::program, text);
+    // Detailed attempts slow parsing down, so they are collected only to explain a failure.
+    pest::set_error_detail(false);
+    let parsed = Grammar::parse(Rule::program, text).map_err(|_| {
+        pest::set_error_detail(true);
+        let e = Grammar::parse(Rule::program, text).expect_err("the same input fails again");
+        pest::set_error_detail(false);
+        e
+    });
     match parsed {
         Ok(mut pairs) => {
             if let Some((_, d)) = lexed.problems.into_iter().next() {
