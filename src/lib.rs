@@ -1,6 +1,7 @@
 //! qindex: a rules language and engine for composite indicators.
 #![doc = include_str!("../ARCHITECTURE.md")]
 
+pub mod data;
 pub mod diagnostics;
 pub mod error;
 pub mod methods;
