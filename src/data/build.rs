@@ -138,6 +138,11 @@ impl Layout {
         })
     }
 
+    /// The number of numeric columns read.
+    pub fn numeric_count(&self) -> usize {
+        self.numeric_names.len()
+    }
+
     pub fn width(&self) -> usize {
         self.headers.len()
     }
@@ -248,23 +253,87 @@ impl Issues {
     }
 }
 
+/// The numeric columns of a whole file, allocated once with room for every row, so that the
+/// chunks parsed in parallel write their rows in place and nothing is copied afterwards.
+pub(crate) struct Columns {
+    data: Vec<Vec<f64>>,
+}
+
+impl Columns {
+    /// `n` columns of `rows` zeroed cells (zeroed memory is mapped lazily, so the pages are
+    /// touched first by the thread that fills them).
+    pub fn new(n: usize, rows: usize) -> Columns {
+        Columns {
+            data: (0..n).map(|_| vec![0.0; rows]).collect(),
+        }
+    }
+
+    /// Splits every column into consecutive pieces of the given lengths: piece `k` of each
+    /// column, for chunk `k`.
+    pub fn split(&mut self, lengths: &[usize]) -> Vec<Vec<&mut [f64]>> {
+        let mut out: Vec<Vec<&mut [f64]>> = lengths.iter().map(|_| Vec::new()).collect();
+        for col in &mut self.data {
+            let mut rest = col.as_mut_slice();
+            for (k, &len) in lengths.iter().enumerate() {
+                let whole = std::mem::take(&mut rest);
+                let (piece, tail) = whole.split_at_mut(len.min(whole.len()));
+                out[k].push(piece);
+                rest = tail;
+            }
+        }
+        out
+    }
+
+    /// Moves the rows each chunk wrote (at the start of its piece) together, and drops the
+    /// unused room.
+    fn compact(mut self, pieces: &[(usize, usize)]) -> Vec<Vec<f64>> {
+        for col in &mut self.data {
+            let mut to = 0;
+            let mut from = 0;
+            for &(len, written) in pieces {
+                if from != to {
+                    col.copy_within(from..from + written, to);
+                }
+                to += written;
+                from += len;
+            }
+            col.truncate(to);
+        }
+        self.data
+    }
+}
+
 /// Builds the columns of one chunk of rows. Rows are numbered from 0 within the chunk; the
 /// chunk's offset turns them into file rows when chunks are merged.
 pub(crate) struct Sink<'a> {
     reader: &'a CellReader,
-    numeric: Vec<Vec<f64>>,
+    numeric: Vec<&'a mut [f64]>,
     text: Vec<TextColumn>,
     rows: Vec<u32>,
     pub issues: Issues,
 }
 
+/// What a chunk produced besides its numeric cells (which are in [`Columns`]).
+pub(crate) struct Part {
+    /// The room the chunk had in [`Columns`].
+    room: usize,
+    text: Vec<TextColumn>,
+    rows: Vec<u32>,
+    issues: Issues,
+    /// The file row of the chunk's row 0.
+    pub offset: u64,
+}
+
 impl<'a> Sink<'a> {
-    pub fn new(layout: &Layout, reader: &'a CellReader, rows_hint: usize) -> Sink<'a> {
+    /// A sink writing the numeric cells into `numeric` (one piece per numeric column, each
+    /// with room for every row of the chunk).
+    pub fn new(layout: &Layout, reader: &'a CellReader, numeric: Vec<&'a mut [f64]>) -> Sink<'a> {
         let n = layout.numeric_names.len();
         let t = layout.text_names.len();
+        let rows_hint = numeric.first().map_or(1024, |c| c.len());
         Sink {
             reader,
-            numeric: (0..n).map(|_| Vec::with_capacity(rows_hint)).collect(),
+            numeric,
             text: (0..t)
                 .map(|_| TextColumn::with_capacity(rows_hint, rows_hint * 8))
                 .collect(),
@@ -298,10 +367,11 @@ impl<'a> Sink<'a> {
     pub fn push_cell(&mut self, slot: usize, col: usize, row: u64, cell: Cell, raw: &str) {
         let v = match cell {
             Cell::Number(v) => {
-                if self.issues.plain[slot].count == 0 {
-                    self.issues.plain[slot].add(row, col, String::new);
+                let plain = &mut self.issues.plain[slot];
+                if plain.count == 0 {
+                    plain.add(row, col, String::new);
                 } else {
-                    self.issues.plain[slot].count += 1;
+                    plain.count += 1;
                 }
                 v
             }
@@ -315,7 +385,8 @@ impl<'a> Sink<'a> {
                 f64::NAN
             }
         };
-        self.numeric[slot].push(v);
+        // The caller sized each piece for every row of the chunk: `row` was called first.
+        self.numeric[slot][self.rows.len() - 1] = v;
     }
 
     /// Stores a cell of a text column, trimmed.
@@ -331,6 +402,17 @@ impl<'a> Sink<'a> {
             }
         }
         self.text[slot].push(t);
+    }
+
+    /// Releases the numeric pieces; `offset` is the file row of the chunk's row 0.
+    pub fn into_part(self, offset: u64) -> Part {
+        Part {
+            room: self.numeric.first().map_or(0, |c| c.len()),
+            text: self.text,
+            rows: self.rows,
+            issues: self.issues,
+            offset,
+        }
     }
 }
 
@@ -358,34 +440,34 @@ pub(crate) struct Meta<'p> {
 /// into diagnostics. Errors (with the warnings found so far) are returned as `Err`.
 pub(crate) fn finish(
     layout: Layout,
-    chunks: Vec<(Sink<'_>, u64)>,
+    columns: Columns,
+    parts: Vec<Part>,
     mut diags: Vec<Diagnostic>,
     meta: Meta<'_>,
 ) -> Result<(Frame, Vec<Diagnostic>), Error> {
     let file = meta.path.display().to_string();
-    let total: usize = chunks.iter().map(|(s, _)| s.rows.len()).sum();
-    let mut numeric: Vec<Vec<f64>> = Vec::new();
+    let total: usize = parts.iter().map(|p| p.rows.len()).sum();
+    let pieces: Vec<(usize, usize)> = parts.iter().map(|p| (p.room, p.rows.len())).collect();
+    let numeric = columns.compact(&pieces);
     let mut text: Vec<TextColumn> = Vec::new();
     let mut source_rows: Vec<u32> = Vec::with_capacity(total);
     let mut issues: Option<Issues> = None;
-    for (sink, offset) in chunks {
-        source_rows.extend(sink.rows.iter().map(|r| (*r as u64 + offset) as u32));
-        if numeric.is_empty() && text.is_empty() && issues.is_none() {
-            numeric = sink.numeric;
-            text = sink.text;
-            let mut is = sink.issues;
-            is.shift(offset);
-            issues = Some(is);
-            continue;
-        }
-        for (a, b) in numeric.iter_mut().zip(sink.numeric) {
-            a.extend_from_slice(&b);
-        }
-        for (a, b) in text.iter_mut().zip(&sink.text) {
-            a.append(b);
-        }
-        if let Some(is) = &mut issues {
-            is.merge(sink.issues, offset);
+    for part in parts {
+        let offset = part.offset;
+        source_rows.extend(part.rows.iter().map(|r| (*r as u64 + offset) as u32));
+        match &mut issues {
+            None => {
+                text = part.text;
+                let mut is = part.issues;
+                is.shift(offset);
+                issues = Some(is);
+            }
+            Some(is) => {
+                for (a, b) in text.iter_mut().zip(&part.text) {
+                    a.append(b);
+                }
+                is.merge(part.issues, offset);
+            }
         }
     }
     let issues = issues.unwrap_or_default();

@@ -44,6 +44,9 @@ impl CellReader {
         if !self.user_tokens.is_empty() && self.is_user_token(cell) {
             return Cell::Missing;
         }
+        if let Some(v) = simple_decimal(bytes) {
+            return Cell::Number(v);
+        }
         if let Ok(v) = fast_float2::parse::<f64, _>(bytes) {
             return finite(v);
         }
@@ -75,6 +78,42 @@ impl CellReader {
             None => Cell::Invalid,
         }
     }
+}
+
+/// Powers of ten that are exact in an f64.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// The common case `-123.4567` with at most 15 digits: the digits make an exact integer and
+/// the power of ten is exact, so one division gives the correctly rounded value (Clinger's
+/// fast path), the same as a full parser would.
+#[inline]
+fn simple_decimal(b: &[u8]) -> Option<f64> {
+    let (negative, digits) = match b {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits.len() > 16 {
+        return None;
+    }
+    let mut mantissa: u64 = 0;
+    let mut point: Option<usize> = None;
+    for (i, &c) in digits.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => mantissa = mantissa * 10 + (c - b'0') as u64,
+            b'.' if point.is_none() => point = Some(i),
+            _ => return None,
+        }
+    }
+    let n_digits = digits.len() - usize::from(point.is_some());
+    if n_digits == 0 || n_digits > 15 {
+        return None;
+    }
+    let decimals = point.map_or(0, |p| digits.len() - p - 1);
+    let v = mantissa as f64 / POW10[decimals];
+    Some(if negative { -v } else { v })
 }
 
 fn finite(v: f64) -> Cell {
@@ -165,6 +204,34 @@ mod tests {
         assert_eq!(read("+7"), Cell::Number(7.0));
         assert_eq!(read("inf"), Cell::Invalid);
         assert_eq!(read("abc"), Cell::Invalid);
+    }
+
+    #[test]
+    fn fast_path_matches_full_parser() {
+        for s in [
+            "0",
+            "-0",
+            "1.",
+            ".5",
+            "-.5",
+            "123.4567",
+            "0.1",
+            "0.3",
+            "999999999999999",
+            "1234567.890123",
+            "-0.000000000000001",
+            "9007199254740993",
+            "2.2250738585072014",
+        ] {
+            let full: f64 = fast_float2::parse(s).unwrap_or(f64::NAN);
+            match simple_decimal(s.as_bytes()) {
+                Some(v) => assert_eq!(v.to_bits(), full.to_bits(), "{s}"),
+                None => assert!(s.len() > 15, "{s}"),
+            }
+        }
+        assert_eq!(simple_decimal(b"."), None);
+        assert_eq!(simple_decimal(b"-"), None);
+        assert_eq!(simple_decimal(b"1.2.3"), None);
     }
 
     #[test]

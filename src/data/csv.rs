@@ -1,7 +1,7 @@
 //! Delimited text files: delimiter detection, quoted fields, and parallel parsing of
 //! newline-aligned chunks.
 
-use super::build::{finish, Layout, Meta, Sink};
+use super::build::{finish, Columns, Layout, Meta, Part, Sink};
 use super::cell::{trim, CellReader};
 use super::encoding::decode;
 use super::frame::Frame;
@@ -55,31 +55,19 @@ pub(crate) fn load_csv(
     let reader = CellReader::new(&opts.na_tokens);
     let body = &text[body_start..];
 
-    let threads = opts
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let threads = super::threads(opts);
     let parts = if body.len() < PARALLEL_MIN_BYTES {
         1
     } else {
         threads
     };
-    let mut results = parse_parallel(body, parts, delimiter, &layout, &reader);
-    // A split point guessed inside a quoted value shows as a chunk ending inside quotes;
-    // the file is then parsed again as one chunk, which is always right.
-    if results[..results.len() - 1]
-        .iter()
-        .any(|r| r.ended_in_quote)
-    {
-        results = parse_parallel(body, 1, delimiter, &layout, &reader);
-    }
-    let mut chunks = Vec::with_capacity(results.len());
-    let mut next_row = 2u64;
-    for r in results {
-        let records = r.records;
-        chunks.push((r.sink, next_row));
-        next_row += records;
-    }
+    let (columns, parts) = match parse_parallel(body, parts, delimiter, &layout, &reader) {
+        Some(done) => done,
+        // A split point guessed inside a quoted value shows as a chunk ending inside quotes;
+        // the file is then parsed again as one chunk, which is always right.
+        None => parse_parallel(body, 1, delimiter, &layout, &reader)
+            .unwrap_or_else(|| unreachable!("a single chunk is never re-split")),
+    };
     let meta = Meta {
         path,
         content_hash,
@@ -90,7 +78,7 @@ pub(crate) fn load_csv(
         period_column: opts.period_column.clone(),
         label_column: opts.label_column.clone(),
     };
-    finish(layout, chunks, decoded.warnings, meta)
+    finish(layout, columns, parts, decoded.warnings, meta)
 }
 
 /// The delimiter of the first line: the most frequent of comma, semicolon and tab outside
@@ -123,35 +111,71 @@ struct ChunkResult<'a> {
     ended_in_quote: bool,
 }
 
-fn parse_parallel<'a>(
+/// Parses the body in `parts` chunks on as many threads; `None` when a chunk boundary fell
+/// inside a quoted value.
+fn parse_parallel(
     body: &str,
     parts: usize,
     delimiter: u8,
     layout: &Layout,
-    reader: &'a CellReader,
-) -> Vec<ChunkResult<'a>> {
+    reader: &CellReader,
+) -> Option<(Columns, Vec<Part>)> {
     let bounds = split_points(body.as_bytes(), parts);
-    let n = bounds.len() - 1;
-    if n == 1 {
-        return vec![parse_chunk(body, delimiter, layout, reader, true)];
-    }
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..n)
-            .map(|i| {
-                // Split points are just after a '\n', so they are char boundaries.
-                let chunk = &body[bounds[i]..bounds[i + 1]];
-                let last = i + 1 == n;
-                s.spawn(move || parse_chunk(chunk, delimiter, layout, reader, last))
-            })
-            .collect();
-        handles
+    let chunks: Vec<&str> = bounds
+        .windows(2)
+        // Split points are just after a '\n', so they are char boundaries.
+        .map(|w| &body[w[0]..w[1]])
+        .collect();
+    // A chunk has at most as many records as line breaks, plus one for a last line without:
+    // room for every row.
+    let room: Vec<usize> = chunks
+        .iter()
+        .map(|c| {
+            let b = c.as_bytes();
+            memchr::memchr_iter(b'\n', b).count() + usize::from(!b.ends_with(b"\n"))
+        })
+        .collect();
+    let mut columns = Columns::new(layout.numeric_count(), room.iter().sum());
+    let pieces = columns.split(&room);
+    let n = chunks.len();
+    let results: Vec<ChunkResult<'_>> = if n == 1 {
+        pieces
             .into_iter()
-            .map(|h| match h.join() {
-                Ok(r) => r,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
+            .map(|p| parse_chunk(chunks[0], delimiter, layout, reader, p, true))
             .collect()
-    })
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = chunks
+                .iter()
+                .zip(pieces)
+                .enumerate()
+                .map(|(i, (chunk, piece))| {
+                    let last = i + 1 == n;
+                    s.spawn(move || parse_chunk(chunk, delimiter, layout, reader, piece, last))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| match h.join() {
+                    Ok(r) => r,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                })
+                .collect()
+        })
+    };
+    if results[..n - 1].iter().any(|r| r.ended_in_quote) {
+        return None;
+    }
+    let mut next_row = 2u64;
+    let parts = results
+        .into_iter()
+        .map(|r| {
+            let part = r.sink.into_part(next_row);
+            next_row += r.records;
+            part
+        })
+        .collect();
+    Some((columns, parts))
 }
 
 /// Chunk boundaries: `0`, points just after a line break, and `len`. With quotes in the text,
@@ -255,6 +279,38 @@ impl<'a> Records<'a> {
         self.pos >= self.b.len()
     }
 
+    /// Reads the fields of the next record of a text without any double quote: one line,
+    /// split at the delimiter. The text must not be at its end.
+    #[inline]
+    fn next_unquoted(&mut self, fields: &mut Vec<Field>) {
+        fields.clear();
+        let b = self.b;
+        let start = self.pos;
+        let end = memchr::memchr(b'\n', &b[start..]).map_or(b.len(), |k| start + k);
+        let mut line_end = end;
+        if line_end > start && b[line_end - 1] == b'\r' {
+            line_end -= 1;
+        }
+        let mut field_start = start;
+        // Fields are short: a plain loop beats a SIMD search per field.
+        for (k, &c) in b[start..line_end].iter().enumerate() {
+            if c == self.delimiter {
+                fields.push(Field {
+                    start: field_start,
+                    end: start + k,
+                    kind: Kind::Plain,
+                });
+                field_start = start + k + 1;
+            }
+        }
+        fields.push(Field {
+            start: field_start,
+            end: line_end,
+            kind: Kind::Plain,
+        });
+        self.pos = (end + 1).min(b.len());
+    }
+
     /// Reads the fields of the next record; the text must not be at its end.
     #[inline]
     fn next(&mut self, fields: &mut Vec<Field>) -> Result<(), Unclosed> {
@@ -334,21 +390,23 @@ fn parse_chunk<'a>(
     delimiter: u8,
     layout: &Layout,
     reader: &'a CellReader,
+    numeric: Vec<&'a mut [f64]>,
     last: bool,
 ) -> ChunkResult<'a> {
     let width = layout.width();
-    // A row guess from the size, to size the columns once.
-    let rows_hint = text.len() / (width * 4).max(8) + 16;
-    let mut sink = Sink::new(layout, reader, rows_hint);
+    let mut sink = Sink::new(layout, reader, numeric);
     let mut records = Records::new(text.as_bytes(), delimiter);
     let mut fields: Vec<Field> = Vec::with_capacity(width + 1);
     let mut scratch = String::new();
     let mut row = 0u64;
     let mut ended_in_quote = false;
+    let quotes = memchr::memchr(b'"', text.as_bytes()).is_some();
     while !records.at_end() {
         let this = row;
         row += 1;
-        if records.next(&mut fields).is_err() {
+        if !quotes {
+            records.next_unquoted(&mut fields);
+        } else if records.next(&mut fields).is_err() {
             if last {
                 sink.issues.unclosed_quote = Some(this);
             }
@@ -401,6 +459,25 @@ mod tests {
     use super::*;
 
     fn split(text: &str) -> Vec<String> {
+        if !text.contains('"') {
+            let mut r = Records::new(text.as_bytes(), b',');
+            let mut fields = Vec::new();
+            let mut out = Vec::new();
+            let mut scratch = String::new();
+            while !r.at_end() {
+                r.next_unquoted(&mut fields);
+                let cells: Vec<String> = fields
+                    .iter()
+                    .map(|f| f.get(text, &mut scratch).to_string())
+                    .collect();
+                out.push(cells.join("|"));
+            }
+            assert_eq!(out, split_quoted(text), "{text:?}");
+        }
+        split_quoted(text)
+    }
+
+    fn split_quoted(text: &str) -> Vec<String> {
         let mut r = Records::new(text.as_bytes(), b',');
         let mut fields = Vec::new();
         let mut out = Vec::new();
@@ -430,6 +507,8 @@ mod tests {
         assert_eq!(split("\"ab\"cd,e\n"), ["abcd|e"]);
         assert_eq!(split("a,\"open\n"), ["<unclosed>"]);
         assert_eq!(split("a,\n\n"), ["a|", ""]);
+        assert_eq!(split("a,b\r\nc\r"), ["a|b", "c"]);
+        assert_eq!(split("a\rb,c"), ["a\rb|c"]);
     }
 
     #[test]

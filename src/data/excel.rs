@@ -1,6 +1,6 @@
 //! Spreadsheets (`.xlsx`, `.xlsm`, `.xlsb`, `.xls`, `.ods`) through calamine.
 
-use super::build::{finish, Layout, Meta, Sink};
+use super::build::{finish, Columns, Layout, Meta, Sink};
 use super::cell::{trim, Cell, CellReader};
 use super::frame::Frame;
 use super::LoadOptions;
@@ -68,7 +68,10 @@ pub(crate) fn load_excel(
     let location = format!("{file}[{sheet}]");
     let layout = Layout::new(headers, opts, &location)?;
     let reader = CellReader::new(&opts.na_tokens);
-    let mut sink = Sink::new(&layout, &reader, range.height());
+    let mut columns = Columns::new(layout.numeric_count(), range.height());
+    let room = [range.height()];
+    let mut pieces = columns.split(&room);
+    let mut sink = Sink::new(&layout, &reader, pieces.pop().unwrap_or_default());
     let mut buf = String::new();
     for (i, cells) in rows.enumerate() {
         let row = i as u64;
@@ -117,7 +120,8 @@ pub(crate) fn load_excel(
         label_column: opts.label_column.clone(),
     };
     // The header is the range's first row; sheet rows are 1-based.
-    finish(layout, vec![(sink, row0 as u64 + 2)], Vec::new(), meta)
+    let part = sink.into_part(row0 as u64 + 2);
+    finish(layout, columns, vec![part], Vec::new(), meta)
 }
 
 fn empty(file: &str, sheet: Option<&str>) -> Error {
