@@ -4,7 +4,7 @@
 use super::cell::{trim, Cell, CellReader};
 use super::frame::{Frame, TextColumn};
 use super::LoadOptions;
-use crate::diagnostics::{did_you_mean, Diagnostic};
+use crate::diagnostics::{did_you_mean, edit_distance, Diagnostic};
 use crate::error::Error;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -154,8 +154,10 @@ fn unknown_column(name: &str, headers: &[String], file: &str) -> Diagnostic {
         format!("column `{name}` is not in the header of {file}"),
     )
     .with_location(format!("{file}:1"));
-    if let Some(close) = did_you_mean(name, headers.iter().map(|h| h.as_str())) {
-        d = d.with_hint(format!("did you mean `{close}`?"));
+    let close = closest(name, headers);
+    if !close.is_empty() {
+        let names: Vec<String> = close.iter().map(|c| format!("`{c}`")).collect();
+        d = d.with_hint(format!("did you mean {}?", names.join(" or ")));
     } else {
         d = d.with_hint("check the spelling, or the delimiter and the header row of the file");
     }
@@ -166,6 +168,29 @@ fn unknown_column(name: &str, headers: &[String], file: &str) -> Diagnostic {
         String::new()
     };
     d.with_note(format!("the columns are {}{more}", shown.join(", ")))
+}
+
+/// Up to three header names close to a misspelt one: the likely typo first, then others
+/// within a few edits (transposed letters cost two).
+fn closest<'h>(name: &str, headers: &'h [String]) -> Vec<&'h str> {
+    let mut out: Vec<&str> = did_you_mean(name, headers.iter().map(|h| h.as_str()))
+        .into_iter()
+        .collect();
+    let limit = (name.chars().count() / 2).max(2);
+    let mut others: Vec<(usize, &str)> = headers
+        .iter()
+        .map(|h| {
+            (
+                edit_distance(&name.to_lowercase(), &h.to_lowercase()),
+                h.as_str(),
+            )
+        })
+        .filter(|(d, h)| *d <= limit && !out.contains(h) && *h != name)
+        .collect();
+    others.sort();
+    out.extend(others.into_iter().map(|(_, h)| h));
+    out.truncate(3);
+    out
 }
 
 /// The first examples of one kind of problem, and how many there were.
@@ -476,9 +501,9 @@ pub(crate) fn finish(
     for (slot, name) in layout.text_names.iter().enumerate() {
         let empty = &issues.empty_key[slot];
         let what = if slot == layout.unit_slot {
-            ("missing-unit", "a unit id")
+            ("missing-unit", "unit id")
         } else {
-            ("missing-period", "a period")
+            ("missing-period", "period")
         };
         for (i, (row, c, _)) in empty.first.iter().enumerate() {
             let mut d = Diagnostic::error(
