@@ -362,6 +362,8 @@ fn wrong_number_of_fields() {
         ],
         "trailing empty fields (row 5) are allowed"
     );
+    // The same when only the first column is read, and the others are only counted.
+    assert_eq!(fails(&fixture("ragged.csv"), &opts("unit", &[])), errors);
 }
 
 #[test]
