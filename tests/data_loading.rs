@@ -531,3 +531,23 @@ fn hdi_2022() {
     }
     assert!((f.column("hdi_published").unwrap_or_default()[0] - 0.462).abs() < 1e-12);
 }
+
+#[test]
+fn xls_and_ods() {
+    for name in ["book.xls", "book.ods"] {
+        let mut o = opts("unit", &["score"]);
+        o.period_column = Some("year".into());
+        let (f, warnings) = ok(&fixture(name), &o);
+        assert!(warnings.is_empty(), "{name}: {warnings:?}");
+        assert_eq!(
+            f.units().iter().collect::<Vec<_>>(),
+            ["001", "002", "003"],
+            "{name}"
+        );
+        assert_eq!(f.periods().map(|p| p.get(2)), Some("2021"), "{name}");
+        let score = f.column("score").unwrap_or_default();
+        assert_eq!(score[0], 1.5, "{name}");
+        assert_eq!(is_missing(score), [false, true, false], "{name}");
+        assert_eq!(f.source_row(2), 4, "{name}");
+    }
+}

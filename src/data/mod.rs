@@ -22,6 +22,30 @@
 //! missing value: an empty cell, one of [`DEFAULT_NA_TOKENS`] or a token of
 //! [`LoadOptions::na_tokens`]. Anything else is an error naming the file, row and column
 //! (or, with [`LoadOptions::lenient`], a missing value and one warning per column).
+//!
+//! # Diagnostics
+//!
+//! Every problem is a [`Diagnostic`] whose `location` is `file:row:column` (`file:row` for a
+//! whole row), rows counted as a spreadsheet shows them, the header being row 1.
+//!
+//! | code | severity | triggered by |
+//! | --- | --- | --- |
+//! | `empty-file` | error | a file of zero bytes or white space; a sheet with no cells |
+//! | `no-rows` | error | a header and no data rows |
+//! | `unknown-column` | error | a named column not in the header (hints the closest names) |
+//! | `duplicate-column` | error | a named column that appears twice in the header |
+//! | `not-a-number` | error (warning if lenient) | `abc` in a numeric column |
+//! | `field-count` | error | `b,3` under the header `unit,x,y` |
+//! | `unclosed-quote` | error | `"b,2` with no closing quote |
+//! | `missing-unit`, `missing-period` | error | a row whose unit id (or period) is empty |
+//! | `duplicate-row` | error | two rows for unit `a` in period `2021` (or for `a`, without periods) |
+//! | `unknown-encoding` | error | the encoding `gbkk` |
+//! | `bad-encoding` | error | bytes that are neither UTF-8 nor GB18030, with no encoding given |
+//! | `unknown-sheet` | error | a sheet name the workbook does not have |
+//! | `bad-workbook` | error | a spreadsheet file that cannot be opened |
+//! | `trimmed-id` | warning | ` 002 ` as a unit id or period (read as `002`) |
+//! | `mixed-percent` | warning | `50%` and `0.4` in one column |
+//! | `decode-errors` | warning | bytes invalid in the encoding given, replaced by `�` |
 
 mod build;
 mod cell;
