@@ -551,3 +551,46 @@ fn xls_and_ods() {
         assert_eq!(f.source_row(2), 4, "{name}");
     }
 }
+
+fn inline_errors(bytes: &[u8], o: &LoadOptions) -> Vec<String> {
+    match load_csv_bytes(Path::new("inline.csv"), bytes, o) {
+        Ok(_) => panic!("loaded without error"),
+        Err(Error::Diagnostics(d)) => d.iter().map(line).collect(),
+        Err(e) => panic!("not a diagnostic: {e}"),
+    }
+}
+
+#[test]
+fn neither_utf8_nor_gb18030() {
+    assert_eq!(
+        inline_errors(b"unit,x\na\xff,1\n", &opts("unit", &["x"])),
+        ["error[bad-encoding] inline.csv:2: inline.csv is neither UTF-8 nor GB18030 (hint: name \
+          the file's encoding (for example `windows-1252` or `big5`), or save it again as UTF-8)"]
+    );
+}
+
+#[test]
+fn duplicate_column_name() {
+    assert_eq!(
+        inline_errors(b"unit,x,x\na,1,2\n", &opts("unit", &["x"])),
+        [
+            "error[duplicate-column] inline.csv:1:3: column `x` appears more than once in the \
+          header (columns 2 and 3) (hint: rename one of the columns so that each name is unique)"
+        ]
+    );
+}
+
+#[test]
+fn many_bad_cells_are_summarised() {
+    let mut text = String::from("unit,x\n");
+    for i in 0..12 {
+        text.push_str(&format!("u{i},bad{i}\n"));
+    }
+    let errors = inline_errors(text.as_bytes(), &opts("unit", &["x"]));
+    assert_eq!(errors.len(), 5);
+    assert!(
+        errors[4].ends_with("(note: 7 more cells in this column are not numbers)"),
+        "{}",
+        errors[4]
+    );
+}
