@@ -5,6 +5,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod check;
+pub mod data;
 pub mod diagnostics;
 pub mod error;
 pub mod methods;

@@ -1,0 +1,740 @@
+//! From cells to a [`Frame`]: which columns are read, the per-chunk column builders, and the
+//! diagnostics gathered on the way (shared by the CSV and spreadsheet readers).
+
+use super::cell::{trim, Cell, CellReader};
+use super::frame::{Frame, TextColumn};
+use super::LoadOptions;
+use crate::diagnostics::{did_you_mean, edit_distance, Diagnostic};
+use crate::error::Error;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::path::Path;
+
+/// How many examples of one kind of problem in one column become diagnostics.
+const EXAMPLES: usize = 5;
+
+/// Which file columns are read, and into which numeric or text column.
+#[derive(Debug)]
+pub(crate) struct Layout {
+    pub headers: Vec<String>,
+    pub active: Vec<Active>,
+    numeric_names: Vec<String>,
+    text_names: Vec<String>,
+    /// The text slot of the unit column and of the period column.
+    unit_slot: usize,
+    period_slot: Option<usize>,
+}
+
+/// One file column that is read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Active {
+    pub col: usize,
+    pub numeric: Option<usize>,
+    pub text: Option<usize>,
+    /// The unit or period column: trimmed with a warning, must not be empty.
+    pub key: bool,
+}
+
+impl Layout {
+    /// Resolves the columns the options name against the header; every absent or ambiguous
+    /// name is an error.
+    pub fn new(headers: Vec<String>, opts: &LoadOptions, file: &str) -> Result<Layout, Error> {
+        fn push_unique(list: &mut Vec<String>, name: &str) {
+            if !list.iter().any(|n| n == name) {
+                list.push(name.to_string());
+            }
+        }
+        let mut text_names: Vec<String> = Vec::new();
+        push_unique(&mut text_names, &opts.unit_column);
+        for name in opts
+            .period_column
+            .iter()
+            .chain(&opts.label_column)
+            .chain(&opts.text_columns)
+        {
+            push_unique(&mut text_names, name);
+        }
+        let mut numeric_names = Vec::new();
+        for name in &opts.numeric_columns {
+            push_unique(&mut numeric_names, name);
+        }
+
+        let mut diags = Vec::new();
+        let mut active: Vec<Active> = Vec::new();
+        let find = |name: &str, diags: &mut Vec<Diagnostic>| -> Option<usize> {
+            let positions: Vec<usize> = headers
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| *h == name)
+                .map(|(i, _)| i)
+                .collect();
+            match positions.as_slice() {
+                [i] => Some(*i),
+                [] => {
+                    diags.push(unknown_column(name, &headers, file));
+                    None
+                }
+                [first, second, ..] => {
+                    diags.push(
+                        Diagnostic::error(
+                            "duplicate-column",
+                            format!(
+                                "column `{name}` appears more than once in the header \
+                                 (columns {} and {})",
+                                first + 1,
+                                second + 1
+                            ),
+                        )
+                        .with_location(format!("{file}:1:{}", second + 1))
+                        .with_hint("rename one of the columns so that each name is unique"),
+                    );
+                    None
+                }
+            }
+        };
+        let slot_of = |col: usize, active: &mut Vec<Active>| -> usize {
+            match active.iter().position(|a| a.col == col) {
+                Some(i) => i,
+                None => {
+                    active.push(Active {
+                        col,
+                        numeric: None,
+                        text: None,
+                        key: false,
+                    });
+                    active.len() - 1
+                }
+            }
+        };
+        for (slot, name) in text_names.iter().enumerate() {
+            if let Some(col) = find(name, &mut diags) {
+                let a = slot_of(col, &mut active);
+                active[a].text = Some(slot);
+                active[a].key |= *name == opts.unit_column
+                    || opts.period_column.as_deref() == Some(name.as_str());
+            }
+        }
+        for (slot, name) in numeric_names.iter().enumerate() {
+            if let Some(col) = find(name, &mut diags) {
+                let a = slot_of(col, &mut active);
+                active[a].numeric = Some(slot);
+            }
+        }
+        if !diags.is_empty() {
+            return Err(Error::Diagnostics(diags));
+        }
+        active.sort_by_key(|a| a.col);
+        let period_slot = opts
+            .period_column
+            .as_ref()
+            .and_then(|p| text_names.iter().position(|n| n == p));
+        Ok(Layout {
+            headers,
+            active,
+            numeric_names,
+            text_names,
+            unit_slot: 0,
+            period_slot,
+        })
+    }
+
+    /// The number of numeric columns read.
+    pub fn numeric_count(&self) -> usize {
+        self.numeric_names.len()
+    }
+
+    pub fn width(&self) -> usize {
+        self.headers.len()
+    }
+}
+
+fn unknown_column(name: &str, headers: &[String], file: &str) -> Diagnostic {
+    let mut d = Diagnostic::error(
+        "unknown-column",
+        format!("column `{name}` is not in the header of {file}"),
+    )
+    .with_location(format!("{file}:1"));
+    let close = closest(name, headers);
+    if !close.is_empty() {
+        let names: Vec<String> = close.iter().map(|c| format!("`{c}`")).collect();
+        d = d.with_hint(format!("did you mean {}?", names.join(" or ")));
+    } else {
+        d = d.with_hint("check the spelling, or the delimiter and the header row of the file");
+    }
+    let shown: Vec<String> = headers.iter().take(30).map(|h| format!("`{h}`")).collect();
+    let more = if headers.len() > 30 {
+        format!(" and {} more", headers.len() - 30)
+    } else {
+        String::new()
+    };
+    d.with_note(format!("the columns are {}{more}", shown.join(", ")))
+}
+
+/// Up to three header names close to a misspelt one: the likely typo first, then others
+/// within a few edits (transposed letters cost two).
+fn closest<'h>(name: &str, headers: &'h [String]) -> Vec<&'h str> {
+    let mut out: Vec<&str> = did_you_mean(name, headers.iter().map(|h| h.as_str()))
+        .into_iter()
+        .collect();
+    let limit = (name.chars().count() / 2).max(2);
+    let mut others: Vec<(usize, &str)> = headers
+        .iter()
+        .map(|h| {
+            (
+                edit_distance(&name.to_lowercase(), &h.to_lowercase()),
+                h.as_str(),
+            )
+        })
+        .filter(|(d, h)| *d <= limit && !out.contains(h) && *h != name)
+        .collect();
+    others.sort();
+    out.extend(others.into_iter().map(|(_, h)| h));
+    out.truncate(3);
+    out
+}
+
+/// The first examples of one kind of problem, and how many there were.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Examples {
+    pub count: usize,
+    /// (row, column, value); rows are chunk-local until merged.
+    pub first: Vec<(u64, usize, String)>,
+}
+
+impl Examples {
+    #[inline]
+    pub fn add(&mut self, row: u64, col: usize, value: impl FnOnce() -> String) {
+        if self.first.len() < EXAMPLES {
+            self.first.push((row, col, value()));
+        }
+        self.count += 1;
+    }
+
+    fn merge(&mut self, other: Examples, offset: u64) {
+        self.count += other.count;
+        for (r, c, v) in other.first {
+            if self.first.len() < EXAMPLES {
+                self.first.push((r + offset, c, v));
+            }
+        }
+    }
+
+    fn shift(&mut self, offset: u64) {
+        for e in &mut self.first {
+            e.0 += offset;
+        }
+    }
+}
+
+/// Problems found while reading one chunk.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Issues {
+    /// Per numeric slot.
+    invalid: Vec<Examples>,
+    percent: Vec<Examples>,
+    plain: Vec<Examples>,
+    /// Per text slot.
+    trimmed: Vec<Examples>,
+    empty_key: Vec<Examples>,
+    /// Rows with a wrong number of fields; the value is the number found.
+    pub field_count: Examples,
+    /// The row where an unclosed quote starts.
+    pub unclosed_quote: Option<u64>,
+}
+
+impl Issues {
+    fn merge(&mut self, other: Issues, offset: u64) {
+        fn each(a: &mut [Examples], b: Vec<Examples>, offset: u64) {
+            for (x, y) in a.iter_mut().zip(b) {
+                x.merge(y, offset);
+            }
+        }
+        each(&mut self.invalid, other.invalid, offset);
+        each(&mut self.percent, other.percent, offset);
+        each(&mut self.plain, other.plain, offset);
+        each(&mut self.trimmed, other.trimmed, offset);
+        each(&mut self.empty_key, other.empty_key, offset);
+        self.field_count.merge(other.field_count, offset);
+        if self.unclosed_quote.is_none() {
+            self.unclosed_quote = other.unclosed_quote.map(|r| r + offset);
+        }
+    }
+
+    fn shift(&mut self, offset: u64) {
+        for e in self
+            .invalid
+            .iter_mut()
+            .chain(&mut self.percent)
+            .chain(&mut self.plain)
+            .chain(&mut self.trimmed)
+            .chain(&mut self.empty_key)
+        {
+            e.shift(offset);
+        }
+        self.field_count.shift(offset);
+        if let Some(r) = &mut self.unclosed_quote {
+            *r += offset;
+        }
+    }
+}
+
+/// The numeric columns of a whole file, allocated once with room for every row, so that the
+/// chunks parsed in parallel write their rows in place and nothing is copied afterwards.
+pub(crate) struct Columns {
+    data: Vec<Vec<f64>>,
+}
+
+impl Columns {
+    /// `n` columns of `rows` zeroed cells (zeroed memory is mapped lazily, so the pages are
+    /// touched first by the thread that fills them).
+    pub fn new(n: usize, rows: usize) -> Columns {
+        Columns {
+            data: (0..n).map(|_| vec![0.0; rows]).collect(),
+        }
+    }
+
+    /// Splits every column into consecutive pieces of the given lengths: piece `k` of each
+    /// column, for chunk `k`.
+    pub fn split(&mut self, lengths: &[usize]) -> Vec<Vec<&mut [f64]>> {
+        let mut out: Vec<Vec<&mut [f64]>> = lengths.iter().map(|_| Vec::new()).collect();
+        for col in &mut self.data {
+            let mut rest = col.as_mut_slice();
+            for (k, &len) in lengths.iter().enumerate() {
+                let whole = std::mem::take(&mut rest);
+                let (piece, tail) = whole.split_at_mut(len.min(whole.len()));
+                out[k].push(piece);
+                rest = tail;
+            }
+        }
+        out
+    }
+
+    /// Moves the rows each chunk wrote (at the start of its piece) together, and drops the
+    /// unused room.
+    fn compact(mut self, pieces: &[(usize, usize)]) -> Vec<Vec<f64>> {
+        for col in &mut self.data {
+            let mut to = 0;
+            let mut from = 0;
+            for &(len, written) in pieces {
+                if from != to {
+                    col.copy_within(from..from + written, to);
+                }
+                to += written;
+                from += len;
+            }
+            col.truncate(to);
+        }
+        self.data
+    }
+}
+
+/// Builds the columns of one chunk of rows. Rows are numbered from 0 within the chunk; the
+/// chunk's offset turns them into file rows when chunks are merged.
+pub(crate) struct Sink<'a> {
+    reader: &'a CellReader,
+    numeric: Vec<&'a mut [f64]>,
+    text: Vec<TextColumn>,
+    rows: Vec<u32>,
+    pub issues: Issues,
+}
+
+/// What a chunk produced besides its numeric cells (which are in [`Columns`]).
+pub(crate) struct Part {
+    /// The room the chunk had in [`Columns`].
+    room: usize,
+    text: Vec<TextColumn>,
+    rows: Vec<u32>,
+    issues: Issues,
+    /// The file row of the chunk's row 0.
+    pub offset: u64,
+}
+
+impl<'a> Sink<'a> {
+    /// A sink writing the numeric cells into `numeric` (one piece per numeric column, each
+    /// with room for every row of the chunk).
+    pub fn new(layout: &Layout, reader: &'a CellReader, numeric: Vec<&'a mut [f64]>) -> Sink<'a> {
+        let n = layout.numeric_names.len();
+        let t = layout.text_names.len();
+        let rows_hint = numeric.first().map_or(1024, |c| c.len());
+        Sink {
+            reader,
+            numeric,
+            text: (0..t)
+                .map(|_| TextColumn::with_capacity(rows_hint, rows_hint * 8))
+                .collect(),
+            rows: Vec::with_capacity(rows_hint),
+            issues: Issues {
+                invalid: vec![Examples::default(); n],
+                percent: vec![Examples::default(); n],
+                plain: vec![Examples::default(); n],
+                trimmed: vec![Examples::default(); t],
+                empty_key: vec![Examples::default(); t],
+                ..Issues::default()
+            },
+        }
+    }
+
+    /// Starts a row (chunk-local row number).
+    #[inline]
+    pub fn row(&mut self, row: u64) {
+        self.rows.push(row as u32);
+    }
+
+    /// Reads a cell of a numeric column.
+    #[inline]
+    pub fn numeric(&mut self, slot: usize, col: usize, row: u64, cell: &str, quoted: bool) {
+        let read = self.reader.read(cell, quoted);
+        self.push_cell(slot, col, row, read, cell);
+    }
+
+    /// Stores a cell already read as a number; `raw` is shown when it is invalid.
+    #[inline]
+    pub fn push_cell(&mut self, slot: usize, col: usize, row: u64, cell: Cell, raw: &str) {
+        let v = match cell {
+            Cell::Number(v) => {
+                let plain = &mut self.issues.plain[slot];
+                if plain.count == 0 {
+                    plain.add(row, col, String::new);
+                } else {
+                    plain.count += 1;
+                }
+                v
+            }
+            Cell::Percent(v) => {
+                self.issues.percent[slot].add(row, col, || trim(raw).to_string());
+                v
+            }
+            Cell::Missing => f64::NAN,
+            Cell::Invalid => {
+                self.issues.invalid[slot].add(row, col, || shorten(trim(raw)));
+                f64::NAN
+            }
+        };
+        // The caller sized each piece for every row of the chunk: `row` was called first.
+        self.numeric[slot][self.rows.len() - 1] = v;
+    }
+
+    /// Stores a cell of a text column, trimmed.
+    #[inline]
+    pub fn text(&mut self, slot: usize, col: usize, row: u64, cell: &str, key: bool) {
+        let t = trim(cell);
+        if key {
+            if t.len() != cell.len() {
+                self.issues.trimmed[slot].add(row, col, || cell.to_string());
+            }
+            if t.is_empty() {
+                self.issues.empty_key[slot].add(row, col, String::new);
+            }
+        }
+        self.text[slot].push(t);
+    }
+
+    /// Releases the numeric pieces; `offset` is the file row of the chunk's row 0.
+    pub fn into_part(self, offset: u64) -> Part {
+        Part {
+            room: self.numeric.first().map_or(0, |c| c.len()),
+            text: self.text,
+            rows: self.rows,
+            issues: self.issues,
+            offset,
+        }
+    }
+}
+
+fn shorten(s: &str) -> String {
+    match s.char_indices().nth(40) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+/// What the frame records about the file besides its cells.
+pub(crate) struct Meta<'p> {
+    pub path: &'p Path,
+    pub content_hash: String,
+    pub encoding: &'static str,
+    /// Added to 0-based column indices in locations (a sheet's first used column).
+    pub col_offset: usize,
+    pub lenient: bool,
+    pub unit_column: String,
+    pub period_column: Option<String>,
+    pub label_column: Option<String>,
+}
+
+/// Joins the chunks (each with the file row of its row 0) into a frame, and turns the issues
+/// into diagnostics. Errors (with the warnings found so far) are returned as `Err`.
+pub(crate) fn finish(
+    layout: Layout,
+    columns: Columns,
+    parts: Vec<Part>,
+    mut diags: Vec<Diagnostic>,
+    meta: Meta<'_>,
+) -> Result<(Frame, Vec<Diagnostic>), Error> {
+    let file = meta.path.display().to_string();
+    let total: usize = parts.iter().map(|p| p.rows.len()).sum();
+    let pieces: Vec<(usize, usize)> = parts.iter().map(|p| (p.room, p.rows.len())).collect();
+    let numeric = columns.compact(&pieces);
+    let mut text: Vec<TextColumn> = Vec::new();
+    let mut source_rows: Vec<u32> = Vec::with_capacity(total);
+    let mut issues: Option<Issues> = None;
+    for part in parts {
+        let offset = part.offset;
+        source_rows.extend(part.rows.iter().map(|r| (*r as u64 + offset) as u32));
+        match &mut issues {
+            None => {
+                text = part.text;
+                let mut is = part.issues;
+                is.shift(offset);
+                issues = Some(is);
+            }
+            Some(is) => {
+                for (a, b) in text.iter_mut().zip(&part.text) {
+                    a.append(b);
+                }
+                is.merge(part.issues, offset);
+            }
+        }
+    }
+    let issues = issues.unwrap_or_default();
+    let col = |c: usize| c + 1 + meta.col_offset;
+
+    for (slot, name) in layout.text_names.iter().enumerate() {
+        let empty = &issues.empty_key[slot];
+        let what = if slot == layout.unit_slot {
+            ("missing-unit", "unit id")
+        } else {
+            ("missing-period", "period")
+        };
+        for (i, (row, c, _)) in empty.first.iter().enumerate() {
+            let mut d = Diagnostic::error(
+                what.0,
+                format!("row {row} has no {} in column `{name}`", what.1),
+            )
+            .with_location(format!("{file}:{row}:{}", col(*c)))
+            .with_hint("fill in the cell, or delete the row if it is not data");
+            if i + 1 == empty.first.len() && empty.count > empty.first.len() {
+                d = d.with_note(format!(
+                    "{} more rows have no value in this column",
+                    empty.count - empty.first.len()
+                ));
+            }
+            diags.push(d);
+        }
+        let trimmed = &issues.trimmed[slot];
+        if let Some((row, c, value)) = trimmed.first.first() {
+            diags.push(
+                Diagnostic::warning(
+                    "trimmed-id",
+                    format!(
+                        "{} value(s) in column `{name}` had spaces around them, which were \
+                         removed (first in row {row}: `{value}`)",
+                        trimmed.count
+                    ),
+                )
+                .with_location(format!("{file}:{row}:{}", col(*c))),
+            );
+        }
+    }
+
+    for (i, (row, _, found)) in issues.field_count.first.iter().enumerate() {
+        let mut d = Diagnostic::error(
+            "field-count",
+            format!(
+                "row {row} has {found} fields but the header has {}",
+                layout.width()
+            ),
+        )
+        .with_location(format!("{file}:{row}"))
+        .with_hint(
+            "a value may contain the delimiter: put it in double quotes (\"1,234\"), \
+             or the row may be cut short",
+        );
+        if i + 1 == issues.field_count.first.len()
+            && issues.field_count.count > issues.field_count.first.len()
+        {
+            d = d.with_note(format!(
+                "{} more rows have the wrong number of fields",
+                issues.field_count.count - issues.field_count.first.len()
+            ));
+        }
+        diags.push(d);
+    }
+    if let Some(row) = issues.unclosed_quote {
+        diags.push(
+            Diagnostic::error(
+                "unclosed-quote",
+                format!("a quoted value that starts in row {row} is never closed"),
+            )
+            .with_location(format!("{file}:{row}"))
+            .with_hint("add the closing double quote; write a quote inside a value as \"\""),
+        );
+    }
+
+    for (slot, name) in layout.numeric_names.iter().enumerate() {
+        let invalid = &issues.invalid[slot];
+        if invalid.count > 0 {
+            if meta.lenient {
+                let (row, c, value) = &invalid.first[0];
+                diags.push(
+                    Diagnostic::warning(
+                        "not-a-number",
+                        format!(
+                            "{} cell(s) in column `{name}` are not numbers and were read as \
+                             missing (first in row {row}: `{value}`)",
+                            invalid.count
+                        ),
+                    )
+                    .with_location(format!("{file}:{row}:{}", col(*c))),
+                );
+            } else {
+                for (i, (row, c, value)) in invalid.first.iter().enumerate() {
+                    let mut d = Diagnostic::error(
+                        "not-a-number",
+                        format!("`{value}` in column `{name}`, row {row}, is not a number"),
+                    )
+                    .with_location(format!("{file}:{row}:{}", col(*c)))
+                    .with_hint(
+                        "write a number (0.5, 50%), leave the cell empty or write NA if it is \
+                         missing, or load leniently to read such cells as missing",
+                    );
+                    if i + 1 == invalid.first.len() && invalid.count > invalid.first.len() {
+                        d = d.with_note(format!(
+                            "{} more cells in this column are not numbers",
+                            invalid.count - invalid.first.len()
+                        ));
+                    }
+                    diags.push(d);
+                }
+            }
+        }
+        let (pct, plain) = (&issues.percent[slot], &issues.plain[slot]);
+        if pct.count > 0 && plain.count > 0 {
+            let (prow, c, pvalue) = &pct.first[0];
+            let (row, _, _) = &plain.first[0];
+            diags.push(
+                Diagnostic::warning(
+                    "mixed-percent",
+                    format!(
+                        "column `{name}` mixes percentages ({} cell(s), first in row {prow}: \
+                         `{pvalue}`) and plain numbers ({} cell(s), first in row {row})",
+                        pct.count, plain.count
+                    ),
+                )
+                .with_location(format!("{file}:{prow}:{}", col(*c)))
+                .with_hint(
+                    "percentages were divided by 100 (95% is 0.95); check that the plain \
+                     numbers are on the same scale",
+                ),
+            );
+        }
+    }
+
+    let frame = Frame {
+        path: meta.path.to_path_buf(),
+        headers: layout.headers,
+        unit_column: meta.unit_column,
+        period_column: meta.period_column,
+        label_column: meta.label_column,
+        numeric: layout.numeric_names.into_iter().zip(numeric).collect(),
+        text: layout.text_names.into_iter().zip(text).collect(),
+        source_rows,
+        content_hash: meta.content_hash,
+        encoding: meta.encoding,
+    };
+    if frame.is_empty() && !diags.iter().any(|d| d.is_error()) {
+        diags.push(
+            Diagnostic::error(
+                "no-rows",
+                format!("{file} has a header but no rows of data"),
+            )
+            .with_location(format!("{file}:2")),
+        );
+    }
+    if !diags.iter().any(|d| d.is_error()) {
+        duplicates(&frame, layout.period_slot.is_some(), &file, &mut diags);
+    }
+    if diags.iter().any(|d| d.is_error()) {
+        return Err(Error::Diagnostics(diags));
+    }
+    Ok((frame, diags))
+}
+
+/// Reports (unit, period) pairs — or units, without a period column — that occur twice.
+fn duplicates(frame: &Frame, has_period: bool, file: &str, diags: &mut Vec<Diagnostic>) {
+    let units = frame.units();
+    let periods = frame.periods().filter(|_| has_period);
+    let unit_col = frame
+        .headers
+        .iter()
+        .position(|h| *h == frame.unit_column)
+        .map_or(1, |c| c + 1);
+    let mut seen: HashMap<(&str, &str), usize, BuildHasherDefault<FxHasher>> =
+        HashMap::with_capacity_and_hasher(frame.len(), Default::default());
+    let mut found = 0usize;
+    let mut reported = 0usize;
+    for i in 0..frame.len() {
+        let key = (units.get(i), periods.map_or("", |p| p.get(i)));
+        if let Some(first) = seen.insert(key, i) {
+            found += 1;
+            if reported < 10 {
+                reported += 1;
+                let (a, b) = (frame.source_row(first), frame.source_row(i));
+                let what = match periods {
+                    Some(_) => format!("unit `{}` in period `{}`", key.0, key.1),
+                    None => format!("unit `{}`", key.0),
+                };
+                diags.push(
+                    Diagnostic::error(
+                        "duplicate-row",
+                        format!("{what} appears twice, in rows {a} and {b}"),
+                    )
+                    .with_location(format!("{file}:{b}:{unit_col}"))
+                    .with_hint(if periods.is_some() {
+                        "keep one row per unit and period"
+                    } else {
+                        "keep one row per unit, or name the period column of a panel"
+                    }),
+                );
+            }
+        }
+    }
+    if found > reported {
+        if let Some(last) = diags.last_mut() {
+            last.notes.push(format!(
+                "{} more rows repeat an earlier one",
+                found - reported
+            ));
+        }
+    }
+}
+
+/// A fast non-cryptographic hasher (the rustc "Fx" hash) for the duplicate check.
+#[derive(Default)]
+struct FxHasher {
+    hash: u64,
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.hash = (self.hash.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.hash = (self.hash.rotate_left(5) ^ b as u64).wrapping_mul(K);
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, b: u8) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        self.hash = (self.hash.rotate_left(5) ^ b as u64).wrapping_mul(K);
+    }
+
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}

@@ -1,0 +1,566 @@
+//! Delimited text files: delimiter detection, quoted fields, and parallel parsing of
+//! newline-aligned chunks.
+
+use super::build::{finish, Columns, Layout, Meta, Part, Sink};
+use super::cell::{trim, CellReader};
+use super::encoding::decode;
+use super::frame::Frame;
+use super::LoadOptions;
+use crate::diagnostics::Diagnostic;
+use crate::error::Error;
+use std::path::Path;
+
+/// Below this size a file is parsed on one thread.
+const PARALLEL_MIN_BYTES: usize = 1 << 20;
+
+pub(crate) fn load_csv(
+    path: &Path,
+    bytes: &[u8],
+    opts: &LoadOptions,
+    content_hash: String,
+) -> Result<(Frame, Vec<Diagnostic>), Error> {
+    let file = path.display().to_string();
+    let decoded = decode(bytes, opts.encoding.as_deref(), &file)?;
+    let text: &str = &decoded.text;
+    if trim(text).is_empty() {
+        return Err(Error::diagnostic(
+            Diagnostic::error("empty-file", format!("{file} is empty"))
+                .with_location(file.clone())
+                .with_hint("a data file needs a header row and one row per unit (and period)"),
+        ));
+    }
+    let delimiter = match opts.delimiter {
+        Some(d) => d,
+        None => detect_delimiter(text.as_bytes()),
+    };
+
+    let mut fields = Vec::new();
+    let mut header = Records::new(text.as_bytes(), delimiter);
+    let mut scratch = String::new();
+    if header.next(&mut fields).is_err() {
+        return Err(Error::diagnostic(
+            Diagnostic::error(
+                "unclosed-quote",
+                "a quoted value in the header is never closed",
+            )
+            .with_location(format!("{file}:1")),
+        ));
+    }
+    let headers: Vec<String> = fields
+        .iter()
+        .map(|f| trim(f.get(text, &mut scratch)).to_string())
+        .collect();
+    let body_start = header.pos;
+    let layout = Layout::new(headers, opts, &file)?;
+    let reader = CellReader::new(&opts.na_tokens);
+    let body = &text[body_start..];
+
+    let threads = super::threads(opts);
+    let parts = if body.len() < PARALLEL_MIN_BYTES {
+        1
+    } else {
+        threads
+    };
+    let (columns, parts) = match parse_parallel(body, parts, delimiter, &layout, &reader) {
+        Some(done) => done,
+        // A split point guessed inside a quoted value shows as a chunk ending inside quotes;
+        // the file is then parsed again as one chunk, which is always right.
+        None => parse_parallel(body, 1, delimiter, &layout, &reader)
+            .unwrap_or_else(|| unreachable!("a single chunk is never re-split")),
+    };
+    let meta = Meta {
+        path,
+        content_hash,
+        encoding: decoded.encoding,
+        col_offset: 0,
+        lenient: opts.lenient,
+        unit_column: opts.unit_column.clone(),
+        period_column: opts.period_column.clone(),
+        label_column: opts.label_column.clone(),
+    };
+    finish(layout, columns, parts, decoded.warnings, meta)
+}
+
+/// The delimiter of the first line: the most frequent of comma, semicolon and tab outside
+/// quotes (comma when there is none).
+pub(crate) fn detect_delimiter(text: &[u8]) -> u8 {
+    let mut counts = [0usize; 3];
+    let mut in_quotes = false;
+    for &b in text {
+        match b {
+            b'"' => in_quotes = !in_quotes,
+            b'\n' if !in_quotes => break,
+            b',' if !in_quotes => counts[0] += 1,
+            b'\t' if !in_quotes => counts[1] += 1,
+            b';' if !in_quotes => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let best = (0..3).max_by_key(|&i| (counts[i], 3 - i)).unwrap_or(0);
+    if counts[best] == 0 {
+        b','
+    } else {
+        [b',', b'\t', b';'][best]
+    }
+}
+
+struct ChunkResult<'a> {
+    sink: Sink<'a>,
+    /// Records seen, including blank lines.
+    records: u64,
+    ended_in_quote: bool,
+}
+
+/// Parses the body in `parts` chunks on as many threads; `None` when a chunk boundary fell
+/// inside a quoted value.
+fn parse_parallel(
+    body: &str,
+    parts: usize,
+    delimiter: u8,
+    layout: &Layout,
+    reader: &CellReader,
+) -> Option<(Columns, Vec<Part>)> {
+    let bounds = split_points(body.as_bytes(), parts);
+    let chunks: Vec<&str> = bounds
+        .windows(2)
+        // Split points are just after a '\n', so they are char boundaries.
+        .map(|w| &body[w[0]..w[1]])
+        .collect();
+    // A chunk has at most as many records as line breaks, plus one for a last line without:
+    // room for every row.
+    let room: Vec<usize> = chunks
+        .iter()
+        .map(|c| {
+            let b = c.as_bytes();
+            memchr::memchr_iter(b'\n', b).count() + usize::from(!b.ends_with(b"\n"))
+        })
+        .collect();
+    let mut columns = Columns::new(layout.numeric_count(), room.iter().sum());
+    let pieces = columns.split(&room);
+    let n = chunks.len();
+    let results: Vec<ChunkResult<'_>> = if n == 1 {
+        pieces
+            .into_iter()
+            .map(|p| parse_chunk(chunks[0], delimiter, layout, reader, p, true))
+            .collect()
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = chunks
+                .iter()
+                .zip(pieces)
+                .enumerate()
+                .map(|(i, (chunk, piece))| {
+                    let last = i + 1 == n;
+                    s.spawn(move || parse_chunk(chunk, delimiter, layout, reader, piece, last))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| match h.join() {
+                    Ok(r) => r,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                })
+                .collect()
+        })
+    };
+    if results[..n - 1].iter().any(|r| r.ended_in_quote) {
+        return None;
+    }
+    let mut next_row = 2u64;
+    let parts = results
+        .into_iter()
+        .map(|r| {
+            let part = r.sink.into_part(next_row);
+            next_row += r.records;
+            part
+        })
+        .collect();
+    Some((columns, parts))
+}
+
+/// Chunk boundaries: `0`, points just after a line break, and `len`. With quotes in the text,
+/// a break counts only after an even number of quotes, so that it is not inside a quoted value.
+fn split_points(b: &[u8], parts: usize) -> Vec<usize> {
+    let mut bounds = vec![0];
+    let has_quotes = memchr::memchr(b'"', b).is_some();
+    let mut quotes = 0usize;
+    let mut counted_to = 0usize;
+    for i in 1..parts {
+        let mut at = (b.len() * i / parts).max(*bounds.last().unwrap_or(&0));
+        loop {
+            let Some(nl) = memchr::memchr(b'\n', &b[at..]).map(|k| at + k) else {
+                at = b.len();
+                break;
+            };
+            if !has_quotes {
+                at = nl + 1;
+                break;
+            }
+            quotes += memchr::memchr_iter(b'"', &b[counted_to..nl]).count();
+            counted_to = nl;
+            if quotes % 2 == 0 {
+                at = nl + 1;
+                break;
+            }
+            at = nl + 1;
+        }
+        if at < b.len() && at > *bounds.last().unwrap_or(&0) {
+            bounds.push(at);
+        }
+    }
+    bounds.push(b.len());
+    bounds
+}
+
+/// A field of a record: a byte range of the text and how to read it.
+#[derive(Debug, Clone, Copy)]
+struct Field {
+    start: usize,
+    end: usize,
+    kind: Kind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Plain,
+    /// Quoted, with the quotes already left out of the range.
+    Quoted,
+    /// Quoted, with `""` escapes or text after the closing quote: the range starts after the
+    /// opening quote and is unescaped on use.
+    Escaped,
+}
+
+impl Field {
+    fn get<'t>(&self, text: &'t str, scratch: &'t mut String) -> &'t str {
+        let raw = &text[self.start..self.end];
+        if self.kind != Kind::Escaped {
+            return raw;
+        }
+        scratch.clear();
+        let mut rest = raw;
+        while let Some(q) = rest.find('"') {
+            scratch.push_str(&rest[..q]);
+            if rest[q + 1..].starts_with('"') {
+                scratch.push('"');
+                rest = &rest[q + 2..];
+            } else {
+                rest = &rest[q + 1..];
+            }
+        }
+        scratch.push_str(rest);
+        scratch
+    }
+
+    fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+}
+
+/// The outline of a record, for checking it against the header.
+struct Shape {
+    /// The number of fields.
+    total: usize,
+    /// Every field is empty or white space.
+    blank: bool,
+    /// How many fields at the end are empty.
+    trailing_empty: usize,
+}
+
+impl Shape {
+    fn of(fields: &[Field], text: &str) -> Shape {
+        let empty = |f: &Field| text[f.start..f.end].trim().is_empty();
+        Shape {
+            total: fields.len(),
+            blank: fields.iter().all(empty),
+            trailing_empty: fields.iter().rev().take_while(|f| f.is_empty()).count(),
+        }
+    }
+}
+
+/// A record cursor over delimited text.
+struct Records<'a> {
+    b: &'a [u8],
+    pos: usize,
+    delimiter: u8,
+}
+
+/// A quoted value runs past the end of the text.
+struct Unclosed;
+
+impl<'a> Records<'a> {
+    fn new(b: &'a [u8], delimiter: u8) -> Records<'a> {
+        Records {
+            b,
+            pos: 0,
+            delimiter,
+        }
+    }
+
+    fn at_end(&self) -> bool {
+        self.pos >= self.b.len()
+    }
+
+    /// Reads the next record of a text without any double quote: one line, split at the
+    /// delimiter. Only the first `need` fields are kept; the others are only counted, which is
+    /// much faster. The text must not be at its end.
+    #[inline]
+    fn next_unquoted(&mut self, fields: &mut Vec<Field>, need: usize) -> Shape {
+        fields.clear();
+        let b = self.b;
+        let d = self.delimiter;
+        let start = self.pos;
+        let end = memchr::memchr(b'\n', &b[start..]).map_or(b.len(), |k| start + k);
+        self.pos = (end + 1).min(b.len());
+        let mut line_end = end;
+        if line_end > start && b[line_end - 1] == b'\r' {
+            line_end -= 1;
+        }
+        let line = &b[start..line_end];
+        let mut field_start = start;
+        let mut total = None;
+        // Fields are short: a plain loop beats a SIMD search per field.
+        for (k, &c) in line.iter().enumerate() {
+            if c == d {
+                fields.push(Field {
+                    start: field_start,
+                    end: start + k,
+                    kind: Kind::Plain,
+                });
+                field_start = start + k + 1;
+                if fields.len() == need {
+                    // memchr counts with SIMD.
+                    let more = memchr::memchr_iter(d, &line[k + 1..]).count();
+                    total = Some(need + 1 + more);
+                    break;
+                }
+            }
+        }
+        let total = match total {
+            Some(t) => t,
+            None => {
+                fields.push(Field {
+                    start: field_start,
+                    end: line_end,
+                    kind: Kind::Plain,
+                });
+                fields.len()
+            }
+        };
+        Shape {
+            total,
+            blank: line.iter().all(|&c| c == d || c.is_ascii_whitespace()),
+            trailing_empty: line.iter().rev().take_while(|&&c| c == d).count(),
+        }
+    }
+
+    /// Reads the fields of the next record; the text must not be at its end.
+    #[inline]
+    fn next(&mut self, fields: &mut Vec<Field>) -> Result<(), Unclosed> {
+        fields.clear();
+        let b = self.b;
+        let d = self.delimiter;
+        let len = b.len();
+        let mut pos = self.pos;
+        loop {
+            if pos < len && b[pos] == b'"' {
+                let start = pos + 1;
+                let mut p = start;
+                let mut kind = Kind::Quoted;
+                let close = loop {
+                    match memchr::memchr(b'"', &b[p..]) {
+                        None => {
+                            self.pos = len;
+                            return Err(Unclosed);
+                        }
+                        Some(k) => {
+                            let q = p + k;
+                            if q + 1 < len && b[q + 1] == b'"' {
+                                kind = Kind::Escaped;
+                                p = q + 2;
+                            } else {
+                                break q;
+                            }
+                        }
+                    }
+                };
+                pos = close + 1;
+                while pos < len && b[pos] != d && b[pos] != b'\n' {
+                    pos += 1;
+                }
+                let mut end = pos;
+                if end > close + 1 && b[end - 1] == b'\r' {
+                    end -= 1;
+                }
+                if end > close + 1 {
+                    kind = Kind::Escaped;
+                }
+                let end = if kind == Kind::Escaped { end } else { close };
+                fields.push(Field { start, end, kind });
+            } else {
+                let start = pos;
+                while pos < len && b[pos] != d && b[pos] != b'\n' {
+                    pos += 1;
+                }
+                let mut end = pos;
+                if end > start && b[end - 1] == b'\r' && (pos == len || b[pos] == b'\n') {
+                    end -= 1;
+                }
+                fields.push(Field {
+                    start,
+                    end,
+                    kind: Kind::Plain,
+                });
+            }
+            if pos >= len {
+                break;
+            }
+            if b[pos] == d {
+                pos += 1;
+                continue;
+            }
+            pos += 1; // the line break
+            break;
+        }
+        self.pos = pos;
+        Ok(())
+    }
+}
+
+/// Parses the records of one chunk into a sink. Row numbers are chunk-local.
+fn parse_chunk<'a>(
+    text: &str,
+    delimiter: u8,
+    layout: &Layout,
+    reader: &'a CellReader,
+    numeric: Vec<&'a mut [f64]>,
+    last: bool,
+) -> ChunkResult<'a> {
+    let width = layout.width();
+    let mut sink = Sink::new(layout, reader, numeric);
+    let mut records = Records::new(text.as_bytes(), delimiter);
+    let mut fields: Vec<Field> = Vec::with_capacity(width + 1);
+    let mut scratch = String::new();
+    let mut row = 0u64;
+    let mut ended_in_quote = false;
+    let quotes = memchr::memchr(b'"', text.as_bytes()).is_some();
+    let need = layout.active.iter().map(|a| a.col + 1).max().unwrap_or(1);
+    while !records.at_end() {
+        let this = row;
+        row += 1;
+        let shape = if !quotes {
+            records.next_unquoted(&mut fields, need)
+        } else if records.next(&mut fields).is_ok() {
+            Shape::of(&fields, text)
+        } else {
+            if last {
+                sink.issues.unclosed_quote = Some(this);
+            }
+            ended_in_quote = true;
+            break;
+        };
+        if shape.blank {
+            continue; // an empty line, or a row of empty cells as spreadsheets export
+        }
+        // Empty fields after the last column (a trailing delimiter) are harmless.
+        if shape.total != width
+            && !(shape.total > width && shape.total - width <= shape.trailing_empty)
+        {
+            let n = shape.total;
+            sink.issues.field_count.add(this, 0, || n.to_string());
+            continue;
+        }
+        sink.row(this);
+        for a in &layout.active {
+            let f = fields[a.col];
+            let cell = f.get(text, &mut scratch);
+            if let Some(slot) = a.numeric {
+                sink.numeric(slot, a.col, this, cell, f.kind != Kind::Plain);
+            }
+            if let Some(slot) = a.text {
+                sink.text(slot, a.col, this, cell, a.key);
+            }
+        }
+    }
+    ChunkResult {
+        sink,
+        records: row,
+        ended_in_quote,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(text: &str) -> Vec<String> {
+        if !text.contains('"') {
+            let mut r = Records::new(text.as_bytes(), b',');
+            let mut fields = Vec::new();
+            let mut out = Vec::new();
+            let mut scratch = String::new();
+            while !r.at_end() {
+                r.next_unquoted(&mut fields, usize::MAX);
+                let cells: Vec<String> = fields
+                    .iter()
+                    .map(|f| f.get(text, &mut scratch).to_string())
+                    .collect();
+                out.push(cells.join("|"));
+            }
+            assert_eq!(out, split_quoted(text), "{text:?}");
+        }
+        split_quoted(text)
+    }
+
+    fn split_quoted(text: &str) -> Vec<String> {
+        let mut r = Records::new(text.as_bytes(), b',');
+        let mut fields = Vec::new();
+        let mut out = Vec::new();
+        let mut scratch = String::new();
+        while !r.at_end() {
+            if r.next(&mut fields).is_err() {
+                out.push("<unclosed>".to_string());
+                break;
+            }
+            let cells: Vec<String> = fields
+                .iter()
+                .map(|f| f.get(text, &mut scratch).to_string())
+                .collect();
+            out.push(cells.join("|"));
+        }
+        out
+    }
+
+    #[test]
+    fn records() {
+        assert_eq!(split("a,b\r\n1,2\n"), ["a|b", "1|2"]);
+        assert_eq!(
+            split("a,\"b,c\"\n\"x\"\"y\",\"2\"\r\n"),
+            ["a|b,c", "x\"y|2"]
+        );
+        assert_eq!(split("\"line\nbreak\",2"), ["line\nbreak|2"]);
+        assert_eq!(split("\"ab\"cd,e\n"), ["abcd|e"]);
+        assert_eq!(split("a,\"open\n"), ["<unclosed>"]);
+        assert_eq!(split("a,\n\n"), ["a|", ""]);
+        assert_eq!(split("a,b\r\nc\r"), ["a|b", "c"]);
+        assert_eq!(split("a\rb,c"), ["a\rb|c"]);
+    }
+
+    #[test]
+    fn delimiters() {
+        assert_eq!(detect_delimiter(b"a;b;c\n1,5;2;3"), b';');
+        assert_eq!(detect_delimiter(b"a\tb\n"), b'\t');
+        assert_eq!(detect_delimiter(b"\"a;b\",c\n"), b',');
+        assert_eq!(detect_delimiter(b"single\n"), b',');
+    }
+
+    #[test]
+    fn splits_outside_quotes() {
+        // The middle falls on the opening quote; the break inside the quotes is skipped.
+        let text = b"x,y\nx,y\n\"a\nb\",1\n";
+        assert_eq!(split_points(text, 2), vec![0, text.len()]);
+        let text = b"x,y\nx,y\n\"a\nb\",1\nc,d\ne,f\ng,h\n";
+        assert_eq!(split_points(text, 2), vec![0, 16, text.len()]);
+        let plain = b"aa\nbb\ncc\n";
+        assert_eq!(split_points(plain, 2), vec![0, 6, 9]);
+    }
+}

@@ -1,0 +1,152 @@
+//! Spreadsheets (`.xlsx`, `.xlsm`, `.xlsb`, `.xls`, `.ods`) through calamine.
+
+use super::build::{finish, Columns, Layout, Meta, Sink};
+use super::cell::{trim, Cell, CellReader};
+use super::frame::Frame;
+use super::LoadOptions;
+use crate::diagnostics::{did_you_mean, Diagnostic};
+use crate::error::Error;
+use calamine::{Data, Reader};
+use std::io::Cursor;
+use std::path::Path;
+
+pub(crate) fn load_excel(
+    path: &Path,
+    bytes: Vec<u8>,
+    opts: &LoadOptions,
+    content_hash: String,
+) -> Result<(Frame, Vec<Diagnostic>), Error> {
+    let file = path.display().to_string();
+    let bad = |e: calamine::Error| {
+        Error::diagnostic(
+            Diagnostic::error(
+                "bad-workbook",
+                format!("{file} could not be read as a spreadsheet: {e}"),
+            )
+            .with_location(file.clone()),
+        )
+    };
+    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(bad)?;
+    let names = workbook.sheet_names();
+    let sheet = match &opts.sheet {
+        Some(s) if names.iter().any(|n| n == s) => s.clone(),
+        Some(s) => {
+            let mut d =
+                Diagnostic::error("unknown-sheet", format!("{file} has no sheet named `{s}`"))
+                    .with_location(file.clone())
+                    .with_note(format!(
+                        "its sheets are {}",
+                        names
+                            .iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+            if let Some(close) = did_you_mean(s, names.iter().map(|n| n.as_str())) {
+                d = d.with_hint(format!("did you mean `{close}`?"));
+            }
+            return Err(Error::diagnostic(d));
+        }
+        None => match names.first() {
+            Some(n) => n.clone(),
+            None => return Err(empty(&file, None)),
+        },
+    };
+    let range = workbook.worksheet_range(&sheet).map_err(bad)?;
+    let (row0, col0) = range.start().unwrap_or((0, 0));
+    let mut rows = range.rows();
+    let Some(header) = rows.next() else {
+        return Err(empty(&file, Some(&sheet)));
+    };
+    let headers: Vec<String> = header
+        .iter()
+        .map(|c| trim(&text_of(c)).to_string())
+        .collect();
+    if headers.iter().all(|h| h.is_empty()) {
+        return Err(empty(&file, Some(&sheet)));
+    }
+    let location = format!("{file}[{sheet}]");
+    let layout = Layout::new(headers, opts, &location)?;
+    let reader = CellReader::new(&opts.na_tokens);
+    let mut columns = Columns::new(layout.numeric_count(), range.height());
+    let room = [range.height()];
+    let mut pieces = columns.split(&room);
+    let mut sink = Sink::new(&layout, &reader, pieces.pop().unwrap_or_default());
+    let mut buf = String::new();
+    for (i, cells) in rows.enumerate() {
+        let row = i as u64;
+        if cells.iter().all(|c| match c {
+            Data::Empty => true,
+            Data::String(s) => trim(s).is_empty(),
+            _ => false,
+        }) {
+            continue;
+        }
+        sink.row(row);
+        for a in &layout.active {
+            let cell = cells.get(a.col).unwrap_or(&Data::Empty);
+            if let Some(slot) = a.numeric {
+                match cell {
+                    Data::Float(v) => sink.push_cell(slot, a.col, row, Cell::Number(*v), ""),
+                    Data::Int(v) => sink.push_cell(slot, a.col, row, Cell::Number(*v as f64), ""),
+                    // Excel's error values (#N/A, #DIV/0!) are missing values.
+                    Data::Empty | Data::Error(_) => {
+                        sink.push_cell(slot, a.col, row, Cell::Missing, "")
+                    }
+                    Data::String(s) => sink.numeric(slot, a.col, row, s, true),
+                    other => {
+                        buf.clear();
+                        buf.push_str(&text_of(other));
+                        sink.push_cell(slot, a.col, row, Cell::Invalid, &buf);
+                    }
+                }
+            }
+            if let Some(slot) = a.text {
+                match cell {
+                    Data::String(s) => sink.text(slot, a.col, row, s, a.key),
+                    other => sink.text(slot, a.col, row, &text_of(other), a.key),
+                }
+            }
+        }
+    }
+    let meta = Meta {
+        path,
+        content_hash,
+        encoding: "spreadsheet",
+        col_offset: col0 as usize,
+        lenient: opts.lenient,
+        unit_column: opts.unit_column.clone(),
+        period_column: opts.period_column.clone(),
+        label_column: opts.label_column.clone(),
+    };
+    // The header is the range's first row; sheet rows are 1-based.
+    let part = sink.into_part(row0 as u64 + 2);
+    finish(layout, columns, vec![part], Vec::new(), meta)
+}
+
+fn empty(file: &str, sheet: Option<&str>) -> Error {
+    let what = match sheet {
+        Some(s) => format!("sheet `{s}` of {file} is empty"),
+        None => format!("{file} has no sheets"),
+    };
+    Error::diagnostic(
+        Diagnostic::error("empty-file", what)
+            .with_location(file.to_string())
+            .with_hint("a data sheet needs a header row and one row per unit (and period)"),
+    )
+}
+
+/// A cell as text: whole numbers without a decimal point, so that a unit id or year typed as
+/// a number reads `2022`, not `2022.0`.
+fn text_of(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Float(v) if v.fract() == 0.0 && v.abs() < 1e15 => format!("{}", *v as i64),
+        Data::Float(v) => v.to_string(),
+        Data::Int(v) => v.to_string(),
+        Data::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+        Data::Error(e) => e.to_string(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,200 @@
+//! Loading data files (CSV, XLSX, XLS, ODS) into a columnar [`Frame`].
+//!
+//! ```no_run
+//! use qindex::data::{load, LoadOptions};
+//! use std::path::Path;
+//!
+//! let mut opts = LoadOptions::new("iso3");
+//! opts.label_column = Some("country".into());
+//! opts.numeric_columns = vec!["life_expectancy".into(), "gni_per_capita_2017ppp".into()];
+//! let (frame, warnings) = load(Path::new("hdi_2022.csv"), &opts)?;
+//! let life = frame.column("life_expectancy").unwrap_or_default();
+//! # Ok::<(), qindex::Error>(())
+//! ```
+//!
+//! Only the columns named in [`LoadOptions`] are read, so a wide file costs little more than
+//! the columns a rules file uses. A CSV file is read into memory once, split at line breaks
+//! (outside quoted values) and parsed on several threads; the result does not depend on the
+//! number of threads.
+//!
+//! What a cell may hold in a numeric column: a number (`1.5`, `-2e3`), a percentage (`95%`,
+//! read as 0.95), a number with thousands separators inside quotes (`"1,234,567.8"`), or a
+//! missing value: an empty cell, one of [`DEFAULT_NA_TOKENS`] or a token of
+//! [`LoadOptions::na_tokens`]. Anything else is an error naming the file, row and column
+//! (or, with [`LoadOptions::lenient`], a missing value and one warning per column).
+//!
+//! # Diagnostics
+//!
+//! Every problem is a [`Diagnostic`] whose `location` is `file:row:column` (`file:row` for a
+//! whole row), rows counted as a spreadsheet shows them, the header being row 1.
+//!
+//! | code | severity | triggered by |
+//! | --- | --- | --- |
+//! | `empty-file` | error | a file of zero bytes or white space; a sheet with no cells |
+//! | `no-rows` | error | a header and no data rows |
+//! | `unknown-column` | error | a named column not in the header (hints the closest names) |
+//! | `duplicate-column` | error | a named column that appears twice in the header |
+//! | `not-a-number` | error (warning if lenient) | `abc` in a numeric column |
+//! | `field-count` | error | `b,3` under the header `unit,x,y` |
+//! | `unclosed-quote` | error | `"b,2` with no closing quote |
+//! | `missing-unit`, `missing-period` | error | a row whose unit id (or period) is empty |
+//! | `duplicate-row` | error | two rows for unit `a` in period `2021` (or for `a`, without periods) |
+//! | `unknown-encoding` | error | the encoding `gbkk` |
+//! | `bad-encoding` | error | bytes that are neither UTF-8 nor GB18030, with no encoding given |
+//! | `unknown-sheet` | error | a sheet name the workbook does not have |
+//! | `bad-workbook` | error | a spreadsheet file that cannot be opened |
+//! | `trimmed-id` | warning | ` 002 ` as a unit id or period (read as `002`) |
+//! | `mixed-percent` | warning | `50%` and `0.4` in one column |
+//! | `decode-errors` | warning | bytes invalid in the encoding given, replaced by `�` |
+
+mod build;
+mod cell;
+mod csv;
+mod encoding;
+mod excel;
+mod frame;
+mod hash;
+
+pub use cell::DEFAULT_NA_TOKENS;
+pub use frame::{Frame, TextColumn};
+pub use hash::content_hash;
+
+use crate::diagnostics::Diagnostic;
+use crate::error::Error;
+use std::path::Path;
+
+/// How to read a data file, and which of its columns to keep.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// The CSV delimiter; detected from the header line (comma, semicolon or tab) when `None`.
+    pub delimiter: Option<u8>,
+    /// The text encoding of a CSV file, by any WHATWG label (`utf-8`, `gbk`, `gb18030`,
+    /// `latin1`, ...). When `None`: UTF-8 with or without BOM, UTF-16 with BOM, else GB18030.
+    pub encoding: Option<String>,
+    /// The spreadsheet's sheet; the first sheet when `None`.
+    pub sheet: Option<String>,
+    /// More cell values that mean "missing", on top of [`DEFAULT_NA_TOKENS`] (e.g. `-999`).
+    pub na_tokens: Vec<String>,
+    /// Read cells that are not numbers as missing, with one warning per column, instead of
+    /// failing.
+    pub lenient: bool,
+    /// The column of unit ids (kept as text).
+    pub unit_column: String,
+    /// The column of periods (kept as text), for panel data.
+    pub period_column: Option<String>,
+    /// The column of display names of units (kept as text).
+    pub label_column: Option<String>,
+    /// The columns read as numbers.
+    pub numeric_columns: Vec<String>,
+    /// More columns kept as text (e.g. a grouping column for `mean by`).
+    pub text_columns: Vec<String>,
+    /// Threads for parsing a large CSV file; the available cores when `None`.
+    pub threads: Option<usize>,
+}
+
+impl LoadOptions {
+    /// Options with the unit id column and everything else default.
+    pub fn new(unit_column: impl Into<String>) -> LoadOptions {
+        LoadOptions {
+            unit_column: unit_column.into(),
+            ..LoadOptions::default()
+        }
+    }
+}
+
+/// The kinds of file [`load`] reads, chosen by extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Delimited text: any extension that is not a spreadsheet's.
+    Csv,
+    /// `.xlsx`, `.xlsm`, `.xlsb`, `.xls`, `.ods`.
+    Spreadsheet,
+}
+
+impl Format {
+    pub fn of(path: &Path) -> Format {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match ext.as_str() {
+            "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" => Format::Spreadsheet,
+            _ => Format::Csv,
+        }
+    }
+}
+
+/// Loads a data file into a [`Frame`] with the columns the options name.
+///
+/// Returns the frame and the warnings found; any error (an absent column, a cell that is not
+/// a number, a repeated unit and period, a row with the wrong number of fields, ...) comes as
+/// [`Error::Diagnostics`] with every problem found and its `file:row:column` location, the
+/// header being row 1. A file that cannot be read is [`Error::Io`].
+pub fn load(path: &Path, opts: &LoadOptions) -> Result<(Frame, Vec<Diagnostic>), Error> {
+    if opts.unit_column.trim().is_empty() {
+        return Err(Error::Usage(
+            "no unit id column was given for the data".to_string(),
+        ));
+    }
+    let bytes = read_file(path, threads(opts)).map_err(|e| Error::io(path, e))?;
+    let hash = content_hash(&bytes);
+    match Format::of(path) {
+        Format::Csv => csv::load_csv(path, &bytes, opts, hash),
+        Format::Spreadsheet => excel::load_excel(path, bytes, opts, hash),
+    }
+}
+
+/// The threads to use: the option, else the available cores.
+pub(crate) fn threads(opts: &LoadOptions) -> usize {
+    opts.threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
+}
+
+/// Reads a whole file; a large one in as many pieces as threads, each read by its own thread
+/// into its part of one buffer, which spreads the cost of copying and of mapping fresh memory.
+fn read_file(path: &Path, threads: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    const PARALLEL_MIN_BYTES: u64 = 64 << 20;
+    let len = std::fs::metadata(path)?.len();
+    if threads == 1 || len < PARALLEL_MIN_BYTES {
+        return std::fs::read(path);
+    }
+    let mut buf = vec![0u8; len as usize];
+    let piece = buf.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = buf
+            .chunks_mut(piece)
+            .enumerate()
+            .map(|(i, part)| {
+                s.spawn(move || -> std::io::Result<()> {
+                    let mut f = std::fs::File::open(path)?;
+                    f.seek(SeekFrom::Start((i * piece) as u64))?;
+                    f.read_exact(part)
+                })
+            })
+            .collect();
+        for h in handles {
+            match h.join() {
+                Ok(r) => r?,
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        Ok::<(), std::io::Error>(())
+    })?;
+    // A file that grew while it was read is read again whole, as `fs::read` would.
+    if std::fs::metadata(path)?.len() != len {
+        return std::fs::read(path);
+    }
+    Ok(buf)
+}
+
+/// Loads CSV text already in memory (`name` stands for the file in messages).
+pub fn load_csv_bytes(
+    name: &Path,
+    bytes: &[u8],
+    opts: &LoadOptions,
+) -> Result<(Frame, Vec<Diagnostic>), Error> {
+    csv::load_csv(name, bytes, opts, content_hash(bytes))
+}

@@ -1,0 +1,594 @@
+//! Loading data files: formats, encodings, cell syntax and every data error.
+
+use qindex::data::{load, load_csv_bytes, Frame, LoadOptions};
+use qindex::{Diagnostic, Error, Severity};
+use std::path::{Path, PathBuf};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new("tests/fixtures/data").join(name)
+}
+
+/// A diagnostic on one line: severity, code, location, message, and hint when there is one.
+fn line(d: &Diagnostic) -> String {
+    let sev = match d.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let mut s = format!(
+        "{sev}[{}] {}: {}",
+        d.code,
+        d.location.as_deref().unwrap_or("-"),
+        d.message
+    );
+    if let Some(h) = &d.hint {
+        s.push_str(&format!(" (hint: {h})"));
+    }
+    for n in &d.notes {
+        s.push_str(&format!(" (note: {n})"));
+    }
+    s
+}
+
+fn ok(path: &Path, opts: &LoadOptions) -> (Frame, Vec<String>) {
+    match load(path, opts) {
+        Ok((f, w)) => (f, w.iter().map(line).collect()),
+        Err(Error::Diagnostics(d)) => panic!("{:#?}", d.iter().map(line).collect::<Vec<_>>()),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn fails(path: &Path, opts: &LoadOptions) -> Vec<String> {
+    match load(path, opts) {
+        Ok(_) => panic!("{} loaded without error", path.display()),
+        Err(Error::Diagnostics(d)) => d.iter().map(line).collect(),
+        Err(e) => panic!("not a diagnostic: {e}"),
+    }
+}
+
+fn opts(unit: &str, numeric: &[&str]) -> LoadOptions {
+    let mut o = LoadOptions::new(unit);
+    o.numeric_columns = numeric.iter().map(|s| s.to_string()).collect();
+    o
+}
+
+fn is_missing(v: &[f64]) -> Vec<bool> {
+    v.iter().map(|x| x.is_nan()).collect()
+}
+
+fn panel_opts() -> LoadOptions {
+    let mut o = opts("unit", &["score", "share", "pop"]);
+    o.period_column = Some("year".into());
+    o.label_column = Some("name".into());
+    o.text_columns = vec!["region".into()];
+    o
+}
+
+#[test]
+fn panel_with_keys_labels_and_text_columns() {
+    let (f, warnings) = ok(&fixture("panel.csv"), &panel_opts());
+    assert_eq!(f.len(), 6);
+    assert_eq!(
+        f.units().iter().collect::<Vec<_>>(),
+        ["001", "001", "002", "002", "003", "003"]
+    );
+    let periods = f.periods().map(|p| p.iter().collect::<Vec<_>>());
+    assert_eq!(
+        periods,
+        Some(vec!["2021", "2022", "2021", "2022", "2021", "2022"])
+    );
+    assert_eq!(f.labels().map(|l| l.get(4)), Some("Gamma, the third"));
+    assert_eq!(f.text_column("region").map(|c| c.get(2)), Some("south"));
+    assert_eq!(
+        f.headers(),
+        ["unit", "year", "name", "region", "score", "share", "pop"]
+    );
+    assert_eq!(f.column("score").map(|c| c[0]), Some(1.5));
+    assert_eq!(f.column("nonexistent"), None);
+    assert_eq!(f.source_row(2), 4);
+    assert_eq!(f.content_hash().len(), 16);
+    assert_eq!(f.encoding(), "UTF-8");
+    assert_eq!(
+        warnings[0],
+        "warning[trimmed-id] tests/fixtures/data/panel.csv:4:1: 1 value(s) in column `unit` had \
+         spaces around them, which were removed (first in row 4: ` 002 `)"
+    );
+    assert_eq!(warnings.len(), 2, "and one for `share`: {warnings:?}");
+}
+
+#[test]
+fn missing_value_tokens() {
+    let (f, _) = ok(&fixture("panel.csv"), &panel_opts());
+    let score = f.column("score").unwrap_or_default();
+    assert_eq!(is_missing(score), [false, false, true, true, true, false]);
+    // N/A, —, …, #DIV/0!
+    let share = f.column("share").unwrap_or_default();
+    assert_eq!(is_missing(share), [false, false, true, true, true, true]);
+    // -, 无, /, #VALUE!
+    let pop = f.column("pop").unwrap_or_default();
+    assert_eq!(is_missing(pop), [false, false, true, true, true, true]);
+}
+
+#[test]
+fn user_missing_tokens() {
+    let mut o = opts("unit", &["x", "y"]);
+    o.na_tokens = vec!["n.a.".into(), "abc".into()];
+    let (f, _) = ok(&fixture("not_numeric.csv"), &o);
+    assert_eq!(
+        is_missing(f.column("x").unwrap_or_default()),
+        [false, true, false]
+    );
+    assert_eq!(
+        is_missing(f.column("y").unwrap_or_default()),
+        [false, false, true]
+    );
+}
+
+#[test]
+fn percent_and_thousands() {
+    let (f, warnings) = ok(&fixture("panel.csv"), &panel_opts());
+    assert_eq!(f.column("share").map(|c| c[0]), Some(0.95));
+    assert_eq!(f.column("pop").map(|c| c[0]), Some(1234567.8));
+    assert!(
+        warnings[1].starts_with(
+            "warning[mixed-percent] tests/fixtures/data/panel.csv:2:6: column `share` mixes \
+             percentages (1 cell(s), first in row 2: `95%`) and plain numbers (1 cell(s), first \
+             in row 3)"
+        ),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn mixed_percent_warns() {
+    let (f, warnings) = ok(&fixture("percent_mixed.csv"), &opts("unit", &["x"]));
+    assert_eq!(f.column("x"), Some(&[0.5, 0.4, 0.3][..]));
+    assert_eq!(
+        warnings,
+        [
+            "warning[mixed-percent] tests/fixtures/data/percent_mixed.csv:2:2: column `x` mixes \
+          percentages (2 cell(s), first in row 2: `50%`) and plain numbers (1 cell(s), first \
+          in row 3) (hint: percentages were divided by 100 (95% is 0.95); check that the plain \
+          numbers are on the same scale)"
+        ]
+    );
+}
+
+#[test]
+fn delimiters_detected_and_forced() {
+    let (f, _) = ok(&fixture("semicolon.csv"), &opts("unit", &["x", "y"]));
+    assert_eq!(f.column("x"), Some(&[1.5, -3.0][..]));
+    assert_eq!(f.column("y"), Some(&[2.0, 400.0][..]));
+    let (f, _) = ok(&fixture("tab.tsv"), &opts("unit", &["y"]));
+    assert_eq!(f.column("y"), Some(&[2.0, 4.0][..]));
+    let mut o = opts("unit;x;y", &[]);
+    o.delimiter = Some(b',');
+    let (f, _) = ok(&fixture("semicolon.csv"), &o);
+    assert_eq!(f.units().get(1), "b;-3;4e2");
+}
+
+#[test]
+fn utf8_bom() {
+    let (f, _) = ok(&fixture("bom.csv"), &opts("unit", &["x"]));
+    assert_eq!(f.headers()[0], "unit");
+    assert_eq!(f.column("x"), Some(&[1.0, 2.0][..]));
+}
+
+#[test]
+fn gb18030_detected() {
+    let mut o = opts("地区", &["得分"]);
+    o.period_column = Some("年份".into());
+    o.text_columns = vec!["备注".into()];
+    let (f, _) = ok(&fixture("gb18030.csv"), &o);
+    assert_eq!(f.encoding(), "gb18030");
+    assert_eq!(
+        f.units().iter().collect::<Vec<_>>(),
+        ["北京", "上海", "广州"]
+    );
+    assert_eq!(
+        is_missing(f.column("得分").unwrap_or_default()),
+        [false, false, true]
+    );
+    assert_eq!(f.text_column("备注").map(|c| c.get(1)), Some("直辖市"));
+}
+
+#[test]
+fn forced_encoding() {
+    let mut o = opts("地区", &["得分"]);
+    o.encoding = Some("GBK".into());
+    let (f, _) = ok(&fixture("gb18030.csv"), &o);
+    assert_eq!(f.units().get(0), "北京");
+    assert_eq!(f.encoding(), "GBK");
+
+    let mut o = opts("unit", &["x"]);
+    o.encoding = Some("latin1".into());
+    let (f, _) = ok(&fixture("latin1.csv"), &o);
+    assert_eq!(f.units().get(1), "São Tomé");
+}
+
+#[test]
+fn unknown_encoding() {
+    let mut o = opts("unit", &["x"]);
+    o.encoding = Some("gbkk".into());
+    let errors = fails(&fixture("bom.csv"), &o);
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0].starts_with(
+            "error[unknown-encoding] tests/fixtures/data/bom.csv: unknown encoding `gbkk` \
+             (hint: did you mean `gbk`?)"
+        ),
+        "{}",
+        errors[0]
+    );
+}
+
+#[test]
+fn quoted_fields() {
+    let mut o = opts("unit", &["x"]);
+    o.label_column = Some("label".into());
+    let (f, _) = ok(&fixture("quoted.csv"), &o);
+    let labels = f.labels().map(|l| l.iter().collect::<Vec<_>>());
+    assert_eq!(labels, Some(vec!["say \"hi\"", "two\nlines", "plain"]));
+    assert_eq!(f.column("x"), Some(&[1.0, 2500.0, 3.0][..]));
+    assert_eq!(f.source_row(2), 4);
+}
+
+#[test]
+fn blank_rows_are_skipped() {
+    let (f, _) = ok(&fixture("blank_rows.csv"), &opts("unit", &["x"]));
+    assert_eq!(f.units().iter().collect::<Vec<_>>(), ["a", "b"]);
+    assert_eq!(f.source_row(1), 4);
+}
+
+#[test]
+fn rows_of_one_period() {
+    let (f, _) = ok(&fixture("panel.csv"), &panel_opts());
+    assert_eq!(f.period_values(), ["2021", "2022"]);
+    assert_eq!(f.rows_of_period("2022"), [1, 3, 5]);
+    let p = f.for_period("2022");
+    assert_eq!(p.len(), 3);
+    assert_eq!(p.units().iter().collect::<Vec<_>>(), ["001", "002", "003"]);
+    assert_eq!(p.column("score").map(|c| c[2]), Some(3.0));
+    assert_eq!(p.source_row(2), 7);
+    assert_eq!(p.content_hash(), f.content_hash());
+}
+
+#[test]
+fn unknown_column_suggests() {
+    let errors = fails(&fixture("panel.csv"), &opts("unit", &["scroe", "zzz"]));
+    assert_eq!(
+        errors,
+        [
+            "error[unknown-column] tests/fixtures/data/panel.csv:1: column `scroe` is not in \
+             the header of tests/fixtures/data/panel.csv (hint: did you mean `score`?) (note: \
+             the columns are `unit`, `year`, `name`, `region`, `score`, `share`, `pop`)",
+            "error[unknown-column] tests/fixtures/data/panel.csv:1: column `zzz` is not in the \
+             header of tests/fixtures/data/panel.csv (hint: check the spelling, or the \
+             delimiter and the header row of the file) (note: the columns are `unit`, `year`, \
+             `name`, `region`, `score`, `share`, `pop`)",
+        ]
+    );
+}
+
+#[test]
+fn not_a_number() {
+    let errors = fails(&fixture("not_numeric.csv"), &opts("unit", &["x", "y"]));
+    let hint = " (hint: write a number (0.5, 50%), leave the cell empty or write NA if it is \
+                missing, or load leniently to read such cells as missing)";
+    assert_eq!(
+        errors,
+        [
+            format!(
+                "error[not-a-number] tests/fixtures/data/not_numeric.csv:3:2: `abc` in column \
+                 `x`, row 3, is not a number{hint}"
+            ),
+            format!(
+                "error[not-a-number] tests/fixtures/data/not_numeric.csv:4:3: `n.a.` in column \
+                 `y`, row 4, is not a number{hint}"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn lenient_reads_missing_and_warns_once_per_column() {
+    let mut o = opts("unit", &["x", "y"]);
+    o.lenient = true;
+    let (f, warnings) = ok(&fixture("not_numeric.csv"), &o);
+    assert_eq!(
+        is_missing(f.column("x").unwrap_or_default()),
+        [false, true, false]
+    );
+    assert_eq!(
+        warnings,
+        [
+            "warning[not-a-number] tests/fixtures/data/not_numeric.csv:3:2: 1 cell(s) in column \
+             `x` are not numbers and were read as missing (first in row 3: `abc`)",
+            "warning[not-a-number] tests/fixtures/data/not_numeric.csv:4:3: 1 cell(s) in column \
+             `y` are not numbers and were read as missing (first in row 4: `n.a.`)",
+        ]
+    );
+}
+
+#[test]
+fn duplicate_unit_and_period() {
+    let mut o = opts("unit", &["x"]);
+    o.period_column = Some("year".into());
+    let errors = fails(&fixture("duplicate.csv"), &o);
+    assert_eq!(
+        errors,
+        ["error[duplicate-row] tests/fixtures/data/duplicate.csv:5:1: unit `b` in period `2021` \
+          appears twice, in rows 3 and 5 (hint: keep one row per unit and period)"]
+    );
+    let errors = fails(&fixture("duplicate.csv"), &opts("unit", &["x"]));
+    assert_eq!(errors.len(), 2);
+    assert!(
+        errors[0].contains("unit `a` appears twice, in rows 2 and 4"),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn empty_file_and_header_only() {
+    assert_eq!(
+        fails(&fixture("empty.csv"), &opts("unit", &["x"])),
+        [
+            "error[empty-file] tests/fixtures/data/empty.csv: tests/fixtures/data/empty.csv is \
+          empty (hint: a data file needs a header row and one row per unit (and period))"
+        ]
+    );
+    assert_eq!(
+        fails(&fixture("header_only.csv"), &opts("unit", &["x"])),
+        ["error[no-rows] tests/fixtures/data/header_only.csv:2: \
+          tests/fixtures/data/header_only.csv has a header but no rows of data"]
+    );
+}
+
+#[test]
+fn wrong_number_of_fields() {
+    let errors = fails(&fixture("ragged.csv"), &opts("unit", &["x", "y"]));
+    let hint = " (hint: a value may contain the delimiter: put it in double quotes (\"1,234\"), \
+                or the row may be cut short)";
+    assert_eq!(
+        errors,
+        [
+            format!(
+                "error[field-count] tests/fixtures/data/ragged.csv:3: row 3 has 2 fields but \
+                 the header has 3{hint}"
+            ),
+            format!(
+                "error[field-count] tests/fixtures/data/ragged.csv:4: row 4 has 4 fields but \
+                 the header has 3{hint}"
+            ),
+        ],
+        "trailing empty fields (row 5) are allowed"
+    );
+    // The same when only the first column is read, and the others are only counted.
+    assert_eq!(fails(&fixture("ragged.csv"), &opts("unit", &[])), errors);
+}
+
+#[test]
+fn missing_unit_id() {
+    let bytes = b"unit,x\na,1\n,2\n";
+    let err = load_csv_bytes(Path::new("inline.csv"), bytes, &opts("unit", &["x"]));
+    let Err(Error::Diagnostics(d)) = err else {
+        panic!("expected an error")
+    };
+    assert_eq!(
+        d.iter().map(line).collect::<Vec<_>>(),
+        [
+            "error[missing-unit] inline.csv:3:1: row 3 has no unit id in column `unit` (hint: \
+          fill in the cell, or delete the row if it is not data)"
+        ]
+    );
+}
+
+#[test]
+fn unclosed_quote() {
+    let err = load_csv_bytes(
+        Path::new("inline.csv"),
+        b"unit,x\na,1\n\"b,2\nc,3\n",
+        &opts("unit", &["x"]),
+    );
+    let Err(Error::Diagnostics(d)) = err else {
+        panic!("expected an error")
+    };
+    assert_eq!(
+        d.iter().map(line).collect::<Vec<_>>(),
+        [
+            "error[unclosed-quote] inline.csv:3: a quoted value that starts in row 3 is never \
+          closed (hint: add the closing double quote; write a quote inside a value as \"\")"
+        ]
+    );
+}
+
+#[test]
+fn io_error_for_missing_file() {
+    match load(&fixture("no_such_file.csv"), &opts("unit", &[])) {
+        Err(Error::Io { path, .. }) => assert_eq!(path, fixture("no_such_file.csv")),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn xlsx_sheet() {
+    let mut o = opts("unit", &["score", "share"]);
+    o.period_column = Some("year".into());
+    o.label_column = Some("name".into());
+    o.sheet = Some("Data".into());
+    o.lenient = true;
+    let (f, warnings) = ok(&fixture("book.xlsx"), &o);
+    assert_eq!(
+        f.units().iter().collect::<Vec<_>>(),
+        ["001", "002", "003", "004"]
+    );
+    assert_eq!(f.periods().map(|p| p.get(0)), Some("2021"));
+    assert_eq!(f.labels().map(|p| p.get(3)), Some("Delta"));
+    let score = f.column("score").unwrap_or_default();
+    assert_eq!(score[0], 1.5);
+    assert_eq!(is_missing(score), [false, true, true, true]);
+    assert_eq!(f.column("share").map(|c| c[0]), Some(0.95));
+    assert_eq!(
+        warnings,
+        [
+            "warning[not-a-number] tests/fixtures/data/book.xlsx:5:4: 1 cell(s) in column \
+             `score` are not numbers and were read as missing (first in row 5: `abc`)",
+            "warning[mixed-percent] tests/fixtures/data/book.xlsx:2:5: column `share` mixes \
+             percentages (1 cell(s), first in row 2: `95%`) and plain numbers (3 cell(s), \
+             first in row 3) (hint: percentages were divided by 100 (95% is 0.95); check that \
+             the plain numbers are on the same scale)",
+        ]
+    );
+}
+
+#[test]
+fn xlsx_default_sheet_and_unknown_sheet() {
+    // The first sheet holds a note, not data.
+    let errors = fails(&fixture("book.xlsx"), &opts("unit", &["score"]));
+    assert!(
+        errors[0].contains("column `unit` is not in the header"),
+        "{errors:?}"
+    );
+    let mut o = opts("unit", &["score"]);
+    o.sheet = Some("data".into());
+    let errors = fails(&fixture("book.xlsx"), &o);
+    assert_eq!(
+        errors,
+        ["error[unknown-sheet] tests/fixtures/data/book.xlsx: tests/fixtures/data/book.xlsx has \
+          no sheet named `data` (hint: did you mean `Data`?) (note: its sheets are `Notes`, \
+          `Data`)"]
+    );
+}
+
+/// A file large enough to be parsed in chunks on several threads gives the same frame as one
+/// thread, with quoted line breaks near the split points.
+#[test]
+fn parallel_parse_matches_sequential() {
+    let mut text = String::from("unit,label,x,y\n");
+    for i in 0..40_000 {
+        let label = if i % 997 == 0 {
+            format!("\"multi\nline {i}\"")
+        } else {
+            format!("label number {i}")
+        };
+        text.push_str(&format!("u{i:05},{label},{}.25,{}%\n", i % 1000, i % 7));
+    }
+    assert!(text.len() > 1 << 20);
+    let mut o = opts("unit", &["x", "y"]);
+    o.label_column = Some("label".into());
+    let load_with = |threads: usize| {
+        let mut o = o.clone();
+        o.threads = Some(threads);
+        match load_csv_bytes(Path::new("big.csv"), text.as_bytes(), &o) {
+            Ok((f, _)) => f,
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let one = load_with(1);
+    for threads in [2, 3, 8] {
+        let many = load_with(threads);
+        assert_eq!(many.len(), 40_000);
+        assert_eq!(many.units(), one.units());
+        assert_eq!(many.labels(), one.labels());
+        assert_eq!(many.column("x"), one.column("x"));
+        assert_eq!(many.column("y"), one.column("y"));
+        assert_eq!(many.source_row(39_999), one.source_row(39_999));
+    }
+    assert_eq!(one.labels().map(|l| l.get(997)), Some("multi\nline 997"));
+    assert_eq!(one.source_row(39_999), 40_001);
+}
+
+/// The HDI file shared by the project loads in place with its columns.
+#[test]
+fn hdi_2022() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/hdi/hdi_2022.csv");
+    // shared/ lies beside the checkout on every developer machine and in CI.
+    assert!(path.exists(), "{} is missing", path.display());
+    let numeric = [
+        "life_expectancy",
+        "expected_years_schooling",
+        "mean_years_schooling",
+        "gni_per_capita_2017ppp",
+        "hdi_published",
+    ];
+    let mut o = opts("iso3", &numeric);
+    o.label_column = Some("country".into());
+    o.text_columns = vec!["is_aggregate".into()];
+    let (f, warnings) = match load(&path, &o) {
+        Ok(x) => x,
+        Err(Error::Diagnostics(d)) => panic!("{:#?}", d.iter().map(line).collect::<Vec<_>>()),
+        Err(e) => panic!("{e}"),
+    };
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert!(f.len() > 150, "{} rows", f.len());
+    assert_eq!(f.units().get(0), "AFG");
+    assert_eq!(f.labels().map(|l| l.get(0)), Some("Afghanistan"));
+    for name in numeric {
+        let col = f.column(name).unwrap_or_default();
+        assert_eq!(col.len(), f.len());
+        assert!(col.iter().any(|v| !v.is_nan()), "{name} is all missing");
+    }
+    assert!((f.column("hdi_published").unwrap_or_default()[0] - 0.462).abs() < 1e-12);
+}
+
+#[test]
+fn xls_and_ods() {
+    for name in ["book.xls", "book.ods"] {
+        let mut o = opts("unit", &["score"]);
+        o.period_column = Some("year".into());
+        let (f, warnings) = ok(&fixture(name), &o);
+        assert!(warnings.is_empty(), "{name}: {warnings:?}");
+        assert_eq!(
+            f.units().iter().collect::<Vec<_>>(),
+            ["001", "002", "003"],
+            "{name}"
+        );
+        assert_eq!(f.periods().map(|p| p.get(2)), Some("2021"), "{name}");
+        let score = f.column("score").unwrap_or_default();
+        assert_eq!(score[0], 1.5, "{name}");
+        assert_eq!(is_missing(score), [false, true, false], "{name}");
+        assert_eq!(f.source_row(2), 4, "{name}");
+    }
+}
+
+fn inline_errors(bytes: &[u8], o: &LoadOptions) -> Vec<String> {
+    match load_csv_bytes(Path::new("inline.csv"), bytes, o) {
+        Ok(_) => panic!("loaded without error"),
+        Err(Error::Diagnostics(d)) => d.iter().map(line).collect(),
+        Err(e) => panic!("not a diagnostic: {e}"),
+    }
+}
+
+#[test]
+fn neither_utf8_nor_gb18030() {
+    assert_eq!(
+        inline_errors(b"unit,x\na\xff,1\n", &opts("unit", &["x"])),
+        ["error[bad-encoding] inline.csv:2: inline.csv is neither UTF-8 nor GB18030 (hint: name \
+          the file's encoding (for example `windows-1252` or `big5`), or save it again as UTF-8)"]
+    );
+}
+
+#[test]
+fn duplicate_column_name() {
+    assert_eq!(
+        inline_errors(b"unit,x,x\na,1,2\n", &opts("unit", &["x"])),
+        [
+            "error[duplicate-column] inline.csv:1:3: column `x` appears more than once in the \
+          header (columns 2 and 3) (hint: rename one of the columns so that each name is unique)"
+        ]
+    );
+}
+
+#[test]
+fn many_bad_cells_are_summarised() {
+    let mut text = String::from("unit,x\n");
+    for i in 0..12 {
+        text.push_str(&format!("u{i},bad{i}\n"));
+    }
+    let errors = inline_errors(text.as_bytes(), &opts("unit", &["x"]));
+    assert_eq!(errors.len(), 5);
+    assert!(
+        errors[4].ends_with("(note: 7 more cells in this column are not numbers)"),
+        "{}",
+        errors[4]
+    );
+}
