@@ -23,8 +23,44 @@ struct Cli {
     command: Command,
 }
 
+// One command is parsed per run, so the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
+    /// Evaluate the rules over the data: every unit's indicator values, group scores, index
+    /// score and rank.
+    #[command(after_help = EXIT_CODES)]
+    Run {
+        /// The rules file.
+        file: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+        /// The scheme to evaluate (`default` is the base index).
+        #[arg(long, default_value = "default")]
+        scheme: String,
+        /// The period to evaluate (default: the latest), or `all`.
+        #[arg(long)]
+        period: Option<String>,
+        /// Only units for which this condition holds are ranked and reported, e.g.
+        /// `--where "population > 1e6"`.
+        #[arg(long = "where", value_name = "EXPR")]
+        filter: Option<String>,
+        /// table (default on a terminal), csv (default otherwise) or json.
+        #[arg(long, value_enum)]
+        format: Option<RunFormat>,
+        /// Write to this file (atomically) instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Group levels to show below the index (1 = the index's children).
+        #[arg(long)]
+        depth: Option<u32>,
+        /// Add every indicator's normalised value.
+        #[arg(long)]
+        indicators: bool,
+        /// Only the N best-ranked units.
+        #[arg(long)]
+        top: Option<usize>,
+    },
     /// Check rules files: syntax, names, settings, weights, schemes and uncertainty.
     #[command(after_help = EXIT_CODES)]
     Check {
@@ -44,6 +80,63 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
         format: ExplainFormat,
     },
+}
+
+/// How the data is read (shared by the commands that read data).
+#[derive(clap::Args, Debug, Clone, Default)]
+struct DataArgs {
+    /// The data file (CSV, .xlsx, .xls, .ods); overrides `data "PATH"` in the rules.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// The CSV delimiter (`,` `;` or `tab`); detected when not given.
+    #[arg(long)]
+    delimiter: Option<String>,
+    /// The CSV text encoding (utf-8, gbk, gb18030, ...); detected when not given.
+    #[arg(long)]
+    encoding: Option<String>,
+    /// The spreadsheet's sheet (default: the first).
+    #[arg(long)]
+    sheet: Option<String>,
+    /// Another cell value that means "missing" (repeatable), on top of NA, N/A, -, 无, ...
+    #[arg(long = "na", value_name = "TOKEN")]
+    na: Vec<String>,
+    /// Read cells that are not numbers as missing (counted in a warning) instead of failing.
+    #[arg(long)]
+    lenient: bool,
+    /// Threads for reading the data (default: the available cores).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+impl DataArgs {
+    fn options(&self) -> Result<qindex::eval::DataOptions, Error> {
+        let delimiter = match self.delimiter.as_deref() {
+            None => None,
+            Some("tab") | Some("\\t") => Some(b'\t'),
+            Some(d) if d.len() == 1 => Some(d.as_bytes()[0]),
+            Some(d) => {
+                return Err(Error::Usage(format!(
+                    "--delimiter {d}: give one character, or `tab`"
+                )))
+            }
+        };
+        Ok(qindex::eval::DataOptions {
+            path: self.data.clone(),
+            delimiter,
+            encoding: self.encoding.clone(),
+            sheet: self.sheet.clone(),
+            na_tokens: self.na.clone(),
+            lenient: self.lenient,
+            threads: self.threads,
+        })
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RunFormat {
+    Table,
+    Csv,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -127,6 +220,25 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> ExitCode {
     match cli.command {
+        Command::Run {
+            file,
+            data,
+            scheme,
+            period,
+            filter,
+            format,
+            output,
+            depth,
+            indicators,
+            top,
+        } => {
+            let view = qindex::report::run::RunView {
+                depth,
+                indicators,
+                top,
+            };
+            run_cmd(&file, &data, &scheme, period, filter, format, output, view)
+        }
         Command::Check { files } => check(&files),
         Command::Explain {
             file,
@@ -215,4 +327,152 @@ fn explain_cmd(path: &Path, scheme: &str, format: ExplainFormat) -> ExitCode {
         return ExitCode::from(2);
     }
     ExitCode::SUCCESS
+}
+
+/// Loads, checks and compiles one scheme of a rules file, printing warnings.
+fn compile_rules(
+    path: &Path,
+    scheme: &str,
+) -> Result<(qindex::check::Program, qindex::plan::Plan), ExitCode> {
+    let (program, diags) = match qindex::check::load(path) {
+        Ok(x) => x,
+        Err(e) => return Err(fail(e, None)),
+    };
+    if diags.iter().any(Diagnostic::is_error) {
+        let mut all = diags;
+        all.extend(qindex::check::check(&program).diagnostics);
+        return Err(fail(Error::Diagnostics(all), Some(&program.sources)));
+    }
+    match qindex::check::compile(&program, scheme) {
+        Ok((plan, warnings)) => {
+            report(&warnings, &program.sources);
+            Ok((program, plan))
+        }
+        Err(e) => Err(fail(e, Some(&program.sources))),
+    }
+}
+
+/// A content hash of every rules file of the program, for reproducibility headers.
+fn rules_hash(program: &qindex::check::Program) -> String {
+    let mut bytes = Vec::new();
+    for (_, f) in program.sources.iter() {
+        bytes.extend_from_slice(f.text.as_bytes());
+        bytes.push(0);
+    }
+    qindex::data::content_hash(&bytes)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_cmd(
+    path: &Path,
+    data: &DataArgs,
+    scheme: &str,
+    period: Option<String>,
+    filter: Option<String>,
+    format: Option<RunFormat>,
+    output: Option<PathBuf>,
+    view: qindex::report::run::RunView,
+) -> ExitCode {
+    let (program, mut plan) = match compile_rules(path, scheme) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let mut sources = program.sources.clone();
+    let filter_code = match filter {
+        Some(text) => {
+            let file = sources.add("--where", text.clone());
+            match qindex::check::compile_condition(&mut plan, file, &text) {
+                Ok(c) => Some(c),
+                Err(ds) => return fail(Error::Diagnostics(ds), Some(&sources)),
+            }
+        }
+        None => None,
+    };
+    let data_opts = match data.options() {
+        Ok(o) => o,
+        Err(e) => return fail(e, None),
+    };
+    let data_path = match qindex::eval::data_path(&plan, &data_opts) {
+        Ok(p) => p,
+        Err(e) => return fail(e, None),
+    };
+    let (frame, data_warnings) = match qindex::eval::load_data(&plan, &data_path, &data_opts) {
+        Ok(x) => x,
+        Err(e) => return fail(e, Some(&sources)),
+    };
+    report(&data_warnings, &sources);
+    let opts = qindex::eval::EvalOptions {
+        period: match period.as_deref() {
+            None => qindex::eval::PeriodChoice::Latest,
+            Some("all") => qindex::eval::PeriodChoice::All,
+            Some(p) => qindex::eval::PeriodChoice::One(p.to_string()),
+        },
+        filter: filter_code,
+    };
+    let results = match qindex::eval::evaluate(&plan, &frame, &opts) {
+        Ok(r) => r,
+        Err(e) => return fail(e, Some(&sources)),
+    };
+    print_eval_warnings(&results.warnings);
+    let out = qindex::report::run::RunOutput {
+        plan: &plan,
+        frame: &frame,
+        results: &results,
+        rules_hash: rules_hash(&program),
+        view,
+    };
+    let to_terminal = output.is_none() && std::io::stdout().is_terminal();
+    let format = format.unwrap_or(if to_terminal {
+        RunFormat::Table
+    } else {
+        RunFormat::Csv
+    });
+    let render = |w: &mut dyn Write| match format {
+        RunFormat::Table => qindex::report::run::table(&out, w),
+        RunFormat::Csv => qindex::report::run::csv(&out, w),
+        RunFormat::Json => qindex::report::run::json(&out, w),
+    };
+    let written = match &output {
+        Some(p) => qindex::output::write_atomic(p, render),
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = std::io::BufWriter::new(stdout.lock());
+            render(&mut lock)
+                .and_then(|_| lock.flush())
+                .map_err(|e| Error::io("standard output", e))
+        }
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Error::Io { message, .. }) if message.contains("Broken pipe") => ExitCode::SUCCESS,
+        Err(e) => fail(e, None),
+    }
+}
+
+/// Evaluation warnings, one line each with their counts.
+fn print_eval_warnings(warnings: &[qindex::eval::Warning]) {
+    let mut err = std::io::stderr().lock();
+    for w in warnings {
+        let mut at = Vec::new();
+        if let Some(n) = &w.node {
+            at.push(format!("`{n}`"));
+        }
+        if let Some(u) = &w.unit {
+            at.push(format!("unit {u}"));
+        }
+        if let Some(p) = &w.period {
+            at.push(format!("period {p}"));
+        }
+        let at = if at.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", at.join(", "))
+        };
+        let count = if w.count > 1 {
+            format!(" ({}×)", w.count)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(err, "warning{at}: {}{count}", w.message);
+    }
 }

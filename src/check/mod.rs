@@ -342,3 +342,46 @@ pub fn compile(program: &Program, scheme: &str) -> Result<(Plan, Vec<Diagnostic>
         }
     }
 }
+
+/// Compiles a condition written on the command line (`--where`) against a plan: names are the
+/// plan's `let`s or data columns (new columns are added to the plan so that they are loaded).
+pub fn compile_condition(
+    plan: &mut Plan,
+    file: crate::FileId,
+    text: &str,
+) -> Result<crate::plan::Code, Vec<Diagnostic>> {
+    let expr = crate::syntax::parse_expr(file, text).map_err(|d| vec![*d])?;
+    struct PlanScope<'a> {
+        plan: &'a mut Plan,
+    }
+    impl expr::Scope for PlanScope<'_> {
+        fn let_index(&self, name: &str) -> Option<u32> {
+            self.plan
+                .lets
+                .iter()
+                .position(|l| l.name == name)
+                .map(|i| i as u32)
+        }
+        fn column(&mut self, name: &str, span: Span) -> u32 {
+            if let Some(i) = self.plan.columns.iter().position(|c| c.name == name) {
+                return i as u32;
+            }
+            self.plan.columns.push(crate::plan::ColumnRef {
+                name: name.to_string(),
+                span,
+            });
+            (self.plan.columns.len() - 1) as u32
+        }
+        fn has_periods(&self) -> bool {
+            self.plan.index.period_column.is_some()
+        }
+        fn note_let_use(&mut self, _: u32) {}
+    }
+    let mut scope = PlanScope { plan };
+    let (code, diags) =
+        expr::Compiler::new(&mut scope).compile(&expr, text, expr::Ty::Bool, "`--where`");
+    match code {
+        Some(c) => Ok(c),
+        None => Err(diags),
+    }
+}

@@ -264,7 +264,7 @@ pub fn most_inconsistent(matrix: &[Vec<f64>], weights: &[f64]) -> Option<Inconsi
                 return None;
             }
             let e = (a * wj / wi).ln().abs();
-            if best.as_ref().map_or(true, |(b, _)| e > *b) {
+            if best.as_ref().is_none_or(|(b, _)| e > *b) {
                 let found = Inconsistency {
                     row: i,
                     col: j,

@@ -257,15 +257,31 @@ pub fn normalise(
     scale: Scale,
     out: &mut [f64],
 ) -> Result<NormaliseReport, NormaliseError> {
+    normalise_against(x, x, method, direction, scale, out)
+}
+
+/// Like [`normalise`], with the statistics (min, max, mean, sd, ranks, n, the vector norm, the
+/// ratio's reference) taken over `reference` instead of `x`: the ranked units of a period, or
+/// the whole panel (`reference panel`), applied to every row (regional aggregates under
+/// `units where` included). `normalise(x, ..)` is `normalise_against(x, x, ..)`.
+pub fn normalise_against(
+    x: &[f64],
+    reference: &[f64],
+    method: &Method,
+    direction: Direction,
+    scale: Scale,
+    out: &mut [f64],
+) -> Result<NormaliseReport, NormaliseError> {
+    let r = reference;
     match method {
-        Method::MinMax => minmax(x, direction, scale, out),
+        Method::MinMax => minmax_against(x, r, direction, scale, out),
         Method::Goalposts { lo, hi } => goalposts(x, *lo, *hi, direction, scale, out),
-        Method::ZScore { mean, sd } => zscore(x, *mean, *sd, direction, out),
-        Method::Rank => rank(x, direction, out),
-        Method::Percentile => percentile(x, direction, scale, out),
+        Method::ZScore { mean, sd } => zscore_against(x, r, *mean, *sd, direction, out),
+        Method::Rank => rank_against(x, r, direction, out),
+        Method::Percentile => percentile_against(x, r, direction, scale, out),
         Method::Target(t) => target(x, *t, direction, scale, out),
-        Method::Ratio(to) => ratio(x, *to, direction, out),
-        Method::Vector => vector(x, direction, out),
+        Method::Ratio(to) => ratio_against(x, r, *to, direction, out),
+        Method::Vector => vector_against(x, r, direction, out),
         Method::Bands(b) => bands(x, b, out),
         Method::None => none(x, direction, out),
     }
@@ -288,10 +304,21 @@ pub fn minmax(
     scale: Scale,
     out: &mut [f64],
 ) -> Result<NormaliseReport, NormaliseError> {
+    minmax_against(x, x, direction, scale, out)
+}
+
+/// [`minmax`] with min and max taken over `reference`.
+pub fn minmax_against(
+    x: &[f64],
+    reference: &[f64],
+    direction: Direction,
+    scale: Scale,
+    out: &mut [f64],
+) -> Result<NormaliseReport, NormaliseError> {
     check_len(x, out)?;
     scale.check()?;
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for &v in x.iter().filter(|v| !v.is_nan()) {
+    for &v in reference.iter().filter(|v| !v.is_nan()) {
         let y = direction.orient(v);
         lo = lo.min(y);
         hi = hi.max(y);
@@ -299,13 +326,14 @@ pub fn minmax(
     let mut report = NormaliseReport::default();
     let constant = lo == hi;
     report.constant = constant;
+    let span = hi - lo;
     for (o, &v) in out.iter_mut().zip(x) {
         *o = if v.is_nan() {
             f64::NAN
         } else if constant {
             scale.midpoint()
         } else {
-            scale.map((direction.orient(v) - lo) / (hi - lo))
+            scale.map((direction.orient(v) - lo) / span)
         };
     }
     Ok(report)
@@ -387,24 +415,35 @@ pub fn zscore(
     direction: Direction,
     out: &mut [f64],
 ) -> Result<NormaliseReport, NormaliseError> {
+    zscore_against(x, x, mean, sd, direction, out)
+}
+
+/// [`zscore`] with the mean and sd taken over `reference`.
+pub fn zscore_against(
+    x: &[f64],
+    reference: &[f64],
+    mean: f64,
+    sd: f64,
+    direction: Direction,
+    out: &mut [f64],
+) -> Result<NormaliseReport, NormaliseError> {
     check_len(x, out)?;
     if !(mean.is_finite() && sd.is_finite() && sd > 0.0) {
         return Err(NormaliseError::BadZScore { mean, sd });
     }
-    for (o, &v) in out.iter_mut().zip(x) {
-        *o = direction.orient(v);
-    }
-    let (m, s) = (stats::mean(out), stats::sd(out));
+    let oriented: Vec<f64> = reference.iter().map(|&v| direction.orient(v)).collect();
+    let (m, s) = (stats::mean(&oriented), stats::sd(&oriented));
     // sd is NaN for a single value and 0 for a constant column: both give M.
     let constant = !m.is_nan() && (s.is_nan() || s == 0.0);
-    for o in out.iter_mut() {
-        if !o.is_nan() {
-            *o = if constant {
-                mean
-            } else {
-                mean + sd * (*o - m) / s
-            };
-        }
+    for (o, &v) in out.iter_mut().zip(x) {
+        let y = direction.orient(v);
+        *o = if y.is_nan() {
+            f64::NAN
+        } else if constant {
+            mean
+        } else {
+            mean + sd * (y - m) / s
+        };
     }
     Ok(NormaliseReport {
         constant,
@@ -427,9 +466,35 @@ pub fn rank(
     direction: Direction,
     out: &mut [f64],
 ) -> Result<NormaliseReport, NormaliseError> {
+    rank_against(x, x, direction, out)
+}
+
+/// [`rank`] among the values of `reference`: 1 + the number of reference values below (ties
+/// share the lowest rank, as R's `ties = "min"`).
+pub fn rank_against(
+    x: &[f64],
+    reference: &[f64],
+    direction: Direction,
+    out: &mut [f64],
+) -> Result<NormaliseReport, NormaliseError> {
     check_len(x, out)?;
-    let y: Vec<f64> = x.iter().map(|&v| direction.orient(v)).collect();
-    competition_ranks(&y, Order::LowestFirst, out);
+    if std::ptr::eq(x, reference) {
+        let y: Vec<f64> = x.iter().map(|&v| direction.orient(v)).collect();
+        competition_ranks(&y, Order::LowestFirst, out);
+        return Ok(NormaliseReport::default());
+    }
+    let mut sorted: Vec<f64> = stats::present(reference)
+        .map(|v| direction.orient(v))
+        .collect();
+    sorted.sort_by(f64::total_cmp);
+    for (o, &v) in out.iter_mut().zip(x) {
+        let y = direction.orient(v);
+        *o = if y.is_nan() {
+            f64::NAN
+        } else {
+            (1 + sorted.partition_point(|r| *r < y)) as f64
+        };
+    }
     Ok(NormaliseReport::default())
 }
 
@@ -449,11 +514,22 @@ pub fn percentile(
     scale: Scale,
     out: &mut [f64],
 ) -> Result<NormaliseReport, NormaliseError> {
+    percentile_against(x, x, direction, scale, out)
+}
+
+/// [`percentile`] with ranks and n taken over `reference`.
+pub fn percentile_against(
+    x: &[f64],
+    reference: &[f64],
+    direction: Direction,
+    scale: Scale,
+    out: &mut [f64],
+) -> Result<NormaliseReport, NormaliseError> {
     scale.check()?;
-    rank(x, direction, out)?;
-    let n = stats::count(x) as f64;
+    rank_against(x, reference, direction, out)?;
+    let n = stats::count(reference) as f64;
     for o in out.iter_mut().filter(|o| !o.is_nan()) {
-        *o = scale.map(*o / n);
+        *o = scale.map((*o / n).min(1.0));
     }
     Ok(NormaliseReport::default())
 }
@@ -524,6 +600,17 @@ pub fn ratio(
     direction: Direction,
     out: &mut [f64],
 ) -> Result<NormaliseReport, NormaliseError> {
+    ratio_against(x, x, to, direction, out)
+}
+
+/// [`ratio`] with the mean, max or min taken over `reference`.
+pub fn ratio_against(
+    x: &[f64],
+    reference: &[f64],
+    to: RatioTo,
+    direction: Direction,
+    out: &mut [f64],
+) -> Result<NormaliseReport, NormaliseError> {
     check_len(x, out)?;
     if direction != Direction::Positive {
         return Err(NormaliseError::DirectionNotSupported {
@@ -531,14 +618,14 @@ pub fn ratio(
             direction,
         });
     }
-    if stats::count(x) == 0 {
+    if stats::count(reference) == 0 && !matches!(to, RatioTo::Value(_)) {
         out.fill(f64::NAN);
         return Ok(NormaliseReport::default());
     }
     let r = match to {
-        RatioTo::Mean => stats::mean(x),
-        RatioTo::Max => stats::max(x),
-        RatioTo::Min => stats::min(x),
+        RatioTo::Mean => stats::mean(reference),
+        RatioTo::Max => stats::max(reference),
+        RatioTo::Min => stats::min(reference),
         RatioTo::Value(v) => v,
     };
     if r == 0.0 || !r.is_finite() {
@@ -567,14 +654,32 @@ pub fn vector(
     direction: Direction,
     out: &mut [f64],
 ) -> Result<NormaliseReport, NormaliseError> {
+    vector_against(x, x, direction, out)
+}
+
+/// [`vector`] with the norm taken over `reference`.
+pub fn vector_against(
+    x: &[f64],
+    reference: &[f64],
+    direction: Direction,
+    out: &mut [f64],
+) -> Result<NormaliseReport, NormaliseError> {
     check_len(x, out)?;
+    let norm = stats::present(reference)
+        .map(|v| direction.orient(v))
+        .map(|y| y * y)
+        .sum::<f64>()
+        .sqrt();
+    let constant = norm == 0.0 && stats::count(reference) > 0;
     for (o, &v) in out.iter_mut().zip(x) {
-        *o = direction.orient(v);
-    }
-    let norm = stats::present(out).map(|y| y * y).sum::<f64>().sqrt();
-    let constant = norm == 0.0 && stats::count(out) > 0;
-    for o in out.iter_mut().filter(|o| !o.is_nan()) {
-        *o = if constant { 0.0 } else { *o / norm };
+        let y = direction.orient(v);
+        *o = if y.is_nan() {
+            f64::NAN
+        } else if constant {
+            0.0
+        } else {
+            y / norm
+        };
     }
     Ok(NormaliseReport {
         constant,

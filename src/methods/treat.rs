@@ -280,7 +280,7 @@ mod tests {
     #[test]
     fn winsorise_ties_and_log_fallback() {
         let tail = [100.0, 200.0, 300.0, 300.0, 500.0, 600.0, 700.0, 800.0];
-        let mut x: Vec<f64> = std::iter::repeat(1.0).take(60).chain(tail).collect();
+        let mut x: Vec<f64> = std::iter::repeat_n(1.0, 60).chain(tail).collect();
         let r = winsorise_auto(&mut x);
         assert_eq!(r.outcome, WinsoriseOutcome::LogFallback);
         assert_eq!(r.changed, (62..68).collect::<Vec<_>>());

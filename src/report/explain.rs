@@ -183,7 +183,7 @@ fn is_last_child(plan: &Plan, parent: NodeId, child: NodeId) -> bool {
     plan.nodes
         .get(parent.index())
         .and_then(|p| p.children.last())
-        .map_or(true, |last| *last == child)
+        .is_none_or(|last| *last == child)
 }
 
 /// The settings shown after a node's weights, in the order of the rules language.

@@ -3,6 +3,7 @@
 mod explain;
 #[cfg(test)]
 mod fixtures;
+pub mod run;
 mod table;
 
 pub use explain::{explain_json, explain_text};
@@ -72,6 +73,25 @@ fn pad_left(text: &str, width: usize) -> String {
         "{}{text}",
         " ".repeat(width.saturating_sub(display_width(text)))
     )
+}
+
+/// A text cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, or a tab or
+/// carriage return before one) gets a leading `'`, as OWASP recommends against CSV injection.
+pub(crate) fn guard_formula(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
+/// A field quoted per RFC 4180 when it holds a comma, a quote or a line break.
+pub(crate) fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The methods table: one row per node with its metadata, direction, normalisation and weights.
 
+use super::{csv_field, guard_formula};
 use super::{fixed_number, one_line, pad, pad_left, weight_text};
 use crate::diagnostics::display_width;
 use crate::plan::{Node, Plan};
@@ -147,25 +148,6 @@ fn csv(plan: &Plan) -> String {
         out.push_str("\r\n");
     }
     out
-}
-
-/// A text cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, or a tab or
-/// carriage return before one) gets a leading `'`, as OWASP recommends against CSV injection.
-fn guard_formula(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_string()
-    }
-}
-
-/// A field quoted per RFC 4180 when it holds a comma, a quote or a line break.
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,94 @@
+//! Binding: loading the data a plan needs, and reporting absent columns at the rules span
+//! that refers to them.
+
+use crate::data::{self, Frame, LoadOptions};
+use crate::diagnostics::Diagnostic;
+use crate::plan::{MissingPolicy, Plan};
+use crate::source::Span;
+use crate::Error;
+use std::path::{Path, PathBuf};
+
+/// How the data is read, from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct DataOptions {
+    /// `--data`: overrides `data "PATH"` of the rules.
+    pub path: Option<PathBuf>,
+    pub delimiter: Option<u8>,
+    pub encoding: Option<String>,
+    pub sheet: Option<String>,
+    pub na_tokens: Vec<String>,
+    pub lenient: bool,
+    pub threads: Option<usize>,
+}
+
+/// The data file a plan reads: `--data`, else the rules' `data "PATH"`.
+pub fn data_path(plan: &Plan, opts: &DataOptions) -> Result<PathBuf, Error> {
+    match (&opts.path, &plan.index.data) {
+        (Some(p), _) => Ok(p.clone()),
+        (None, Some(p)) => Ok(PathBuf::from(p)),
+        (None, None) => Err(Error::Usage(format!(
+            "no data for index `{}`: pass --data PATH, or write `data \"PATH\"` in the index",
+            plan.index.id
+        ))),
+    }
+}
+
+/// Loads the columns the plan reads. Absent columns are reported at the place in the rules
+/// that names them, with the file's closest column names.
+pub fn load(
+    plan: &Plan,
+    path: &Path,
+    opts: &DataOptions,
+) -> Result<(Frame, Vec<Diagnostic>), Error> {
+    let mut lo = LoadOptions::new(plan.index.unit_column.clone());
+    lo.period_column = plan.index.period_column.clone();
+    lo.label_column = plan.index.label_column.clone();
+    lo.numeric_columns = plan.columns.iter().map(|c| c.name.clone()).collect();
+    lo.delimiter = opts.delimiter;
+    lo.encoding = opts.encoding.clone();
+    lo.sheet = opts.sheet.clone();
+    lo.na_tokens = opts.na_tokens.clone();
+    lo.lenient = opts.lenient;
+    lo.threads = opts.threads;
+    let mut spans: Vec<(String, Span)> = plan
+        .columns
+        .iter()
+        .map(|c| (c.name.clone(), c.span))
+        .collect();
+    for id in plan.indicators() {
+        let node = plan.node(id);
+        for p in &node.indicator.as_ref().expect("indicator").missing {
+            if let MissingPolicy::MeanBy(c) | MissingPolicy::MedianBy(c) = p {
+                if !lo.text_columns.contains(c) {
+                    lo.text_columns.push(c.clone());
+                    spans.push((c.clone(), node.span));
+                }
+            }
+        }
+    }
+    match data::load(path, &lo) {
+        Ok(x) => Ok(x),
+        Err(Error::Diagnostics(ds)) => Err(Error::Diagnostics(
+            ds.into_iter()
+                .map(|d| {
+                    if d.code != "unknown-column" {
+                        return d;
+                    }
+                    let name = d.message.split('`').nth(1).unwrap_or("").to_string();
+                    match spans.iter().find(|(n, _)| *n == name) {
+                        Some((_, span)) => {
+                            let location = d.location.clone().unwrap_or_default();
+                            let mut d = d
+                                .with_span(*span)
+                                .with_label("this column is not in the data");
+                            d.location = None;
+                            d.with_note(format!("in {location}"))
+                        }
+                        None => d,
+                    }
+                })
+                .collect(),
+        )),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,295 @@
+//! Groups over one block: children's weights (fixed, or derived from the block's units) and
+//! aggregation, bottom-up.
+
+use super::{flags, Warnings};
+use crate::data::Frame;
+use crate::diagnostics::Diagnostic;
+use crate::methods::aggregate::{self as agg, AggregateError, Aggregation};
+use crate::methods::normalise::{self as norm, Direction as Dir, Scale};
+use crate::methods::treat::Transform as T;
+use crate::methods::weights as w;
+use crate::plan::{Aggregate, Direction, NodeId, NodeKind, Plan, Transform, Weight, Weights};
+use crate::Error;
+use std::borrow::Cow;
+
+fn error(plan: &Plan, id: NodeId, message: String, hint: &str) -> Error {
+    let node = plan.node(id);
+    let mut d = Diagnostic::error("evaluate", message).with_span(node.span);
+    if !hint.is_empty() {
+        d = d.with_hint(hint.to_string());
+    }
+    Error::Diagnostics(vec![d])
+}
+
+/// Aggregates every group and the index, children first. Returns each node's weight within its
+/// parent (NaN for the index).
+#[allow(clippy::too_many_arguments)]
+pub fn aggregate_all(
+    plan: &Plan,
+    frame: &Frame,
+    rows: &[usize],
+    is_unit: &[bool],
+    raw: &[Cow<[f64]>],
+    treated: &[Option<Vec<f64>>],
+    value: &mut [Vec<f64>],
+    node_flags: &mut [Vec<u8>],
+    period: Option<&str>,
+    warnings: &mut Warnings,
+) -> Result<Vec<f64>, Error> {
+    let _ = frame;
+    let n = rows.len();
+    let mut weights = vec![f64::NAN; plan.nodes.len()];
+    let ids: Vec<NodeId> = plan.ids().collect();
+    for &id in ids.iter().rev() {
+        let node = plan.node(id);
+        if node.kind == NodeKind::Indicator {
+            continue;
+        }
+        let g = node.group.as_ref().expect("a group");
+        let kids = &node.children;
+        let fixed: Option<Vec<f64>> = kids
+            .iter()
+            .map(|c| plan.node(*c).weight.as_ref().and_then(Weight::fixed))
+            .collect();
+        let ws: Vec<f64> = match fixed {
+            Some(f) => f,
+            None => derive(
+                plan, id, &g.weights, is_unit, raw, treated, value, period, warnings,
+            )?,
+        };
+        for (c, wt) in kids.iter().zip(&ws) {
+            weights[c.index()] = *wt;
+        }
+        let columns: Vec<&[f64]> = kids.iter().map(|c| value[c.index()].as_slice()).collect();
+        let mut out = vec![0.0; n];
+        let scale = Scale {
+            lo: node.scale.0,
+            hi: node.scale.1,
+        };
+        let method = match g.aggregate {
+            Aggregate::Arithmetic => Some(Aggregation::Arithmetic),
+            Aggregate::Geometric => Some(Aggregation::Geometric),
+            Aggregate::Harmonic => Some(Aggregation::Harmonic),
+            Aggregate::Power(p) => Some(Aggregation::Power(p)),
+            Aggregate::Min => Some(Aggregation::Min),
+            Aggregate::Median => Some(Aggregation::Median),
+            _ => None,
+        };
+        let result = match (&g.aggregate, method) {
+            (_, Some(m)) => agg::aggregate(m, &columns, &ws, g.coverage, &mut out),
+            (Aggregate::Topsis, None) => agg::topsis(&columns, &ws, g.coverage, scale, &mut out),
+            (other, None) => {
+                return Err(error(
+                    plan,
+                    id,
+                    format!(
+                        "`aggregate {other}` (on `{}`) is not available in this version of qindex",
+                        node.id
+                    ),
+                    "use arithmetic, geometric, harmonic, power P, min, median or topsis",
+                ))
+            }
+        };
+        let report = match result {
+            Ok(r) => r,
+            Err(AggregateError::NegativeInput {
+                row,
+                child,
+                value: v,
+            }) => {
+                let unit = frame.units().get(rows[row]);
+                return Err(error(
+                    plan,
+                    id,
+                    format!(
+                        "`aggregate {}` of `{}` got a negative value {v} from `{}` for unit {unit}",
+                        g.aggregate,
+                        node.id,
+                        plan.node(kids[child]).id
+                    ),
+                    "geometric, harmonic and power means need non-negative values: use a normalisation onto a positive scale, e.g. `scale 1..100` or `zscore(100, 10)`",
+                ));
+            }
+            Err(e) => {
+                return Err(error(
+                    plan,
+                    id,
+                    format!("cannot aggregate `{}`: {e}", node.id),
+                    "",
+                ))
+            }
+        };
+        if !report.zero_rows.is_empty() {
+            warnings.add(
+                "aggregate-zero",
+                format!("a zero child value makes the {} mean 0", g.aggregate),
+                Some(&node.id),
+                period,
+                report.zero_rows.len(),
+            );
+        }
+        let f = &mut node_flags[id.index()];
+        for &r in &report.uncovered {
+            if f.is_empty() {
+                *f = vec![0; n];
+            }
+            f[r] |= flags::BELOW_COVERAGE;
+        }
+        let uncovered_units = report.uncovered.iter().filter(|r| is_unit[**r]).count();
+        warnings.add(
+            "below-coverage",
+            format!(
+                "the children present carry less than {}% of the weight: no score",
+                crate::plan::num(g.coverage * 100.0)
+            ),
+            Some(&node.id),
+            period,
+            uncovered_units,
+        );
+        if g.aggregate == Aggregate::Topsis {
+            // Rank reversal: TOPSIS scores depend on which units are compared.
+            warnings.add(
+                "rank-reversal",
+                "TOPSIS compares units with each other: adding or removing a unit can swap others"
+                    .into(),
+                Some(&node.id),
+                period,
+                1,
+            );
+        }
+        value[id.index()] = out;
+    }
+    Ok(weights)
+}
+
+/// The children's values that data-derived weights read: min-max values in [0, 1], positively
+/// oriented (entropy, CRITIC, sd), or treated values (cv); over the block's units only.
+#[allow(clippy::too_many_arguments)]
+fn derive(
+    plan: &Plan,
+    id: NodeId,
+    method: &Weights,
+    is_unit: &[bool],
+    raw: &[Cow<[f64]>],
+    treated: &[Option<Vec<f64>>],
+    value: &[Vec<f64>],
+    period: Option<&str>,
+    warnings: &mut Warnings,
+) -> Result<Vec<f64>, Error> {
+    let node = plan.node(id);
+    let kids = &node.children;
+    let units: Vec<usize> = (0..is_unit.len()).filter(|i| is_unit[*i]).collect();
+    let treated_of = |c: NodeId| -> &[f64] {
+        match &treated[c.index()] {
+            Some(t) => t,
+            None => &raw[c.index()],
+        }
+    };
+    let child_values = |oriented: bool| -> Vec<Vec<f64>> {
+        kids.iter()
+            .map(|c| {
+                let cn = plan.node(*c);
+                let (x, dir): (&[f64], Dir) = match &cn.indicator {
+                    Some(ind) => {
+                        let t = match ind.transform {
+                            Transform::None => T::None,
+                            Transform::Log => T::Log,
+                            Transform::Log1p => T::Log1p,
+                            Transform::Sqrt => T::Sqrt,
+                        };
+                        let dir = match ind.direction {
+                            Direction::Positive => Dir::Positive,
+                            Direction::Negative => Dir::Negative,
+                            Direction::Optimum(o) => Dir::Optimum(t.apply(o)),
+                        };
+                        (treated_of(*c), dir)
+                    }
+                    None => (&value[c.index()], Dir::Positive),
+                };
+                let u: Vec<f64> = units.iter().map(|i| x[*i]).collect();
+                if !oriented {
+                    return u;
+                }
+                let mut out = vec![0.0; u.len()];
+                // The scale is valid, so this cannot fail.
+                let _ = norm::minmax(&u, dir, Scale::UNIT, &mut out);
+                out
+            })
+            .collect()
+    };
+    let mut one = |m: &Weights| -> Result<Vec<f64>, Error> {
+        let r = match m {
+            Weights::Entropy => w::entropy(&child_values(true)),
+            Weights::Critic => w::critic(&child_values(true)),
+            Weights::Sd => w::sd(&child_values(true)),
+            Weights::Cv => w::cv(&child_values(false)),
+            Weights::Equal | Weights::Given => return Ok(w::equal(kids.len())),
+            Weights::Ahp(info) => return Ok(info.weights.clone()),
+            Weights::Pca { .. } => {
+                return Err(error(
+                    plan,
+                    id,
+                    format!(
+                        "`weights pca` (on `{}`) is not available in this version of qindex",
+                        node.id
+                    ),
+                    "use entropy, critic, sd or cv, or given weights",
+                ))
+            }
+            Weights::Combine { .. } => unreachable!("combine is not nested"),
+        };
+        match r {
+            Ok(d) => {
+                if !d.degenerate.is_empty() {
+                    let names: Vec<String> = d
+                        .degenerate
+                        .iter()
+                        .map(|k| format!("`{}`", plan.node(kids[*k]).id))
+                        .collect();
+                    warnings.add(
+                        "degenerate-weight",
+                        format!(
+                            "{} had no variation among the units and got weight 0",
+                            names.join(", ")
+                        ),
+                        Some(&node.id),
+                        period,
+                        d.degenerate.len(),
+                    );
+                }
+                Ok(d.weights)
+            }
+            Err(e) => Err(error(
+                plan,
+                id,
+                format!("cannot derive the weights of `{}`'s children: {e}", node.id),
+                "",
+            )),
+        }
+    };
+    match method {
+        Weights::Combine { product, parts } => {
+            let computed: Vec<(Vec<f64>, f64)> = parts
+                .iter()
+                .map(|(m, s)| one(m).map(|v| (v, *s)))
+                .collect::<Result<_, _>>()?;
+            let r = if *product {
+                let refs: Vec<&[f64]> = computed.iter().map(|(v, _)| v.as_slice()).collect();
+                w::combine_product(&refs)
+            } else {
+                let refs: Vec<(&[f64], f64)> =
+                    computed.iter().map(|(v, s)| (v.as_slice(), *s)).collect();
+                w::combine_linear(&refs)
+            };
+            r.map_err(|e| {
+                error(
+                    plan,
+                    id,
+                    format!("cannot combine the weights of `{}`: {e}", node.id),
+                    "",
+                )
+            })
+        }
+        m => one(m),
+    }
+}

@@ -1,0 +1,392 @@
+//! One indicator over one block: imputation → transform → winsorise → direction and
+//! normalisation (LANGUAGE.md "Conventions"), with statistics over the block's units.
+
+use super::{flags, Warnings};
+use crate::data::Frame;
+use crate::diagnostics::Diagnostic;
+use crate::methods::impute::{self, MissingPolicy as Policy};
+use crate::methods::normalise::{
+    self as norm, Band, BandCmp, Bands, Direction as Dir, Method, RatioTo, Scale,
+};
+use crate::methods::stats;
+use crate::methods::treat::{self, Transform as T, WinsoriseOutcome};
+use crate::plan::{self, Direction, MissingPolicy, NodeId, Normalise, Plan, Transform, Winsorise};
+use crate::Error;
+use std::collections::HashMap;
+
+pub struct Out {
+    pub treated: Option<Vec<f64>>,
+    pub value: Vec<f64>,
+    pub flags: Vec<u8>,
+}
+
+fn set_flag(flags: &mut Vec<u8>, n: usize, row: usize, bit: u8) {
+    if flags.is_empty() {
+        *flags = vec![0; n];
+    }
+    flags[row] |= bit;
+}
+
+fn transform_of(t: Transform) -> T {
+    match t {
+        Transform::None => T::None,
+        Transform::Log => T::Log,
+        Transform::Log1p => T::Log1p,
+        Transform::Sqrt => T::Sqrt,
+    }
+}
+
+/// Category codes of a text column over the block's rows.
+fn categories(frame: &Frame, column: &str, rows: &[usize]) -> Vec<u32> {
+    let Some(col) = frame.text_column(column) else {
+        return vec![0; rows.len()];
+    };
+    let mut codes: HashMap<&str, u32> = HashMap::new();
+    rows.iter()
+        .map(|r| {
+            let next = codes.len() as u32;
+            *codes.entry(col.get(*r)).or_insert(next)
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn process(
+    plan: &Plan,
+    id: NodeId,
+    frame: &Frame,
+    rows: &[usize],
+    is_unit: &[bool],
+    raw: &[f64],
+    prev: &[f64],
+    period: Option<&str>,
+    warnings: &mut Warnings,
+) -> Result<Out, Error> {
+    let node = plan.node(id);
+    let ind = node.indicator.as_ref().expect("an indicator");
+    let n = rows.len();
+    let nid = Some(node.id.as_str());
+    let mut fl: Vec<u8> = Vec::new();
+    let mut t: Option<Vec<f64>> = None;
+    let units: Vec<usize> = (0..n).filter(|i| is_unit[*i]).collect();
+    let all_units = units.len() == n;
+    let gather = |x: &[f64]| -> Vec<f64> { units.iter().map(|i| x[*i]).collect() };
+    let transform = transform_of(ind.transform);
+
+    // Imputation, over the units.
+    let wants_imputation = !matches!(ind.missing.as_slice(), [MissingPolicy::Skip]);
+    if wants_imputation && units.iter().any(|i| raw[*i].is_nan()) {
+        let mut x = raw.to_vec();
+        let mut u = gather(&x);
+        let cats: Vec<(usize, Vec<u32>)> = ind
+            .missing
+            .iter()
+            .enumerate()
+            .filter_map(|(k, p)| match p {
+                MissingPolicy::MeanBy(c) | MissingPolicy::MedianBy(c) => {
+                    let unit_rows: Vec<usize> = units.iter().map(|i| rows[*i]).collect();
+                    Some((k, categories(frame, c, &unit_rows)))
+                }
+                _ => None,
+            })
+            .collect();
+        let prev_u = gather(prev);
+        let dir = direction_of(&ind.direction, transform);
+        let policies: Vec<Policy> = ind
+            .missing
+            .iter()
+            .enumerate()
+            .map(|(k, p)| match p {
+                MissingPolicy::Skip => Policy::Skip,
+                MissingPolicy::Mean => Policy::Mean,
+                MissingPolicy::Median => Policy::Median,
+                MissingPolicy::MeanBy(_) => {
+                    Policy::MeanBy(&cats.iter().find(|c| c.0 == k).expect("codes").1)
+                }
+                MissingPolicy::MedianBy(_) => {
+                    Policy::MedianBy(&cats.iter().find(|c| c.0 == k).expect("codes").1)
+                }
+                MissingPolicy::Worst => Policy::Worst(dir),
+                MissingPolicy::Zero => Policy::Zero,
+                MissingPolicy::Carry => Policy::Carry(&prev_u),
+            })
+            .collect();
+        let report = impute::impute(&mut u, &policies).map_err(|e| internal(&node.id, e))?;
+        for filled in &report.filled {
+            for &j in filled {
+                set_flag(&mut fl, n, units[j], flags::IMPUTED);
+            }
+        }
+        let imputed: usize = report.filled.iter().map(Vec::len).sum();
+        warnings.add(
+            "imputed",
+            "missing values imputed".into(),
+            nid,
+            period,
+            imputed,
+        );
+        warnings.add(
+            "empty-category",
+            "a category had no observed value; imputed from all units instead".into(),
+            nid,
+            period,
+            report.empty_categories.len(),
+        );
+        for (j, i) in units.iter().enumerate() {
+            x[*i] = u[j];
+        }
+        t = Some(x);
+    }
+
+    // Transform.
+    if transform != T::None {
+        let mut x = t.take().unwrap_or_else(|| raw.to_vec());
+        let invalid = treat::transform(&mut x, transform);
+        for &i in &invalid {
+            set_flag(&mut fl, n, i, flags::TRANSFORMED_AWAY);
+        }
+        warnings.add(
+            "transform-invalid",
+            format!(
+                "`transform {}` is undefined for some values (missing)",
+                transform_name(ind.transform)
+            ),
+            nid,
+            period,
+            invalid.len(),
+        );
+        t = Some(x);
+    }
+
+    // Winsorising, over the units; other rows are held to the same bounds.
+    match &ind.winsorise {
+        Winsorise::None => {}
+        Winsorise::Auto => {
+            let mut x = t.take().unwrap_or_else(|| raw.to_vec());
+            let mut u = gather(&x);
+            let (lo0, hi0) = (stats::min(&u), stats::max(&u));
+            let report = treat::winsorise_auto(&mut u);
+            match report.outcome {
+                WinsoriseOutcome::TooFew => warnings.add(
+                    "winsorise-few",
+                    "fewer than 4 values: `winsorise auto` skipped".into(),
+                    nid,
+                    period,
+                    1,
+                ),
+                WinsoriseOutcome::Passed => {}
+                WinsoriseOutcome::Winsorised => {
+                    let (lo, hi) = (stats::min(&u), stats::max(&u));
+                    for &j in &report.changed {
+                        set_flag(&mut fl, n, units[j], flags::WINSORISED);
+                    }
+                    if !all_units {
+                        for (i, v) in x.iter_mut().enumerate() {
+                            if !is_unit[i] && !v.is_nan() {
+                                *v = v.clamp(lo, hi);
+                            }
+                        }
+                    }
+                    warnings.add(
+                        "winsorised",
+                        "outliers winsorised (COINr's rule)".into(),
+                        nid,
+                        period,
+                        report.changed.len(),
+                    );
+                }
+                WinsoriseOutcome::LogFallback => {
+                    let shift = 0.01 * (hi0 - lo0);
+                    for (i, v) in x.iter_mut().enumerate() {
+                        if !is_unit[i] && !v.is_nan() {
+                            let y = *v - lo0 + shift;
+                            *v = if y > 0.0 { y.ln() } else { f64::NAN };
+                        }
+                    }
+                    for &i in &units {
+                        set_flag(&mut fl, n, i, flags::WINSORISED);
+                    }
+                    warnings.add(
+                        "winsorise-log",
+                        "winsorising could not fix the skew; the log of the values is used instead (COINr's rule)".into(),
+                        nid,
+                        period,
+                        1,
+                    );
+                }
+            }
+            for (j, i) in units.iter().enumerate() {
+                x[*i] = u[j];
+            }
+            t = Some(x);
+        }
+        Winsorise::Percentiles(plo, phi) => {
+            let mut x = t.take().unwrap_or_else(|| raw.to_vec());
+            let u = gather(&x);
+            let (qlo, qhi) = (stats::quantile(&u, *plo), stats::quantile(&u, *phi));
+            let mut changed = 0;
+            for (i, v) in x.iter_mut().enumerate() {
+                if !v.is_nan() && (*v < qlo || *v > qhi) {
+                    *v = v.clamp(qlo, qhi);
+                    set_flag(&mut fl, n, i, flags::WINSORISED);
+                    changed += 1;
+                }
+            }
+            warnings.add(
+                "winsorised",
+                "values clipped at the winsorising percentiles".into(),
+                nid,
+                period,
+                changed,
+            );
+            t = Some(x);
+        }
+    }
+
+    // Direction and normalisation; reference points are transformed with the values.
+    let x: &[f64] = t.as_deref().unwrap_or(raw);
+    let reference: Vec<f64> = if all_units { Vec::new() } else { gather(x) };
+    let reference: &[f64] = if all_units { x } else { &reference };
+    let f = |v: f64| transform.apply(v);
+    let dir = direction_of(&ind.direction, transform);
+    let method = match &ind.normalise {
+        Normalise::MinMax => Method::MinMax,
+        Normalise::Goalposts(lo, hi) => Method::Goalposts {
+            lo: f(*lo),
+            hi: f(*hi),
+        },
+        Normalise::ZScore { mean, sd } => Method::ZScore {
+            mean: *mean,
+            sd: *sd,
+        },
+        Normalise::Rank => Method::Rank,
+        Normalise::Percentile => Method::Percentile,
+        Normalise::Target(tg) => Method::Target(f(*tg)),
+        Normalise::Ratio(r) => Method::Ratio(match r {
+            plan::RatioTo::Mean => RatioTo::Mean,
+            plan::RatioTo::Max => RatioTo::Max,
+            plan::RatioTo::Min => RatioTo::Min,
+            plan::RatioTo::Unit(name) => {
+                let at = rows.iter().position(|r| frame.units().get(*r) == name);
+                match at {
+                    Some(i) => RatioTo::Value(x[i]),
+                    None => {
+                        return Err(Error::Diagnostics(vec![Diagnostic::error(
+                            "ratio-unit",
+                            format!(
+                                "`{}` is normalised as a ratio to unit \"{name}\", but no unit is called \"{name}\"{}",
+                                node.id,
+                                period.map(|p| format!(" in period {p}")).unwrap_or_default()
+                            ),
+                        )
+                        .with_span(node.span)
+                        .with_hint(format!("check the spelling against the `{}` column of the data", plan.index.unit_column))]))
+                    }
+                }
+            }
+        }),
+        Normalise::Vector => Method::Vector,
+        Normalise::None => Method::None,
+        Normalise::Bands(rows) => {
+            let mut b = Bands::default();
+            for r in rows {
+                let cmp = match r.op {
+                    plan::BandOp::Ge => BandCmp::Ge,
+                    plan::BandOp::Gt => BandCmp::Gt,
+                    plan::BandOp::Le => BandCmp::Le,
+                    plan::BandOp::Lt => BandCmp::Lt,
+                    plan::BandOp::Else => {
+                        b.otherwise = Some(r.score);
+                        continue;
+                    }
+                };
+                b.rows.push(Band {
+                    cmp,
+                    threshold: f(r.threshold),
+                    score: r.score,
+                });
+            }
+            Method::Bands(b)
+        }
+    };
+    let scale = Scale {
+        lo: node.scale.0,
+        hi: node.scale.1,
+    };
+    let mut value = vec![0.0; n];
+    let report =
+        norm::normalise_against(x, reference, &method, dir, scale, &mut value).map_err(|e| {
+            Error::Diagnostics(vec![Diagnostic::error(
+                "normalise",
+                format!("cannot normalise `{}`: {e}", node.id),
+            )
+            .with_span(node.span)])
+        })?;
+    if report.constant
+        && stats::count(reference) > 0
+        && matches!(method, Method::MinMax | Method::ZScore { .. })
+    {
+        warnings.add(
+            "constant",
+            "the indicator has the same value for every unit; it gets the scale's midpoint".into(),
+            nid,
+            period,
+            1,
+        );
+    }
+    for &i in &report.clamped {
+        set_flag(&mut fl, n, i, flags::CLAMPED);
+    }
+    warnings.add(
+        "bands-unmatched",
+        "no band matched and there is no `else` row (missing)".into(),
+        nid,
+        period,
+        report.unmatched.len(),
+    );
+    let mut missing = 0;
+    for (i, v) in value.iter().enumerate() {
+        if v.is_nan() {
+            set_flag(&mut fl, n, i, flags::MISSING);
+            if is_unit[i] {
+                missing += 1;
+            }
+        }
+    }
+    warnings.add(
+        "missing",
+        "missing values (left out of the group's aggregation)".into(),
+        nid,
+        period,
+        missing,
+    );
+    Ok(Out {
+        treated: t,
+        value,
+        flags: fl,
+    })
+}
+
+fn transform_name(t: Transform) -> &'static str {
+    match t {
+        Transform::None => "none",
+        Transform::Log => "log",
+        Transform::Log1p => "log1p",
+        Transform::Sqrt => "sqrt",
+    }
+}
+
+fn direction_of(d: &Direction, t: T) -> Dir {
+    match d {
+        Direction::Positive => Dir::Positive,
+        Direction::Negative => Dir::Negative,
+        Direction::Optimum(x) => Dir::Optimum(t.apply(*x)),
+    }
+}
+
+fn internal(node: &str, e: impl std::fmt::Display) -> Error {
+    Error::Diagnostics(vec![Diagnostic::error(
+        "internal",
+        format!("`{node}`: {e}"),
+    )])
+}

@@ -1,0 +1,767 @@
+//! The evaluate stage: a Plan over a Frame → Results. Columnar: every step reads and writes
+//! whole columns.
+//!
+//! Rows are grouped into *blocks* that share statistics: each period (`reference period`, the
+//! default) or the whole panel (`reference panel`). Within a block, the reference rows are the
+//! units (`units where`); their statistics (min, max, mean, ranks, derived weights) apply to every
+//! row of the block. Ranks are computed per period over the ranked units.
+
+mod bind;
+mod formula;
+mod group;
+mod indicator;
+
+use crate::data::Frame;
+use crate::diagnostics::Diagnostic;
+use crate::plan::{AdjustKind, Code, NodeId, NodeKind, Plan};
+use crate::Error;
+pub use bind::{data_path, load as load_data, DataOptions};
+use formula::{Context, Problems};
+use serde::Serialize;
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// Which periods to evaluate and report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeriodChoice {
+    /// The latest period (the default; the only one without a period column).
+    Latest,
+    One(String),
+    All,
+}
+
+#[derive(Debug, Clone)]
+pub struct EvalOptions {
+    pub period: PeriodChoice,
+    /// `--where`: rows that fail it are neither ranked nor reported.
+    pub filter: Option<Code>,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        EvalOptions {
+            period: PeriodChoice::Latest,
+            filter: None,
+        }
+    }
+}
+
+/// Per-row, per-node flags.
+pub mod flags {
+    pub const IMPUTED: u8 = 1;
+    pub const WINSORISED: u8 = 2;
+    pub const CLAMPED: u8 = 4;
+    pub const MISSING: u8 = 8;
+    pub const BELOW_COVERAGE: u8 = 16;
+    pub const VETOED: u8 = 32;
+    pub const TRANSFORMED_AWAY: u8 = 64;
+
+    /// The flags' names, in bit order, as the reports print them.
+    pub const NAMES: [(u8, &str); 7] = [
+        (IMPUTED, "imputed"),
+        (WINSORISED, "winsorised"),
+        (CLAMPED, "clamped"),
+        (MISSING, "missing"),
+        (BELOW_COVERAGE, "below_coverage"),
+        (VETOED, "vetoed"),
+        (TRANSFORMED_AWAY, "invalid_transform"),
+    ];
+
+    pub fn names(bits: u8) -> Vec<&'static str> {
+        NAMES
+            .iter()
+            .filter(|(b, _)| bits & b != 0)
+            .map(|(_, n)| *n)
+            .collect()
+    }
+}
+
+/// A problem found while evaluating, counted over the units it concerns.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Warning {
+    pub code: &'static str,
+    pub message: String,
+    pub node: Option<String>,
+    pub unit: Option<String>,
+    pub period: Option<String>,
+    pub count: usize,
+}
+
+/// The results of one period (or of the whole data without a period column).
+#[derive(Debug, Clone)]
+pub struct PeriodResult<'f> {
+    pub period: Option<String>,
+    /// Frame rows, in file order.
+    pub rows: Vec<usize>,
+    /// Whether each row is a ranked unit (`units where`).
+    pub is_unit: Vec<bool>,
+    /// Per node (by `NodeId`): for indicators the value after the formula; empty for groups.
+    pub raw: Vec<Cow<'f, [f64]>>,
+    /// Per indicator: the value after imputation, transform and winsorising; `None` when it is
+    /// the raw value unchanged.
+    pub treated: Vec<Option<Vec<f64>>>,
+    /// Per node: the normalised value (indicators) or the score (groups, the index before
+    /// adjustments).
+    pub value: Vec<Vec<f64>>,
+    /// Per node: flags by row (empty when no row has a flag).
+    pub flags: Vec<Vec<u8>>,
+    /// Per group and the index: the rank of each row among the units (0 = unranked).
+    pub rank: Vec<Vec<u32>>,
+    /// The index score with adjustments.
+    pub score: Vec<f64>,
+    /// The final rank (0 = unranked: not a unit, no score, or vetoed).
+    pub final_rank: Vec<u32>,
+    pub bonus: Vec<f64>,
+    pub penalty: Vec<f64>,
+    pub vetoed: Vec<bool>,
+    /// Per node: the weight within its parent used in this period, and the overall weight.
+    pub weights: Vec<f64>,
+    pub overall: Vec<f64>,
+}
+
+impl PeriodResult<'_> {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The treated value of an indicator: after imputation, transform and winsorising.
+    pub fn treated(&self, node: NodeId) -> &[f64] {
+        match &self.treated[node.index()] {
+            Some(t) => t,
+            None => &self.raw[node.index()],
+        }
+    }
+
+    pub fn flag(&self, node: NodeId, row: usize) -> u8 {
+        self.flags[node.index()].get(row).copied().unwrap_or(0)
+    }
+
+    /// Positions sorted for reporting: by final rank, then unranked rows by score, then by unit.
+    pub fn order(&self, frame: &Frame) -> Vec<usize> {
+        let mut idx: Vec<usize> = (0..self.len()).collect();
+        idx.sort_by(|&a, &b| {
+            let ra = if self.final_rank[a] == 0 {
+                u32::MAX
+            } else {
+                self.final_rank[a]
+            };
+            let rb = if self.final_rank[b] == 0 {
+                u32::MAX
+            } else {
+                self.final_rank[b]
+            };
+            ra.cmp(&rb)
+                .then_with(|| {
+                    let (sa, sb) = (self.score[a], self.score[b]);
+                    match (sa.is_nan(), sb.is_nan()) {
+                        (false, false) => sb.total_cmp(&sa),
+                        (a, b) => a.cmp(&b),
+                    }
+                })
+                .then_with(|| {
+                    frame
+                        .units()
+                        .get(self.rows[a])
+                        .cmp(frame.units().get(self.rows[b]))
+                })
+        });
+        idx
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Results<'f> {
+    pub periods: Vec<PeriodResult<'f>>,
+    pub warnings: Vec<Warning>,
+    /// Whether weights are computed per period (panel data with derived weights).
+    pub weights_vary_by_period: bool,
+}
+
+/// Collects warnings, merging repeats.
+#[derive(Default)]
+pub(crate) struct Warnings {
+    list: Vec<Warning>,
+}
+
+impl Warnings {
+    pub fn add(
+        &mut self,
+        code: &'static str,
+        message: String,
+        node: Option<&str>,
+        period: Option<&str>,
+        count: usize,
+    ) {
+        if count == 0 {
+            return;
+        }
+        if let Some(w) = self.list.iter_mut().find(|w| {
+            w.code == code
+                && w.node.as_deref() == node
+                && w.period.as_deref() == period
+                && w.message == message
+        }) {
+            w.count += count;
+            return;
+        }
+        self.list.push(Warning {
+            code,
+            message,
+            node: node.map(str::to_string),
+            unit: None,
+            period: period.map(str::to_string),
+            count,
+        });
+    }
+}
+
+/// The periods of a frame in order: numerically when every period is a number, else as text.
+pub fn sorted_periods(frame: &Frame) -> Vec<String> {
+    let mut ps: Vec<String> = frame
+        .period_values()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let numeric: Option<Vec<f64>> = ps.iter().map(|p| p.trim().parse::<f64>().ok()).collect();
+    match numeric {
+        Some(_) => ps.sort_by(|a, b| {
+            let (x, y) = (
+                a.trim().parse::<f64>().unwrap_or(0.0),
+                b.trim().parse::<f64>().unwrap_or(0.0),
+            );
+            x.total_cmp(&y)
+        }),
+        None => ps.sort(),
+    }
+    ps
+}
+
+/// Evaluates a plan over a frame whose columns were loaded for it (see [`crate::bind`]).
+pub fn evaluate<'f>(
+    plan: &Plan,
+    frame: &'f Frame,
+    opts: &EvalOptions,
+) -> Result<Results<'f>, Error> {
+    let n = frame.len();
+    let mut warnings = Warnings::default();
+
+    // Periods and the rows of each.
+    let periods = sorted_periods(frame);
+    let period_index: HashMap<&str, u32> = periods
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.as_str(), i as u32))
+        .collect();
+    let row_period: Vec<u32> = match frame.periods() {
+        Some(ps) => ps.iter().map(|p| period_index[p]).collect(),
+        None => vec![0; n],
+    };
+    let period_count = periods.len().max(1);
+    let mut period_rows: Vec<Vec<usize>> = vec![Vec::new(); period_count];
+    for (r, p) in row_period.iter().enumerate() {
+        period_rows[*p as usize].push(r);
+    }
+    let selected: Vec<usize> = match &opts.period {
+        PeriodChoice::Latest => vec![period_count - 1],
+        PeriodChoice::All => (0..period_count).collect(),
+        PeriodChoice::One(p) => match period_index.get(p.as_str()) {
+            Some(i) => vec![*i as usize],
+            None => {
+                let shown: Vec<&str> = periods.iter().map(String::as_str).collect();
+                return Err(Error::Usage(if periods.is_empty() {
+                    format!("--period {p}: the data has no period column")
+                } else {
+                    format!(
+                        "--period {p}: the data has no such period; it has {}",
+                        shown.join(", ")
+                    )
+                }));
+            }
+        },
+    };
+
+    // Rows of the same unit in each period, for `lag`, `growth` and `carry`.
+    let mut unit_period_row: HashMap<(&str, u32), usize> = HashMap::new();
+    if frame.periods().is_some() {
+        for (r, p) in row_period.iter().enumerate() {
+            unit_period_row.insert((frame.units().get(r), *p), r);
+        }
+    }
+    let lag = |k: usize| -> Vec<Option<usize>> {
+        (0..n)
+            .map(|r| {
+                let p = row_period[r] as usize;
+                if p < k || frame.periods().is_none() {
+                    return None;
+                }
+                unit_period_row
+                    .get(&(frame.units().get(r), (p - k) as u32))
+                    .copied()
+            })
+            .collect()
+    };
+
+    // Data columns, lets, `units where`, `--where`.
+    let mut columns: Vec<&[f64]> = Vec::with_capacity(plan.columns.len());
+    for c in &plan.columns {
+        match frame.column(&c.name) {
+            Some(col) => columns.push(col),
+            None => {
+                return Err(Error::Diagnostics(vec![Diagnostic::error(
+                    "unknown-column",
+                    format!("column `{}` was not loaded", c.name),
+                )
+                .with_span(c.span)]))
+            }
+        }
+    }
+    let all_units = vec![true; n];
+    let mut problems = Problems::default();
+    let mut lets: Vec<Vec<f64>> = Vec::with_capacity(plan.lets.len());
+    for l in &plan.lets {
+        let ctx = Context {
+            columns: &columns,
+            lets: &lets,
+            period_groups: &period_rows,
+            is_unit: &all_units,
+            lag: &lag,
+            rows: n,
+        };
+        let v = formula::run(&l.code, &ctx, &mut problems);
+        lets.push(v);
+    }
+    let condition = |code: &Code, problems: &mut Problems, lets: &[Vec<f64>]| -> Vec<bool> {
+        let ctx = Context {
+            columns: &columns,
+            lets,
+            period_groups: &period_rows,
+            is_unit: &all_units,
+            lag: &lag,
+            rows: n,
+        };
+        formula::run(code, &ctx, problems)
+            .iter()
+            .map(|v| *v != 0.0 && !v.is_nan())
+            .collect()
+    };
+    let included: Vec<bool> = match &opts.filter {
+        Some(code) => condition(code, &mut problems, &lets),
+        None => vec![true; n],
+    };
+    let mut is_unit: Vec<bool> = match &plan.units_where {
+        Some(code) => condition(code, &mut problems, &lets),
+        None => vec![true; n],
+    };
+    for (u, i) in is_unit.iter_mut().zip(&included) {
+        *u &= *i;
+    }
+    // Formulas of every indicator over all rows.
+    let ctx = Context {
+        columns: &columns,
+        lets: &lets,
+        period_groups: &period_rows,
+        is_unit: &is_unit,
+        lag: &lag,
+        rows: n,
+    };
+    let mut raw_all: Vec<Cow<'f, [f64]>> = Vec::with_capacity(plan.nodes.len());
+    for id in plan.ids() {
+        let node = plan.node(id);
+        let Some(ind) = &node.indicator else {
+            raw_all.push(Cow::Borrowed(&[]));
+            continue;
+        };
+        let mut p = Problems::default();
+        let v: Cow<'f, [f64]> = match ind.formula.ops.as_slice() {
+            [crate::plan::Instr::Column(c)] => {
+                let name = &plan.columns[*c as usize].name;
+                Cow::Borrowed(frame.column(name).expect("loaded above"))
+            }
+            _ => Cow::Owned(formula::run(&ind.formula, &ctx, &mut p)),
+        };
+        note_problems(&mut warnings, &p, Some(&node.id));
+        raw_all.push(v);
+    }
+    note_problems(&mut warnings, &problems, None);
+    let adjust_values: Vec<Vec<f64>> = plan
+        .adjustments
+        .iter()
+        .map(|a| {
+            let mut p = Problems::default();
+            let v = formula::run(&a.code, &ctx, &mut p);
+            note_problems(&mut warnings, &p, None);
+            v
+        })
+        .collect();
+
+    // Blocks: one per period, or the panel.
+    let panel = plan.index.reference == crate::plan::Reference::Panel && period_count > 1;
+    let blocks: Vec<Vec<usize>> = if panel {
+        vec![(0..n).filter(|r| included[*r]).collect()]
+    } else {
+        period_rows
+            .iter()
+            .enumerate()
+            .map(|(p, rows)| {
+                if selected.contains(&p) || needs_all_periods(plan) {
+                    rows.iter().copied().filter(|r| included[*r]).collect()
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect()
+    };
+
+    let mut out_periods: Vec<PeriodResult<'f>> = Vec::new();
+    let period_name = |p: usize| -> Option<String> { periods.get(p).cloned() };
+    let mut block_results: Vec<Option<BlockResult<'f>>> = Vec::new();
+    for (b, rows) in blocks.iter().enumerate() {
+        if rows.is_empty() {
+            block_results.push(None);
+            continue;
+        }
+        let label = if panel { None } else { period_name(b) };
+        let prev: Vec<Option<usize>> = lag(1);
+        let br = evaluate_block(
+            plan,
+            frame,
+            rows,
+            &is_unit,
+            &raw_all,
+            &prev,
+            label.as_deref(),
+            &mut warnings,
+        )?;
+        block_results.push(Some(br));
+    }
+
+    for &p in &selected {
+        let rows: Vec<usize> = period_rows[p]
+            .iter()
+            .copied()
+            .filter(|r| included[*r])
+            .collect();
+        let (block, positions): (&BlockResult, Option<Vec<usize>>) = if panel {
+            let br = block_results[0].as_ref().expect("the panel block");
+            let pos: HashMap<usize, usize> =
+                br.rows.iter().enumerate().map(|(i, r)| (*r, i)).collect();
+            (br, Some(rows.iter().map(|r| pos[r]).collect()))
+        } else {
+            match block_results[p].as_ref() {
+                Some(br) => (br, None),
+                None => continue,
+            }
+        };
+        let label = period_name(p).filter(|_| frame.periods().is_some());
+        out_periods.push(finish_period(
+            plan,
+            frame,
+            block,
+            positions.as_deref(),
+            rows,
+            &is_unit,
+            &adjust_values,
+            label,
+            &mut warnings,
+        ));
+    }
+    let weights_vary_by_period = !panel
+        && period_count > 1
+        && plan
+            .nodes
+            .iter()
+            .any(|n| matches!(n.weight, Some(crate::plan::Weight::Derived(_))));
+    Ok(Results {
+        periods: out_periods,
+        warnings: warnings.list,
+        weights_vary_by_period,
+    })
+}
+
+/// Whether evaluating one period needs the others evaluated too (nothing does yet: `carry` and
+/// `lag` read raw values, which are computed for every row).
+fn needs_all_periods(_plan: &Plan) -> bool {
+    false
+}
+
+fn note_problems(w: &mut Warnings, p: &Problems, node: Option<&str>) {
+    w.add(
+        "division-by-zero",
+        "a division by zero gave a missing value".into(),
+        node,
+        None,
+        p.division_by_zero,
+    );
+    w.add(
+        "log-non-positive",
+        "a logarithm of a non-positive number gave a missing value".into(),
+        node,
+        None,
+        p.bad_log,
+    );
+}
+
+/// What one block computes: values per node over the block's rows.
+pub(crate) struct BlockResult<'f> {
+    pub rows: Vec<usize>,
+    pub raw: Vec<Cow<'f, [f64]>>,
+    pub treated: Vec<Option<Vec<f64>>>,
+    pub value: Vec<Vec<f64>>,
+    pub flags: Vec<Vec<u8>>,
+    pub weights: Vec<f64>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn evaluate_block<'f>(
+    plan: &Plan,
+    frame: &'f Frame,
+    rows: &[usize],
+    is_unit_all: &[bool],
+    raw_all: &[Cow<'f, [f64]>],
+    prev_row: &[Option<usize>],
+    period: Option<&str>,
+    warnings: &mut Warnings,
+) -> Result<BlockResult<'f>, Error> {
+    let whole = rows.len() == frame.len();
+    let is_unit: Vec<bool> = rows.iter().map(|r| is_unit_all[*r]).collect();
+    let mut raw: Vec<Cow<'f, [f64]>> = Vec::with_capacity(plan.nodes.len());
+    for v in raw_all {
+        raw.push(if v.is_empty() {
+            Cow::Borrowed(&[])
+        } else if whole {
+            v.clone()
+        } else {
+            Cow::Owned(rows.iter().map(|r| v[*r]).collect())
+        });
+    }
+    let nn = plan.nodes.len();
+    let mut treated: Vec<Option<Vec<f64>>> = vec![None; nn];
+    let mut value: Vec<Vec<f64>> = vec![Vec::new(); nn];
+    let mut node_flags: Vec<Vec<u8>> = vec![Vec::new(); nn];
+    for id in plan.indicators() {
+        let k = id.index();
+        let prev: Vec<f64> = rows
+            .iter()
+            .map(|r| prev_row[*r].map_or(f64::NAN, |p| raw_all[k][p]))
+            .collect();
+        let out = indicator::process(
+            plan, id, frame, rows, &is_unit, &raw[k], &prev, period, warnings,
+        )?;
+        treated[k] = out.treated;
+        value[k] = out.value;
+        node_flags[k] = out.flags;
+    }
+    let weights = group::aggregate_all(
+        plan,
+        frame,
+        rows,
+        &is_unit,
+        &raw,
+        &treated,
+        &mut value,
+        &mut node_flags,
+        period,
+        warnings,
+    )?;
+    Ok(BlockResult {
+        rows: rows.to_vec(),
+        raw,
+        treated,
+        value,
+        flags: node_flags,
+        weights,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish_period<'f>(
+    plan: &Plan,
+    frame: &Frame,
+    block: &BlockResult<'f>,
+    positions: Option<&[usize]>,
+    rows: Vec<usize>,
+    is_unit_all: &[bool],
+    adjust_values: &[Vec<f64>],
+    period: Option<String>,
+    warnings: &mut Warnings,
+) -> PeriodResult<'f> {
+    let pick = |v: &[f64]| -> Vec<f64> {
+        match positions {
+            Some(pos) => pos.iter().map(|i| v[*i]).collect(),
+            None => v.to_vec(),
+        }
+    };
+    let pick_cow = |v: &Cow<'f, [f64]>| -> Cow<'f, [f64]> {
+        match positions {
+            Some(pos) if !v.is_empty() => Cow::Owned(pos.iter().map(|i| v[*i]).collect()),
+            _ => v.clone(),
+        }
+    };
+    let m = rows.len();
+    let is_unit: Vec<bool> = rows.iter().map(|r| is_unit_all[*r]).collect();
+    let value: Vec<Vec<f64>> = block
+        .value
+        .iter()
+        .map(|v| if v.is_empty() { Vec::new() } else { pick(v) })
+        .collect();
+    let mut flags: Vec<Vec<u8>> = block
+        .flags
+        .iter()
+        .map(|f| match positions {
+            Some(pos) if !f.is_empty() => pos.iter().map(|i| f[*i]).collect(),
+            _ => f.clone(),
+        })
+        .collect();
+
+    // Adjustments, in order.
+    let root = NodeId::ROOT.index();
+    let mut score = value[root].clone();
+    let mut bonus = vec![0.0; m];
+    let mut penalty = vec![0.0; m];
+    let mut vetoed = vec![false; m];
+    for (a, vals) in plan.adjustments.iter().zip(adjust_values) {
+        let mut missing = 0;
+        for (i, r) in rows.iter().enumerate() {
+            let v = vals[*r];
+            if v.is_nan() {
+                missing += 1;
+                continue;
+            }
+            match a.kind {
+                AdjustKind::Bonus | AdjustKind::Penalty => {
+                    let pts = match a.limit {
+                        Some(max) => v.min(max),
+                        None => v,
+                    };
+                    if a.kind == AdjustKind::Bonus {
+                        bonus[i] += pts;
+                        score[i] += pts;
+                    } else {
+                        penalty[i] += pts;
+                        score[i] -= pts;
+                    }
+                }
+                AdjustKind::Veto => {
+                    if v != 0.0 {
+                        match a.limit {
+                            Some(cap) => score[i] = score[i].min(cap),
+                            None => vetoed[i] = true,
+                        }
+                    }
+                }
+            }
+        }
+        let what = match a.kind {
+            AdjustKind::Bonus => "bonus",
+            AdjustKind::Penalty => "penalty",
+            AdjustKind::Veto => "veto",
+        };
+        warnings.add(
+            "adjust-missing",
+            format!(
+                "the {what} `{}` could not be computed (missing input); no {what} applied",
+                a.code.text
+            ),
+            None,
+            period.as_deref(),
+            missing,
+        );
+    }
+    if vetoed.iter().any(|v| *v) {
+        let f = &mut flags[root];
+        if f.is_empty() {
+            *f = vec![0; m];
+        }
+        for (i, v) in vetoed.iter().enumerate() {
+            if *v {
+                f[i] |= flags::VETOED;
+            }
+        }
+    }
+
+    // Ranks of the groups and the index among the units, and the final rank.
+    let mut rank: Vec<Vec<u32>> = vec![Vec::new(); plan.nodes.len()];
+    for id in plan.ids() {
+        if plan.node(id).kind == NodeKind::Indicator {
+            continue;
+        }
+        rank[id.index()] = ranks(&value[id.index()], &is_unit, &vec![false; m]);
+    }
+    let final_rank = ranks(&score, &is_unit, &vetoed);
+
+    let mut weights = block.weights.clone();
+    weights[root] = f64::NAN;
+    let mut overall = vec![f64::NAN; plan.nodes.len()];
+    for id in plan.ids() {
+        let node = plan.node(id);
+        overall[id.index()] = match node.parent {
+            None => 1.0,
+            Some(p) => overall[p.index()] * weights[id.index()],
+        };
+    }
+    let _ = frame;
+    PeriodResult {
+        period,
+        rows,
+        is_unit,
+        raw: block.raw.iter().map(pick_cow).collect(),
+        treated: block
+            .treated
+            .iter()
+            .map(|t| t.as_ref().map(|v| pick(v)))
+            .collect(),
+        value,
+        flags,
+        rank,
+        score,
+        final_rank,
+        bonus,
+        penalty,
+        vetoed,
+        weights,
+        overall,
+    }
+}
+
+/// Standard competition ranks (1, 2, 2, 4), highest first, over the units with a value that
+/// are not excluded; 0 for the others.
+fn ranks(values: &[f64], is_unit: &[bool], excluded: &[bool]) -> Vec<u32> {
+    let mut idx: Vec<(f64, u32)> = values
+        .iter()
+        .enumerate()
+        .filter(|(i, v)| is_unit[*i] && !excluded[*i] && !v.is_nan())
+        .map(|(i, v)| (*v, i as u32))
+        .collect();
+    idx.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut out = vec![0u32; values.len()];
+    let mut prev = f64::NAN;
+    let mut prev_rank = 0u32;
+    for (k, (v, i)) in idx.iter().enumerate() {
+        let r = if *v == prev { prev_rank } else { k as u32 + 1 };
+        out[*i as usize] = r;
+        prev = *v;
+        prev_rank = r;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn competition_ranks_highest_first() {
+        let r = ranks(&[10.0, 30.0, 30.0, f64::NAN, 5.0], &[true; 5], &[false; 5]);
+        assert_eq!(r, vec![3, 1, 1, 0, 4]);
+        let r = ranks(
+            &[10.0, 30.0, 20.0],
+            &[true, false, true],
+            &[false, false, true],
+        );
+        assert_eq!(r, vec![1, 0, 0]);
+    }
+}

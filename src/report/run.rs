@@ -1,0 +1,390 @@
+//! Renderers of `qindex run`: a ranked table, CSV and JSON.
+
+use super::{csv_field, guard_formula, pad, pad_left, truncate_to_width};
+use crate::data::Frame;
+use crate::eval::{flags, PeriodResult, Results};
+use crate::plan::{NodeId, NodeKind, Plan};
+use std::io::Write;
+
+/// What to put in the output.
+#[derive(Debug, Clone, Default)]
+pub struct RunView {
+    /// Group levels to include below the index (`--depth`); all when `None`.
+    pub depth: Option<u32>,
+    /// Add the indicators' values (`--indicators`).
+    pub indicators: bool,
+    /// Only the first N ranked rows (`--top`).
+    pub top: Option<usize>,
+}
+
+/// Everything a renderer needs.
+pub struct RunOutput<'a> {
+    pub plan: &'a Plan,
+    pub frame: &'a Frame,
+    pub results: &'a Results<'a>,
+    pub rules_hash: String,
+    pub view: RunView,
+}
+
+impl RunOutput<'_> {
+    /// The nodes shown as columns, in plan order: groups within the depth, then indicators
+    /// when asked for.
+    fn columns(&self) -> Vec<NodeId> {
+        self.plan
+            .ids()
+            .skip(1)
+            .filter(|id| {
+                let n = self.plan.node(*id);
+                match n.kind {
+                    NodeKind::Indicator => {
+                        self.view.indicators && self.view.depth.is_none_or(|d| n.depth <= d + 1)
+                    }
+                    _ => self.view.depth.is_none_or(|d| n.depth <= d),
+                }
+            })
+            .collect()
+    }
+
+    fn rows(&self, p: &PeriodResult) -> Vec<usize> {
+        let mut order = p.order(self.frame);
+        if let Some(top) = self.view.top {
+            order.retain(|i| p.final_rank[*i] != 0 && p.final_rank[*i] as usize <= top);
+        }
+        order
+    }
+}
+
+fn push_num(out: &mut Vec<u8>, x: f64, buf: &mut zmij::Buffer) {
+    if x.is_finite() {
+        out.extend_from_slice(buf.format_finite(x).as_bytes());
+    }
+}
+
+fn push_rank(out: &mut Vec<u8>, r: u32, buf: &mut itoa::Buffer) {
+    if r != 0 {
+        out.extend_from_slice(buf.format(r).as_bytes());
+    }
+}
+
+fn push_text(out: &mut Vec<u8>, text: &str) {
+    out.extend_from_slice(csv_field(&guard_formula(text)).as_bytes());
+}
+
+/// CSV (RFC 4180, CRLF): unit, [label], [period], score, rank, then each shown node's score
+/// and rank in plan order (indicators: their normalised value).
+pub fn csv(o: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
+    let cols = o.columns();
+    let has_period = o.plan.index.period_column.is_some();
+    let has_label = o.frame.labels().is_some();
+    let mut head: Vec<String> = vec![o.plan.index.unit_column.clone()];
+    if has_label {
+        head.push(
+            o.plan
+                .index
+                .label_column
+                .clone()
+                .unwrap_or_else(|| "label".into()),
+        );
+    }
+    if has_period {
+        head.push(
+            o.plan
+                .index
+                .period_column
+                .clone()
+                .unwrap_or_else(|| "period".into()),
+        );
+    }
+    head.push("score".into());
+    head.push("rank".into());
+    for c in &cols {
+        let n = o.plan.node(*c);
+        head.push(n.id.clone());
+        if n.kind != NodeKind::Indicator {
+            head.push(format!("{}_rank", n.id));
+        }
+    }
+    let head: Vec<String> = head.iter().map(|h| csv_field(&guard_formula(h))).collect();
+    let mut out: Vec<u8> = Vec::with_capacity(1 << 16);
+    out.extend_from_slice(head.join(",").as_bytes());
+    out.extend_from_slice(b"\r\n");
+    let mut nb = zmij::Buffer::new();
+    let mut ib = itoa::Buffer::new();
+    for p in &o.results.periods {
+        for i in o.rows(p) {
+            let row = p.rows[i];
+            push_text(&mut out, o.frame.units().get(row));
+            if let Some(labels) = o.frame.labels() {
+                out.push(b',');
+                push_text(&mut out, labels.get(row));
+            }
+            if has_period {
+                out.push(b',');
+                push_text(&mut out, p.period.as_deref().unwrap_or(""));
+            }
+            out.push(b',');
+            push_num(&mut out, p.score[i], &mut nb);
+            out.push(b',');
+            push_rank(&mut out, p.final_rank[i], &mut ib);
+            for c in &cols {
+                out.push(b',');
+                push_num(&mut out, p.value[c.index()][i], &mut nb);
+                if o.plan.node(*c).kind != NodeKind::Indicator {
+                    out.push(b',');
+                    push_rank(&mut out, p.rank[c.index()][i], &mut ib);
+                }
+            }
+            out.extend_from_slice(b"\r\n");
+            if out.len() > 1 << 20 {
+                w.write_all(&out)?;
+                out.clear();
+            }
+        }
+    }
+    w.write_all(&out)
+}
+
+/// A number for JSON: `null` when missing.
+fn json_num(x: f64, buf: &mut zmij::Buffer) -> String {
+    if x.is_finite() {
+        buf.format_finite(x).to_string()
+    } else {
+        "null".into()
+    }
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).expect("a string serialises")
+}
+
+fn json_rank(r: u32) -> String {
+    if r == 0 {
+        "null".into()
+    } else {
+        r.to_string()
+    }
+}
+
+/// JSON `qindex.run/1`, documented in `docs/run-json.md`; object keys in plan order.
+pub fn json(o: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
+    let mut nb = zmij::Buffer::new();
+    let plan = o.plan;
+    let mut s = String::with_capacity(1 << 16);
+    s.push_str("{\n  \"format\": \"qindex.run/1\",\n");
+    s.push_str(&format!(
+        "  \"qindex\": {},\n",
+        json_str(env!("CARGO_PKG_VERSION"))
+    ));
+    s.push_str(&format!("  \"index\": {},\n", json_str(&plan.index.id)));
+    s.push_str(&format!("  \"scheme\": {},\n", json_str(&plan.scheme)));
+    s.push_str(&format!("  \"rules_hash\": {},\n", json_str(&o.rules_hash)));
+    s.push_str(&format!(
+        "  \"data_hash\": {},\n",
+        json_str(o.frame.content_hash())
+    ));
+    s.push_str("  \"results\": [");
+    let mut first = true;
+    for p in &o.results.periods {
+        for i in o.rows(p) {
+            let row = p.rows[i];
+            s.push_str(if first { "\n" } else { ",\n" });
+            first = false;
+            s.push_str("    {");
+            s.push_str(&format!(
+                "\"unit\": {}, ",
+                json_str(o.frame.units().get(row))
+            ));
+            let label = o
+                .frame
+                .labels()
+                .map(|l| json_str(l.get(row)))
+                .unwrap_or_else(|| "null".into());
+            s.push_str(&format!("\"label\": {label}, "));
+            let period = p
+                .period
+                .as_deref()
+                .map(json_str)
+                .unwrap_or_else(|| "null".into());
+            s.push_str(&format!("\"period\": {period}, "));
+            s.push_str(&format!("\"score\": {}, ", json_num(p.score[i], &mut nb)));
+            s.push_str(&format!("\"rank\": {}, ", json_rank(p.final_rank[i])));
+            s.push_str(&format!(
+                "\"adjustments\": {{\"bonus\": {}, \"penalty\": {}, \"vetoed\": {}}}, ",
+                json_num(p.bonus[i], &mut nb),
+                json_num(p.penalty[i], &mut nb),
+                p.vetoed[i]
+            ));
+            s.push_str(&format!("\"unit_of_ranking\": {}, ", p.is_unit[i]));
+            s.push_str("\"nodes\": {");
+            for (k, id) in plan.ids().enumerate() {
+                let node = plan.node(id);
+                if k > 0 {
+                    s.push_str(", ");
+                }
+                s.push_str(&format!(
+                    "{}: {{\"value\": {}",
+                    json_str(&node.id),
+                    json_num(p.value[id.index()][i], &mut nb)
+                ));
+                if node.kind == NodeKind::Indicator {
+                    s.push_str(&format!(
+                        ", \"raw\": {}, \"treated\": {}",
+                        json_num(p.raw[id.index()][i], &mut nb),
+                        json_num(p.treated(id)[i], &mut nb)
+                    ));
+                } else {
+                    s.push_str(&format!(", \"rank\": {}", json_rank(p.rank[id.index()][i])));
+                }
+                let fl = flags::names(p.flag(id, i));
+                let fl: Vec<String> = fl.iter().map(|f| json_str(f)).collect();
+                s.push_str(&format!(", \"flags\": [{}]}}", fl.join(", ")));
+            }
+            s.push_str("}}");
+        }
+        if s.len() > 1 << 20 {
+            w.write_all(s.as_bytes())?;
+            s.clear();
+        }
+    }
+    s.push_str("\n  ],\n");
+    let weights_of = |p: &PeriodResult, nb: &mut zmij::Buffer| -> String {
+        let parts: Vec<String> = plan
+            .ids()
+            .map(|id| {
+                format!(
+                    "{}: {{\"weight\": {}, \"overall\": {}}}",
+                    json_str(&plan.node(id).id),
+                    json_num(p.weights[id.index()], nb),
+                    json_num(p.overall[id.index()], nb)
+                )
+            })
+            .collect();
+        format!("{{{}}}", parts.join(", "))
+    };
+    match o.results.periods.last() {
+        Some(p) => s.push_str(&format!("  \"weights\": {},\n", weights_of(p, &mut nb))),
+        None => s.push_str("  \"weights\": {},\n"),
+    }
+    if o.results.periods.iter().any(|p| p.period.is_some()) {
+        let parts: Vec<String> = o
+            .results
+            .periods
+            .iter()
+            .map(|p| {
+                format!(
+                    "    {}: {}",
+                    json_str(p.period.as_deref().unwrap_or("")),
+                    weights_of(p, &mut nb)
+                )
+            })
+            .collect();
+        s.push_str(&format!(
+            "  \"weights_by_period\": {{\n{}\n  }},\n",
+            parts.join(",\n")
+        ));
+    }
+    s.push_str("  \"warnings\": [");
+    for (k, wn) in o.results.warnings.iter().enumerate() {
+        s.push_str(if k == 0 { "\n" } else { ",\n" });
+        let opt = |x: &Option<String>| x.as_deref().map(json_str).unwrap_or_else(|| "null".into());
+        s.push_str(&format!(
+            "    {{\"code\": {}, \"message\": {}, \"node\": {}, \"unit\": {}, \"period\": {}, \"count\": {}}}",
+            json_str(wn.code),
+            json_str(&wn.message),
+            opt(&wn.node),
+            opt(&wn.unit),
+            opt(&wn.period),
+            wn.count
+        ));
+    }
+    if !o.results.warnings.is_empty() {
+        s.push_str("\n  ");
+    }
+    s.push_str("]\n}\n");
+    w.write_all(s.as_bytes())
+}
+
+/// The ranked table for a terminal: rank, unit, label, score and the shown groups' scores,
+/// aligned by display width (CJK labels count two columns).
+pub fn table(o: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
+    let plan = o.plan;
+    let cols: Vec<NodeId> = o
+        .columns()
+        .into_iter()
+        .filter(|c| o.view.indicators || plan.node(*c).kind != NodeKind::Indicator)
+        .filter(|c| o.view.depth.is_some() || plan.node(*c).depth <= 1 || o.view.indicators)
+        .collect();
+    let mut out = String::new();
+    for p in &o.results.periods {
+        let mut grid: Vec<Vec<String>> = Vec::new();
+        let mut head = vec!["rank".to_string(), plan.index.unit_column.clone()];
+        if o.frame.labels().is_some() {
+            head.push(plan.index.label_column.clone().unwrap_or_default());
+        }
+        head.push("score".into());
+        for c in &cols {
+            let n = plan.node(*c);
+            head.push(truncate_to_width(n.label.as_deref().unwrap_or(&n.id), 16));
+        }
+        grid.push(head);
+        for i in o.rows(p) {
+            let row = p.rows[i];
+            let rank = match (p.final_rank[i], p.vetoed[i], p.is_unit[i]) {
+                (0, true, _) => "vetoed".to_string(),
+                (0, _, false) => "—".to_string(),
+                (0, _, _) => "-".to_string(),
+                (r, _, _) => r.to_string(),
+            };
+            let mut cells = vec![rank, o.frame.units().get(row).to_string()];
+            if let Some(l) = o.frame.labels() {
+                cells.push(truncate_to_width(l.get(row), 24));
+            }
+            cells.push(fixed(p.score[i]));
+            for c in &cols {
+                cells.push(fixed(p.value[c.index()][i]));
+            }
+            grid.push(cells);
+        }
+        let ncol = grid[0].len();
+        let widths: Vec<usize> = (0..ncol)
+            .map(|k| {
+                grid.iter()
+                    .map(|r| crate::diagnostics::display_width(&r[k]))
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        if let Some(period) = &p.period {
+            out.push_str(&format!(
+                "{} {period}\n",
+                plan.index.period_column.as_deref().unwrap_or("period")
+            ));
+        }
+        for (r, cells) in grid.iter().enumerate() {
+            let line: Vec<String> = cells
+                .iter()
+                .enumerate()
+                .map(|(k, c)| {
+                    let text_col = k == 1 || (k == 2 && o.frame.labels().is_some());
+                    if text_col || r == 0 {
+                        pad(c, widths[k])
+                    } else {
+                        pad_left(c, widths[k])
+                    }
+                })
+                .collect();
+            out.push_str(line.join("  ").trim_end());
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+    w.write_all(out.as_bytes())
+}
+
+fn fixed(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.2}")
+    } else {
+        "—".into()
+    }
+}
