@@ -6,8 +6,7 @@ use super::frame::{Frame, TextColumn};
 use super::LoadOptions;
 use crate::diagnostics::{did_you_mean, edit_distance, Diagnostic};
 use crate::error::Error;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{Hash, Hasher};
 use std::path::Path;
 
 /// How many examples of one kind of problem in one column become diagnostics.
@@ -668,34 +667,64 @@ fn duplicates(frame: &Frame, has_period: bool, file: &str, diags: &mut Vec<Diagn
         .iter()
         .position(|h| *h == frame.unit_column)
         .map_or(1, |c| c + 1);
-    let mut seen: HashMap<(&str, &str), usize, BuildHasherDefault<FxHasher>> =
-        HashMap::with_capacity_and_hasher(frame.len(), Default::default());
+    // Hash every key, sort the (hash, row) pairs, and compare only rows whose hashes meet:
+    // much faster than a hash map of a million string keys, and the first row of a repeated
+    // key is the earliest one as the sort is by (hash, row).
+    let key = |i: usize| (units.get(i), periods.map_or("", |p| p.get(i)));
+    let mut hashed: Vec<(u64, u32)> = (0..frame.len())
+        .map(|i| {
+            let mut h = FxHasher::default();
+            key(i).hash(&mut h);
+            (h.finish(), i as u32)
+        })
+        .collect();
+    hashed.sort_unstable();
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    while start < hashed.len() {
+        let mut end = start + 1;
+        while end < hashed.len() && hashed[end].0 == hashed[start].0 {
+            end += 1;
+        }
+        if end - start > 1 {
+            // Rows with one hash: each row repeats the first earlier row with the same key.
+            for j in start + 1..end {
+                let b = hashed[j].1 as usize;
+                if let Some(a) = (start..j)
+                    .map(|k| hashed[k].1 as usize)
+                    .find(|a| key(*a) == key(b))
+                {
+                    pairs.push((a, b));
+                }
+            }
+        }
+        start = end;
+    }
+    pairs.sort_by_key(|p| p.1);
     let mut found = 0usize;
     let mut reported = 0usize;
-    for i in 0..frame.len() {
-        let key = (units.get(i), periods.map_or("", |p| p.get(i)));
-        if let Some(first) = seen.insert(key, i) {
-            found += 1;
-            if reported < 10 {
-                reported += 1;
-                let (a, b) = (frame.source_row(first), frame.source_row(i));
-                let what = match periods {
-                    Some(_) => format!("unit `{}` in period `{}`", key.0, key.1),
-                    None => format!("unit `{}`", key.0),
-                };
-                diags.push(
-                    Diagnostic::error(
-                        "duplicate-row",
-                        format!("{what} appears twice, in rows {a} and {b}"),
-                    )
-                    .with_location(format!("{file}:{b}:{unit_col}"))
-                    .with_hint(if periods.is_some() {
-                        "keep one row per unit and period"
-                    } else {
-                        "keep one row per unit, or name the period column of a panel"
-                    }),
-                );
-            }
+    for (first, i) in pairs {
+        let key = key(i);
+        found += 1;
+        if reported < 10 {
+            reported += 1;
+            let (a, b) = (frame.source_row(first), frame.source_row(i));
+            let what = match periods {
+                Some(_) => format!("unit `{}` in period `{}`", key.0, key.1),
+                None => format!("unit `{}`", key.0),
+            };
+            diags.push(
+                Diagnostic::error(
+                    "duplicate-row",
+                    format!("{what} appears twice, in rows {a} and {b}"),
+                )
+                .with_location(format!("{file}:{b}:{unit_col}"))
+                .with_hint(if periods.is_some() {
+                    "keep one row per unit and period"
+                } else {
+                    "keep one row per unit, or name the period column of a panel"
+                }),
+            );
         }
     }
     if found > reported {

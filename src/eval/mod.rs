@@ -445,23 +445,23 @@ pub fn evaluate<'f>(
             .copied()
             .filter(|r| included[*r])
             .collect();
-        let (block, positions): (&BlockResult, Option<Vec<usize>>) = if panel {
+        let block: BlockResult<'f> = if panel {
             let br = block_results[0].as_ref().expect("the panel block");
             let pos: HashMap<usize, usize> =
                 br.rows.iter().enumerate().map(|(i, r)| (*r, i)).collect();
-            (br, Some(rows.iter().map(|r| pos[r]).collect()))
+            let positions: Vec<usize> = rows.iter().map(|r| pos[r]).collect();
+            br.select(&positions)
         } else {
-            match block_results[p].as_ref() {
-                Some(br) => (br, None),
+            // Each period's block is used once: its columns move into the result.
+            match block_results[p].take() {
+                Some(br) => br,
                 None => continue,
             }
         };
         let label = period_name(p).filter(|_| frame.periods().is_some());
         out_periods.push(finish_period(
             plan,
-            frame,
             block,
-            positions.as_deref(),
             rows,
             &is_unit,
             &adjust_values,
@@ -506,6 +506,7 @@ fn note_problems(w: &mut Warnings, p: &Problems, node: Option<&str>) {
 }
 
 /// What one block computes: values per node over the block's rows.
+#[derive(Clone)]
 pub(crate) struct BlockResult<'f> {
     pub rows: Vec<usize>,
     pub raw: Vec<Cow<'f, [f64]>>,
@@ -513,6 +514,49 @@ pub(crate) struct BlockResult<'f> {
     pub value: Vec<Vec<f64>>,
     pub flags: Vec<Vec<u8>>,
     pub weights: Vec<f64>,
+}
+
+impl<'f> BlockResult<'f> {
+    /// The block restricted to some of its rows (one period of a panel block).
+    fn select(&self, positions: &[usize]) -> BlockResult<'f> {
+        let pick = |v: &[f64]| -> Vec<f64> { positions.iter().map(|i| v[*i]).collect() };
+        BlockResult {
+            rows: positions.iter().map(|i| self.rows[*i]).collect(),
+            raw: self
+                .raw
+                .iter()
+                .map(|v| {
+                    if v.is_empty() {
+                        Cow::Borrowed(&[][..])
+                    } else {
+                        Cow::Owned(pick(v))
+                    }
+                })
+                .collect(),
+            treated: self
+                .treated
+                .iter()
+                .map(|t| t.as_ref().map(|v| pick(v)))
+                .collect(),
+            value: self
+                .value
+                .iter()
+                .map(|v| if v.is_empty() { Vec::new() } else { pick(v) })
+                .collect(),
+            flags: self
+                .flags
+                .iter()
+                .map(|f| {
+                    if f.is_empty() {
+                        Vec::new()
+                    } else {
+                        positions.iter().map(|i| f[*i]).collect()
+                    }
+                })
+                .collect(),
+            weights: self.weights.clone(),
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -580,42 +624,23 @@ fn evaluate_block<'f>(
 #[allow(clippy::too_many_arguments)]
 fn finish_period<'f>(
     plan: &Plan,
-    frame: &Frame,
-    block: &BlockResult<'f>,
-    positions: Option<&[usize]>,
+    block: BlockResult<'f>,
     rows: Vec<usize>,
     is_unit_all: &[bool],
     adjust_values: &[Vec<f64>],
     period: Option<String>,
     warnings: &mut Warnings,
 ) -> PeriodResult<'f> {
-    let pick = |v: &[f64]| -> Vec<f64> {
-        match positions {
-            Some(pos) => pos.iter().map(|i| v[*i]).collect(),
-            None => v.to_vec(),
-        }
-    };
-    let pick_cow = |v: &Cow<'f, [f64]>| -> Cow<'f, [f64]> {
-        match positions {
-            Some(pos) if !v.is_empty() => Cow::Owned(pos.iter().map(|i| v[*i]).collect()),
-            _ => v.clone(),
-        }
-    };
     let m = rows.len();
     let is_unit: Vec<bool> = rows.iter().map(|r| is_unit_all[*r]).collect();
-    let value: Vec<Vec<f64>> = block
-        .value
-        .iter()
-        .map(|v| if v.is_empty() { Vec::new() } else { pick(v) })
-        .collect();
-    let mut flags: Vec<Vec<u8>> = block
-        .flags
-        .iter()
-        .map(|f| match positions {
-            Some(pos) if !f.is_empty() => pos.iter().map(|i| f[*i]).collect(),
-            _ => f.clone(),
-        })
-        .collect();
+    let BlockResult {
+        raw,
+        treated,
+        value,
+        mut flags,
+        weights: block_weights,
+        ..
+    } = block;
 
     // Adjustments, in order.
     let root = NodeId::ROOT.index();
@@ -684,16 +709,47 @@ fn finish_period<'f>(
     }
 
     // Ranks of the groups and the index among the units, and the final rank.
+    // Sorting a million values per level is the costly part: spread the levels over the cores.
     let mut rank: Vec<Vec<u32>> = vec![Vec::new(); plan.nodes.len()];
-    for id in plan.ids() {
-        if plan.node(id).kind == NodeKind::Indicator {
-            continue;
+    let none = vec![false; m];
+    let mut jobs: Vec<(usize, &[f64], &[bool])> = plan
+        .ids()
+        .filter(|id| plan.node(*id).kind != NodeKind::Indicator)
+        .map(|id| (id.index(), value[id.index()].as_slice(), none.as_slice()))
+        .collect();
+    jobs.push((usize::MAX, score.as_slice(), vetoed.as_slice()));
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(jobs.len());
+    let done: Vec<(usize, Vec<u32>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let jobs = &jobs;
+                let is_unit = &is_unit;
+                s.spawn(move || {
+                    jobs.iter()
+                        .skip(t)
+                        .step_by(threads)
+                        .map(|(k, v, excluded)| (*k, ranks(v, is_unit, excluded)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("ranking does not panic"))
+            .collect()
+    });
+    let mut final_rank = Vec::new();
+    for (k, r) in done {
+        if k == usize::MAX {
+            final_rank = r;
+        } else {
+            rank[k] = r;
         }
-        rank[id.index()] = ranks(&value[id.index()], &is_unit, &vec![false; m]);
     }
-    let final_rank = ranks(&score, &is_unit, &vetoed);
 
-    let mut weights = block.weights.clone();
+    let mut weights = block_weights;
     weights[root] = f64::NAN;
     let mut overall = vec![f64::NAN; plan.nodes.len()];
     for id in plan.ids() {
@@ -703,17 +759,12 @@ fn finish_period<'f>(
             Some(p) => overall[p.index()] * weights[id.index()],
         };
     }
-    let _ = frame;
     PeriodResult {
         period,
         rows,
         is_unit,
-        raw: block.raw.iter().map(pick_cow).collect(),
-        treated: block
-            .treated
-            .iter()
-            .map(|t| t.as_ref().map(|v| pick(v)))
-            .collect(),
+        raw,
+        treated,
         value,
         flags,
         rank,

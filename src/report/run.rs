@@ -45,12 +45,22 @@ impl RunOutput<'_> {
             .collect()
     }
 
-    fn rows(&self, p: &PeriodResult) -> Vec<usize> {
+    /// Rows in rank order (the table), for `--top N` the first N ranks.
+    fn ranked_rows(&self, p: &PeriodResult) -> Vec<usize> {
         let mut order = p.order(self.frame);
         if let Some(top) = self.view.top {
             order.retain(|i| p.final_rank[*i] != 0 && p.final_rank[*i] as usize <= top);
         }
         order
+    }
+
+    /// Rows for the data formats (CSV, JSON): in the data's order, so that results line up
+    /// with the input; with `--top N`, the first N ranks in rank order.
+    fn data_rows(&self, p: &PeriodResult) -> Vec<usize> {
+        match self.view.top {
+            Some(_) => self.ranked_rows(p),
+            None => (0..p.len()).collect(),
+        }
     }
 }
 
@@ -67,7 +77,15 @@ fn push_rank(out: &mut Vec<u8>, r: u32, buf: &mut itoa::Buffer) {
 }
 
 fn push_text(out: &mut Vec<u8>, text: &str) {
-    out.extend_from_slice(csv_field(&guard_formula(text)).as_bytes());
+    let plain = !text.starts_with(['=', '+', '-', '@', '\t', '\r'])
+        && !text
+            .bytes()
+            .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
+    if plain {
+        out.extend_from_slice(text.as_bytes());
+    } else {
+        out.extend_from_slice(csv_field(&guard_formula(text)).as_bytes());
+    }
 }
 
 /// CSV (RFC 4180, CRLF): unit, [label], [period], score, rank, then each shown node's score
@@ -108,40 +126,75 @@ pub fn csv(o: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
     let mut out: Vec<u8> = Vec::with_capacity(1 << 16);
     out.extend_from_slice(head.join(",").as_bytes());
     out.extend_from_slice(b"\r\n");
-    let mut nb = zmij::Buffer::new();
-    let mut ib = itoa::Buffer::new();
+    w.write_all(&out)?;
+    let kinds: Vec<bool> = cols
+        .iter()
+        .map(|c| o.plan.node(*c).kind != NodeKind::Indicator)
+        .collect();
     for p in &o.results.periods {
-        for i in o.rows(p) {
-            let row = p.rows[i];
-            push_text(&mut out, o.frame.units().get(row));
-            if let Some(labels) = o.frame.labels() {
-                out.push(b',');
-                push_text(&mut out, labels.get(row));
-            }
-            if has_period {
-                out.push(b',');
-                push_text(&mut out, p.period.as_deref().unwrap_or(""));
-            }
-            out.push(b',');
-            push_num(&mut out, p.score[i], &mut nb);
-            out.push(b',');
-            push_rank(&mut out, p.final_rank[i], &mut ib);
-            for c in &cols {
-                out.push(b',');
-                push_num(&mut out, p.value[c.index()][i], &mut nb);
-                if o.plan.node(*c).kind != NodeKind::Indicator {
-                    out.push(b',');
-                    push_rank(&mut out, p.rank[c.index()][i], &mut ib);
-                }
-            }
-            out.extend_from_slice(b"\r\n");
-            if out.len() > 1 << 20 {
-                w.write_all(&out)?;
-                out.clear();
+        let rows = o.data_rows(p);
+        // Rows are formatted in parallel chunks and written in order.
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        let chunk = rows.len().div_ceil(threads * 4).max(4096);
+        let chunks: Vec<&[usize]> = rows.chunks(chunk).collect();
+        for batch in chunks.chunks(threads) {
+            let buffers: Vec<Vec<u8>> = std::thread::scope(|s| {
+                let handles: Vec<_> = batch
+                    .iter()
+                    .map(|part| s.spawn(|| csv_rows(o, p, part, &cols, &kinds, has_period)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("formatting does not panic"))
+                    .collect()
+            });
+            for b in buffers {
+                w.write_all(&b)?;
             }
         }
     }
-    w.write_all(&out)
+    Ok(())
+}
+
+fn csv_rows(
+    o: &RunOutput,
+    p: &PeriodResult,
+    rows: &[usize],
+    cols: &[NodeId],
+    group: &[bool],
+    has_period: bool,
+) -> Vec<u8> {
+    let mut out: Vec<u8> = Vec::with_capacity(rows.len() * (16 + cols.len() * 24));
+    let mut nb = zmij::Buffer::new();
+    let mut ib = itoa::Buffer::new();
+    for &i in rows {
+        let row = p.rows[i];
+        push_text(&mut out, o.frame.units().get(row));
+        if let Some(labels) = o.frame.labels() {
+            out.push(b',');
+            push_text(&mut out, labels.get(row));
+        }
+        if has_period {
+            out.push(b',');
+            push_text(&mut out, p.period.as_deref().unwrap_or(""));
+        }
+        out.push(b',');
+        push_num(&mut out, p.score[i], &mut nb);
+        out.push(b',');
+        push_rank(&mut out, p.final_rank[i], &mut ib);
+        for (c, is_group) in cols.iter().zip(group) {
+            out.push(b',');
+            push_num(&mut out, p.value[c.index()][i], &mut nb);
+            if *is_group {
+                out.push(b',');
+                push_rank(&mut out, p.rank[c.index()][i], &mut ib);
+            }
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+    out
 }
 
 /// A number for JSON: `null` when missing.
@@ -185,7 +238,7 @@ pub fn json(o: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
     s.push_str("  \"results\": [");
     let mut first = true;
     for p in &o.results.periods {
-        for i in o.rows(p) {
+        for i in o.data_rows(p) {
             let row = p.rows[i];
             s.push_str(if first { "\n" } else { ",\n" });
             first = false;
@@ -327,7 +380,7 @@ pub fn table(o: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
             head.push(truncate_to_width(n.label.as_deref().unwrap_or(&n.id), 16));
         }
         grid.push(head);
-        for i in o.rows(p) {
+        for i in o.ranked_rows(p) {
             let row = p.rows[i];
             let rank = match (p.final_rank[i], p.vetoed[i], p.is_unit[i]) {
                 (0, true, _) => "vetoed".to_string(),
