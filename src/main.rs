@@ -80,6 +80,19 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
         format: ExplainFormat,
     },
+    /// Format rules files in the one canonical layout, keeping every comment.
+    #[command(after_help = EXIT_CODES)]
+    Fmt {
+        /// Rules files (`*.qi`); `-` reads standard input.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Rewrite the files in place instead of printing them.
+        #[arg(long, conflicts_with = "check")]
+        write: bool,
+        /// Print nothing but the names of files that are not formatted; exit 1 if there are any.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 /// How the data is read (shared by the commands that read data).
@@ -245,6 +258,11 @@ fn run(cli: Cli) -> ExitCode {
             scheme,
             format,
         } => explain_cmd(&file, &scheme, format),
+        Command::Fmt {
+            files,
+            write,
+            check,
+        } => fmt_cmd(&files, write, check),
     }
 }
 
@@ -475,4 +493,67 @@ fn print_eval_warnings(warnings: &[qindex::eval::Warning]) {
         };
         let _ = writeln!(err, "warning{at}: {}{count}", w.message);
     }
+}
+
+/// `qindex fmt`: prints, rewrites (`--write`, through a temporary file renamed over the
+/// original) or checks (`--check`) each file; a file with a syntax error is left alone.
+fn fmt_cmd(files: &[PathBuf], write: bool, check: bool) -> ExitCode {
+    let mut worst = 0u8;
+    for path in files {
+        let stdin = path.as_os_str() == "-";
+        let text = if stdin {
+            let mut t = String::new();
+            match std::io::Read::read_to_string(&mut std::io::stdin(), &mut t) {
+                Ok(_) => t,
+                Err(e) => {
+                    eprintln!("error: standard input: {e}");
+                    worst = 2;
+                    continue;
+                }
+            }
+        } else {
+            match qindex::check::load::read_rules(path) {
+                Ok(t) => t,
+                Err(e) => {
+                    worst = worst.max(match fail(e, None) {
+                        c if c == ExitCode::from(1) => 1,
+                        _ => 2,
+                    });
+                    continue;
+                }
+            }
+        };
+        let formatted = match qindex::syntax::fmt::format_source(&text) {
+            Ok(f) => f,
+            Err(d) => {
+                let mut sources = Sources::new();
+                sources.add(if stdin { Path::new("<stdin>") } else { path }, text);
+                fail(Error::Diagnostics(vec![*d]), Some(&sources));
+                worst = worst.max(1);
+                continue;
+            }
+        };
+        if check {
+            if formatted != text {
+                println!("{}", path.display());
+                worst = worst.max(1);
+            }
+        } else if write && !stdin {
+            if formatted != text {
+                if let Err(e) =
+                    qindex::output::write_atomic(path, |w| w.write_all(formatted.as_bytes()))
+                {
+                    eprintln!("error: {e}");
+                    worst = 2;
+                }
+            }
+        } else if std::io::stdout()
+            .lock()
+            .write_all(formatted.as_bytes())
+            .is_err()
+        {
+            return ExitCode::from(2);
+        }
+    }
+    ExitCode::from(worst)
 }

@@ -26,6 +26,10 @@ pub fn write_atomic(
         write(&mut w)?;
         let file = w.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
+        // A rewritten file keeps its permissions.
+        if let Ok(meta) = std::fs::metadata(path) {
+            std::fs::set_permissions(&tmp, meta.permissions())?;
+        }
         Ok(())
     })();
     match result {

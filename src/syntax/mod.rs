@@ -1,6 +1,7 @@
 //! The syntax stage: rules text → AST (pest stays inside this module).
 
 pub mod ast;
+pub mod fmt;
 pub mod lex;
 mod parse;
 
