@@ -52,7 +52,11 @@ pub fn parse(file: FileId, text: &str) -> Result<File, Box<Diagnostic>> {
                 return Err(Box::new(d));
             }
             let program = pairs.next().expect("the grammar yields one program");
-            let b = Builder { file };
+            let b = Builder {
+                file,
+                text,
+                comments: lexed.comments.iter().map(|c| (c.span.start as usize, c.span.end as usize)).collect(),
+            };
             let mut items = Vec::new();
             for p in program.into_inner() {
                 if p.as_rule() == Rule::EOI {
@@ -94,7 +98,12 @@ pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Box<Diagnostic>> {
                         .with_span(Span::new(file, at, text.len())),
                 ));
             }
-            Builder { file }.expr(p)
+            Builder {
+                file,
+                text,
+                comments: Vec::new(),
+            }
+            .expr(p)
         }
         Err(e) => {
             let pos = match e.location {
@@ -369,16 +378,32 @@ fn found_token(text: &str, pos: usize) -> String {
     }
 }
 
-struct Builder {
+struct Builder<'t> {
     file: FileId,
+    text: &'t str,
+    /// Comment spans, sorted, to keep them out of the end of node spans.
+    comments: Vec<(usize, usize)>,
 }
 
 type R<T> = Result<T, Box<Diagnostic>>;
 
-impl Builder {
+impl Builder<'_> {
+    /// A node's span, without the whitespace and comments pest lets a rule that ends in an
+    /// optional part absorb.
     fn span(&self, p: &P) -> Span {
         let s = p.as_span();
-        Span::new(self.file, s.start(), s.end())
+        let (start, mut end) = (s.start(), s.end());
+        let bytes = self.text.as_bytes();
+        while end > start {
+            if bytes[end - 1].is_ascii_whitespace() {
+                end -= 1;
+            } else if let Ok(k) = self.comments.binary_search_by_key(&end, |c| c.1) {
+                end = self.comments[k].0.max(start);
+            } else {
+                break;
+            }
+        }
+        Span::new(self.file, start, end)
     }
 
     fn item(&self, p: P) -> R<Item> {
