@@ -19,3 +19,18 @@ pub mod syntax;
 pub use diagnostics::{Diagnostic, Severity};
 pub use error::{Error, Result};
 pub use source::{FileId, Sources, Span};
+
+static THREADS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Sets how many threads qindex uses (0 = the available cores). Results do not depend on it.
+pub fn set_threads(n: usize) {
+    THREADS.store(n, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The number of threads to use: as set by [`set_threads`], else the available cores.
+pub fn threads() -> usize {
+    match THREADS.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+}

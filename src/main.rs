@@ -116,13 +116,16 @@ struct DataArgs {
     /// Read cells that are not numbers as missing (counted in a warning) instead of failing.
     #[arg(long)]
     lenient: bool,
-    /// Threads for reading the data (default: the available cores).
+    /// Threads to use (default: the available cores); the results do not depend on it.
     #[arg(long)]
     threads: Option<usize>,
 }
 
 impl DataArgs {
     fn options(&self) -> Result<qindex::eval::DataOptions, Error> {
+        if let Some(n) = self.threads {
+            qindex::set_threads(n);
+        }
         let delimiter = match self.delimiter.as_deref() {
             None => None,
             Some("tab") | Some("\\t") => Some(b'\t'),

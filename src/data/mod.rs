@@ -147,9 +147,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<(Frame, Vec<Diagnostic>),
 
 /// The threads to use: the option, else the available cores.
 pub(crate) fn threads(opts: &LoadOptions) -> usize {
-    opts.threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1)
+    opts.threads.unwrap_or_else(crate::threads).max(1)
 }
 
 /// Reads a whole file; a large one in as many pieces as threads, each read by its own thread

@@ -718,9 +718,7 @@ fn finish_period<'f>(
         .map(|id| (id.index(), value[id.index()].as_slice(), none.as_slice()))
         .collect();
     jobs.push((usize::MAX, score.as_slice(), vetoed.as_slice()));
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(jobs.len());
+    let threads = crate::threads().min(jobs.len());
     let done: Vec<(usize, Vec<u32>)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {

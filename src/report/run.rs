@@ -134,9 +134,7 @@ pub fn csv(o: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
     for p in &o.results.periods {
         let rows = o.data_rows(p);
         // Rows are formatted in parallel chunks and written in order.
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8);
+        let threads = crate::threads().min(8);
         let chunk = rows.len().div_ceil(threads * 4).max(4096);
         let chunks: Vec<&[usize]> = rows.chunks(chunk).collect();
         for batch in chunks.chunks(threads) {

@@ -55,7 +55,11 @@ pub fn parse(file: FileId, text: &str) -> Result<File, Box<Diagnostic>> {
             let b = Builder {
                 file,
                 text,
-                comments: lexed.comments.iter().map(|c| (c.span.start as usize, c.span.end as usize)).collect(),
+                comments: lexed
+                    .comments
+                    .iter()
+                    .map(|c| (c.span.start as usize, c.span.end as usize))
+                    .collect(),
             };
             let mut items = Vec::new();
             for p in program.into_inner() {

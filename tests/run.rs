@@ -1,0 +1,269 @@
+//! `qindex run`: values checked by hand on a small fixture, snapshots of the demo and the
+//! fixture, the data-error corpus, and byte-identical output across runs and thread counts.
+
+mod common;
+
+use qindex::eval::{self, DataOptions, EvalOptions, PeriodChoice};
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn qindex(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_qindex"))
+        .args(args)
+        .current_dir(common::root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run qindex")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
+}
+
+/// Every value of `tests/fixtures/run/small.qi` in 2023, computed here by hand from its data.
+#[test]
+fn small_fixture_by_hand() {
+    let (program, _) = qindex::check::load(Path::new("tests/fixtures/run/small.qi")).unwrap();
+    let (plan, _) = qindex::check::compile(&program, "default").unwrap();
+    let opts = DataOptions::default();
+    let (frame, _) =
+        eval::load_data(&plan, &eval::data_path(&plan, &opts).unwrap(), &opts).unwrap();
+    let results = eval::evaluate(&plan, &frame, &EvalOptions::default()).unwrap();
+    assert_eq!(results.periods.len(), 1, "the latest period by default");
+    let p = &results.periods[0];
+    assert_eq!(p.period.as_deref(), Some("2023"));
+    let node = |id: &str| plan.find(id).unwrap().index();
+    let row = |unit: &str| {
+        (0..p.len())
+            .find(|i| frame.units().get(p.rows[*i]) == unit)
+            .unwrap()
+    };
+    let (a, b, c, d) = (row("A"), row("B"), row("C"), row("D"));
+
+    // x = x_num / x_den * 100: 50, 60, 80, 100 → min-max onto 0..100.
+    let x = [50.0, 60.0, 80.0, 100.0].map(|v: f64| (v - 50.0) / 50.0 * 100.0);
+    // y, lower is better: 10, 20, 30, 40 → (40 − y) / 30 · 100.
+    let y = [10.0, 20.0, 30.0, 40.0].map(|v: f64| (40.0 - v) / 30.0 * 100.0);
+    // z with goalposts 0..10: 2, 4, 12 (clamped), 8.
+    let z = [20.0, 40.0, 100.0, 80.0];
+    // w: 4, missing, 2, 8; the missing one is the mean of the others (14/3) → min-max over 2..8.
+    let w = [4.0, 14.0 / 3.0, 2.0, 8.0].map(|v: f64| (v - 2.0) / 6.0 * 100.0);
+    for (k, r) in [a, b, c, d].into_iter().enumerate() {
+        assert!(close(p.value[node("x")][r], x[k]), "x of row {k}");
+        assert!(close(p.value[node("y")][r], y[k]), "y of row {k}");
+        assert!(close(p.value[node("z")][r], z[k]), "z of row {k}");
+        assert!(close(p.value[node("w")][r], w[k]), "w of row {k}");
+        let ga = (x[k] + y[k]) / 2.0;
+        let gb = (z[k] * w[k]).sqrt(); // geometric mean, equal weights
+        assert!(close(p.value[node("a")][r], ga), "a of row {k}");
+        assert!(close(p.value[node("b")][r], gb), "b of row {k}");
+        assert!(
+            close(p.value[0][r], 0.75 * ga + 0.25 * gb),
+            "index of row {k}"
+        );
+    }
+    assert_eq!(
+        p.flag(plan.find("w").unwrap(), b),
+        qindex::eval::flags::IMPUTED
+    );
+    assert_eq!(
+        p.flag(plan.find("z").unwrap(), c),
+        qindex::eval::flags::CLAMPED
+    );
+    // Adjustments: bonus pilot·2 at most 3 (B: 2, C: 3); D is vetoed.
+    assert!(close(p.bonus[b], 2.0) && close(p.bonus[c], 3.0) && close(p.bonus[a], 0.0));
+    assert!(close(p.score[b], p.value[0][b] + 2.0));
+    assert!(p.vetoed[d] && !p.vetoed[a]);
+    // Final ranks from the adjusted scores; the vetoed unit is unranked.
+    assert_eq!(
+        [
+            p.final_rank[a],
+            p.final_rank[b],
+            p.final_rank[c],
+            p.final_rank[d]
+        ],
+        [2, 1, 3, 0]
+    );
+    // Standard competition ranks of group a: A and D tie at 50.
+    assert_eq!(
+        [a, b, c, d].map(|r| p.rank[node("a")][r]),
+        [1, 4, 3, 1],
+        "ties share the best rank, the next rank is skipped"
+    );
+}
+
+#[test]
+fn every_period_with_period_all() {
+    let (program, _) = qindex::check::load(Path::new("tests/fixtures/run/small.qi")).unwrap();
+    let (plan, _) = qindex::check::compile(&program, "default").unwrap();
+    let opts = DataOptions::default();
+    let (frame, _) =
+        eval::load_data(&plan, &eval::data_path(&plan, &opts).unwrap(), &opts).unwrap();
+    let all = eval::evaluate(
+        &plan,
+        &frame,
+        &EvalOptions {
+            period: PeriodChoice::All,
+            filter: None,
+        },
+    )
+    .unwrap();
+    let names: Vec<_> = all
+        .periods
+        .iter()
+        .map(|p| p.period.clone().unwrap())
+        .collect();
+    assert_eq!(names, ["2022", "2023"]);
+    // In 2022 z is 5 for everyone: goalposts give 50, whatever the others do.
+    let z = plan.find("z").unwrap().index();
+    assert!(all.periods[0].value[z].iter().all(|v| close(*v, 50.0)));
+    let err = eval::evaluate(
+        &plan,
+        &frame,
+        &EvalOptions {
+            period: PeriodChoice::One("2030".into()),
+            filter: None,
+        },
+    );
+    assert!(matches!(err, Err(qindex::Error::Usage(m)) if m.contains("2022, 2023")));
+}
+
+#[test]
+fn small_fixture_outputs() {
+    for (name, args) in [
+        ("table", vec!["--format", "table", "--indicators"]),
+        ("csv", vec!["--format", "csv", "--period", "all"]),
+        ("json", vec!["--format", "json"]),
+        ("top", vec!["--format", "table", "--top", "2"]),
+        ("where", vec!["--format", "csv", "--where", "y < 40"]),
+    ] {
+        let mut all = vec!["run", "tests/fixtures/run/small.qi"];
+        all.extend(args);
+        let o = qindex(&all);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", text(&o.stderr));
+        insta::assert_snapshot!(format!("small_{name}"), text(&o.stdout));
+    }
+}
+
+#[test]
+fn demo_outputs() {
+    let o = qindex(&["run", "rules/quality_city.qi", "--format", "table"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    insta::assert_snapshot!("demo_table", text(&o.stdout));
+    insta::assert_snapshot!("demo_warnings", text(&o.stderr));
+    let o = qindex(&[
+        "run",
+        "rules/market_led.qi",
+        "--scheme",
+        "market_led",
+        "--format",
+        "table",
+        "--depth",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    insta::assert_snapshot!("demo_market_led_table", text(&o.stdout));
+}
+
+/// The demo's planted facts show in the results: the vetoed city, the winsorised outliers.
+#[test]
+fn demo_planted_facts() {
+    let o = qindex(&["run", "rules/quality_city.qi", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 36);
+    let vetoed: Vec<&str> = results
+        .iter()
+        .filter(|r| r["adjustments"]["vetoed"] == true)
+        .map(|r| r["unit"].as_str().unwrap())
+        .collect();
+    assert_eq!(vetoed, ["C24"]);
+    assert!(results.iter().any(|r| r["nodes"]["brands"]["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f == "winsorised")));
+    assert_eq!(v["format"], "qindex.run/1");
+}
+
+#[test]
+fn identical_bytes_across_runs_and_thread_counts() {
+    for format in ["csv", "json"] {
+        let run = |threads: &str| {
+            let o = qindex(&[
+                "run",
+                "rules/market_led.qi",
+                "--scheme",
+                "market_strong",
+                "--period",
+                "all",
+                "--indicators",
+                "--format",
+                format,
+                "--threads",
+                threads,
+            ]);
+            assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+            o.stdout
+        };
+        let one = run("1");
+        assert_eq!(one, run("1"), "{format}: two runs");
+        assert_eq!(one, run("2"), "{format}: 1 and 2 threads");
+    }
+}
+
+#[test]
+fn output_file_is_written_whole() {
+    let dir = std::env::temp_dir().join(format!("qindex-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("result.csv");
+    let o = qindex(&[
+        "run",
+        "tests/fixtures/run/small.qi",
+        "--format",
+        "csv",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .starts_with("city,name,year,score,rank"));
+    // A run that fails leaves the previous file as it was and no temporary file.
+    let o = qindex(&[
+        "run",
+        "tests/fixtures/run/small.qi",
+        "--period",
+        "1999",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .starts_with("city,name,year,score,rank"));
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Each file of `tests/corpus/data_err/` gives a clear message naming the file, row and
+/// column (or the rules span), and never a panic.
+#[test]
+fn data_error_corpus() {
+    insta::glob!("corpus/data_err/*.qi", |path| {
+        let rel = common::relative(path);
+        let o = qindex(&["run", rel.to_str().unwrap(), "--format", "csv"]);
+        let err = text(&o.stderr);
+        assert!(!err.contains("panicked"), "{err}");
+        let code = o.status.code().unwrap();
+        assert!(code == 0 || code == 1 || code == 2);
+        if code != 0 {
+            assert!(err.contains("error"), "{err}");
+        }
+        insta::assert_snapshot!(format!("exit {code}\n{err}"));
+    });
+}
