@@ -24,8 +24,9 @@ pub fn write_atomic(
         let file = std::fs::File::create(&tmp)?;
         let mut w = BufWriter::with_capacity(1 << 20, file);
         write(&mut w)?;
-        let file = w.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
+        // No fsync: the rename is what keeps a failed run from leaving half a file, and forcing
+        // hundreds of megabytes to disk would cost more than the whole evaluation.
+        let _file = w.into_inner().map_err(|e| e.into_error())?;
         // A rewritten file keeps its permissions.
         if let Ok(meta) = std::fs::metadata(path) {
             std::fs::set_permissions(&tmp, meta.permissions())?;

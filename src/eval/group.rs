@@ -22,7 +22,8 @@ fn error(plan: &Plan, id: NodeId, message: String, hint: &str) -> Error {
 }
 
 /// Aggregates every group and the index, children first. Returns each node's weight within its
-/// parent (NaN for the index).
+/// parent (NaN for the index). Groups at one depth are independent and run in parallel; their
+/// warnings are merged in plan order, so the output does not depend on the thread count.
 #[allow(clippy::too_many_arguments)]
 pub fn aggregate_all(
     plan: &Plan,
@@ -36,130 +37,214 @@ pub fn aggregate_all(
     period: Option<&str>,
     warnings: &mut Warnings,
 ) -> Result<Vec<f64>, Error> {
-    let _ = frame;
-    let n = rows.len();
     let mut weights = vec![f64::NAN; plan.nodes.len()];
-    let ids: Vec<NodeId> = plan.ids().collect();
-    for &id in ids.iter().rev() {
-        let node = plan.node(id);
-        if node.kind == NodeKind::Indicator {
-            continue;
-        }
-        let g = node.group.as_ref().expect("a group");
-        let kids = &node.children;
-        let fixed: Option<Vec<f64>> = kids
+    let groups: Vec<NodeId> = plan
+        .ids()
+        .filter(|id| plan.node(*id).kind != NodeKind::Indicator)
+        .collect();
+    let deepest = groups
+        .iter()
+        .map(|g| plan.node(*g).depth)
+        .max()
+        .unwrap_or(0);
+    for depth in (0..=deepest).rev() {
+        let level: Vec<NodeId> = groups
             .iter()
-            .map(|c| plan.node(*c).weight.as_ref().and_then(Weight::fixed))
+            .copied()
+            .filter(|g| plan.node(*g).depth == depth)
             .collect();
-        let ws: Vec<f64> = match fixed {
-            Some(f) => f,
-            None => derive(
-                plan, id, &g.weights, is_unit, raw, treated, value, period, warnings,
-            )?,
+        let threads = crate::threads().clamp(1, level.len().max(1));
+        let shared: &[Vec<f64>] = value;
+        let run = |id: NodeId| {
+            (
+                id,
+                one_group(plan, frame, rows, is_unit, raw, treated, shared, period, id),
+            )
         };
-        for (c, wt) in kids.iter().zip(&ws) {
-            weights[c.index()] = *wt;
-        }
-        let columns: Vec<&[f64]> = kids.iter().map(|c| value[c.index()].as_slice()).collect();
-        let mut out = vec![0.0; n];
-        let scale = Scale {
-            lo: node.scale.0,
-            hi: node.scale.1,
+        let mut done: Vec<(NodeId, Result<GroupOut, Error>)> = if threads == 1 {
+            level.iter().map(|id| run(*id)).collect()
+        } else {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|t| {
+                        let level = &level;
+                        let run = &run;
+                        s.spawn(move || {
+                            level
+                                .iter()
+                                .skip(t)
+                                .step_by(threads)
+                                .map(|id| run(*id))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().expect("groups do not panic"))
+                    .collect()
+            })
         };
-        let method = match g.aggregate {
-            Aggregate::Arithmetic => Some(Aggregation::Arithmetic),
-            Aggregate::Geometric => Some(Aggregation::Geometric),
-            Aggregate::Harmonic => Some(Aggregation::Harmonic),
-            Aggregate::Power(p) => Some(Aggregation::Power(p)),
-            Aggregate::Min => Some(Aggregation::Min),
-            Aggregate::Median => Some(Aggregation::Median),
-            _ => None,
-        };
-        let result = match (&g.aggregate, method) {
-            (_, Some(m)) => agg::aggregate(m, &columns, &ws, g.coverage, &mut out),
-            (Aggregate::Topsis, None) => agg::topsis(&columns, &ws, g.coverage, scale, &mut out),
-            (other, None) => {
-                return Err(error(
-                    plan,
-                    id,
-                    format!(
-                        "`aggregate {other}` (on `{}`) is not available in this version of qindex",
-                        node.id
-                    ),
-                    "use arithmetic, geometric, harmonic, power P, min, median or topsis",
-                ))
+        done.sort_by_key(|d| d.0);
+        for (id, out) in done {
+            let out = out?;
+            for (c, wt) in plan.node(id).children.iter().zip(&out.weights) {
+                weights[c.index()] = *wt;
             }
-        };
-        let report = match result {
-            Ok(r) => r,
-            Err(AggregateError::NegativeInput {
-                row,
-                child,
-                value: v,
-            }) => {
-                let unit = frame.units().get(rows[row]);
-                return Err(error(
-                    plan,
-                    id,
-                    format!(
-                        "`aggregate {}` of `{}` got a negative value {v} from `{}` for unit {unit}",
-                        g.aggregate,
-                        node.id,
-                        plan.node(kids[child]).id
-                    ),
-                    "geometric, harmonic and power means need non-negative values: use a normalisation onto a positive scale, e.g. `scale 1..100` or `zscore(100, 10)`",
-                ));
-            }
-            Err(e) => {
-                return Err(error(
-                    plan,
-                    id,
-                    format!("cannot aggregate `{}`: {e}", node.id),
-                    "",
-                ))
-            }
-        };
-        if !report.zero_rows.is_empty() {
-            warnings.add(
-                "aggregate-zero",
-                format!("a zero child value makes the {} mean 0", g.aggregate),
-                Some(&node.id),
-                period,
-                report.zero_rows.len(),
-            );
+            value[id.index()] = out.value;
+            node_flags[id.index()] = out.flags;
+            warnings.list.extend(out.warnings.list);
         }
-        let f = &mut node_flags[id.index()];
-        for &r in &report.uncovered {
-            if f.is_empty() {
-                *f = vec![0; n];
-            }
-            f[r] |= flags::BELOW_COVERAGE;
-        }
-        let uncovered_units = report.uncovered.iter().filter(|r| is_unit[**r]).count();
-        warnings.add(
-            "below-coverage",
-            format!(
-                "the children present carry less than {}% of the weight: no score",
-                crate::plan::num(g.coverage * 100.0)
-            ),
-            Some(&node.id),
-            period,
-            uncovered_units,
-        );
-        if g.aggregate == Aggregate::Topsis {
-            // Rank reversal: TOPSIS scores depend on which units are compared.
-            warnings.add(
-                "rank-reversal",
-                "TOPSIS compares units with each other: adding or removing a unit can swap others"
-                    .into(),
-                Some(&node.id),
-                period,
-                1,
-            );
-        }
-        value[id.index()] = out;
     }
     Ok(weights)
+}
+
+/// What one group computes.
+struct GroupOut {
+    weights: Vec<f64>,
+    value: Vec<f64>,
+    flags: Vec<u8>,
+    warnings: Warnings,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn one_group(
+    plan: &Plan,
+    frame: &Frame,
+    rows: &[usize],
+    is_unit: &[bool],
+    raw: &[Cow<[f64]>],
+    treated: &[Option<Vec<f64>>],
+    value: &[Vec<f64>],
+    period: Option<&str>,
+    id: NodeId,
+) -> Result<GroupOut, Error> {
+    let n = rows.len();
+    let node = plan.node(id);
+    let mut warnings = Warnings::default();
+    let g = node.group.as_ref().expect("a group");
+    let kids = &node.children;
+    let fixed: Option<Vec<f64>> = kids
+        .iter()
+        .map(|c| plan.node(*c).weight.as_ref().and_then(Weight::fixed))
+        .collect();
+    let ws: Vec<f64> = match fixed {
+        Some(f) => f,
+        None => derive(
+            plan,
+            id,
+            &g.weights,
+            is_unit,
+            raw,
+            treated,
+            value,
+            period,
+            &mut warnings,
+        )?,
+    };
+    let columns: Vec<&[f64]> = kids.iter().map(|c| value[c.index()].as_slice()).collect();
+    let mut out = vec![0.0; n];
+    let scale = Scale {
+        lo: node.scale.0,
+        hi: node.scale.1,
+    };
+    let method = match g.aggregate {
+        Aggregate::Arithmetic => Some(Aggregation::Arithmetic),
+        Aggregate::Geometric => Some(Aggregation::Geometric),
+        Aggregate::Harmonic => Some(Aggregation::Harmonic),
+        Aggregate::Power(p) => Some(Aggregation::Power(p)),
+        Aggregate::Min => Some(Aggregation::Min),
+        Aggregate::Median => Some(Aggregation::Median),
+        _ => None,
+    };
+    let result = match (&g.aggregate, method) {
+        (_, Some(m)) => agg::aggregate(m, &columns, &ws, g.coverage, &mut out),
+        (Aggregate::Topsis, None) => agg::topsis(&columns, &ws, g.coverage, scale, &mut out),
+        (other, None) => {
+            return Err(error(
+                plan,
+                id,
+                format!(
+                    "`aggregate {other}` (on `{}`) is not available in this version of qindex",
+                    node.id
+                ),
+                "use arithmetic, geometric, harmonic, power P, min, median or topsis",
+            ))
+        }
+    };
+    let report = match result {
+        Ok(r) => r,
+        Err(AggregateError::NegativeInput {
+            row,
+            child,
+            value: v,
+        }) => {
+            let unit = frame.units().get(rows[row]);
+            return Err(error(
+                plan,
+                id,
+                format!(
+                    "`aggregate {}` of `{}` got a negative value {v} from `{}` for unit {unit}",
+                    g.aggregate,
+                    node.id,
+                    plan.node(kids[child]).id
+                ),
+                "geometric, harmonic and power means need non-negative values: use a normalisation onto a positive scale, e.g. `scale 1..100` or `zscore(100, 10)`",
+            ));
+        }
+        Err(e) => {
+            return Err(error(
+                plan,
+                id,
+                format!("cannot aggregate `{}`: {e}", node.id),
+                "",
+            ))
+        }
+    };
+    if !report.zero_rows.is_empty() {
+        warnings.add(
+            "aggregate-zero",
+            format!("a zero child value makes the {} mean 0", g.aggregate),
+            Some(&node.id),
+            period,
+            report.zero_rows.len(),
+        );
+    }
+    let mut f: Vec<u8> = Vec::new();
+    for &r in &report.uncovered {
+        if f.is_empty() {
+            f = vec![0; n];
+        }
+        f[r] |= flags::BELOW_COVERAGE;
+    }
+    let uncovered_units = report.uncovered.iter().filter(|r| is_unit[**r]).count();
+    warnings.add(
+        "below-coverage",
+        format!(
+            "the children present carry less than {}% of the weight: no score",
+            crate::plan::num(g.coverage * 100.0)
+        ),
+        Some(&node.id),
+        period,
+        uncovered_units,
+    );
+    if g.aggregate == Aggregate::Topsis {
+        // Rank reversal: TOPSIS scores depend on which units are compared.
+        warnings.add(
+            "rank-reversal",
+            "TOPSIS compares units with each other: adding or removing a unit can swap others"
+                .into(),
+            Some(&node.id),
+            period,
+            1,
+        );
+    }
+    Ok(GroupOut {
+        weights: ws,
+        value: out,
+        flags: f,
+        warnings,
+    })
 }
 
 /// The children's values that data-derived weights read: min-max values in [0, 1], positively

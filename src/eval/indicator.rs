@@ -68,8 +68,14 @@ pub fn process(
     let nid = Some(node.id.as_str());
     let mut fl: Vec<u8> = Vec::new();
     let mut t: Option<Vec<f64>> = None;
-    let units: Vec<usize> = (0..n).filter(|i| is_unit[*i]).collect();
-    let all_units = units.len() == n;
+    let all_units = is_unit.iter().all(|u| *u);
+    let units: Vec<usize> =
+        if all_units && ind.missing == [MissingPolicy::Skip] && ind.winsorise == Winsorise::None {
+            // Not needed: the steps below that use it are off, and the reference is every row.
+            Vec::new()
+        } else {
+            (0..n).filter(|i| is_unit[*i]).collect()
+        };
     let gather = |x: &[f64]| -> Vec<f64> { units.iter().map(|i| x[*i]).collect() };
     let transform = transform_of(ind.transform);
 
@@ -90,7 +96,11 @@ pub fn process(
                 _ => None,
             })
             .collect();
-        let prev_u = gather(prev);
+        let prev_u = if prev.is_empty() {
+            Vec::new()
+        } else {
+            gather(prev)
+        };
         let dir = direction_of(&ind.direction, transform);
         let policies: Vec<Policy> = ind
             .missing

@@ -586,15 +586,60 @@ fn evaluate_block<'f>(
     let mut treated: Vec<Option<Vec<f64>>> = vec![None; nn];
     let mut value: Vec<Vec<f64>> = vec![Vec::new(); nn];
     let mut node_flags: Vec<Vec<u8>> = vec![Vec::new(); nn];
-    for id in plan.indicators() {
+    // Indicators are independent: they are processed in parallel, and their warnings merged
+    // in plan order, so the output does not depend on the number of threads.
+    let ids: Vec<NodeId> = plan.indicators().collect();
+    let threads = crate::threads().clamp(1, ids.len().max(1));
+    type Done = (NodeId, Result<indicator::Out, Error>, Warnings);
+    let one = |id: NodeId| -> Done {
         let k = id.index();
-        let prev: Vec<f64> = rows
-            .iter()
-            .map(|r| prev_row[*r].map_or(f64::NAN, |p| raw_all[k][p]))
-            .collect();
+        let mut w = Warnings::default();
+        // The previous period's values, for `missing carry` only.
+        let carries = plan
+            .node(id)
+            .indicator
+            .as_ref()
+            .is_some_and(|ind| ind.missing.contains(&crate::plan::MissingPolicy::Carry));
+        let prev: Vec<f64> = if carries {
+            rows.iter()
+                .map(|r| prev_row[*r].map_or(f64::NAN, |p| raw_all[k][p]))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let out = indicator::process(
-            plan, id, frame, rows, &is_unit, &raw[k], &prev, period, warnings,
-        )?;
+            plan, id, frame, rows, &is_unit, &raw[k], &prev, period, &mut w,
+        );
+        (id, out, w)
+    };
+    let mut done: Vec<Done> = if threads == 1 {
+        ids.iter().map(|id| one(*id)).collect()
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let ids = &ids;
+                    let one = &one;
+                    s.spawn(move || {
+                        ids.iter()
+                            .skip(t)
+                            .step_by(threads)
+                            .map(|id| one(*id))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("indicators do not panic"))
+                .collect()
+        })
+    };
+    done.sort_by_key(|d| d.0);
+    for (id, out, w) in done {
+        let out = out?;
+        let k = id.index();
+        warnings.list.extend(w.list);
         treated[k] = out.treated;
         value[k] = out.value;
         node_flags[k] = out.flags;
@@ -717,7 +762,11 @@ fn finish_period<'f>(
         .filter(|id| plan.node(*id).kind != NodeKind::Indicator)
         .map(|id| (id.index(), value[id.index()].as_slice(), none.as_slice()))
         .collect();
-    jobs.push((usize::MAX, score.as_slice(), vetoed.as_slice()));
+    // Without adjustments the final rank is the index's rank: no second sort.
+    let adjusted = !plan.adjustments.is_empty();
+    if adjusted {
+        jobs.push((usize::MAX, score.as_slice(), vetoed.as_slice()));
+    }
     let threads = crate::threads().min(jobs.len());
     let done: Vec<(usize, Vec<u32>)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
@@ -740,6 +789,9 @@ fn finish_period<'f>(
     });
     let mut final_rank = Vec::new();
     for (k, r) in done {
+        if k == root && !adjusted {
+            final_rank = r.clone();
+        }
         if k == usize::MAX {
             final_rank = r;
         } else {
@@ -779,23 +831,7 @@ fn finish_period<'f>(
 /// Standard competition ranks (1, 2, 2, 4), highest first, over the units with a value that
 /// are not excluded; 0 for the others.
 fn ranks(values: &[f64], is_unit: &[bool], excluded: &[bool]) -> Vec<u32> {
-    let mut idx: Vec<(f64, u32)> = values
-        .iter()
-        .enumerate()
-        .filter(|(i, v)| is_unit[*i] && !excluded[*i] && !v.is_nan())
-        .map(|(i, v)| (*v, i as u32))
-        .collect();
-    idx.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let mut out = vec![0u32; values.len()];
-    let mut prev = f64::NAN;
-    let mut prev_rank = 0u32;
-    for (k, (v, i)) in idx.iter().enumerate() {
-        let r = if *v == prev { prev_rank } else { k as u32 + 1 };
-        out[*i as usize] = r;
-        prev = *v;
-        prev_rank = r;
-    }
-    out
+    crate::methods::rank::competition_ranks_desc(values, |i| is_unit[i] && !excluded[i])
 }
 
 #[cfg(test)]

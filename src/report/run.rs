@@ -133,23 +133,24 @@ pub fn csv(o: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
         .collect();
     for p in &o.results.periods {
         let rows = o.data_rows(p);
-        // Rows are formatted in parallel chunks and written in order.
+        // Rows are formatted in parallel chunks, into buffers reused from chunk to chunk (fresh
+        // memory costs page faults), and written in order.
         let threads = crate::threads().min(8);
-        let chunk = rows.len().div_ceil(threads * 4).max(4096);
+        let chunk = 32_768;
         let chunks: Vec<&[usize]> = rows.chunks(chunk).collect();
+        let mut buffers: Vec<Vec<u8>> = vec![Vec::new(); threads];
         for batch in chunks.chunks(threads) {
-            let buffers: Vec<Vec<u8>> = std::thread::scope(|s| {
-                let handles: Vec<_> = batch
-                    .iter()
-                    .map(|part| s.spawn(|| csv_rows(o, p, part, &cols, &kinds, has_period)))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().expect("formatting does not panic"))
-                    .collect()
+            std::thread::scope(|s| {
+                for (part, buf) in batch.iter().zip(buffers.iter_mut()) {
+                    let (cols, kinds) = (&cols, &kinds);
+                    s.spawn(move || {
+                        buf.clear();
+                        csv_rows(buf, o, p, part, cols, kinds, has_period);
+                    });
+                }
             });
-            for b in buffers {
-                w.write_all(&b)?;
+            for b in buffers.iter().take(batch.len()) {
+                w.write_all(b)?;
             }
         }
     }
@@ -157,42 +158,41 @@ pub fn csv(o: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
 }
 
 fn csv_rows(
+    out: &mut Vec<u8>,
     o: &RunOutput,
     p: &PeriodResult,
     rows: &[usize],
     cols: &[NodeId],
     group: &[bool],
     has_period: bool,
-) -> Vec<u8> {
-    let mut out: Vec<u8> = Vec::with_capacity(rows.len() * (16 + cols.len() * 24));
+) {
     let mut nb = zmij::Buffer::new();
     let mut ib = itoa::Buffer::new();
     for &i in rows {
         let row = p.rows[i];
-        push_text(&mut out, o.frame.units().get(row));
+        push_text(out, o.frame.units().get(row));
         if let Some(labels) = o.frame.labels() {
             out.push(b',');
-            push_text(&mut out, labels.get(row));
+            push_text(out, labels.get(row));
         }
         if has_period {
             out.push(b',');
-            push_text(&mut out, p.period.as_deref().unwrap_or(""));
+            push_text(out, p.period.as_deref().unwrap_or(""));
         }
         out.push(b',');
-        push_num(&mut out, p.score[i], &mut nb);
+        push_num(out, p.score[i], &mut nb);
         out.push(b',');
-        push_rank(&mut out, p.final_rank[i], &mut ib);
+        push_rank(out, p.final_rank[i], &mut ib);
         for (c, is_group) in cols.iter().zip(group) {
             out.push(b',');
-            push_num(&mut out, p.value[c.index()][i], &mut nb);
+            push_num(out, p.value[c.index()][i], &mut nb);
             if *is_group {
                 out.push(b',');
-                push_rank(&mut out, p.rank[c.index()][i], &mut ib);
+                push_rank(out, p.rank[c.index()][i], &mut ib);
             }
         }
         out.extend_from_slice(b"\r\n");
     }
-    out
 }
 
 /// A number for JSON: `null` when missing.
