@@ -3,6 +3,7 @@
 mod explain;
 #[cfg(test)]
 mod fixtures;
+pub mod profile;
 pub mod run;
 mod table;
 
