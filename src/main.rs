@@ -45,7 +45,8 @@ enum Command {
         /// `--where "population > 1e6"`.
         #[arg(long = "where", value_name = "EXPR")]
         filter: Option<String>,
-        /// table (default on a terminal), csv (default otherwise) or json.
+        /// table (default on a terminal), csv (default otherwise), json, or xlsx (a workbook
+        /// with the results, indicators, weights and methods; needs --output).
         #[arg(long, value_enum)]
         format: Option<RunFormat>,
         /// Write to this file (atomically) instead of standard output.
@@ -157,6 +158,7 @@ enum RunFormat {
     Table,
     Csv,
     Json,
+    Xlsx,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -407,6 +409,12 @@ fn run_cmd(
     output: Option<PathBuf>,
     view: qindex::report::run::RunView,
 ) -> ExitCode {
+    if format == Some(RunFormat::Xlsx) && output.is_none() {
+        return fail(
+            Error::Usage("--format xlsx writes a file: give it with --output PATH".into()),
+            None,
+        );
+    }
     let (program, mut plan) = match compile_rules(path, scheme) {
         Ok(x) => x,
         Err(code) => return code,
@@ -465,6 +473,7 @@ fn run_cmd(
         RunFormat::Table => qindex::report::run::table(&out, w),
         RunFormat::Csv => qindex::report::run::csv(&out, w),
         RunFormat::Json => qindex::report::run::json(&out, w),
+        RunFormat::Xlsx => qindex::report::xlsx::run(&out, w),
     };
     let written = match &output {
         Some(p) => qindex::output::write_atomic(p, render),

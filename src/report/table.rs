@@ -41,6 +41,36 @@ pub fn methods_table(plan: &Plan, format: TableFormat) -> String {
     }
 }
 
+/// A cell of a spreadsheet: numbers stay numbers, at full precision.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    Number(f64),
+}
+
+/// The methods table as cells for a spreadsheet: the headings, then the rows of
+/// [`methods_table`]. The level and fixed weights are numbers; a derived weight is its text.
+pub fn methods_cells(plan: &Plan) -> (&'static [&'static str], Vec<Vec<Cell>>) {
+    let rows = plan
+        .nodes
+        .iter()
+        .map(|node| {
+            let mut row: Vec<Cell> = cells(node, None)
+                .into_iter()
+                .map(|c| c.map_or(Cell::Empty, Cell::Text))
+                .collect();
+            row[0] = Cell::Number(f64::from(node.depth));
+            if let Some(w) = node.weight.as_ref().and_then(|w| w.fixed()) {
+                row[7] = Cell::Number(w);
+            }
+            row[8] = node.overall.map_or(Cell::Empty, Cell::Number);
+            row
+        })
+        .collect();
+    (&HEADINGS, rows)
+}
+
 /// A row's cells; `None` for a cell with nothing to say.
 fn cells(node: &Node, decimals: Option<usize>) -> [Option<String>; 9] {
     let ind = node.indicator.as_ref();
