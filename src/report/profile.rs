@@ -74,6 +74,9 @@ pub struct NodeProfile {
     /// Distinct values among the ranked units; `discriminates` is `distinct > 3`.
     pub distinct: usize,
     pub discriminates: bool,
+    /// Whether the node may be a strength, a weakness or an improvement: it discriminates and
+    /// the unit's value was not imputed (a guess says nothing about the unit).
+    pub compared: bool,
     pub flags: Vec<&'static str>,
     pub previous: Option<Standing>,
     /// Places gained since the previous period (positive = better).
@@ -260,6 +263,7 @@ pub fn profile(
             of,
             distinct,
             discriminates: distinct > MIN_DISTINCT,
+            compared: distinct > MIN_DISTINCT && current.flag(id, at) & flags::IMPUTED == 0,
             flags: flags::names(current.flag(id, at)),
             previous: prev,
             rank_change,
@@ -276,7 +280,7 @@ pub fn profile(
     let candidates: Vec<usize> = order
         .iter()
         .copied()
-        .filter(|i| nodes[*i].discriminates)
+        .filter(|i| nodes[*i].compared)
         .collect();
     // Only the better half can hold a strength and only the worse half a weakness, so that a
     // unit ranked near the top on everything is not told it is weak.
@@ -575,7 +579,7 @@ pub fn text(p: &Profile) -> String {
             "+"
         } else if p.weaknesses.contains(&n.id) {
             "-"
-        } else if !n.discriminates {
+        } else if !n.compared {
             "·"
         } else {
             ""
@@ -610,7 +614,7 @@ pub fn text(p: &Profile) -> String {
     }
     out.push_str(&grid(&rows, &right, "  "));
     out.push_str(&format!(
-        "  + strength, - weakness, · not compared ({MIN_DISTINCT} or fewer distinct values among the units)\n"
+        "  + strength, - weakness, · not compared ({MIN_DISTINCT} or fewer distinct values among the units, or imputed)\n"
     ));
     out
 }
