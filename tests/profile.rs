@@ -176,3 +176,27 @@ fn an_indicator_with_two_values_is_never_compared() {
         }
     }
 }
+
+#[test]
+fn a_unit_that_is_not_ranked_has_no_rank() {
+    // HDI's regional aggregates are evaluated but not ranked (`units where`); no period column.
+    if !common::shared("data/hdi/hdi_2022.csv").exists() {
+        return;
+    }
+    let o = qindex(&["profile", "rules/hdi.qi", "ZZA.VHHD", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["ranked"], false);
+    assert!(v["rank"].is_null());
+    assert!(v["period"].is_null() && v["previous_period"].is_null());
+    assert_eq!(v["scale"], serde_json::json!([0.0, 1.0]));
+    assert!(v["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|n| n["rank"].is_null()));
+    assert_eq!(ids(&v["strengths"]).len() + ids(&v["weaknesses"]).len(), 0);
+    let o = qindex(&["profile", "rules/hdi.qi", "CHN"]);
+    let text = stdout(&o);
+    assert!(text.contains("score 0.788, rank 75 of 193"), "{text}");
+}

@@ -35,6 +35,8 @@ pub struct Profile {
     pub rank: Option<u32>,
     pub units_ranked: usize,
     pub vetoed: bool,
+    /// The index's scale (`scale LO..HI`), to read the scores and values against.
+    pub scale: (f64, f64),
     pub previous_score: Option<f64>,
     pub previous_rank: Option<u32>,
     /// Every group and indicator, in plan order.
@@ -328,6 +330,7 @@ pub fn profile(
         rank: final_rank(current, at),
         units_ranked: current.final_rank.iter().filter(|r| **r != 0).count(),
         vetoed: current.vetoed[at],
+        scale: plan.node(crate::plan::NodeId::ROOT).scale,
         previous_score: prev_at.and_then(|(p, i)| finite(p.score[i])),
         previous_rank: prev_at.and_then(|(p, i)| final_rank(p, i)),
         by_rank: ids(&order),
@@ -363,9 +366,11 @@ pub fn json(p: &Profile) -> String {
     s
 }
 
-/// A number with two decimals, or `—` when missing.
-fn fixed(x: Option<f64>) -> String {
-    x.map_or_else(|| "—".into(), |x| format!("{x:.2}"))
+/// A score or value with two decimals (three on a scale of width 1 or less, as the HDI's
+/// 0..1), or `—` when missing.
+fn fixed(x: Option<f64>, scale: (f64, f64)) -> String {
+    let d = if scale.1 - scale.0 <= 1.0 { 3 } else { 2 };
+    x.map_or_else(|| "—".into(), |x| format!("{x:.d$}"))
 }
 
 /// A raw value as it would be written: up to four significant decimals below 1, two above.
@@ -453,7 +458,7 @@ pub fn text(p: &Profile) -> String {
         out.push_str(&format!(", period {period}"));
     }
     out.push('\n');
-    let mut headline = format!("score {}, rank {}", fixed(p.score), {
+    let mut headline = format!("score {}, rank {}", fixed(p.score, p.scale), {
         match (p.rank, p.vetoed, p.ranked) {
             (Some(r), _, _) => format!("{r} of {}", p.units_ranked),
             (None, true, _) => "— (vetoed)".into(),
@@ -464,7 +469,7 @@ pub fn text(p: &Profile) -> String {
     if let Some(prev) = &p.previous_period {
         headline.push_str(&format!(
             "; {prev}: score {}, rank {}",
-            fixed(p.previous_score),
+            fixed(p.previous_score, p.scale),
             p.previous_rank
                 .map_or_else(|| "—".to_string(), |r| r.to_string())
         ));
@@ -496,7 +501,7 @@ pub fn text(p: &Profile) -> String {
                     g.id
                 ),
                 name(g),
-                fixed(g.value),
+                fixed(g.value, p.scale),
                 rank_of(g.rank, g.of),
             ];
             if changes {
@@ -519,7 +524,14 @@ pub fn text(p: &Profile) -> String {
         let rows: Vec<Vec<String>> = ids
             .iter()
             .filter_map(|id| p.node(id))
-            .map(|n| vec![rank_of(n.rank, n.of), n.id.clone(), name(n), fixed(n.value)])
+            .map(|n| {
+                vec![
+                    rank_of(n.rank, n.of),
+                    n.id.clone(),
+                    name(n),
+                    fixed(n.value, p.scale),
+                ]
+            })
             .collect();
         out.push_str(&grid(&rows, &[true, false, false, true], "  "));
         out.push('\n');
@@ -596,7 +608,7 @@ pub fn text(p: &Profile) -> String {
                 String::new()
             },
             truncate_to_width(n.unit_of_measure.as_deref().unwrap_or(""), 12),
-            fixed(n.value),
+            fixed(n.value, p.scale),
         ];
         if changes {
             cells.push(n.rank_change.map(signed).unwrap_or_default());

@@ -219,6 +219,20 @@ mod tests {
     }
 
     #[test]
+    fn methods_cells_keep_numbers_as_numbers() {
+        let (head, rows) = methods_cells(&sample_plan());
+        assert_eq!(head.len(), 9);
+        assert_eq!(rows.len(), 7);
+        assert_eq!(rows[0][0], Cell::Number(0.0));
+        assert_eq!(rows[0][2], Cell::Text("质量强市示范城市评价".into()));
+        assert_eq!(rows[0][7], Cell::Empty);
+        assert_eq!(rows[0][8], Cell::Number(1.0));
+        assert_eq!(rows[2][7], Cell::Number(2.0 / 3.0), "full precision");
+        assert_eq!(rows[5][7], Cell::Text("derived (entropy)".into()));
+        assert_eq!(rows[5][8], Cell::Empty);
+    }
+
+    #[test]
     fn csv_quotes_per_rfc_4180() {
         assert_eq!(csv_field("plain"), "plain");
         assert_eq!(csv_field("a, b"), "\"a, b\"");
