@@ -45,7 +45,8 @@ enum Command {
         /// `--where "population > 1e6"`.
         #[arg(long = "where", value_name = "EXPR")]
         filter: Option<String>,
-        /// table (default on a terminal), csv (default otherwise) or json.
+        /// table (default on a terminal), csv (default otherwise), json, or xlsx (a workbook
+        /// with the results, indicators, weights and methods; needs --output).
         #[arg(long, value_enum)]
         format: Option<RunFormat>,
         /// Write to this file (atomically) instead of standard output.
@@ -60,6 +61,26 @@ enum Command {
         /// Only the N best-ranked units.
         #[arg(long)]
         top: Option<usize>,
+    },
+    /// One unit's standing: its score and rank, every group and indicator by its rank among
+    /// the units, its strengths and weaknesses, and its improvements since the previous period.
+    #[command(after_help = EXIT_CODES)]
+    Profile {
+        /// The rules file.
+        file: PathBuf,
+        /// The unit: its id, or its display label (e.g. its Chinese name).
+        unit: String,
+        #[command(flatten)]
+        data: DataArgs,
+        /// The scheme to evaluate (`default` is the base index).
+        #[arg(long, default_value = "default")]
+        scheme: String,
+        /// The period to profile (default: the latest); it is compared with the one before.
+        #[arg(long)]
+        period: Option<String>,
+        /// text, or json (`qindex.profile/1`, see docs/profile-json.md).
+        #[arg(long, value_enum, default_value_t = ProfileFormat::Text)]
+        format: ProfileFormat,
     },
     /// Check rules files: syntax, names, settings, weights, schemes and uncertainty.
     #[command(after_help = EXIT_CODES)]
@@ -152,6 +173,13 @@ impl DataArgs {
 enum RunFormat {
     Table,
     Csv,
+    Json,
+    Xlsx,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ProfileFormat {
+    Text,
     Json,
 }
 
@@ -255,6 +283,14 @@ fn run(cli: Cli) -> ExitCode {
             };
             run_cmd(&file, &data, &scheme, period, filter, format, output, view)
         }
+        Command::Profile {
+            file,
+            unit,
+            data,
+            scheme,
+            period,
+            format,
+        } => profile_cmd(&file, &unit, &data, &scheme, period, format),
         Command::Check { files } => check(&files),
         Command::Explain {
             file,
@@ -394,6 +430,12 @@ fn run_cmd(
     output: Option<PathBuf>,
     view: qindex::report::run::RunView,
 ) -> ExitCode {
+    if format == Some(RunFormat::Xlsx) && output.is_none() {
+        return fail(
+            Error::Usage("--format xlsx writes a file: give it with --output PATH".into()),
+            None,
+        );
+    }
     let (program, mut plan) = match compile_rules(path, scheme) {
         Ok(x) => x,
         Err(code) => return code,
@@ -452,6 +494,7 @@ fn run_cmd(
         RunFormat::Table => qindex::report::run::table(&out, w),
         RunFormat::Csv => qindex::report::run::csv(&out, w),
         RunFormat::Json => qindex::report::run::json(&out, w),
+        RunFormat::Xlsx => qindex::report::xlsx::run(&out, w),
     };
     let written = match &output {
         Some(p) => qindex::output::write_atomic(p, render),
@@ -467,6 +510,91 @@ fn run_cmd(
         Ok(()) => ExitCode::SUCCESS,
         Err(Error::Io { message, .. }) if message.contains("Broken pipe") => ExitCode::SUCCESS,
         Err(e) => fail(e, None),
+    }
+}
+
+/// `qindex profile`: evaluates the chosen period and the one before, then profiles one unit.
+fn profile_cmd(
+    path: &Path,
+    unit: &str,
+    data: &DataArgs,
+    scheme: &str,
+    period: Option<String>,
+    format: ProfileFormat,
+) -> ExitCode {
+    use qindex::eval::{evaluate, sorted_periods, EvalOptions, PeriodChoice};
+    let (program, plan) = match compile_rules(path, scheme) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let sources = &program.sources;
+    let loaded = data.options().and_then(|opts| {
+        let data_path = qindex::eval::data_path(&plan, &opts)?;
+        qindex::eval::load_data(&plan, &data_path, &opts)
+    });
+    let (frame, data_warnings) = match loaded {
+        Ok(x) => x,
+        Err(e) => return fail(e, Some(sources)),
+    };
+    report(&data_warnings, sources);
+    if period.as_deref() == Some("all") {
+        return fail(
+            Error::Usage("--period all: a profile is of one period; name it".into()),
+            None,
+        );
+    }
+    let choice = period.map_or(PeriodChoice::Latest, PeriodChoice::One);
+    let current = match evaluate(
+        &plan,
+        &frame,
+        &EvalOptions {
+            period: choice,
+            filter: None,
+        },
+    ) {
+        Ok(r) => r,
+        Err(e) => return fail(e, Some(sources)),
+    };
+    let Some(now) = current.periods.first() else {
+        return fail(Error::Usage("the data has no rows to profile".into()), None);
+    };
+    let at = match qindex::report::profile::find_unit(&frame, now, unit) {
+        Ok(i) => i,
+        Err(e) => return fail(e, None),
+    };
+    print_eval_warnings(&current.warnings);
+    // The period before, when the data is a panel: evaluated on its own, as `run` would.
+    let periods = sorted_periods(&frame);
+    let before = now
+        .period
+        .as_ref()
+        .and_then(|p| periods.iter().position(|q| q == p))
+        .filter(|i| *i > 0)
+        .map(|i| periods[i - 1].clone());
+    let previous = match before {
+        Some(p) => {
+            let opts = EvalOptions {
+                period: PeriodChoice::One(p),
+                filter: None,
+            };
+            match evaluate(&plan, &frame, &opts) {
+                Ok(r) => Some(r),
+                Err(e) => return fail(e, Some(sources)),
+            }
+        }
+        None => None,
+    };
+    let prev = previous.as_ref().and_then(|r| r.periods.first());
+    let profile = qindex::report::profile::profile(&plan, &frame, now, prev, at);
+    let out = match format {
+        ProfileFormat::Text => qindex::report::profile::text(&profile),
+        ProfileFormat::Json => qindex::report::profile::json(&profile),
+    };
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(out.as_bytes()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(_) => ExitCode::from(2),
     }
 }
 

@@ -3,11 +3,13 @@
 mod explain;
 #[cfg(test)]
 mod fixtures;
+pub mod profile;
 pub mod run;
 mod table;
+pub mod xlsx;
 
 pub use explain::{explain_json, explain_text};
-pub use table::{methods_table, TableFormat};
+pub use table::{methods_cells, methods_table, Cell, TableFormat};
 
 use crate::diagnostics::display_width;
 use crate::plan::Weight;

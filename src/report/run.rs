@@ -29,7 +29,7 @@ pub struct RunOutput<'a> {
 impl RunOutput<'_> {
     /// The nodes shown as columns, in plan order: groups within the depth, then indicators
     /// when asked for.
-    fn columns(&self) -> Vec<NodeId> {
+    pub(crate) fn columns(&self) -> Vec<NodeId> {
         self.plan
             .ids()
             .skip(1)
@@ -45,8 +45,30 @@ impl RunOutput<'_> {
             .collect()
     }
 
+    /// The headings of the CSV (and of the spreadsheet's results sheet).
+    pub(crate) fn header(&self, cols: &[NodeId]) -> Vec<String> {
+        let index = &self.plan.index;
+        let mut head: Vec<String> = vec![index.unit_column.clone()];
+        if self.frame.labels().is_some() {
+            head.push(index.label_column.clone().unwrap_or_else(|| "label".into()));
+        }
+        if let Some(p) = &index.period_column {
+            head.push(p.clone());
+        }
+        head.push("score".into());
+        head.push("rank".into());
+        for c in cols {
+            let n = self.plan.node(*c);
+            head.push(n.id.clone());
+            if n.kind != NodeKind::Indicator {
+                head.push(format!("{}_rank", n.id));
+            }
+        }
+        head
+    }
+
     /// Rows in rank order (the table), for `--top N` the first N ranks.
-    fn ranked_rows(&self, p: &PeriodResult) -> Vec<usize> {
+    pub(crate) fn ranked_rows(&self, p: &PeriodResult) -> Vec<usize> {
         let mut order = p.order(self.frame);
         if let Some(top) = self.view.top {
             order.retain(|i| p.final_rank[*i] != 0 && p.final_rank[*i] as usize <= top);
@@ -56,7 +78,7 @@ impl RunOutput<'_> {
 
     /// Rows for the data formats (CSV, JSON): in the data's order, so that results line up
     /// with the input; with `--top N`, the first N ranks in rank order.
-    fn data_rows(&self, p: &PeriodResult) -> Vec<usize> {
+    pub(crate) fn data_rows(&self, p: &PeriodResult) -> Vec<usize> {
         match self.view.top {
             Some(_) => self.ranked_rows(p),
             None => (0..p.len()).collect(),
@@ -93,35 +115,7 @@ fn push_text(out: &mut Vec<u8>, text: &str) {
 pub fn csv(o: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
     let cols = o.columns();
     let has_period = o.plan.index.period_column.is_some();
-    let has_label = o.frame.labels().is_some();
-    let mut head: Vec<String> = vec![o.plan.index.unit_column.clone()];
-    if has_label {
-        head.push(
-            o.plan
-                .index
-                .label_column
-                .clone()
-                .unwrap_or_else(|| "label".into()),
-        );
-    }
-    if has_period {
-        head.push(
-            o.plan
-                .index
-                .period_column
-                .clone()
-                .unwrap_or_else(|| "period".into()),
-        );
-    }
-    head.push("score".into());
-    head.push("rank".into());
-    for c in &cols {
-        let n = o.plan.node(*c);
-        head.push(n.id.clone());
-        if n.kind != NodeKind::Indicator {
-            head.push(format!("{}_rank", n.id));
-        }
-    }
+    let head = o.header(&cols);
     let head: Vec<String> = head.iter().map(|h| csv_field(&guard_formula(h))).collect();
     let mut out: Vec<u8> = Vec::with_capacity(1 << 16);
     out.extend_from_slice(head.join(",").as_bytes());

@@ -41,6 +41,36 @@ pub fn methods_table(plan: &Plan, format: TableFormat) -> String {
     }
 }
 
+/// A cell of a spreadsheet: numbers stay numbers, at full precision.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    Number(f64),
+}
+
+/// The methods table as cells for a spreadsheet: the headings, then the rows of
+/// [`methods_table`]. The level and fixed weights are numbers; a derived weight is its text.
+pub fn methods_cells(plan: &Plan) -> (&'static [&'static str], Vec<Vec<Cell>>) {
+    let rows = plan
+        .nodes
+        .iter()
+        .map(|node| {
+            let mut row: Vec<Cell> = cells(node, None)
+                .into_iter()
+                .map(|c| c.map_or(Cell::Empty, Cell::Text))
+                .collect();
+            row[0] = Cell::Number(f64::from(node.depth));
+            if let Some(w) = node.weight.as_ref().and_then(|w| w.fixed()) {
+                row[7] = Cell::Number(w);
+            }
+            row[8] = node.overall.map_or(Cell::Empty, Cell::Number);
+            row
+        })
+        .collect();
+    (&HEADINGS, rows)
+}
+
 /// A row's cells; `None` for a cell with nothing to say.
 fn cells(node: &Node, decimals: Option<usize>) -> [Option<String>; 9] {
     let ind = node.indicator.as_ref();
@@ -186,6 +216,20 @@ mod tests {
             2,sales_share,品牌产品销售份额,,,positive,minmax,derived (entropy),
             2,intermediaries,每万人拥有的质量检验检测认证中介服务机构数量（含分支机构）,,,positive,rank,derived (entropy),
         "#);
+    }
+
+    #[test]
+    fn methods_cells_keep_numbers_as_numbers() {
+        let (head, rows) = methods_cells(&sample_plan());
+        assert_eq!(head.len(), 9);
+        assert_eq!(rows.len(), 7);
+        assert_eq!(rows[0][0], Cell::Number(0.0));
+        assert_eq!(rows[0][2], Cell::Text("质量强市示范城市评价".into()));
+        assert_eq!(rows[0][7], Cell::Empty);
+        assert_eq!(rows[0][8], Cell::Number(1.0));
+        assert_eq!(rows[2][7], Cell::Number(2.0 / 3.0), "full precision");
+        assert_eq!(rows[5][7], Cell::Text("derived (entropy)".into()));
+        assert_eq!(rows[5][8], Cell::Empty);
     }
 
     #[test]
