@@ -198,7 +198,7 @@ fn split_points(b: &[u8], parts: usize) -> Vec<usize> {
             }
             quotes += memchr::memchr_iter(b'"', &b[counted_to..nl]).count();
             counted_to = nl;
-            if quotes % 2 == 0 {
+            if quotes.is_multiple_of(2) {
                 at = nl + 1;
                 break;
             }
