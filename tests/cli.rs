@@ -2,16 +2,9 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn qindex(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qindex"))
-        .args(args)
-        .current_dir(common::root())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run qindex")
-}
+use common::qindex;
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

@@ -40,3 +40,13 @@ pub fn render(program: Option<&Program>, diags: &[Diagnostic]) -> String {
 pub fn shared(rel: &str) -> PathBuf {
     root().join("..").join("shared").join(rel)
 }
+
+/// Runs the real `qindex` binary from the crate root, without colour.
+pub fn qindex(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_qindex"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run qindex")
+}

@@ -3,18 +3,11 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 const RULES: &str = "tests/fixtures/profile/cities.qi";
 
-fn qindex(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qindex"))
-        .args(args)
-        .current_dir(common::root())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run qindex")
-}
+use common::qindex;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

@@ -5,16 +5,8 @@ mod common;
 
 use qindex::eval::{self, DataOptions, EvalOptions, PeriodChoice};
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn qindex(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qindex"))
-        .args(args)
-        .current_dir(common::root())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run qindex")
-}
+use common::qindex;
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()

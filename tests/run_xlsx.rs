@@ -5,18 +5,10 @@ mod common;
 
 use calamine::{open_workbook, Data, Reader, Xlsx};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 const RULES: &str = "tests/fixtures/profile/cities.qi";
 
-fn qindex(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qindex"))
-        .args(args)
-        .current_dir(common::root())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run qindex")
-}
+use common::qindex;
 
 /// A fresh folder for one test's outputs.
 fn scratch(test: &str) -> PathBuf {
