@@ -990,3 +990,53 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod against_tests {
+    use super::*;
+
+    /// Statistics from the units only, applied to every row (the regional aggregates of the
+    /// HDI under `units where`): by hand.
+    #[test]
+    fn reference_rows_set_the_statistics() {
+        let units = [10.0, 20.0, 30.0];
+        let all = [10.0, 20.0, 30.0, 40.0, 5.0];
+        let mut out = [0.0; 5];
+        minmax_against(&all, &units, Direction::Positive, Scale::DEFAULT, &mut out).unwrap();
+        assert_eq!(out, [0.0, 50.0, 100.0, 150.0, -25.0]);
+        rank_against(&all, &units, Direction::Positive, &mut out).unwrap();
+        // 1 + the number of units below: 40 is above all three, 5 below all.
+        assert_eq!(out, [1.0, 2.0, 3.0, 4.0, 1.0]);
+        percentile_against(&all, &units, Direction::Positive, Scale::DEFAULT, &mut out).unwrap();
+        let want = [100.0 / 3.0, 200.0 / 3.0, 100.0, 100.0, 100.0 / 3.0];
+        assert!(
+            out.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-12),
+            "{out:?}"
+        );
+        // The plain functions are the "against themselves" case.
+        let mut plain = [0.0; 3];
+        let mut against = [0.0; 3];
+        for m in [
+            Method::MinMax,
+            Method::ZScore {
+                mean: 100.0,
+                sd: 10.0,
+            },
+            Method::Rank,
+            Method::Percentile,
+            Method::Vector,
+        ] {
+            normalise(&units, &m, Direction::Negative, Scale::DEFAULT, &mut plain).unwrap();
+            normalise_against(
+                &units,
+                &units.clone(),
+                &m,
+                Direction::Negative,
+                Scale::DEFAULT,
+                &mut against,
+            )
+            .unwrap();
+            assert_eq!(plain, against, "{m:?}");
+        }
+    }
+}
