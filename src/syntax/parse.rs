@@ -92,16 +92,12 @@ pub fn parse(file: FileId, text: &str) -> Result<File, Box<Diagnostic>> {
 /// Parses a standalone expression (for `--where`).
 pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Box<Diagnostic>> {
     pest::set_error_detail(true);
-    match Grammar::parse(Rule::expr, text) {
+    let result = Grammar::parse(Rule::expr_only, text);
+    pest::set_error_detail(false);
+    match result {
         Ok(mut pairs) => {
-            let p = pairs.next().expect("an expression");
-            if p.as_span().end() != text.trim_end().len() {
-                let at = p.as_span().end();
-                return Err(Box::new(
-                    Diagnostic::error("syntax", "unexpected text after the expression")
-                        .with_span(Span::new(file, at, text.len())),
-                ));
-            }
+            let whole = pairs.next().expect("an expression");
+            let p = whole.into_inner().next().expect("an expression");
             Builder {
                 file,
                 text,
@@ -110,10 +106,13 @@ pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Box<Diagnostic>> {
             .expr(p)
         }
         Err(e) => {
-            let pos = match e.location {
+            let mut pos = match e.location {
                 pest::error::InputLocation::Pos(p) => p,
                 pest::error::InputLocation::Span((s, _)) => s,
             };
+            if let Some(a) = e.parse_attempts() {
+                pos = pos.max(a.max_position);
+            }
             Err(Box::new(syntax_error(file, text, &e, pos, None)))
         }
     }
