@@ -27,6 +27,31 @@ struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
+    /// Compare schemes over the same data: each unit's rank and score under each, the rank
+    /// correlations (Spearman, Kendall tau-b), the biggest movers and the top-N changes.
+    #[command(after_help = EXIT_CODES)]
+    Compare {
+        /// The rules file.
+        file: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+        /// A scheme to compare (repeatable; the first is the baseline). Default: `default` and
+        /// every scheme of the rules.
+        #[arg(long = "scheme")]
+        schemes: Vec<String>,
+        /// Compare `default` and every scheme (the default when no --scheme is given).
+        #[arg(long, conflicts_with = "schemes")]
+        all: bool,
+        /// The period to compare (default: the latest).
+        #[arg(long)]
+        period: Option<String>,
+        /// The size of the top group whose entries and exits are listed.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// table (the default), csv or json.
+        #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
+        format: CompareFormat,
+    },
     /// Evaluate the rules over the data: every unit's indicator values, group scores, index
     /// score and rank.
     #[command(after_help = EXIT_CODES)]
@@ -170,6 +195,13 @@ impl DataArgs {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum CompareFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum RunFormat {
     Table,
     Csv,
@@ -292,6 +324,15 @@ fn run(cli: Cli) -> ExitCode {
             format,
         } => profile_cmd(&file, &unit, &data, &scheme, period, format),
         Command::Check { files } => check(&files),
+        Command::Compare {
+            file,
+            data,
+            schemes,
+            all: _,
+            period,
+            top,
+            format,
+        } => compare_cmd(&file, &data, schemes, period, top, format),
         Command::Explain {
             file,
             scheme,
@@ -687,4 +728,84 @@ fn fmt_cmd(files: &[PathBuf], write: bool, check: bool) -> ExitCode {
         }
     }
     ExitCode::from(worst)
+}
+
+fn compare_cmd(
+    path: &Path,
+    data: &DataArgs,
+    schemes: Vec<String>,
+    period: Option<String>,
+    top: usize,
+    format: CompareFormat,
+) -> ExitCode {
+    let (program, diags) = match qindex::check::load(path) {
+        Ok(x) => x,
+        Err(e) => return fail(e, None),
+    };
+    let checked = qindex::check::check(&program);
+    if diags
+        .iter()
+        .chain(&checked.diagnostics)
+        .any(Diagnostic::is_error)
+    {
+        let mut all = diags;
+        all.extend(checked.diagnostics);
+        return fail(Error::Diagnostics(all), Some(&program.sources));
+    }
+    let names: Vec<String> = if schemes.is_empty() {
+        std::iter::once("default".to_string())
+            .chain(checked.schemes.iter().cloned())
+            .collect()
+    } else {
+        schemes
+    };
+    let mut plans = Vec::new();
+    for name in &names {
+        match qindex::check::compile(&program, name) {
+            Ok((plan, _)) => plans.push(plan),
+            Err(e) => return fail(e, Some(&program.sources)),
+        }
+    }
+    if plans.len() < 2 {
+        return fail(Error::Usage("compare needs at least two schemes: name them with --scheme, or declare schemes in the rules".into()), None);
+    }
+    let data_opts = match data.options() {
+        Ok(o) => o,
+        Err(e) => return fail(e, None),
+    };
+    let data_path = match qindex::eval::data_path(&plans[0], &data_opts) {
+        Ok(p) => p,
+        Err(e) => return fail(e, None),
+    };
+    let refs: Vec<&qindex::plan::Plan> = plans.iter().collect();
+    let (frame, data_warnings) = match qindex::eval::load_data_for(&refs, &data_path, &data_opts) {
+        Ok(x) => x,
+        Err(e) => return fail(e, Some(&program.sources)),
+    };
+    report(&data_warnings, &program.sources);
+    let opts = qindex::eval::EvalOptions {
+        period: match period.as_deref() {
+            None => qindex::eval::PeriodChoice::Latest,
+            Some(p) => qindex::eval::PeriodChoice::One(p.to_string()),
+        },
+        filter: None,
+    };
+    let mut results = Vec::new();
+    for plan in &plans {
+        match qindex::eval::evaluate(plan, &frame, &opts) {
+            Ok(r) => results.push(r),
+            Err(e) => return fail(e, Some(&program.sources)),
+        }
+    }
+    let periods: Vec<&qindex::eval::PeriodResult> = results.iter().map(|r| &r.periods[0]).collect();
+    let comparison = qindex::report::compare::compare(&frame, &names, &periods, top);
+    let out = match format {
+        CompareFormat::Table => qindex::report::compare::text(&comparison),
+        CompareFormat::Csv => qindex::report::compare::csv(&comparison),
+        CompareFormat::Json => qindex::report::compare::json(&comparison),
+    };
+    if std::io::stdout().lock().write_all(out.as_bytes()).is_err() {
+        return ExitCode::from(2);
+    }
+    ExitCode::SUCCESS
 }

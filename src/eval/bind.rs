@@ -40,28 +40,41 @@ pub fn load(
     path: &Path,
     opts: &DataOptions,
 ) -> Result<(Frame, Vec<Diagnostic>), Error> {
+    load_for(&[plan], path, opts)
+}
+
+/// Loads the columns that any of several plans (schemes of one index) reads, once.
+pub fn load_for(
+    plans: &[&Plan],
+    path: &Path,
+    opts: &DataOptions,
+) -> Result<(Frame, Vec<Diagnostic>), Error> {
+    let plan = plans[0];
     let mut lo = LoadOptions::new(plan.index.unit_column.clone());
     lo.period_column = plan.index.period_column.clone();
     lo.label_column = plan.index.label_column.clone();
-    lo.numeric_columns = plan.columns.iter().map(|c| c.name.clone()).collect();
     lo.delimiter = opts.delimiter;
     lo.encoding = opts.encoding.clone();
     lo.sheet = opts.sheet.clone();
     lo.na_tokens = opts.na_tokens.clone();
     lo.lenient = opts.lenient;
     lo.threads = opts.threads;
-    let mut spans: Vec<(String, Span)> = plan
-        .columns
-        .iter()
-        .map(|c| (c.name.clone(), c.span))
-        .collect();
-    for id in plan.indicators() {
-        let node = plan.node(id);
-        for p in &node.indicator.as_ref().expect("indicator").missing {
-            if let MissingPolicy::MeanBy(c) | MissingPolicy::MedianBy(c) = p {
-                if !lo.text_columns.contains(c) {
-                    lo.text_columns.push(c.clone());
-                    spans.push((c.clone(), node.span));
+    let mut spans: Vec<(String, Span)> = Vec::new();
+    for plan in plans {
+        for c in &plan.columns {
+            if !lo.numeric_columns.contains(&c.name) {
+                lo.numeric_columns.push(c.name.clone());
+                spans.push((c.name.clone(), c.span));
+            }
+        }
+        for id in plan.indicators() {
+            let node = plan.node(id);
+            for p in &node.indicator.as_ref().expect("indicator").missing {
+                if let MissingPolicy::MeanBy(c) | MissingPolicy::MedianBy(c) = p {
+                    if !lo.text_columns.contains(c) {
+                        lo.text_columns.push(c.clone());
+                        spans.push((c.clone(), node.span));
+                    }
                 }
             }
         }

@@ -1,0 +1,396 @@
+//! `qindex compare`: each unit's score and rank under several schemes, the rank correlations
+//! between schemes, and who moves.
+
+use super::{csv_field, guard_formula, pad, pad_left, truncate_to_width};
+use crate::data::Frame;
+use crate::diagnostics::display_width;
+use crate::eval::PeriodResult;
+use crate::methods::stats;
+use serde::Serialize;
+
+/// How many movers each list shows.
+pub const MOVERS: usize = 5;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub schemes: Vec<String>,
+    pub period: Option<String>,
+    pub top_n: usize,
+    pub units: Vec<UnitRow>,
+    pub pairs: Vec<Pair>,
+    pub movers: Movers,
+    /// Per scheme after the first: units entering and leaving the top N against the first.
+    pub top_changes: Vec<TopChange>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitRow {
+    pub unit: String,
+    pub label: Option<String>,
+    /// By scheme, in the order of `schemes`; `None` when unranked (vetoed, missing, not a unit).
+    pub ranks: Vec<Option<u32>>,
+    pub scores: Vec<Option<f64>>,
+    /// Rank under the first scheme minus rank under each scheme: positive = moved up.
+    pub shift: Vec<Option<i64>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Pair {
+    pub a: String,
+    pub b: String,
+    /// Units ranked under both.
+    pub n: usize,
+    pub spearman: Option<f64>,
+    pub kendall: Option<f64>,
+    pub mean_abs_shift: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Mover {
+    pub unit: String,
+    pub label: Option<String>,
+    pub scheme: String,
+    pub from: u32,
+    pub to: u32,
+    pub shift: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Movers {
+    pub up: Vec<Mover>,
+    pub down: Vec<Mover>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TopChange {
+    pub scheme: String,
+    pub entering: Vec<String>,
+    pub leaving: Vec<String>,
+}
+
+fn opt(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+/// Compares the results of one period under several schemes over the same data. The first
+/// scheme is the baseline of the shifts (the base index, `default`, when listed first).
+pub fn compare(
+    frame: &Frame,
+    schemes: &[String],
+    results: &[&PeriodResult],
+    top_n: usize,
+) -> Comparison {
+    let base = results[0];
+    let label = |row: usize| frame.labels().map(|l| l.get(row).to_string());
+    // The same frame and period give the same rows in every result.
+    let units: Vec<UnitRow> = (0..base.len())
+        .filter(|i| base.is_unit[*i])
+        .map(|i| {
+            let row = base.rows[i];
+            let ranks: Vec<Option<u32>> = results
+                .iter()
+                .map(|r| (r.final_rank[i] != 0).then_some(r.final_rank[i]))
+                .collect();
+            let scores = results.iter().map(|r| opt(r.score[i])).collect();
+            let shift = ranks
+                .iter()
+                .map(|r| match (ranks[0], r) {
+                    (Some(a), Some(b)) => Some(a as i64 - *b as i64),
+                    _ => None,
+                })
+                .collect();
+            UnitRow {
+                unit: frame.units().get(row).to_string(),
+                label: label(row),
+                ranks,
+                scores,
+                shift,
+            }
+        })
+        .collect();
+    let mut pairs = Vec::new();
+    for a in 0..schemes.len() {
+        for b in a + 1..schemes.len() {
+            let both: Vec<&UnitRow> = units
+                .iter()
+                .filter(|u| u.ranks[a].is_some() && u.ranks[b].is_some())
+                .collect();
+            let xa: Vec<f64> = both
+                .iter()
+                .map(|u| u.scores[a].unwrap_or(f64::NAN))
+                .collect();
+            let xb: Vec<f64> = both
+                .iter()
+                .map(|u| u.scores[b].unwrap_or(f64::NAN))
+                .collect();
+            let shifts: Vec<f64> = both
+                .iter()
+                .map(|u| (u.ranks[a].unwrap_or(0) as f64 - u.ranks[b].unwrap_or(0) as f64).abs())
+                .collect();
+            pairs.push(Pair {
+                a: schemes[a].clone(),
+                b: schemes[b].clone(),
+                n: both.len(),
+                spearman: opt(stats::spearman(&xa, &xb)),
+                kendall: opt(stats::kendall_tau_b(&xa, &xb)),
+                mean_abs_shift: opt(stats::mean(&shifts)),
+            });
+        }
+    }
+    let mut all: Vec<Mover> = Vec::new();
+    for s in 1..schemes.len() {
+        for u in &units {
+            if let (Some(from), Some(to), Some(shift)) = (u.ranks[0], u.ranks[s], u.shift[s]) {
+                all.push(Mover {
+                    unit: u.unit.clone(),
+                    label: u.label.clone(),
+                    scheme: schemes[s].clone(),
+                    from,
+                    to,
+                    shift,
+                });
+            }
+        }
+    }
+    let mut up: Vec<Mover> = all.iter().filter(|m| m.shift > 0).cloned().collect();
+    up.sort_by(|a, b| {
+        b.shift
+            .cmp(&a.shift)
+            .then(a.to.cmp(&b.to))
+            .then(a.unit.cmp(&b.unit))
+    });
+    up.truncate(MOVERS);
+    let mut down: Vec<Mover> = all.iter().filter(|m| m.shift < 0).cloned().collect();
+    down.sort_by(|a, b| {
+        a.shift
+            .cmp(&b.shift)
+            .then(a.to.cmp(&b.to))
+            .then(a.unit.cmp(&b.unit))
+    });
+    down.truncate(MOVERS);
+    let in_top = |s: usize| -> Vec<&str> {
+        units
+            .iter()
+            .filter(|u| u.ranks[s].is_some_and(|r| r as usize <= top_n))
+            .map(|u| u.unit.as_str())
+            .collect()
+    };
+    let top_changes = (1..schemes.len())
+        .map(|s| {
+            let (before, after) = (in_top(0), in_top(s));
+            TopChange {
+                scheme: schemes[s].clone(),
+                entering: after
+                    .iter()
+                    .filter(|u| !before.contains(u))
+                    .map(|u| u.to_string())
+                    .collect(),
+                leaving: before
+                    .iter()
+                    .filter(|u| !after.contains(u))
+                    .map(|u| u.to_string())
+                    .collect(),
+            }
+        })
+        .collect();
+    Comparison {
+        schemes: schemes.to_vec(),
+        period: base.period.clone(),
+        top_n,
+        units,
+        pairs,
+        movers: Movers { up, down },
+        top_changes,
+    }
+}
+
+fn num(x: Option<f64>, d: usize) -> String {
+    x.map_or("—".into(), |v| format!("{v:.d$}"))
+}
+
+/// The comparison as text: ranks side by side (sorted by the first scheme), then the pairs,
+/// the movers and the top-N changes.
+pub fn text(c: &Comparison) -> String {
+    let mut out = String::new();
+    if let Some(p) = &c.period {
+        out.push_str(&format!("period {p}\n"));
+    }
+    let mut head = vec!["unit".to_string(), "label".to_string()];
+    for s in &c.schemes {
+        head.push(s.clone());
+    }
+    for s in c.schemes.iter().skip(1) {
+        head.push(format!("Δ {s}"));
+    }
+    let mut order: Vec<&UnitRow> = c.units.iter().collect();
+    order.sort_by_key(|u| (u.ranks[0].unwrap_or(u32::MAX), u.unit.clone()));
+    let mut grid = vec![head];
+    for u in order {
+        let mut row = vec![
+            u.unit.clone(),
+            truncate_to_width(u.label.as_deref().unwrap_or(""), 20),
+        ];
+        for r in &u.ranks {
+            row.push(r.map_or("—".into(), |r| r.to_string()));
+        }
+        for s in u.shift.iter().skip(1) {
+            row.push(match s {
+                Some(0) => "=".into(),
+                Some(d) if *d > 0 => format!("+{d}"),
+                Some(d) => d.to_string(),
+                None => "—".into(),
+            });
+        }
+        grid.push(row);
+    }
+    let widths: Vec<usize> = (0..grid[0].len())
+        .map(|k| grid.iter().map(|r| display_width(&r[k])).max().unwrap_or(0))
+        .collect();
+    for (i, row) in grid.iter().enumerate() {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(k, cell)| {
+                if k < 2 || i == 0 {
+                    pad(cell, widths[k])
+                } else {
+                    pad_left(cell, widths[k])
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out.push_str("\nrank agreement (units ranked under both)\n");
+    for p in &c.pairs {
+        out.push_str(&format!(
+            "  {} vs {}: Spearman {}, Kendall tau-b {}, mean |rank shift| {} (n = {})\n",
+            p.a,
+            p.b,
+            num(p.spearman, 3),
+            num(p.kendall, 3),
+            num(p.mean_abs_shift, 2),
+            p.n
+        ));
+    }
+    let movers = |title: &str, list: &[Mover], out: &mut String| {
+        if list.is_empty() {
+            return;
+        }
+        out.push_str(&format!("\n{title}\n"));
+        for m in list {
+            out.push_str(&format!(
+                "  {} {}  {} → {} under {} ({:+})\n",
+                m.unit,
+                m.label.as_deref().unwrap_or(""),
+                m.from,
+                m.to,
+                m.scheme,
+                m.shift
+            ));
+        }
+    };
+    movers(
+        &format!("biggest movers up (against {})", c.schemes[0]),
+        &c.movers.up,
+        &mut out,
+    );
+    movers(
+        &format!("biggest movers down (against {})", c.schemes[0]),
+        &c.movers.down,
+        &mut out,
+    );
+    for t in &c.top_changes {
+        if t.entering.is_empty() && t.leaving.is_empty() {
+            out.push_str(&format!(
+                "\ntop {} under {}: the same units\n",
+                c.top_n, t.scheme
+            ));
+        } else {
+            out.push_str(&format!(
+                "\ntop {} under {}: entering {}; leaving {}\n",
+                c.top_n,
+                t.scheme,
+                if t.entering.is_empty() {
+                    "none".into()
+                } else {
+                    t.entering.join(", ")
+                },
+                if t.leaving.is_empty() {
+                    "none".into()
+                } else {
+                    t.leaving.join(", ")
+                }
+            ));
+        }
+    }
+    out
+}
+
+/// CSV: unit, label, then rank, score and shift per scheme.
+pub fn csv(c: &Comparison) -> String {
+    let mut head = vec!["unit".to_string(), "label".to_string()];
+    for s in &c.schemes {
+        head.push(format!("rank_{s}"));
+        head.push(format!("score_{s}"));
+        head.push(format!("shift_{s}"));
+    }
+    let mut out = head
+        .iter()
+        .map(|h| csv_field(&guard_formula(h)))
+        .collect::<Vec<_>>()
+        .join(",");
+    out.push_str("\r\n");
+    for u in &c.units {
+        let mut row = vec![
+            csv_field(&guard_formula(&u.unit)),
+            csv_field(&guard_formula(u.label.as_deref().unwrap_or(""))),
+        ];
+        for k in 0..c.schemes.len() {
+            row.push(u.ranks[k].map_or(String::new(), |r| r.to_string()));
+            row.push(u.scores[k].map_or(String::new(), |x| x.to_string()));
+            row.push(u.shift[k].map_or(String::new(), |x| x.to_string()));
+        }
+        out.push_str(&row.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// JSON `qindex.compare/1`, documented in `docs/compare-json.md`.
+pub fn json(c: &Comparison) -> String {
+    use serde_json::{json, Map, Value};
+    let by_scheme = |vals: Vec<Value>| -> Value {
+        let mut m = Map::new();
+        for (s, v) in c.schemes.iter().zip(vals) {
+            m.insert(s.clone(), v);
+        }
+        Value::Object(m)
+    };
+    let units: Vec<Value> = c
+        .units
+        .iter()
+        .map(|u| {
+            json!({
+                "unit": u.unit,
+                "label": u.label,
+                "ranks": by_scheme(u.ranks.iter().map(|r| json!(r)).collect()),
+                "scores": by_scheme(u.scores.iter().map(|r| json!(r)).collect()),
+                "shift": by_scheme(u.shift.iter().map(|r| json!(r)).collect()),
+            })
+        })
+        .collect();
+    let v = json!({
+        "format": "qindex.compare/1",
+        "schemes": c.schemes,
+        "period": c.period,
+        "top_n": c.top_n,
+        "units": units,
+        "pairs": c.pairs,
+        "movers": c.movers,
+        "top_changes": c.top_changes,
+    });
+    let mut s = serde_json::to_string_pretty(&v).expect("plain data serialises");
+    s.push('\n');
+    s
+}
