@@ -234,6 +234,60 @@ pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
     pearson(&rx, &ry)
 }
 
+/// Kendall's tau-b between two columns, over the rows where both are present.
+///
+/// # Formula
+/// τ_b = (C − D) / √((n₀ − n₁)(n₀ − n₂)), with C and D the concordant and discordant pairs,
+/// n₀ = n(n − 1)/2, n₁ = Σ tᵢ(tᵢ − 1)/2 over groups of ties in x and n₂ the same in y; a pair
+/// tied in x or y is neither concordant nor discordant. NaN when either column is constant or
+/// fewer than 2 rows are present.
+///
+/// # Reference
+/// Kendall (1945), "The treatment of ties in ranking problems"; `scipy.stats.kendalltau`
+/// (its default, variant "b"). O(n²): meant for rankings of up to a few thousand units.
+///
+/// # Missing values
+/// Rows where either value is missing are left out.
+pub fn kendall_tau_b(x: &[f64], y: &[f64]) -> f64 {
+    let pairs: Vec<(f64, f64)> = x
+        .iter()
+        .zip(y)
+        .filter(|(a, b)| !a.is_nan() && !b.is_nan())
+        .map(|(a, b)| (*a, *b))
+        .collect();
+    let n = pairs.len();
+    if n < 2 {
+        return f64::NAN;
+    }
+    let (mut c, mut d, mut tx, mut ty) = (0i64, 0i64, 0i64, 0i64);
+    for i in 0..n {
+        for j in i + 1..n {
+            let dx = pairs[i].0 - pairs[j].0;
+            let dy = pairs[i].1 - pairs[j].1;
+            if dx == 0.0 {
+                tx += 1;
+            }
+            if dy == 0.0 {
+                ty += 1;
+            }
+            if dx != 0.0 && dy != 0.0 {
+                if (dx > 0.0) == (dy > 0.0) {
+                    c += 1;
+                } else {
+                    d += 1;
+                }
+            }
+        }
+    }
+    let n0 = (n * (n - 1) / 2) as i64;
+    let denom = (((n0 - tx) as f64) * ((n0 - ty) as f64)).sqrt();
+    if denom == 0.0 {
+        f64::NAN
+    } else {
+        (c - d) as f64 / denom
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,59 +353,5 @@ mod tests {
         );
         assert!(pearson(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]).is_nan());
         assert!(pearson(&[1.0], &[1.0, 2.0]).is_nan());
-    }
-}
-
-/// Kendall's tau-b between two columns, over the rows where both are present.
-///
-/// # Formula
-/// τ_b = (C − D) / √((n₀ − n₁)(n₀ − n₂)), with C and D the concordant and discordant pairs,
-/// n₀ = n(n − 1)/2, n₁ = Σ tᵢ(tᵢ − 1)/2 over groups of ties in x and n₂ the same in y; a pair
-/// tied in x or y is neither concordant nor discordant. NaN when either column is constant or
-/// fewer than 2 rows are present.
-///
-/// # Reference
-/// Kendall (1945), "The treatment of ties in ranking problems"; `scipy.stats.kendalltau`
-/// (its default, variant "b"). O(n²): meant for rankings of up to a few thousand units.
-///
-/// # Missing values
-/// Rows where either value is missing are left out.
-pub fn kendall_tau_b(x: &[f64], y: &[f64]) -> f64 {
-    let pairs: Vec<(f64, f64)> = x
-        .iter()
-        .zip(y)
-        .filter(|(a, b)| !a.is_nan() && !b.is_nan())
-        .map(|(a, b)| (*a, *b))
-        .collect();
-    let n = pairs.len();
-    if n < 2 {
-        return f64::NAN;
-    }
-    let (mut c, mut d, mut tx, mut ty) = (0i64, 0i64, 0i64, 0i64);
-    for i in 0..n {
-        for j in i + 1..n {
-            let dx = pairs[i].0 - pairs[j].0;
-            let dy = pairs[i].1 - pairs[j].1;
-            if dx == 0.0 {
-                tx += 1;
-            }
-            if dy == 0.0 {
-                ty += 1;
-            }
-            if dx != 0.0 && dy != 0.0 {
-                if (dx > 0.0) == (dy > 0.0) {
-                    c += 1;
-                } else {
-                    d += 1;
-                }
-            }
-        }
-    }
-    let n0 = (n * (n - 1) / 2) as i64;
-    let denom = (((n0 - tx) as f64) * ((n0 - ty) as f64)).sqrt();
-    if denom == 0.0 {
-        f64::NAN
-    } else {
-        (c - d) as f64 / denom
     }
 }

@@ -138,13 +138,13 @@ pub fn compare(
         }
     }
     let mut all: Vec<Mover> = Vec::new();
-    for s in 1..schemes.len() {
+    for (s, scheme) in schemes.iter().enumerate().skip(1) {
         for u in &units {
             if let (Some(from), Some(to), Some(shift)) = (u.ranks[0], u.ranks[s], u.shift[s]) {
                 all.push(Mover {
                     unit: u.unit.clone(),
                     label: u.label.clone(),
-                    scheme: schemes[s].clone(),
+                    scheme: scheme.clone(),
                     from,
                     to,
                     shift,
