@@ -27,6 +27,24 @@ struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
+    /// How much weight each orientation (government, market, society) carries, nominally and
+    /// in the data; flags silent indicators.
+    #[command(after_help = EXIT_CODES)]
+    Orientation {
+        /// The rules file.
+        file: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+        /// The scheme (`default` is the base index).
+        #[arg(long, default_value = "default")]
+        scheme: String,
+        /// The period (default: the latest).
+        #[arg(long)]
+        period: Option<String>,
+        /// table (the default) or json.
+        #[arg(long, value_enum, default_value_t = OrientationFormat::Table)]
+        format: OrientationFormat,
+    },
     /// Compare schemes over the same data: each unit's rank and score under each, the rank
     /// correlations (Spearman, Kendall tau-b), the biggest movers and the top-N changes.
     #[command(after_help = EXIT_CODES)]
@@ -195,6 +213,12 @@ impl DataArgs {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OrientationFormat {
+    Table,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum CompareFormat {
     Table,
     Csv,
@@ -324,6 +348,13 @@ fn run(cli: Cli) -> ExitCode {
             format,
         } => profile_cmd(&file, &unit, &data, &scheme, period, format),
         Command::Check { files } => check(&files),
+        Command::Orientation {
+            file,
+            data,
+            scheme,
+            period,
+            format,
+        } => orientation_cmd(&file, &data, &scheme, period, format),
         Command::Compare {
             file,
             data,
@@ -803,6 +834,52 @@ fn compare_cmd(
         CompareFormat::Table => qindex::report::compare::text(&comparison),
         CompareFormat::Csv => qindex::report::compare::csv(&comparison),
         CompareFormat::Json => qindex::report::compare::json(&comparison),
+    };
+    if std::io::stdout().lock().write_all(out.as_bytes()).is_err() {
+        return ExitCode::from(2);
+    }
+    ExitCode::SUCCESS
+}
+
+fn orientation_cmd(
+    path: &Path,
+    data: &DataArgs,
+    scheme: &str,
+    period: Option<String>,
+    format: OrientationFormat,
+) -> ExitCode {
+    let (program, plan) = match compile_rules(path, scheme) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let data_opts = match data.options() {
+        Ok(o) => o,
+        Err(e) => return fail(e, None),
+    };
+    let data_path = match qindex::eval::data_path(&plan, &data_opts) {
+        Ok(p) => p,
+        Err(e) => return fail(e, None),
+    };
+    let (frame, data_warnings) = match qindex::eval::load_data(&plan, &data_path, &data_opts) {
+        Ok(x) => x,
+        Err(e) => return fail(e, Some(&program.sources)),
+    };
+    report(&data_warnings, &program.sources);
+    let opts = qindex::eval::EvalOptions {
+        period: match period.as_deref() {
+            None => qindex::eval::PeriodChoice::Latest,
+            Some(p) => qindex::eval::PeriodChoice::One(p.to_string()),
+        },
+        filter: None,
+    };
+    let results = match qindex::eval::evaluate(&plan, &frame, &opts) {
+        Ok(r) => r,
+        Err(e) => return fail(e, Some(&program.sources)),
+    };
+    let o = qindex::report::orientation::orientation(&plan, &results.periods[0]);
+    let out = match format {
+        OrientationFormat::Table => qindex::report::orientation::text(&o),
+        OrientationFormat::Json => qindex::report::orientation::json(&o),
     };
     if std::io::stdout().lock().write_all(out.as_bytes()).is_err() {
         return ExitCode::from(2);

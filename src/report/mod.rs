@@ -4,6 +4,7 @@ pub mod compare;
 mod explain;
 #[cfg(test)]
 mod fixtures;
+pub mod orientation;
 pub mod profile;
 pub mod run;
 mod table;
