@@ -45,6 +45,33 @@ enum Command {
         #[arg(long, value_enum, default_value_t = OrientationFormat::Table)]
         format: OrientationFormat,
     },
+    /// Snapshot testing of rules: write the results as a diff-friendly text next to the rules,
+    /// or check that they have not changed (exit 1 with a review when they have).
+    #[command(after_help = EXIT_CODES)]
+    Snapshot {
+        /// The rules file.
+        file: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+        /// The scheme (repeatable); default: `default` only.
+        #[arg(long = "scheme")]
+        schemes: Vec<String>,
+        /// Every scheme: `default` and each scheme of the rules.
+        #[arg(long, conflicts_with = "schemes")]
+        all: bool,
+        /// The period (default: the latest).
+        #[arg(long)]
+        period: Option<String>,
+        /// The folder of the snapshot file (default: the rules file's folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Compare with the stored snapshot; exit 1 with a review when results changed.
+        #[arg(long, conflicts_with = "accept")]
+        check: bool,
+        /// Replace the stored snapshot with the current results.
+        #[arg(long)]
+        accept: bool,
+    },
     /// Compare schemes over the same data: each unit's rank and score under each, the rank
     /// correlations (Spearman, Kendall tau-b), the biggest movers and the top-N changes.
     #[command(after_help = EXIT_CODES)]
@@ -348,6 +375,16 @@ fn run(cli: Cli) -> ExitCode {
             format,
         } => profile_cmd(&file, &unit, &data, &scheme, period, format),
         Command::Check { files } => check(&files),
+        Command::Snapshot {
+            file,
+            data,
+            schemes,
+            all,
+            period,
+            dir,
+            check,
+            accept: _,
+        } => snapshot_cmd(&file, &data, schemes, all, period, dir, check),
         Command::Orientation {
             file,
             data,
@@ -407,8 +444,8 @@ fn check(files: &[PathBuf]) -> ExitCode {
                 .filter(|n| n.kind == qindex::plan::NodeKind::Group)
                 .count();
             let indicators = plan.indicators().count();
-            println!(
-                "{}: ok — index `{}`: {groups} groups, {indicators} indicators{}{}",
+            say(&format!(
+                "{}: ok — index `{}`: {groups} groups, {indicators} indicators{}{}\n",
                 path.display(),
                 plan.index.id,
                 if checked.schemes.is_empty() {
@@ -424,7 +461,7 @@ fn check(files: &[PathBuf]) -> ExitCode {
                 } else {
                     String::new()
                 }
-            );
+            ));
         }
     }
     ExitCode::from(worst)
@@ -885,4 +922,144 @@ fn orientation_cmd(
         return ExitCode::from(2);
     }
     ExitCode::SUCCESS
+}
+
+#[allow(clippy::too_many_arguments)]
+fn snapshot_cmd(
+    path: &Path,
+    data: &DataArgs,
+    schemes: Vec<String>,
+    all: bool,
+    period: Option<String>,
+    dir: Option<PathBuf>,
+    check: bool,
+) -> ExitCode {
+    let (program, diags) = match qindex::check::load(path) {
+        Ok(x) => x,
+        Err(e) => return fail(e, None),
+    };
+    let checked = qindex::check::check(&program);
+    if diags
+        .iter()
+        .chain(&checked.diagnostics)
+        .any(Diagnostic::is_error)
+    {
+        let mut everything = diags;
+        everything.extend(checked.diagnostics);
+        return fail(Error::Diagnostics(everything), Some(&program.sources));
+    }
+    let names: Vec<String> = if all {
+        std::iter::once("default".to_string())
+            .chain(checked.schemes.iter().cloned())
+            .collect()
+    } else if schemes.is_empty() {
+        vec!["default".to_string()]
+    } else {
+        schemes
+    };
+    let mut plans = Vec::new();
+    for name in &names {
+        match qindex::check::compile(&program, name) {
+            Ok((plan, _)) => plans.push(plan),
+            Err(e) => return fail(e, Some(&program.sources)),
+        }
+    }
+    let data_opts = match data.options() {
+        Ok(o) => o,
+        Err(e) => return fail(e, None),
+    };
+    let data_path = match qindex::eval::data_path(&plans[0], &data_opts) {
+        Ok(p) => p,
+        Err(e) => return fail(e, None),
+    };
+    let refs: Vec<&qindex::plan::Plan> = plans.iter().collect();
+    let (frame, _) = match qindex::eval::load_data_for(&refs, &data_path, &data_opts) {
+        Ok(x) => x,
+        Err(e) => return fail(e, Some(&program.sources)),
+    };
+    let opts = qindex::eval::EvalOptions {
+        period: match period.as_deref() {
+            None => qindex::eval::PeriodChoice::Latest,
+            Some(p) => qindex::eval::PeriodChoice::One(p.to_string()),
+        },
+        filter: None,
+    };
+    let mut results = Vec::new();
+    for plan in &plans {
+        match qindex::eval::evaluate(plan, &frame, &opts) {
+            Ok(r) => results.push(r),
+            Err(e) => return fail(e, Some(&program.sources)),
+        }
+    }
+    let runs: Vec<qindex::report::snapshot::SchemeRun> = plans
+        .iter()
+        .zip(&results)
+        .map(|(plan, r)| qindex::report::snapshot::SchemeRun {
+            plan,
+            result: &r.periods[0],
+        })
+        .collect();
+    let header = qindex::report::snapshot::Header {
+        rules: program
+            .sources
+            .iter()
+            .map(|(_, f)| {
+                (
+                    f.path.display().to_string(),
+                    qindex::data::content_hash(f.text.as_bytes()),
+                )
+            })
+            .collect(),
+        data: (
+            data_path.display().to_string(),
+            frame.content_hash().to_string(),
+        ),
+        period: results[0].periods[0].period.clone(),
+    };
+    let text = qindex::report::snapshot::render(&header, &frame, &runs);
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "rules".into());
+    let folder = dir.unwrap_or_else(|| path.parent().map(Path::to_path_buf).unwrap_or_default());
+    let target = folder.join(format!("{stem}.qisnap"));
+    if check {
+        let old = match std::fs::read_to_string(&target) {
+            Ok(t) => t,
+            Err(_) => {
+                eprintln!(
+                    "error: there is no snapshot {} to check against; write one with `qindex snapshot {}`",
+                    target.display(),
+                    path.display()
+                );
+                return ExitCode::from(1);
+            }
+        };
+        return match qindex::report::snapshot::review(&old, &text) {
+            None => {
+                say(&format!("{}: results unchanged\n", target.display()));
+                ExitCode::SUCCESS
+            }
+            Some(review) => {
+                say(&format!(
+                    "{}: results changed\n\n{review}accept the new results with `qindex snapshot {} --accept`\n",
+                    target.display(),
+                    path.display()
+                ));
+                ExitCode::from(1)
+            }
+        };
+    }
+    match qindex::output::write_atomic(&target, |w| w.write_all(text.as_bytes())) {
+        Ok(()) => {
+            say(&format!("wrote {}\n", target.display()));
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e, None),
+    }
+}
+
+/// Prints to standard output; a closed pipe (`| head`) is not an error.
+fn say(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }

@@ -7,6 +7,7 @@ mod fixtures;
 pub mod orientation;
 pub mod profile;
 pub mod run;
+pub mod snapshot;
 mod table;
 pub mod xlsx;
 
