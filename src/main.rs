@@ -93,6 +93,10 @@ enum Command {
         /// The size of the top group whose entries and exits are listed.
         #[arg(long, default_value_t = 10)]
         top: usize,
+        /// Explain why this unit moved: its score change split by node into the effect of
+        /// changed weights and of changed values.
+        #[arg(long, value_name = "UNIT")]
+        explain: Option<String>,
         /// table (the default), csv or json.
         #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
         format: CompareFormat,
@@ -399,8 +403,9 @@ fn run(cli: Cli) -> ExitCode {
             all: _,
             period,
             top,
+            explain,
             format,
-        } => compare_cmd(&file, &data, schemes, period, top, format),
+        } => compare_cmd(&file, &data, schemes, period, top, explain, format),
         Command::Explain {
             file,
             scheme,
@@ -798,12 +803,14 @@ fn fmt_cmd(files: &[PathBuf], write: bool, check: bool) -> ExitCode {
     ExitCode::from(worst)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn compare_cmd(
     path: &Path,
     data: &DataArgs,
     schemes: Vec<String>,
     period: Option<String>,
     top: usize,
+    explain: Option<String>,
     format: CompareFormat,
 ) -> ExitCode {
     let (program, diags) = match qindex::check::load(path) {
@@ -867,11 +874,28 @@ fn compare_cmd(
     }
     let periods: Vec<&qindex::eval::PeriodResult> = results.iter().map(|r| &r.periods[0]).collect();
     let comparison = qindex::report::compare::compare(&frame, &names, &periods, top);
-    let out = match format {
+    let mut out = match format {
         CompareFormat::Table => qindex::report::compare::text(&comparison),
         CompareFormat::Csv => qindex::report::compare::csv(&comparison),
         CompareFormat::Json => qindex::report::compare::json(&comparison),
     };
+    if let Some(unit) = explain {
+        let unit = match qindex::report::profile::find_unit(&frame, periods[0], &unit) {
+            Ok(row) => frame.units().get(periods[0].rows[row]).to_string(),
+            Err(e) => return fail(e, None),
+        };
+        for k in 1..plans.len() {
+            if let Some(d) = qindex::report::compare::decompose(
+                &frame,
+                [&plans[0], &plans[k]],
+                [periods[0], periods[k]],
+                &unit,
+            ) {
+                out.push('\n');
+                out.push_str(&qindex::report::compare::decomposition_text(&d));
+            }
+        }
+    }
     if std::io::stdout().lock().write_all(out.as_bytes()).is_err() {
         return ExitCode::from(2);
     }

@@ -80,3 +80,85 @@ fn compare_needs_two_schemes() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("at least two schemes"));
 }
+
+/// The decomposition of `--explain` adds up to the score change, for every unit.
+#[test]
+fn decomposition_adds_up() {
+    use qindex::eval::{self, DataOptions, EvalOptions};
+    let (program, _) = qindex::check::load(std::path::Path::new("rules/market_led.qi")).unwrap();
+    let a = qindex::check::compile(&program, "default").unwrap().0;
+    let b = qindex::check::compile(&program, "market_led").unwrap().0;
+    let opts = DataOptions::default();
+    let (frame, _) =
+        eval::load_data_for(&[&a, &b], &eval::data_path(&a, &opts).unwrap(), &opts).unwrap();
+    let ra = eval::evaluate(&a, &frame, &EvalOptions::default()).unwrap();
+    let rb = eval::evaluate(&b, &frame, &EvalOptions::default()).unwrap();
+    let (pa, pb) = (&ra.periods[0], &rb.periods[0]);
+    let mut checked = 0;
+    for i in 0..pa.len() {
+        let unit = frame.units().get(pa.rows[i]);
+        let d = qindex::report::compare::decompose(&frame, [&a, &b], [pa, pb], unit).unwrap();
+        assert!(
+            d.not_split.is_empty(),
+            "both schemes aggregate arithmetically"
+        );
+        let (Some(sa), Some(sb)) = (d.score_a, d.score_b) else {
+            continue;
+        };
+        let top: f64 = d
+            .parts
+            .iter()
+            .filter(|p| p.depth == 1)
+            .map(|p| p.weight_effect + p.value_effect)
+            .sum();
+        assert!(
+            (top + d.adjustments - (sb - sa)).abs() < 1e-9,
+            "{unit}: {top} + {} vs {}",
+            d.adjustments,
+            sb - sa
+        );
+        // Each split group's children add up to its value effect.
+        for g in d
+            .parts
+            .iter()
+            .filter(|p| p.depth == 1 && p.value_effect.abs() > 1e-12)
+        {
+            let mut ids: Vec<String> = Vec::new();
+            for plan in [&a, &b] {
+                if let Some(n) = plan.find(&g.node) {
+                    ids.extend(
+                        plan.node(n)
+                            .children
+                            .iter()
+                            .map(|c| plan.node(*c).id.clone()),
+                    );
+                }
+            }
+            let kids: f64 = d
+                .parts
+                .iter()
+                .filter(|p| ids.contains(&p.node))
+                .map(|p| p.weight_effect + p.value_effect)
+                .sum();
+            assert!(
+                (kids - g.value_effect).abs() < 1e-9,
+                "{unit}/{}: {kids} vs {}",
+                g.node,
+                g.value_effect
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 35);
+    let o = qindex(&[
+        "compare",
+        "rules/market_led.qi",
+        "--scheme",
+        "default",
+        "--scheme",
+        "market_led",
+        "--explain",
+        "C29",
+    ]);
+    insta::assert_snapshot!("demo_explain_c29", String::from_utf8_lossy(&o.stdout));
+}

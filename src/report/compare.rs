@@ -394,3 +394,243 @@ pub fn json(c: &Comparison) -> String {
     s.push('\n');
     s
 }
+
+/// One node's part in a unit's score change between two schemes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Part {
+    pub node: String,
+    pub label: Option<String>,
+    pub depth: u32,
+    /// The part of the change due to the node's effective weight within its parent changing.
+    pub weight_effect: f64,
+    /// The part due to the node's value changing.
+    pub value_effect: f64,
+}
+
+/// Why one unit's score changed between two schemes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Decomposition {
+    pub unit: String,
+    pub a: String,
+    pub b: String,
+    pub score_a: Option<f64>,
+    pub score_b: Option<f64>,
+    pub rank_a: Option<u32>,
+    pub rank_b: Option<u32>,
+    /// The index's children, and below them the children of every arithmetic group.
+    pub parts: Vec<Part>,
+    /// The change from adjustments (bonus, penalty, veto cap).
+    pub adjustments: f64,
+    /// Groups whose aggregation is not arithmetic: their change is not split among children.
+    pub not_split: Vec<String>,
+}
+
+/// Splits a unit's score change between two schemes by node.
+///
+/// # Formula
+/// An arithmetic group's score is S = Σₖ wₖxₖ with wₖ the effective weights (renormalised over
+/// the children present). Its change splits exactly as
+/// ΔS = Σₖ Δwₖ·(xₖ + x'ₖ)/2 + Σₖ Δxₖ·(wₖ + w'ₖ)/2,
+/// the first sum being the effect of changed weights and the second of changed values (the
+/// symmetric, Shapley split of a product). A child in one scheme only has weight 0 in the
+/// other. Each child's value effect is split again among its own children when it is an
+/// arithmetic group too, scaled by its weight (w + w')/2 in its parent.
+pub fn decompose(
+    frame: &Frame,
+    plans: [&crate::plan::Plan; 2],
+    results: [&PeriodResult; 2],
+    unit: &str,
+) -> Option<Decomposition> {
+    let row = |r: &PeriodResult| (0..r.len()).find(|i| frame.units().get(r.rows[*i]) == unit);
+    let (ia, ib) = (row(results[0])?, row(results[1])?);
+    let mut parts = Vec::new();
+    let mut not_split = Vec::new();
+    // (node id, scale) pairs to split: the index first.
+    let mut queue: Vec<(String, f64)> = vec![(plans[0].index.id.clone(), 1.0)];
+    while let Some((id, scale)) = queue.pop() {
+        let na = plans[0].find(&id);
+        let nb = plans[1].find(&id);
+        let group_of = |k: usize, n: Option<crate::plan::NodeId>| {
+            n.and_then(|n| plans[k].node(n).group.as_ref().map(|g| g.aggregate.clone()))
+        };
+        let arithmetic = [group_of(0, na), group_of(1, nb)].iter().all(|g| {
+            g.as_ref()
+                .is_none_or(|g| *g == crate::plan::Aggregate::Arithmetic)
+        });
+        if !arithmetic {
+            not_split.push(id);
+            continue;
+        }
+        // Effective weights and values of the children, by child id, in each scheme.
+        let kids =
+            |k: usize, n: Option<crate::plan::NodeId>, i: usize| -> Vec<(String, f64, f64)> {
+                let Some(n) = n else { return Vec::new() };
+                let plan = plans[k];
+                let r = results[k];
+                let node = plan.node(n);
+                let present: Vec<(String, f64, f64)> = node
+                    .children
+                    .iter()
+                    .filter_map(|c| {
+                        let x = r.value[c.index()][i];
+                        let w = r.weights[c.index()];
+                        (x.is_finite() && w.is_finite()).then(|| (plan.node(*c).id.clone(), w, x))
+                    })
+                    .collect();
+                let total: f64 = present.iter().map(|p| p.1).sum();
+                present
+                    .into_iter()
+                    .map(|(c, w, x)| (c, if total > 0.0 { w / total } else { 0.0 }, x))
+                    .collect()
+            };
+        let (ka, kb) = (kids(0, na, ia), kids(1, nb, ib));
+        let mut ids: Vec<String> = ka.iter().map(|k| k.0.clone()).collect();
+        for k in &kb {
+            if !ids.contains(&k.0) {
+                ids.push(k.0.clone());
+            }
+        }
+        for c in ids {
+            let (wa, xa) = ka
+                .iter()
+                .find(|k| k.0 == c)
+                .map_or((0.0, 0.0), |k| (k.1, k.2));
+            let (wb, xb) = kb
+                .iter()
+                .find(|k| k.0 == c)
+                .map_or((0.0, 0.0), |k| (k.1, k.2));
+            let (xa, xb) = match (ka.iter().any(|k| k.0 == c), kb.iter().any(|k| k.0 == c)) {
+                (true, false) => (xa, xa),
+                (false, true) => (xb, xb),
+                _ => (xa, xb),
+            };
+            let node = plans[1]
+                .find(&c)
+                .map(|n| plans[1].node(n))
+                .or_else(|| plans[0].find(&c).map(|n| plans[0].node(n)));
+            let weight_effect = scale * (wb - wa) * (xa + xb) / 2.0;
+            let value_effect = scale * (xb - xa) * (wa + wb) / 2.0;
+            let is_group = node.is_some_and(|n| n.kind != crate::plan::NodeKind::Indicator);
+            parts.push(Part {
+                node: c.clone(),
+                label: node.and_then(|n| n.label.clone()),
+                depth: node.map_or(1, |n| n.depth),
+                weight_effect,
+                value_effect,
+            });
+            if is_group && value_effect != 0.0 {
+                queue.push((c, scale * (wa + wb) / 2.0));
+            }
+        }
+    }
+    let (sa, sb) = (results[0].score[ia], results[1].score[ib]);
+    let (va, vb) = (results[0].value[0][ia], results[1].value[0][ib]);
+    Some(Decomposition {
+        unit: unit.to_string(),
+        a: plans[0].scheme.clone(),
+        b: plans[1].scheme.clone(),
+        score_a: opt(sa),
+        score_b: opt(sb),
+        rank_a: (results[0].final_rank[ia] != 0).then_some(results[0].final_rank[ia]),
+        rank_b: (results[1].final_rank[ib] != 0).then_some(results[1].final_rank[ib]),
+        parts,
+        adjustments: (sb - vb) - (sa - va),
+        not_split,
+    })
+}
+
+/// The decomposition as text: the index's children, then the deeper parts, largest first.
+pub fn decomposition_text(d: &Decomposition) -> String {
+    let mut out = format!(
+        "why {} moved: {} {} (rank {}) → {} {} (rank {})\n",
+        d.unit,
+        d.a,
+        num(d.score_a, 2),
+        d.rank_a.map_or("—".into(), |r| r.to_string()),
+        d.b,
+        num(d.score_b, 2),
+        d.rank_b.map_or("—".into(), |r| r.to_string()),
+    );
+    let top: Vec<&Part> = d.parts.iter().filter(|p| p.depth == 1).collect();
+    let mut rows: Vec<&Part> = top.clone();
+    rows.sort_by(|x, y| {
+        (y.weight_effect + y.value_effect)
+            .abs()
+            .total_cmp(&(x.weight_effect + x.value_effect).abs())
+    });
+    let mut grid = vec![vec![
+        "node".to_string(),
+        "label".to_string(),
+        "weights".to_string(),
+        "values".to_string(),
+        "total".to_string(),
+    ]];
+    let f = |x: f64| format!("{x:+.2}");
+    for p in &rows {
+        grid.push(vec![
+            p.node.clone(),
+            truncate_to_width(p.label.as_deref().unwrap_or(""), 20),
+            f(p.weight_effect),
+            f(p.value_effect),
+            f(p.weight_effect + p.value_effect),
+        ]);
+    }
+    let total: f64 = top.iter().map(|p| p.weight_effect + p.value_effect).sum();
+    grid.push(vec![
+        "adjustments".into(),
+        String::new(),
+        String::new(),
+        String::new(),
+        f(d.adjustments),
+    ]);
+    grid.push(vec![
+        "score change".into(),
+        String::new(),
+        String::new(),
+        String::new(),
+        f(total + d.adjustments),
+    ]);
+    let widths: Vec<usize> = (0..5)
+        .map(|k| grid.iter().map(|r| display_width(&r[k])).max().unwrap_or(0))
+        .collect();
+    for (i, row) in grid.iter().enumerate() {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                if k < 2 || i == 0 {
+                    pad(c, widths[k])
+                } else {
+                    pad_left(c, widths[k])
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    let mut deeper: Vec<&Part> = d.parts.iter().filter(|p| p.depth > 1).collect();
+    deeper.sort_by(|x, y| {
+        (y.weight_effect + y.value_effect)
+            .abs()
+            .total_cmp(&(x.weight_effect + x.value_effect).abs())
+    });
+    if !deeper.is_empty() {
+        out.push_str("\nlargest parts below the top level\n");
+        for p in deeper.iter().take(8) {
+            out.push_str(&format!(
+                "  {} {}  weights {}  values {}\n",
+                p.node,
+                p.label.as_deref().unwrap_or(""),
+                f(p.weight_effect),
+                f(p.value_effect)
+            ));
+        }
+    }
+    if !d.not_split.is_empty() {
+        out.push_str(&format!(
+            "\nnot split (aggregation not arithmetic): {}\n",
+            d.not_split.join(", ")
+        ));
+    }
+    out
+}
