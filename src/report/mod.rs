@@ -5,6 +5,7 @@ mod explain;
 mod fixtures;
 pub mod profile;
 pub mod run;
+pub mod stats;
 mod table;
 pub mod xlsx;
 
