@@ -35,6 +35,16 @@ impl Corr {
     }
 }
 
+/// Two decimals without a sign on zero (`-0.00` reads as a sign that is not there).
+fn two(x: f64) -> String {
+    let s = format!("{x:.2}");
+    if s == "-0.00" {
+        "0.00".to_string()
+    } else {
+        s
+    }
+}
+
 fn defined(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
@@ -188,7 +198,7 @@ pub fn coherence(plan: &Plan, result: &PeriodResult) -> Coherence {
                 other: None,
                 value: s.missing_share,
                 message: format!(
-                    "`{}` is missing for {:.0}% of the units (more than {:.0}%): its imputed values carry much of its weight",
+                    "`{}` is missing for {:.0}% of the units (more than {:.0}%): its values there are guesses or gaps, so use it with care",
                     s.id,
                     s.missing_share * 100.0,
                     MISSING_MAX * 100.0
@@ -219,7 +229,7 @@ pub fn coherence(plan: &Plan, result: &PeriodResult) -> Coherence {
         units: units.len(),
         indicators,
         groups,
-        index_alpha: super::alpha::cronbach(&all),
+        index_alpha: super::alpha::cronbach(&all).filter(|_| index_complete_units >= 3),
         index_complete_units,
         flags: flags_out,
     }
@@ -245,9 +255,10 @@ fn group_stats(plan: &Plan, k: usize, values: &[Vec<f64>], flags: &mut Vec<Flag>
                 other: Some(node.id.clone()),
                 value: r,
                 message: format!(
-                    "`{}` is negatively correlated with its group `{}` (r = {r:.2}): check its direction",
+                    "`{}` is negatively correlated with its group `{}` (r = {}): check its direction",
                     name(*c),
-                    node.id
+                    node.id,
+                    two(r)
                 ),
             });
         }
@@ -289,7 +300,7 @@ fn group_stats(plan: &Plan, k: usize, values: &[Vec<f64>], flags: &mut Vec<Flag>
     let complete = super::complete_cases(&cols);
     let complete_units = complete.first().map_or(0, Vec::len);
     let p = children.len();
-    let alpha = super::alpha::cronbach(&cols);
+    let alpha = super::alpha::cronbach(&cols).filter(|_| complete_units >= 3);
     let (mut pca, mut kmo, mut bartlett) = (None, None, None);
     if p < 2 {
         notes.push("one child only: no alpha, components or sphericity test".to_string());
@@ -326,8 +337,9 @@ fn group_stats(plan: &Plan, k: usize, values: &[Vec<f64>], flags: &mut Vec<Flag>
             other: None,
             value: a,
             message: format!(
-                "`{}` has Cronbach's alpha {a:.2} (below {ALPHA_MIN}): its children do not measure one thing consistently",
-                node.id
+                "`{}` has Cronbach's alpha {} (below {ALPHA_MIN}): its children do not measure one thing consistently",
+                node.id,
+                two(a)
             ),
         });
     }
