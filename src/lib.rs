@@ -4,6 +4,7 @@
 // of checking, so boxing them would buy nothing.
 #![allow(clippy::result_large_err)]
 
+pub mod analysis;
 pub mod check;
 pub mod data;
 pub mod diagnostics;

@@ -156,6 +156,25 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ProfileFormat::Text)]
         format: ProfileFormat,
     },
+    /// The coherence report: each indicator's distribution and treatment, correlations within
+    /// and across levels, Cronbach's alpha, principal components, KMO and Bartlett's test, and
+    /// flags for likely direction mistakes, redundant pairs, weak groups and missing data.
+    #[command(after_help = EXIT_CODES)]
+    Stats {
+        /// The rules file.
+        file: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+        /// The scheme to evaluate (`default` is the base index).
+        #[arg(long, default_value = "default")]
+        scheme: String,
+        /// The period to analyse (default: the latest).
+        #[arg(long)]
+        period: Option<String>,
+        /// text, or json (`qindex.stats/1`, see docs/stats-json.md).
+        #[arg(long, value_enum, default_value_t = ProfileFormat::Text)]
+        format: ProfileFormat,
+    },
     /// Check rules files: syntax, names, settings, weights, schemes and uncertainty.
     #[command(after_help = EXIT_CODES)]
     Check {
@@ -378,6 +397,13 @@ fn run(cli: Cli) -> ExitCode {
             period,
             format,
         } => profile_cmd(&file, &unit, &data, &scheme, period, format),
+        Command::Stats {
+            file,
+            data,
+            scheme,
+            period,
+            format,
+        } => stats_cmd(&file, &data, &scheme, period, format),
         Command::Check { files } => check(&files),
         Command::Snapshot {
             file,
@@ -703,6 +729,60 @@ fn profile_cmd(
     let out = match format {
         ProfileFormat::Text => qindex::report::profile::text(&profile),
         ProfileFormat::Json => qindex::report::profile::json(&profile),
+    };
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(out.as_bytes()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(_) => ExitCode::from(2),
+    }
+}
+
+/// `qindex stats`: evaluates one period and prints its coherence report.
+fn stats_cmd(
+    path: &Path,
+    data: &DataArgs,
+    scheme: &str,
+    period: Option<String>,
+    format: ProfileFormat,
+) -> ExitCode {
+    use qindex::eval::{evaluate, EvalOptions, PeriodChoice};
+    let (program, plan) = match compile_rules(path, scheme) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let sources = &program.sources;
+    let loaded = data.options().and_then(|opts| {
+        let data_path = qindex::eval::data_path(&plan, &opts)?;
+        qindex::eval::load_data(&plan, &data_path, &opts)
+    });
+    let (frame, data_warnings) = match loaded {
+        Ok(x) => x,
+        Err(e) => return fail(e, Some(sources)),
+    };
+    report(&data_warnings, sources);
+    if period.as_deref() == Some("all") {
+        return fail(
+            Error::Usage("--period all: statistics are of one period; name it".into()),
+            None,
+        );
+    }
+    let opts = EvalOptions {
+        period: period.map_or(PeriodChoice::Latest, PeriodChoice::One),
+        filter: None,
+    };
+    let results = match evaluate(&plan, &frame, &opts) {
+        Ok(r) => r,
+        Err(e) => return fail(e, Some(sources)),
+    };
+    print_eval_warnings(&results.warnings);
+    let Some(result) = results.periods.first() else {
+        return fail(Error::Usage("the data has no rows to analyse".into()), None);
+    };
+    let coherence = qindex::analysis::coherence(&plan, result);
+    let out = match format {
+        ProfileFormat::Text => qindex::report::stats::text(&plan, &coherence),
+        ProfileFormat::Json => qindex::report::stats::json(&plan, &coherence),
     };
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(out.as_bytes()) {

@@ -8,6 +8,7 @@ pub mod orientation;
 pub mod profile;
 pub mod run;
 pub mod snapshot;
+pub mod stats;
 mod table;
 pub mod xlsx;
 

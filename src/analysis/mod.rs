@@ -1,0 +1,74 @@
+//! Coherence statistics of an evaluated index: reliability, principal components and sampling
+//! adequacy (OECD/JRC Handbook, COINr `get_stats`, `get_corr`, `get_cronbach`, `get_PCA`).
+
+pub mod alpha;
+pub mod coherence;
+pub mod kmo;
+pub mod pca;
+
+pub use coherence::{coherence, Coherence};
+
+/// The complete cases of `columns` (all the same length): rows where every column is present,
+/// as one vector per column.
+///
+/// # Missing values
+/// A row with NaN in any column is dropped; columns of unequal length give no rows.
+pub fn complete_cases(columns: &[&[f64]]) -> Vec<Vec<f64>> {
+    let n = columns.first().map_or(0, |c| c.len());
+    if columns.iter().any(|c| c.len() != n) {
+        return vec![Vec::new(); columns.len()];
+    }
+    let keep: Vec<usize> = (0..n)
+        .filter(|&i| columns.iter().all(|c| !c[i].is_nan()))
+        .collect();
+    columns
+        .iter()
+        .map(|c| keep.iter().map(|&i| c[i]).collect())
+        .collect()
+}
+
+/// The Pearson correlation matrix of complete columns (no NaN); `None` when there are fewer
+/// than 2 rows or a column is constant (its correlations are undefined).
+pub fn correlation_matrix(columns: &[Vec<f64>]) -> Option<nalgebra::DMatrix<f64>> {
+    let p = columns.len();
+    if columns.first().is_none_or(|c| c.len() < 2) {
+        return None;
+    }
+    let mut r = nalgebra::DMatrix::identity(p, p);
+    for i in 0..p {
+        for j in 0..i {
+            let v = crate::methods::stats::pearson(&columns[i], &columns[j]);
+            if v.is_nan() {
+                return None;
+            }
+            r[(i, j)] = v;
+            r[(j, i)] = v;
+        }
+    }
+    if p == 1 && crate::methods::stats::variance(&columns[0]) == 0.0 {
+        return None;
+    }
+    Some(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn complete_cases_drop_rows_with_any_missing_value() {
+        let a = [1.0, f64::NAN, 3.0, 4.0];
+        let b = [5.0, 6.0, f64::NAN, 8.0];
+        assert_eq!(
+            complete_cases(&[&a, &b]),
+            vec![vec![1.0, 4.0], vec![5.0, 8.0]]
+        );
+    }
+
+    #[test]
+    fn correlation_matrix_is_undefined_for_constant_columns() {
+        assert!(correlation_matrix(&[vec![1.0, 1.0, 1.0], vec![1.0, 2.0, 3.0]]).is_none());
+        let r = correlation_matrix(&[vec![1.0, 2.0, 3.0], vec![3.0, 2.0, 1.0]]).unwrap();
+        assert_eq!(r[(0, 1)], -1.0);
+    }
+}

@@ -1,0 +1,112 @@
+//! `qindex stats` through the real binary: the demo's planted problems are flagged, the ASEM
+//! data (COINr's example) gives a report, and degenerate data never prints NaN.
+
+mod common;
+
+use std::process::{Command, Output};
+
+fn qindex(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_qindex"))
+        .args(args)
+        .current_dir(common::root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run qindex")
+}
+
+fn stats(args: &[&str]) -> String {
+    let mut all = vec!["stats"];
+    all.extend_from_slice(args);
+    let o = qindex(&all);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn json(rules: &str) -> serde_json::Value {
+    serde_json::from_str(&stats(&[rules, "--format", "json"])).expect("valid JSON")
+}
+
+fn flagged(doc: &serde_json::Value, code: &str, node: &str, other: &str) -> Option<f64> {
+    doc["flags"].as_array().unwrap().iter().find_map(|f| {
+        (f["code"] == code && f["node"] == node && f["other"] == other)
+            .then(|| f["value"].as_f64().unwrap())
+    })
+}
+
+#[test]
+fn demo_text_report() {
+    insta::assert_snapshot!("quality_city", stats(&["rules/quality_city.qi"]));
+}
+
+/// The demo data plants a direction mistake (`training` falls as `culture` rises) and a
+/// redundant pair (`citizen_satisfaction`, `citizen_awareness`, r > 0.99).
+#[test]
+fn demo_planted_problems_are_flagged() {
+    let doc = json("rules/quality_city.qi");
+    assert_eq!(doc["format"], "qindex.stats/1");
+    let r = flagged(&doc, "negative_correlation", "training", "culture")
+        .expect("training flagged against culture");
+    assert!(r < 0.0);
+    let r = flagged(
+        &doc,
+        "redundant",
+        "citizen_satisfaction",
+        "citizen_awareness",
+    )
+    .expect("redundant pair flagged");
+    assert!(r > 0.99, "r = {r}");
+    let text = stats(&["rules/quality_city.qi"]);
+    assert!(text.contains("`training` is negatively correlated with its group `culture`"));
+    assert!(text.contains("`citizen_satisfaction` and `citizen_awareness`"));
+}
+
+/// COINr's example data: the whole hierarchy (49 indicators, 8 pillars, 2 sub-indices).
+#[test]
+fn asem_report() {
+    let doc = json("tests/fixtures/stats/asem.qi");
+    assert_eq!(doc["units"], 51);
+    assert_eq!(doc["indicators"].as_array().unwrap().len(), 49);
+    assert_eq!(doc["groups"].as_array().unwrap().len(), 11);
+    for g in doc["groups"].as_array().unwrap() {
+        let pca = &g["pca"];
+        assert!(pca.is_object(), "{}: no components", g["id"]);
+        let explained: f64 = pca["explained"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .sum();
+        assert!((explained - 1.0).abs() < 1e-9, "{}", g["id"]);
+    }
+    let text = stats(&["tests/fixtures/stats/asem.qi"]);
+    assert!(text.contains("Group `Physical` Physical: 8 children, 51 complete units"));
+    assert!(!text.contains("NaN"));
+}
+
+/// A constant indicator, a perfectly correlated pair, a group missing for half the units and
+/// fewer units than indicators: notes and dashes, never NaN.
+#[test]
+fn degenerate_data_gives_notes_not_nan() {
+    let text = stats(&["tests/fixtures/stats/edge.qi"]);
+    assert!(!text.to_lowercase().contains("nan"), "{text}");
+    assert!(text.contains("note: `c` takes one value for every unit"));
+    assert!(text.contains("note: 2 units have every child present"));
+    let raw = stats(&["tests/fixtures/stats/edge.qi", "--format", "json"]);
+    assert!(!raw.to_lowercase().contains("nan"));
+    let doc: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    let c = &doc["indicators"][2];
+    assert_eq!(c["id"], "c");
+    assert!(c["skewness"].is_null() && c["with_parent"]["pearson"].is_null());
+    assert!(flagged(&doc, "redundant", "a", "b").is_some());
+}
+
+#[test]
+fn period_all_is_refused() {
+    let o = qindex(&["stats", "rules/quality_city.qi", "--period", "all"]);
+    assert_eq!(o.status.code(), Some(2));
+}
