@@ -72,6 +72,24 @@ enum Command {
         #[arg(long)]
         accept: bool,
     },
+    /// The difference between two versions of an indicator system: nodes added, removed or
+    /// moved, weights, methods and tags changed, and what it does to the results. Either side
+    /// may be `git:REV:PATH`, e.g. `qindex diff git:HEAD~1:rules/quality_city.qi rules/quality_city.qi`.
+    #[command(after_help = EXIT_CODES)]
+    Diff {
+        /// The old rules file (or `git:REV:PATH`).
+        old: PathBuf,
+        /// The new rules file (or `git:REV:PATH`).
+        new: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+        /// The scheme to compare in both versions (`default` is the base index).
+        #[arg(long, default_value = "default")]
+        scheme: String,
+        /// The period (default: the latest).
+        #[arg(long)]
+        period: Option<String>,
+    },
     /// Compare schemes over the same data: each unit's rank and score under each, the rank
     /// correlations (Spearman, Kendall tau-b), the biggest movers and the top-N changes.
     #[command(after_help = EXIT_CODES)]
@@ -405,6 +423,13 @@ fn run(cli: Cli) -> ExitCode {
             format,
         } => stats_cmd(&file, &data, &scheme, period, format),
         Command::Check { files } => check(&files),
+        Command::Diff {
+            old,
+            new,
+            data,
+            scheme,
+            period,
+        } => diff_cmd(&old, &new, &data, &scheme, period),
         Command::Snapshot {
             file,
             data,
@@ -959,6 +984,27 @@ fn compare_cmd(
         CompareFormat::Csv => qindex::report::compare::csv(&comparison),
         CompareFormat::Json => qindex::report::compare::json(&comparison),
     };
+    if format == CompareFormat::Table {
+        out.push_str(
+            "\norientation: nominal weight / importance in the data (see `qindex orientation`)\n",
+        );
+        for (plan, p) in plans.iter().zip(&periods) {
+            let o = qindex::report::orientation::orientation(plan, p);
+            let parts: Vec<String> = o
+                .tags
+                .iter()
+                .map(|t| {
+                    format!(
+                        "{} {:.0}% / {:.0}%",
+                        t.tag.as_deref().unwrap_or("untagged"),
+                        t.nominal * 100.0,
+                        t.importance * 100.0
+                    )
+                })
+                .collect();
+            out.push_str(&format!("  {}: {}\n", plan.scheme, parts.join(", ")));
+        }
+    }
     if let Some(unit) = explain {
         let unit = match qindex::report::profile::find_unit(&frame, periods[0], &unit) {
             Ok(row) => frame.units().get(periods[0].rows[row]).to_string(),
@@ -1166,4 +1212,122 @@ fn snapshot_cmd(
 /// Prints to standard output; a closed pipe (`| head`) is not an error.
 fn say(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+fn diff_cmd(
+    old: &Path,
+    new: &Path,
+    data: &DataArgs,
+    scheme: &str,
+    period: Option<String>,
+) -> ExitCode {
+    let mut sides = Vec::new();
+    for path in [old, new] {
+        match compile_rules(path, scheme) {
+            Ok(x) => sides.push(x),
+            Err(code) => return code,
+        }
+    }
+    let (new_program, new_plan) = sides.pop().expect("two sides");
+    let (old_program, old_plan) = sides.pop().expect("two sides");
+    let data_opts = match data.options() {
+        Ok(o) => o,
+        Err(e) => return fail(e, None),
+    };
+    let data_path = match qindex::eval::data_path(&new_plan, &data_opts) {
+        Ok(p) if p.to_string_lossy().starts_with("git:") => {
+            return fail(
+                Error::Usage("the new rules come from git: give the data with --data PATH".into()),
+                None,
+            )
+        }
+        Ok(p) => p,
+        Err(e) => return fail(e, None),
+    };
+    let (frame, _) =
+        match qindex::eval::load_data_for(&[&old_plan, &new_plan], &data_path, &data_opts) {
+            Ok(x) => x,
+            Err(e) => return fail(e, Some(&new_program.sources)),
+        };
+    let opts = qindex::eval::EvalOptions {
+        period: match period.as_deref() {
+            None => qindex::eval::PeriodChoice::Latest,
+            Some(p) => qindex::eval::PeriodChoice::One(p.to_string()),
+        },
+        filter: None,
+    };
+    let mut results = Vec::new();
+    for (plan, program) in [(&old_plan, &old_program), (&new_plan, &new_program)] {
+        match qindex::eval::evaluate(plan, &frame, &opts) {
+            Ok(r) => results.push(r),
+            Err(e) => return fail(e, Some(&program.sources)),
+        }
+    }
+    let render =
+        |program: &qindex::check::Program, plan: &qindex::plan::Plan, r: &qindex::eval::Results| {
+            let header = qindex::report::snapshot::Header {
+                rules: program
+                    .sources
+                    .iter()
+                    .map(|(_, f)| {
+                        (
+                            f.path.display().to_string(),
+                            qindex::data::content_hash(f.text.as_bytes()),
+                        )
+                    })
+                    .collect(),
+                data: (
+                    data_path.display().to_string(),
+                    frame.content_hash().to_string(),
+                ),
+                period: r.periods[0].period.clone(),
+            };
+            qindex::report::snapshot::render(
+                &header,
+                &frame,
+                &[qindex::report::snapshot::SchemeRun {
+                    plan,
+                    result: &r.periods[0],
+                }],
+            )
+        };
+    let (a, b) = (
+        render(&old_program, &old_plan, &results[0]),
+        render(&new_program, &new_plan, &results[1]),
+    );
+    let mut out = format!(
+        "{} → {} (scheme {scheme})\n\n",
+        old.display(),
+        new.display()
+    );
+    match qindex::report::snapshot::review(&a, &b) {
+        None => out.push_str("no difference in the plan or the results\n"),
+        Some(review) => out.push_str(&review),
+    }
+    // Why the biggest movers moved.
+    let (pa, pb) = (&results[0].periods[0], &results[1].periods[0]);
+    let mut movers: Vec<(i64, String)> = (0..pa.len())
+        .filter(|i| {
+            pa.final_rank[*i] != 0
+                && pb.final_rank[*i] != 0
+                && pa.final_rank[*i] != pb.final_rank[*i]
+        })
+        .map(|i| {
+            (
+                (pa.final_rank[i] as i64 - pb.final_rank[i] as i64).abs(),
+                frame.units().get(pa.rows[i]).to_string(),
+            )
+        })
+        .collect();
+    movers.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
+    for (_, unit) in movers.iter().take(3) {
+        if let Some(d) =
+            qindex::report::compare::decompose(&frame, [&old_plan, &new_plan], [pa, pb], unit)
+        {
+            out.push('\n');
+            out.push_str(&qindex::report::compare::decomposition_text(&d));
+        }
+    }
+    say(&out);
+    ExitCode::SUCCESS
 }

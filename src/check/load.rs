@@ -68,9 +68,43 @@ pub fn read_rules(path: &Path) -> Result<String, crate::Error> {
 
 /// Loads the root file and, recursively, its `use`s. Syntax errors (the first of each file),
 /// missing files and `use` cycles are returned as diagnostics; files that parse are kept.
+///
+/// A path `git:REV:PATH` is read from a git revision (`git show REV:PATH`, relative to the
+/// current directory), and the files it `use`s from the same revision.
 pub fn load(path: &Path) -> Result<(Program, Vec<Diagnostic>), crate::Error> {
-    let text = read_rules(path)?;
+    let text = match path.to_str().and_then(|p| p.strip_prefix("git:")) {
+        Some(_) => {
+            let bytes = read_any(path).map_err(|e| crate::Error::io(path, e))?;
+            String::from_utf8(bytes)
+                .map_err(|_| crate::Error::Usage(format!("{} is not UTF-8 text", path.display())))?
+        }
+        None => read_rules(path)?,
+    };
     load_text(path, text)
+}
+
+/// Reads a file from the file system, or from git for `git:REV:PATH`.
+fn read_any(path: &Path) -> std::io::Result<Vec<u8>> {
+    let Some(rest) = path.to_str().and_then(|p| p.strip_prefix("git:")) else {
+        return std::fs::read(path);
+    };
+    let Some((rev, file)) = rest.split_once(':') else {
+        return Err(std::io::Error::other(
+            "write `git:REV:PATH`, e.g. `git:HEAD~1:rules/quality_city.qi`",
+        ));
+    };
+    let out = std::process::Command::new("git")
+        .args(["show", &format!("{rev}:./{file}")])
+        .output()
+        .map_err(|e| std::io::Error::other(format!("cannot run git: {e}")))?;
+    if !out.status.success() {
+        let msg = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("git show {rev}:{file}: {msg}"),
+        ));
+    }
+    Ok(out.stdout)
 }
 
 /// Like [`load`], with the root file's text given (for standard input and tests).
@@ -127,7 +161,7 @@ fn visit(program: &mut Program, id: FileId, stack: &mut Vec<FileId>, diags: &mut
             // A file included twice is loaded once.
             continue;
         }
-        let text = match std::fs::read(&target) {
+        let text = match read_any(&target) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(t) => t,
                 Err(_) => {
