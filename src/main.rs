@@ -89,6 +89,9 @@ enum Command {
         /// The period (default: the latest).
         #[arg(long)]
         period: Option<String>,
+        /// Explain why this unit moved (the three biggest movers are explained anyway).
+        #[arg(long, value_name = "UNIT")]
+        explain: Option<String>,
     },
     /// Compare schemes over the same data: each unit's rank and score under each, the rank
     /// correlations (Spearman, Kendall tau-b), the biggest movers and the top-N changes.
@@ -429,7 +432,8 @@ fn run(cli: Cli) -> ExitCode {
             data,
             scheme,
             period,
-        } => diff_cmd(&old, &new, &data, &scheme, period),
+            explain,
+        } => diff_cmd(&old, &new, &data, &scheme, period, explain),
         Command::Snapshot {
             file,
             data,
@@ -1320,7 +1324,18 @@ fn diff_cmd(
         })
         .collect();
     movers.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
-    for (_, unit) in movers.iter().take(3) {
+    movers.truncate(3);
+    if let Some(unit) = explain {
+        match qindex::report::profile::find_unit(&frame, pa, &unit) {
+            Ok(row) => {
+                let unit = frame.units().get(pa.rows[row]).to_string();
+                movers.retain(|m| m.1 != unit);
+                movers.insert(0, (0, unit));
+            }
+            Err(e) => return fail(e, None),
+        }
+    }
+    for (_, unit) in &movers {
         if let Some(d) =
             qindex::report::compare::decompose(&frame, [&old_plan, &new_plan], [pa, pb], unit)
         {

@@ -45,6 +45,8 @@ fn market_indicators_are_quieter_than_their_weight() {
         .filter(|i| i["silent"] == true)
         .map(|i| i["id"].as_str().unwrap())
         .collect();
+    // The demo's planted silent indicator (rules/data/README.md), and a market indicator.
+    assert!(silent.contains(&"kpi_weight"), "{silent:?}");
     assert!(silent.contains(&"competitiveness"), "{silent:?}");
     // Silent means an importance share below a quarter of the nominal share.
     for i in v["indicators"].as_array().unwrap() {

@@ -318,7 +318,9 @@ def main():
                     if abs(rr) > abs(worst[0]):
                         worst = (rr, (pa, pb))
             for k in kids:
-                if len({x for x in norm[k] if x is not None}) < 3:
+                # kpi_weight is pure noise by design (the silent indicator): its correlation
+                # with anything is chance, of either sign.
+                if len({x for x in norm[k] if x is not None}) < 3 or k == "kpi_weight":
                     continue
                 rest = [mean([norm[j][i] for j in kids if j != k]) for i in range(n)]
                 rr = pearson(norm[k], rest)

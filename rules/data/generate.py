@@ -24,8 +24,10 @@ them):
    are made to correlate exactly RHO = 0.15 across the 36 cities, so the government-oriented
    default scheme and the market-led schemes rank cities differently. A third factor S (citizens'
    experience, tag `society`) mixes both plus a province effect.
-2. A near-constant indicator: quality_kpi_weight (kpi_weight, goalposts 0..10) is 4.90-5.10 in
-   every row, i.e. about 2% of its goalpost range, so it has almost no influence on the index.
+2. A silent indicator: quality_kpi_weight (kpi_weight, goalposts 0..10) is 4.90-5.10 in every
+   row, i.e. about 2% of its goalpost range, and pure noise tied to no factor, so it has almost no
+   influence on the index: its importance (squared correlation with the index) is far below its
+   nominal weight.
 3. An outlier-heavy column: brand_products (indicator `brands`, which has `winsorise auto`, and
    `transform log1p` in the language reference). Three small "brand towns" have 12-40 times the
    median number of brand-name products per 10,000 residents.
@@ -276,7 +278,9 @@ def build():
             r["member_departments"] = count("members", 32 * size ** 0.3, 0.25, z("members", 0.8), 12)
             r["quality_staff"] = count("staff", p10k * 2.4, 0.3, z("staff", 0.8), 30)
             # PLANTED near-constant: 4.90-5.10 against goalposts 0..10.
-            r["quality_kpi_weight"] = "%.2f" % (4.9 + 0.2 * phi(z("kpi_weight", 0.6)))
+            # Pure noise, tied to no factor: silent by its tiny variance and by its correlation
+            # with the index (the orientation report flags it).
+            r["quality_kpi_weight"] = "%.2f" % (4.9 + 0.2 * phi(z("kpi_weight")))
 
             # macro
             r["quality_award_firms"] = count("awards", 22 * size, 0.45, z("awards", 0.8), 1)
