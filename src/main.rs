@@ -1224,6 +1224,7 @@ fn diff_cmd(
     data: &DataArgs,
     scheme: &str,
     period: Option<String>,
+    explain: Option<String>,
 ) -> ExitCode {
     let mut sides = Vec::new();
     for path in [old, new] {
