@@ -1337,9 +1337,10 @@ fn diff_cmd(
         }
     }
     for (_, unit) in &movers {
-        if let Some(d) =
+        if let Some(mut d) =
             qindex::report::compare::decompose(&frame, [&old_plan, &new_plan], [pa, pb], unit)
         {
+            (d.a, d.b) = ("old".into(), "new".into());
             out.push('\n');
             out.push_str(&qindex::report::compare::decomposition_text(&d));
         }
