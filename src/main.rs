@@ -118,6 +118,10 @@ enum Command {
         /// changed weights and of changed values.
         #[arg(long, value_name = "UNIT")]
         explain: Option<String>,
+        /// Compare one scheme (the first --scheme, or `default`) between this earlier period and
+        /// --period (default: the latest), instead of schemes within one period.
+        #[arg(long, value_name = "PERIOD")]
+        since: Option<String>,
         /// table (the default), csv or json.
         #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
         format: CompareFormat,
@@ -459,8 +463,9 @@ fn run(cli: Cli) -> ExitCode {
             period,
             top,
             explain,
+            since,
             format,
-        } => compare_cmd(&file, &data, schemes, period, top, explain, format),
+        } => compare_cmd(&file, &data, schemes, period, top, explain, since, format),
         Command::Explain {
             file,
             scheme,
@@ -920,6 +925,7 @@ fn compare_cmd(
     period: Option<String>,
     top: usize,
     explain: Option<String>,
+    since: Option<String>,
     format: CompareFormat,
 ) -> ExitCode {
     let (program, diags) = match qindex::check::load(path) {
@@ -936,7 +942,9 @@ fn compare_cmd(
         all.extend(checked.diagnostics);
         return fail(Error::Diagnostics(all), Some(&program.sources));
     }
-    let names: Vec<String> = if schemes.is_empty() {
+    let names: Vec<String> = if since.is_some() {
+        vec![schemes.first().cloned().unwrap_or_else(|| "default".into())]
+    } else if schemes.is_empty() {
         std::iter::once("default".to_string())
             .chain(checked.schemes.iter().cloned())
             .collect()
@@ -950,7 +958,7 @@ fn compare_cmd(
             Err(e) => return fail(e, Some(&program.sources)),
         }
     }
-    if plans.len() < 2 {
+    if plans.len() < 2 && since.is_none() {
         return fail(Error::Usage("compare needs at least two schemes: name them with --scheme, or declare schemes in the rules".into()), None);
     }
     let data_opts = match data.options() {
@@ -975,10 +983,30 @@ fn compare_cmd(
         filter: None,
     };
     let mut results = Vec::new();
-    for plan in &plans {
-        match qindex::eval::evaluate(plan, &frame, &opts) {
-            Ok(r) => results.push(r),
-            Err(e) => return fail(e, Some(&program.sources)),
+    let mut names = names;
+    if let Some(earlier) = &since {
+        // One scheme in two periods: the earlier one first, as the baseline.
+        plans.push(plans[0].clone());
+        let earlier_opts = qindex::eval::EvalOptions {
+            period: qindex::eval::PeriodChoice::One(earlier.clone()),
+            filter: None,
+        };
+        for o in [&earlier_opts, &opts] {
+            match qindex::eval::evaluate(&plans[0], &frame, o) {
+                Ok(r) => results.push(r),
+                Err(e) => return fail(e, Some(&program.sources)),
+            }
+        }
+        names = results
+            .iter()
+            .map(|r| r.periods[0].period.clone().unwrap_or_default())
+            .collect();
+    } else {
+        for plan in &plans {
+            match qindex::eval::evaluate(plan, &frame, &opts) {
+                Ok(r) => results.push(r),
+                Err(e) => return fail(e, Some(&program.sources)),
+            }
         }
     }
     let periods: Vec<&qindex::eval::PeriodResult> = results.iter().map(|r| &r.periods[0]).collect();
@@ -1015,12 +1043,14 @@ fn compare_cmd(
             Err(e) => return fail(e, None),
         };
         for k in 1..plans.len() {
-            if let Some(d) = qindex::report::compare::decompose(
+            if let Some(mut d) = qindex::report::compare::decompose(
                 &frame,
                 [&plans[0], &plans[k]],
                 [periods[0], periods[k]],
                 &unit,
             ) {
+                // The compared versions' names: schemes, or periods with --since.
+                (d.a, d.b) = (names[0].clone(), names[k].clone());
                 out.push('\n');
                 out.push_str(&qindex::report::compare::decomposition_text(&d));
             }

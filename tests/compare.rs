@@ -162,3 +162,38 @@ fn decomposition_adds_up() {
     ]);
     insta::assert_snapshot!("demo_explain_c29", String::from_utf8_lossy(&o.stdout));
 }
+
+/// One scheme in two periods: units matched by id; the decomposition adds up too.
+#[test]
+fn two_periods() {
+    let o = qindex(&[
+        "compare",
+        "rules/quality_city.qi",
+        "--since",
+        "2022",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["schemes"], serde_json::json!(["2022", "2023"]));
+    let o = qindex(&[
+        "compare",
+        "rules/quality_city.qi",
+        "--since",
+        "2022",
+        "--explain",
+        "C23",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        out.contains("why C23 moved: 2022 76.76 (rank 2) → 2023 77.95 (rank 1)"),
+        "{out}"
+    );
+    insta::assert_snapshot!("demo_since_2022_explain_c23", out);
+}

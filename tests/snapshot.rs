@@ -149,3 +149,37 @@ fn check_without_a_snapshot_says_how_to_make_one() {
     assert!(text(&o.stderr).contains("write one with `qindex snapshot"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The review, as a reviewer reads it, for the one-weight edit of tests/fixtures/diff/.
+#[test]
+fn review_reads_well() {
+    let dir = std::env::temp_dir().join(format!("qindex-snapshot-review-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.to_str().unwrap();
+    assert_eq!(
+        qindex(&["snapshot", "rules/quality_city.qi", "--dir", d])
+            .status
+            .code(),
+        Some(0)
+    );
+    // The edited version is checked against the original's snapshot.
+    std::fs::copy(
+        dir.join("quality_city.qisnap"),
+        dir.join("quality_city_v2.qisnap"),
+    )
+    .unwrap();
+    let o = qindex(&[
+        "snapshot",
+        "tests/fixtures/diff/quality_city_v2.qi",
+        "--dir",
+        d,
+        "--check",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = text(&o.stdout);
+    // The first line names the snapshot file, which lives in a temporary folder.
+    let review: String = out.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    insta::assert_snapshot!("review_product_weight", review);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -72,8 +72,9 @@ fn opt(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
 
-/// Compares the results of one period under several schemes over the same data. The first
-/// scheme is the baseline of the shifts (the base index, `default`, when listed first).
+/// Compares results over the same data: one period under several schemes, or one scheme in two
+/// periods (`names` label them). The first is the baseline of the shifts; units are matched by
+/// id, and those ranked in the baseline are listed.
 pub fn compare(
     frame: &Frame,
     schemes: &[String],
@@ -82,16 +83,31 @@ pub fn compare(
 ) -> Comparison {
     let base = results[0];
     let label = |row: usize| frame.labels().map(|l| l.get(row).to_string());
-    // The same frame and period give the same rows in every result.
+    // Results are aligned by unit id, so that two periods (different rows) compare too.
+    let index: Vec<std::collections::HashMap<&str, usize>> = results
+        .iter()
+        .map(|r| {
+            (0..r.len())
+                .map(|i| (frame.units().get(r.rows[i]), i))
+                .collect()
+        })
+        .collect();
     let units: Vec<UnitRow> = (0..base.len())
         .filter(|i| base.is_unit[*i])
         .map(|i| {
             let row = base.rows[i];
+            let unit = frame.units().get(row);
+            let at: Vec<Option<usize>> = index.iter().map(|m| m.get(unit).copied()).collect();
             let ranks: Vec<Option<u32>> = results
                 .iter()
-                .map(|r| (r.final_rank[i] != 0).then_some(r.final_rank[i]))
+                .zip(&at)
+                .map(|(r, k)| k.and_then(|k| (r.final_rank[k] != 0).then_some(r.final_rank[k])))
                 .collect();
-            let scores = results.iter().map(|r| opt(r.score[i])).collect();
+            let scores = results
+                .iter()
+                .zip(&at)
+                .map(|(r, k)| k.and_then(|k| opt(r.score[k])))
+                .collect();
             let shift = ranks
                 .iter()
                 .map(|r| match (ranks[0], r) {
@@ -100,7 +116,7 @@ pub fn compare(
                 })
                 .collect();
             UnitRow {
-                unit: frame.units().get(row).to_string(),
+                unit: unit.to_string(),
                 label: label(row),
                 ranks,
                 scores,
