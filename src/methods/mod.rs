@@ -14,7 +14,7 @@
 //! | `impute` | the `missing` policies |
 //! | `weights` | given, equal, entropy, CRITIC, sd, cv, combine |
 //! | `ahp` | AHP eigenvector weights and consistency |
-//! | `aggregate` | arithmetic, geometric, harmonic, power, min, median, TOPSIS, coverage |
+//! | `aggregate` | arithmetic, geometric, harmonic, power, min, median, TOPSIS, Mazziotta–Pareto, Copeland, grey relational, coverage |
 
 pub mod aggregate;
 pub mod ahp;
