@@ -6,6 +6,7 @@ use crate::data::Frame;
 use crate::diagnostics::Diagnostic;
 use crate::methods::aggregate::{self as agg, AggregateError, Aggregation};
 use crate::methods::normalise::{self as norm, Direction as Dir, Scale};
+use crate::methods::pca;
 use crate::methods::treat::Transform as T;
 use crate::methods::weights as w;
 use crate::plan::{Aggregate, Direction, NodeId, NodeKind, Plan, Transform, Weight, Weights};
@@ -132,6 +133,8 @@ fn one_group(
         Some(f) => f,
         None => derive(
             plan,
+            frame,
+            rows,
             id,
             &g.weights,
             is_unit,
@@ -160,17 +163,14 @@ fn one_group(
     let result = match (&g.aggregate, method) {
         (_, Some(m)) => agg::aggregate(m, &columns, &ws, g.coverage, &mut out),
         (Aggregate::Topsis, None) => agg::topsis(&columns, &ws, g.coverage, scale, &mut out),
-        (other, None) => {
-            return Err(error(
-                plan,
-                id,
-                format!(
-                    "`aggregate {other}` (on `{}`) is not available in this version of qindex",
-                    node.id
-                ),
-                "use arithmetic, geometric, harmonic, power P, min, median or topsis",
-            ))
+        (Aggregate::MazziottaPareto, None) => {
+            agg::mazziotta_pareto(&columns, &ws, g.coverage, &mut out)
         }
+        (Aggregate::Copeland { sum }, None) => {
+            agg::copeland(&columns, &ws, g.coverage, *sum, scale, &mut out)
+        }
+        (Aggregate::Grey(rho), None) => agg::grey(&columns, &ws, g.coverage, *rho, scale, &mut out),
+        (_, None) => unreachable!("every other method maps to an `Aggregation`"),
     };
     let report = match result {
         Ok(r) => r,
@@ -228,12 +228,37 @@ fn one_group(
         period,
         uncovered_units,
     );
-    if g.aggregate == Aggregate::Topsis {
-        // Rank reversal: TOPSIS scores depend on which units are compared.
+    if !report.constant.is_empty() {
+        let names: Vec<String> = report
+            .constant
+            .iter()
+            .map(|k| format!("`{}`", plan.node(kids[*k]).id))
+            .collect();
+        warnings.add(
+            "constant-child",
+            format!(
+                "{} did not vary across the units, so `aggregate {}` cannot tell them apart on it",
+                names.join(", "),
+                g.aggregate
+            ),
+            Some(&node.id),
+            period,
+            report.constant.len(),
+        );
+    }
+    // Rank reversal: these scores depend on which units are compared.
+    let comparing = match g.aggregate {
+        Aggregate::Topsis => Some("TOPSIS"),
+        Aggregate::Copeland { .. } => Some("Copeland"),
+        Aggregate::Grey(_) => Some("grey relational analysis"),
+        _ => None,
+    };
+    if let Some(name) = comparing {
         warnings.add(
             "rank-reversal",
-            "TOPSIS compares units with each other: adding or removing a unit can swap others"
-                .into(),
+            format!(
+                "{name} compares units with each other: adding or removing a unit can swap others"
+            ),
             Some(&node.id),
             period,
             1,
@@ -252,6 +277,8 @@ fn one_group(
 #[allow(clippy::too_many_arguments)]
 fn derive(
     plan: &Plan,
+    frame: &Frame,
+    rows: &[usize],
     id: NodeId,
     method: &Weights,
     is_unit: &[bool],
@@ -310,16 +337,25 @@ fn derive(
             Weights::Cv => w::cv(&child_values(false)),
             Weights::Equal | Weights::Given => return Ok(w::equal(kids.len())),
             Weights::Ahp(info) => return Ok(info.weights.clone()),
-            Weights::Pca { .. } => {
-                return Err(error(
-                    plan,
-                    id,
-                    format!(
-                        "`weights pca` (on `{}`) is not available in this version of qindex",
-                        node.id
-                    ),
-                    "use entropy, critic, sd or cv, or given weights",
-                ))
+            Weights::Pca { rotated } => {
+                // On the children's normalised values, as they enter the aggregation.
+                let cols: Vec<Vec<f64>> = kids
+                    .iter()
+                    .map(|c| units.iter().map(|i| value[c.index()][*i]).collect())
+                    .collect();
+                let r = pca::pca(&cols, *rotated).map_err(|e| {
+                    error(
+                        plan,
+                        id,
+                        format!(
+                            "cannot derive the PCA weights of `{}`'s children: {e}",
+                            node.id
+                        ),
+                        "",
+                    )
+                })?;
+                pca_warnings(plan, frame, rows, id, &units, &r, period, warnings);
+                return Ok(r.weights);
             }
             Weights::Combine { .. } => unreachable!("combine is not nested"),
         };
@@ -376,5 +412,89 @@ fn derive(
             })
         }
         m => one(m),
+    }
+}
+
+/// Warnings about PCA weights: units left out for missing values, constant children, and a
+/// weak or missing factor structure.
+#[allow(clippy::too_many_arguments)]
+fn pca_warnings(
+    plan: &Plan,
+    frame: &Frame,
+    rows: &[usize],
+    id: NodeId,
+    units: &[usize],
+    r: &pca::PcaWeights,
+    period: Option<&str>,
+    warnings: &mut Warnings,
+) {
+    let node = plan.node(id);
+    let kids = &node.children;
+    if !r.dropped.is_empty() {
+        const SHOWN: usize = 10;
+        let mut names: Vec<&str> = r
+            .dropped
+            .iter()
+            .take(SHOWN)
+            .map(|k| frame.units().get(rows[units[*k]]))
+            .collect();
+        let more = r.dropped.len().saturating_sub(SHOWN);
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        names.sort_unstable();
+        warnings.add(
+            "pca-incomplete",
+            format!(
+                "PCA weights use the units with every child present; left out: {}{more}",
+                names.join(", ")
+            ),
+            Some(&node.id),
+            period,
+            r.dropped.len(),
+        );
+    }
+    if !r.degenerate.is_empty() {
+        let names: Vec<String> = r
+            .degenerate
+            .iter()
+            .map(|k| format!("`{}`", plan.node(kids[*k]).id))
+            .collect();
+        warnings.add(
+            "degenerate-weight",
+            format!(
+                "{} had no variation among the units and got weight 0",
+                names.join(", ")
+            ),
+            Some(&node.id),
+            period,
+            r.degenerate.len(),
+        );
+    }
+    if r.fallback {
+        warnings.add(
+            "pca-components",
+            "no principal component has an eigenvalue above 1 (the children are uncorrelated): \
+             the weights come from the first component alone; consider `weights equal`"
+                .into(),
+            Some(&node.id),
+            period,
+            1,
+        );
+    } else if r.explained < 0.6 {
+        warnings.add(
+            "pca-components",
+            format!(
+                "the {} retained principal components explain {:.1}% of the variance, less \
+                 than the 60% the OECD/JRC Handbook asks for",
+                r.retained,
+                r.explained * 100.0
+            ),
+            Some(&node.id),
+            period,
+            1,
+        );
     }
 }

@@ -6,6 +6,7 @@
 //! is present or when the present children carry less than `coverage` of the total weight.
 
 use super::normalise::Scale;
+use super::stats;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -33,9 +34,12 @@ pub struct AggregateReport {
     pub zero_rows: Vec<usize>,
     /// Rows made missing by `coverage` (some children present, but too little weight).
     pub uncovered: Vec<usize>,
-    /// Rows where TOPSIS was undefined (every present child at once ideal and anti-ideal): they
-    /// get the scale's midpoint.
+    /// Rows where TOPSIS was undefined (every present child at once ideal and anti-ideal), or
+    /// Copeland had a single unit to compare: they get the scale's midpoint.
     pub undefined: Vec<usize>,
+    /// Children (0-based) without variation over the rows: Mazziotta–Pareto standardises them
+    /// to 100 (z undefined), grey relational analysis sees every cell at the reference.
+    pub constant: Vec<usize>,
 }
 
 /// Why an aggregation could not run. Indices are 0-based.
@@ -57,6 +61,8 @@ pub enum AggregateError {
     BadCoverage { coverage: f64 },
     /// `power P` with a P that is not a number.
     BadPower { p: f64 },
+    /// `grey ρ` with ρ outside (0, 1], e.g. `grey 2`.
+    BadRho { rho: f64 },
     /// A negative value fed to `geometric`, `harmonic` or `power P` (P ≠ 1), e.g. a z-score;
     /// suggest `zscore(100, 10)` or `scale 1..100`.
     NegativeInput {
@@ -92,6 +98,10 @@ impl fmt::Display for AggregateError {
                 write!(f, "coverage {coverage} must be between 0% and 100%")
             }
             BadPower { p } => write!(f, "power {p} is not a number"),
+            BadRho { rho } => write!(
+                f,
+                "the distinguishing coefficient ρ of `grey` is {rho}; it must be in (0, 1], 0.5 usually"
+            ),
             NegativeInput { row, child, value } => write!(
                 f,
                 "child {} has the negative value {value} at row {}, which this mean cannot take; \
@@ -386,6 +396,275 @@ pub fn topsis<C: AsRef<[f64]>>(
     Ok(report)
 }
 
+/// Whether `row` gets a score: some child is present and the present children carry at least
+/// `coverage` of the total weight; a row failing coverage is listed in `report.uncovered`.
+fn scored(
+    columns: &[&[f64]],
+    weights: &[f64],
+    total: f64,
+    coverage: f64,
+    row: usize,
+    report: &mut AggregateReport,
+) -> bool {
+    let (mut present, mut present_weight) = (0u32, 0.0);
+    for (c, &w) in columns.iter().zip(weights) {
+        if !c[row].is_nan() {
+            present += 1;
+            present_weight += w;
+        }
+    }
+    if present == 0 {
+        return false;
+    }
+    if total > 0.0 && present_weight / total < coverage - WEIGHT_TOL {
+        report.uncovered.push(row);
+        return false;
+    }
+    true
+}
+
+/// The Mazziotta–Pareto index (MPI), the negative-penalty variant: a mean penalised by the
+/// unbalance of the children.
+///
+/// # Formula
+/// Each child j is standardised over the rows: z_ij = 100 + 10·(x_ij − mean_j)/sd_j (present
+/// values, sd with n − 1). Per row, over the present children with positive weight (w
+/// renormalised to sum 1): M = Σ w·z, S = √(Σ w·(z − M)²) (the weighted population sd), cv = S/M,
+/// MPI = M − S·cv. With equal weights this is Mazziotta & Pareto's MPI⁻. The result stays on
+/// the 100 ± 10 scale of the z values; the node's `scale` does not apply. A child without
+/// variation (sd 0, or fewer than 2 values) has z = 100 and is listed in `constant`.
+///
+/// # Reference
+/// Mazziotta, M. & Pareto, A. (2016), "On a generalized non-compensatory composite index for
+/// measuring socio-economic phenomena", Social Indicators Research 127, 983–1003; COINr's
+/// `a_mpi` (with weights) on `n_zscore(c(100, 10))` values; by hand (numpy) in the tests.
+///
+/// # Missing values
+/// mean_j and sd_j over each child's present values; per row as [`aggregate`]: present children
+/// only, subject to `coverage`.
+pub fn mazziotta_pareto<C: AsRef<[f64]>>(
+    columns: &[C],
+    weights: &[f64],
+    coverage: f64,
+    out: &mut [f64],
+) -> Result<AggregateReport, AggregateError> {
+    check(columns, weights, coverage, out)?;
+    let columns: Vec<&[f64]> = columns.iter().map(|c| c.as_ref()).collect();
+    let total: f64 = weights.iter().sum();
+    let mut report = AggregateReport::default();
+    // (mean, sd) per child; sd NaN marks a constant child, standardised to 100.
+    let moments: Vec<(f64, f64)> = columns
+        .iter()
+        .enumerate()
+        .map(|(j, c)| {
+            let s = stats::sd(c);
+            if s > 0.0 {
+                (stats::mean(c), s)
+            } else {
+                report.constant.push(j);
+                (stats::mean(c), f64::NAN)
+            }
+        })
+        .collect();
+    let z = |j: usize, x: f64| {
+        let (m, s) = moments[j];
+        if s.is_nan() {
+            100.0
+        } else {
+            100.0 + 10.0 * (x - m) / s
+        }
+    };
+    for (row, o) in out.iter_mut().enumerate() {
+        if !scored(&columns, weights, total, coverage, row, &mut report) {
+            *o = f64::NAN;
+            continue;
+        }
+        let (mut sw, mut swz) = (0.0, 0.0);
+        for (j, c) in columns.iter().enumerate() {
+            let (x, w) = (c[row], weights[j]);
+            if !x.is_nan() && w > 0.0 {
+                sw += w;
+                swz += w * z(j, x);
+            }
+        }
+        if sw == 0.0 {
+            *o = f64::NAN;
+            continue;
+        }
+        let m = swz / sw;
+        let mut var = 0.0;
+        for (j, c) in columns.iter().enumerate() {
+            let (x, w) = (c[row], weights[j]);
+            if !x.is_nan() && w > 0.0 {
+                var += w * (z(j, x) - m).powi(2);
+            }
+        }
+        let s = (var / sw).sqrt();
+        *o = m - s * (s / m);
+    }
+    Ok(report)
+}
+
+/// Copeland scores from weighted pairwise outranking between the rows (units).
+///
+/// # Formula
+/// For rows a ≠ b, over the children present in both with positive weight: W⁺ = Σ w where
+/// x_a > x_b, W⁻ = Σ w where x_a < x_b, W = Σ w (equal values are ties and count to neither
+/// side). Classic (`sum` false): a beats b when W⁺ > W⁻, loses when W⁺ < W⁻ (equal within
+/// 1e-12 of the total weight: neither); score = wins − losses, in [−(n − 1), n − 1] for n rows
+/// with a score, mapped linearly onto `scale`: (score + n − 1)/(2(n − 1)). `copeland sum`
+/// (COINr's outranking-matrix row sums): score = Σ_b (W⁺ + ½(W − W⁺ − W⁻))/W, a pair without a
+/// common child counting ½; in [0, n − 1], mapped as score/(n − 1). With a single row to compare
+/// the row gets the scale's midpoint and is listed in `undefined`.
+///
+/// # Cost
+/// O(n²·k) for n rows and k children: fine for hundreds or a few thousand units, slow beyond.
+///
+/// # Reference
+/// Munda, G. & Nardo, M. (2009), "Noncompensatory/nonlinear composite indicators for ranking
+/// countries: a defensible setting", Applied Economics 41; OECD/JRC Handbook (2008) §6.1.7;
+/// COINr's `outrankMatrix` / `a_copeland`; by hand in the tests.
+///
+/// # Missing values
+/// Only rows with a score (some child present, `coverage` met) are compared; a pair compares
+/// the children present in both.
+pub fn copeland<C: AsRef<[f64]>>(
+    columns: &[C],
+    weights: &[f64],
+    coverage: f64,
+    sum: bool,
+    scale: Scale,
+    out: &mut [f64],
+) -> Result<AggregateReport, AggregateError> {
+    check(columns, weights, coverage, out)?;
+    let columns: Vec<&[f64]> = columns.iter().map(|c| c.as_ref()).collect();
+    let total: f64 = weights.iter().sum();
+    let mut report = AggregateReport::default();
+    let rows: Vec<usize> = (0..out.len())
+        .filter(|&r| scored(&columns, weights, total, coverage, r, &mut report))
+        .collect();
+    out.fill(f64::NAN);
+    let n = rows.len();
+    if n == 1 {
+        out[rows[0]] = scale.midpoint();
+        report.undefined.push(rows[0]);
+        return Ok(report);
+    }
+    let mut score = vec![0.0; n];
+    for (i, &a) in rows.iter().enumerate() {
+        for (k, &b) in rows.iter().enumerate().skip(i + 1) {
+            let (mut above, mut below, mut both) = (0.0, 0.0, 0.0);
+            for (c, &w) in columns.iter().zip(weights) {
+                let (xa, xb) = (c[a], c[b]);
+                if w > 0.0 && !xa.is_nan() && !xb.is_nan() {
+                    both += w;
+                    if xa > xb {
+                        above += w;
+                    } else if xa < xb {
+                        below += w;
+                    }
+                }
+            }
+            if sum {
+                let (sa, sb) = if both > 0.0 {
+                    let tie = 0.5 * (both - above - below);
+                    ((above + tie) / both, (below + tie) / both)
+                } else {
+                    (0.5, 0.5)
+                };
+                score[i] += sa;
+                score[k] += sb;
+            } else if (above - below).abs() > WEIGHT_TOL * total {
+                let d = if above > below { 1.0 } else { -1.0 };
+                score[i] += d;
+                score[k] -= d;
+            }
+        }
+    }
+    let m = (n.max(1) - 1) as f64;
+    for (&r, s) in rows.iter().zip(score) {
+        out[r] = if sum {
+            scale.map(s / m)
+        } else {
+            scale.map((s + m) / (2.0 * m))
+        };
+    }
+    Ok(report)
+}
+
+/// Grey relational grade (灰色关联度) against the column maxima.
+///
+/// # Formula
+/// The reference series is each child's maximum over the rows, x⁰_j = max_i x_ij. Per present
+/// cell Δ_ij = |x⁰_j − x_ij|; Δmin and Δmax are the smallest and largest Δ over every present
+/// cell of every child. The relational coefficient ξ_ij = (Δmin + ρ·Δmax)/(Δ_ij + ρ·Δmax), with
+/// the distinguishing coefficient ρ in (0, 1] (0.5 by default); when Δmax = 0 (every cell at
+/// its maximum) ξ = 1. The grade of row i is Σ w·ξ / Σ w over its present children with positive
+/// weight, in [0, 1], onto `scale`. A child without variation is listed in `constant`.
+///
+/// # Reference
+/// Deng, J. (1982), "Control problems of grey systems", Systems & Control Letters 1(5);
+/// Deng, J. (1989), "Introduction to grey system theory", The Journal of Grey System 1;
+/// 刘思峰 等《灰色系统理论及其应用》 (grey relational analysis for evaluation); by hand in
+/// the tests.
+///
+/// # Missing values
+/// The maxima, Δmin and Δmax over the present values; per row as [`aggregate`].
+pub fn grey<C: AsRef<[f64]>>(
+    columns: &[C],
+    weights: &[f64],
+    coverage: f64,
+    rho: f64,
+    scale: Scale,
+    out: &mut [f64],
+) -> Result<AggregateReport, AggregateError> {
+    check(columns, weights, coverage, out)?;
+    if !(rho > 0.0 && rho <= 1.0) {
+        return Err(AggregateError::BadRho { rho });
+    }
+    let columns: Vec<&[f64]> = columns.iter().map(|c| c.as_ref()).collect();
+    let total: f64 = weights.iter().sum();
+    let mut report = AggregateReport::default();
+    let maxima: Vec<f64> = columns.iter().map(|c| stats::max(c)).collect();
+    // Every child reaches its own maximum, so Δmin = 0; Δmax is the widest child's range.
+    let d_min = 0.0;
+    let mut d_max = 0.0f64;
+    for (j, (c, &top)) in columns.iter().zip(&maxima).enumerate() {
+        let bottom = stats::min(c);
+        if bottom == top {
+            report.constant.push(j);
+        }
+        if !bottom.is_nan() {
+            d_max = d_max.max(top - bottom);
+        }
+    }
+    for (row, o) in out.iter_mut().enumerate() {
+        if !scored(&columns, weights, total, coverage, row, &mut report) {
+            *o = f64::NAN;
+            continue;
+        }
+        let (mut sw, mut sxi) = (0.0, 0.0);
+        for (j, c) in columns.iter().enumerate() {
+            let (x, w) = (c[row], weights[j]);
+            if !x.is_nan() && w > 0.0 {
+                let xi = if d_max > 0.0 {
+                    (d_min + rho * d_max) / ((maxima[j] - x) + rho * d_max)
+                } else {
+                    1.0
+                };
+                sw += w;
+                sxi += w * xi;
+            }
+        }
+        *o = if sw > 0.0 {
+            scale.map(sxi / sw)
+        } else {
+            f64::NAN
+        };
+    }
+    Ok(report)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -589,5 +868,124 @@ mod tests {
         let mut out = [0.0; 3];
         topsis(&cols, &[1.0, 1.0], 0.0, Scale::UNIT, &mut out).unwrap();
         assert_all_close(&out, &[0.5, 0.5, 1.0], EXACT, "with a missing child");
+    }
+    /// Five units × three children, unit 4 missing child 2, weights 0.5 : 0.3 : 0.2; shared by
+    /// the tests of the non-compensatory methods.
+    fn five() -> (Vec<Vec<f64>>, [f64; 3]) {
+        (
+            vec![
+                vec![3.0, 5.0, 1.0, 7.0, 4.0],
+                vec![2.0, 8.0, 6.0, NAN, 4.0],
+                vec![9.0, 1.0, 5.0, 3.0, 5.0],
+            ],
+            [0.5, 0.3, 0.2],
+        )
+    }
+
+    /// Source: numpy 2.4.6 — z = 100 + 10·(x − nanmean)/nanstd(ddof=1) per child; per row over
+    /// present children, w renormalised: M = Σwz, S = √Σw(z − M)², MPI = M − S²/M.
+    #[test]
+    fn mazziotta_pareto_by_hand() {
+        let (cols, w) = five();
+        let mut out = [0.0; 5];
+        let r = mazziotta_pareto(&cols, &w, 0.0, &mut out).unwrap();
+        let expected = [
+            96.35101760905866,
+            102.62567389427295,
+            94.01582838760287,
+            107.37379365106378,
+            99.06674287107009,
+        ];
+        assert_all_close(&out, &expected, REFERENCE, "MPI");
+        assert!(r.constant.is_empty());
+        // Balanced children (every z equal) are not penalised: MPI = M.
+        let cols = vec![vec![1.0, 2.0, 3.0], vec![10.0, 20.0, 30.0]];
+        let mut out = [0.0; 3];
+        mazziotta_pareto(&cols, &[1.0, 1.0], 0.0, &mut out).unwrap();
+        assert_all_close(&out, &[90.0, 100.0, 110.0], EXACT, "balanced");
+        // A constant child stands at 100: row 0 has z = (90, 100), M = 95, S = 5, 95 − 25/95.
+        let cols = vec![vec![1.0, 2.0, 3.0], vec![7.0, 7.0, 7.0]];
+        let r = mazziotta_pareto(&cols, &[1.0, 1.0], 0.0, &mut out).unwrap();
+        assert_close(out[0], 95.0 - 25.0 / 95.0, EXACT, "constant child");
+        assert_eq!(r.constant, vec![1]);
+    }
+
+    /// Source: by hand (and a numpy loop). Pairs (a, b) by weight where a is above / below:
+    /// unit 1 (5, 8, 1) beats 0 (0.8 vs 0.2), 2 (0.8 vs 0.2) and 4 (0.8 vs 0.2), loses to 3
+    /// (compared on children 0 and 2 only: 0.5 vs 0.2 for 3) → 3 − 1 = 2. Classic scores
+    /// −2, 2, −4, 4, 0 → (s + 4)/8. Sum variant (W⁺ + ½ ties)/W summed over b: 1.3857142857142855,
+    /// 2.4, 1.1857142857142857, 3.1428571428571432, 1.8857142857142857, divided by 4.
+    #[test]
+    fn copeland_by_hand() {
+        let (cols, w) = five();
+        let mut out = [0.0; 5];
+        copeland(&cols, &w, 0.0, false, Scale::UNIT, &mut out).unwrap();
+        assert_all_close(&out, &[0.25, 0.75, 0.0, 1.0, 0.5], EXACT, "classic");
+        copeland(&cols, &w, 0.0, true, Scale::UNIT, &mut out).unwrap();
+        let expected = [
+            1.3857142857142855,
+            2.4000000000000004,
+            1.1857142857142857,
+            3.1428571428571432,
+            1.8857142857142857,
+        ]
+        .map(|s| s / 4.0);
+        assert_all_close(&out, &expected, EXACT, "sum");
+        copeland(&cols, &w, 0.0, false, Scale::DEFAULT, &mut out).unwrap();
+        assert_all_close(&out, &[25.0, 75.0, 0.0, 100.0, 50.0], EXACT, "onto 0..100");
+        // A tie in weight is neither a win nor a loss; one unit alone gets the midpoint.
+        let cols = vec![vec![1.0, 2.0], vec![2.0, 1.0]];
+        let mut out = [0.0; 2];
+        copeland(&cols, &[1.0, 1.0], 0.0, false, Scale::UNIT, &mut out).unwrap();
+        assert_eq!(out, [0.5, 0.5]);
+        let cols = vec![vec![1.0, NAN]];
+        let r = copeland(&cols, &[1.0], 0.0, false, Scale::DEFAULT, &mut out).unwrap();
+        assert_eq!(out[0], 50.0);
+        assert!(out[1].is_nan());
+        assert_eq!(r.undefined, vec![0]);
+    }
+
+    /// Source: by hand. Column maxima 7, 8, 9; Δmin = 0, Δmax = 8 (child 2: 9 − 1); ρ = 0.5, so
+    /// ξ = 4/(Δ + 4). Row 0: Δ = 4, 6, 0 → ξ = 0.5, 0.4, 1 → 0.25 + 0.12 + 0.2 = 0.57; row 3
+    /// without child 1: (0.5·1 + 0.2·0.4)/0.7 = 0.58/0.7. The rest from the same numpy loop.
+    #[test]
+    fn grey_by_hand() {
+        let (cols, w) = five();
+        let mut out = [0.0; 5];
+        grey(&cols, &w, 0.0, 0.5, Scale::UNIT, &mut out).unwrap();
+        let expected = [0.57, 0.7, 0.5, 0.58 / 0.7, 0.5357142857142857];
+        assert_all_close(&out, &expected, EXACT, "grey 0.5");
+        // ρ = 1: ξ = 8/(Δ + 8); row 2: Δ = 6, 2, 4 → 0.5·8/14 + 0.3·0.8 + 0.2·8/12.
+        grey(&cols, &w, 0.0, 1.0, Scale::DEFAULT, &mut out).unwrap();
+        let row2 = 0.5 * 8.0 / 14.0 + 0.3 * 0.8 + 0.2 * 8.0 / 12.0;
+        assert_close(out[2], 100.0 * row2, EXACT, "grey 1 row 2");
+        for rho in [0.0, -0.5, 1.5, NAN] {
+            assert!(matches!(
+                grey(&cols, &w, 0.0, rho, Scale::UNIT, &mut out),
+                Err(AggregateError::BadRho { .. })
+            ));
+        }
+        // All at the maximum: ξ = 1.
+        let cols = vec![vec![3.0, 3.0]];
+        let mut out = [0.0; 2];
+        let r = grey(&cols, &[1.0], 0.0, 0.5, Scale::UNIT, &mut out).unwrap();
+        assert_eq!(out, [1.0, 1.0]);
+        assert_eq!(r.constant, vec![0]);
+    }
+
+    /// Source: LANGUAGE.md "coverage", applied alike by the three non-compensatory methods.
+    #[test]
+    fn non_compensatory_coverage() {
+        let (cols, w) = five();
+        let mut out = [0.0; 5];
+        // Unit 3 lacks child 1 (0.3): 0.7 < 0.8.
+        let r = mazziotta_pareto(&cols, &w, 0.8, &mut out).unwrap();
+        assert!(out[3].is_nan() && r.uncovered == vec![3]);
+        let r = grey(&cols, &w, 0.8, 0.5, Scale::UNIT, &mut out).unwrap();
+        assert!(out[3].is_nan() && r.uncovered == vec![3]);
+        let r = copeland(&cols, &w, 0.8, false, Scale::UNIT, &mut out).unwrap();
+        assert!(out[3].is_nan() && r.uncovered == vec![3]);
+        // Without unit 3 the others compare among four: unit 1 beats 0, 2, 4 → (3 + 3)/6.
+        assert_close(out[1], 1.0, EXACT, "copeland without unit 3");
     }
 }

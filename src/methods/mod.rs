@@ -14,12 +14,14 @@
 //! | `impute` | the `missing` policies |
 //! | `weights` | given, equal, entropy, CRITIC, sd, cv, combine |
 //! | `ahp` | AHP eigenvector weights and consistency |
-//! | `aggregate` | arithmetic, geometric, harmonic, power, min, median, TOPSIS, coverage |
+//! | `pca` | PCA weights (OECD/JRC Handbook: components, varimax, squared loadings) |
+//! | `aggregate` | arithmetic, geometric, harmonic, power, min, median, TOPSIS, Mazziotta–Pareto, Copeland, grey relational, coverage |
 
 pub mod aggregate;
 pub mod ahp;
 pub mod impute;
 pub mod normalise;
+pub mod pca;
 pub mod rank;
 pub mod stats;
 pub mod treat;
