@@ -1037,6 +1037,24 @@ fn compare_cmd(
             out.push_str(&format!("  {}: {}\n", plan.scheme, parts.join(", ")));
         }
     }
+    // Without --explain, the table explains the biggest mover up and down, so one command
+    // says what changes and why.
+    if explain.is_none() && format == CompareFormat::Table {
+        let movers = &comparison.movers;
+        for m in movers.up.iter().take(1).chain(movers.down.iter().take(1)) {
+            let k = names.iter().position(|n| *n == m.scheme).unwrap_or(1);
+            if let Some(mut d) = qindex::report::compare::decompose(
+                &frame,
+                [&plans[0], &plans[k]],
+                [periods[0], periods[k]],
+                &m.unit,
+            ) {
+                (d.a, d.b) = (names[0].clone(), names[k].clone());
+                out.push('\n');
+                out.push_str(&qindex::report::compare::decomposition_text(&d));
+            }
+        }
+    }
     if let Some(unit) = explain {
         let unit = match qindex::report::profile::find_unit(&frame, periods[0], &unit) {
             Ok(row) => frame.units().get(periods[0].rows[row]).to_string(),
