@@ -610,6 +610,7 @@ fn run_cmd(
             None,
         );
     }
+    let timer = Timer::new();
     let (program, mut plan) = match compile_rules(path, scheme) {
         Ok(x) => x,
         Err(code) => return code,
@@ -638,6 +639,7 @@ fn run_cmd(
         Err(e) => return fail(e, Some(&sources)),
     };
     report(&data_warnings, &sources);
+    timer.lap("rules and data loaded");
     let opts = qindex::eval::EvalOptions {
         period: match period.as_deref() {
             None => qindex::eval::PeriodChoice::Latest,
@@ -651,6 +653,7 @@ fn run_cmd(
         Err(e) => return fail(e, Some(&sources)),
     };
     print_eval_warnings(&results.warnings);
+    timer.lap("evaluated");
     let out = qindex::report::run::RunOutput {
         plan: &plan,
         frame: &frame,
@@ -680,6 +683,7 @@ fn run_cmd(
                 .map_err(|e| Error::io("standard output", e))
         }
     };
+    timer.lap("written");
     match written {
         Ok(()) => ExitCode::SUCCESS,
         Err(Error::Io { message, .. }) if message.contains("Broken pipe") => ExitCode::SUCCESS,
@@ -1395,4 +1399,29 @@ fn diff_cmd(
     }
     say(&out);
     ExitCode::SUCCESS
+}
+
+/// Phase timings on standard error when `QINDEX_TIMINGS` is set: for finding where the time of a
+/// large run goes.
+struct Timer {
+    start: std::time::Instant,
+    on: bool,
+}
+
+impl Timer {
+    fn new() -> Timer {
+        Timer {
+            start: std::time::Instant::now(),
+            on: std::env::var_os("QINDEX_TIMINGS").is_some(),
+        }
+    }
+
+    fn lap(&self, what: &str) {
+        if self.on {
+            eprintln!(
+                "timing: {what} at {:.3} s",
+                self.start.elapsed().as_secs_f64()
+            );
+        }
+    }
 }
