@@ -626,26 +626,13 @@ fn run_cmd(
         }
         None => None,
     };
-    let data_opts = match data.options() {
-        Ok(o) => o,
-        Err(e) => return fail(e, None),
-    };
-    let data_path = match qindex::eval::data_path(&plan, &data_opts) {
-        Ok(p) => p,
-        Err(e) => return fail(e, None),
-    };
-    let (frame, data_warnings) = match qindex::eval::load_data(&plan, &data_path, &data_opts) {
+    let (frame, _) = match load_frame(&[&plan], data, &sources) {
         Ok(x) => x,
-        Err(e) => return fail(e, Some(&sources)),
+        Err(code) => return code,
     };
-    report(&data_warnings, &sources);
     timer.lap("rules and data loaded");
     let opts = qindex::eval::EvalOptions {
-        period: match period.as_deref() {
-            None => qindex::eval::PeriodChoice::Latest,
-            Some("all") => qindex::eval::PeriodChoice::All,
-            Some(p) => qindex::eval::PeriodChoice::One(p.to_string()),
-        },
+        period: period_choice(period.as_deref()),
         filter: filter_code,
     };
     let results = match qindex::eval::evaluate(&plan, &frame, &opts) {
@@ -706,15 +693,10 @@ fn profile_cmd(
         Err(code) => return code,
     };
     let sources = &program.sources;
-    let loaded = data.options().and_then(|opts| {
-        let data_path = qindex::eval::data_path(&plan, &opts)?;
-        qindex::eval::load_data(&plan, &data_path, &opts)
-    });
-    let (frame, data_warnings) = match loaded {
+    let (frame, _) = match load_frame(&[&plan], data, sources) {
         Ok(x) => x,
-        Err(e) => return fail(e, Some(sources)),
+        Err(code) => return code,
     };
-    report(&data_warnings, sources);
     if period.as_deref() == Some("all") {
         return fail(
             Error::Usage("--period all: a profile is of one period; name it".into()),
@@ -790,15 +772,10 @@ fn stats_cmd(
         Err(code) => return code,
     };
     let sources = &program.sources;
-    let loaded = data.options().and_then(|opts| {
-        let data_path = qindex::eval::data_path(&plan, &opts)?;
-        qindex::eval::load_data(&plan, &data_path, &opts)
-    });
-    let (frame, data_warnings) = match loaded {
+    let (frame, _) = match load_frame(&[&plan], data, sources) {
         Ok(x) => x,
-        Err(e) => return fail(e, Some(sources)),
+        Err(code) => return code,
     };
-    report(&data_warnings, sources);
     if period.as_deref() == Some("all") {
         return fail(
             Error::Usage("--period all: statistics are of one period; name it".into()),
@@ -965,24 +942,15 @@ fn compare_cmd(
     if plans.len() < 2 && since.is_none() {
         return fail(Error::Usage("compare needs at least two schemes: name them with --scheme, or declare schemes in the rules".into()), None);
     }
-    let data_opts = match data.options() {
-        Ok(o) => o,
-        Err(e) => return fail(e, None),
-    };
-    let data_path = match qindex::eval::data_path(&plans[0], &data_opts) {
-        Ok(p) => p,
-        Err(e) => return fail(e, None),
-    };
     let refs: Vec<&qindex::plan::Plan> = plans.iter().collect();
-    let (frame, data_warnings) = match qindex::eval::load_data_for(&refs, &data_path, &data_opts) {
+    let (frame, _) = match load_frame(&refs, data, &program.sources) {
         Ok(x) => x,
-        Err(e) => return fail(e, Some(&program.sources)),
+        Err(code) => return code,
     };
-    report(&data_warnings, &program.sources);
     let opts = qindex::eval::EvalOptions {
-        period: match period.as_deref() {
-            None => qindex::eval::PeriodChoice::Latest,
-            Some(p) => qindex::eval::PeriodChoice::One(p.to_string()),
+        period: match one_period(period.as_deref()) {
+            Ok(p) => p,
+            Err(code) => return code,
         },
         filter: None,
     };
@@ -1095,23 +1063,14 @@ fn orientation_cmd(
         Ok(x) => x,
         Err(code) => return code,
     };
-    let data_opts = match data.options() {
-        Ok(o) => o,
-        Err(e) => return fail(e, None),
-    };
-    let data_path = match qindex::eval::data_path(&plan, &data_opts) {
-        Ok(p) => p,
-        Err(e) => return fail(e, None),
-    };
-    let (frame, data_warnings) = match qindex::eval::load_data(&plan, &data_path, &data_opts) {
+    let (frame, _) = match load_frame(&[&plan], data, &program.sources) {
         Ok(x) => x,
-        Err(e) => return fail(e, Some(&program.sources)),
+        Err(code) => return code,
     };
-    report(&data_warnings, &program.sources);
     let opts = qindex::eval::EvalOptions {
-        period: match period.as_deref() {
-            None => qindex::eval::PeriodChoice::Latest,
-            Some(p) => qindex::eval::PeriodChoice::One(p.to_string()),
+        period: match one_period(period.as_deref()) {
+            Ok(p) => p,
+            Err(code) => return code,
         },
         filter: None,
     };
@@ -1170,23 +1129,15 @@ fn snapshot_cmd(
             Err(e) => return fail(e, Some(&program.sources)),
         }
     }
-    let data_opts = match data.options() {
-        Ok(o) => o,
-        Err(e) => return fail(e, None),
-    };
-    let data_path = match qindex::eval::data_path(&plans[0], &data_opts) {
-        Ok(p) => p,
-        Err(e) => return fail(e, None),
-    };
     let refs: Vec<&qindex::plan::Plan> = plans.iter().collect();
-    let (frame, _) = match qindex::eval::load_data_for(&refs, &data_path, &data_opts) {
+    let (frame, data_path) = match load_frame(&refs, data, &program.sources) {
         Ok(x) => x,
-        Err(e) => return fail(e, Some(&program.sources)),
+        Err(code) => return code,
     };
     let opts = qindex::eval::EvalOptions {
-        period: match period.as_deref() {
-            None => qindex::eval::PeriodChoice::Latest,
-            Some(p) => qindex::eval::PeriodChoice::One(p.to_string()),
+        period: match one_period(period.as_deref()) {
+            Ok(p) => p,
+            Err(code) => return code,
         },
         filter: None,
     };
@@ -1265,6 +1216,47 @@ fn snapshot_cmd(
     }
 }
 
+/// Loads the data the plans read (`--data`, else the rules' `data "PATH"`), once for all of
+/// them, printing the data's warnings; returns the frame and the file's path.
+fn load_frame(
+    plans: &[&qindex::plan::Plan],
+    data: &DataArgs,
+    sources: &Sources,
+) -> Result<(qindex::data::Frame, PathBuf), ExitCode> {
+    let loaded = data.options().and_then(|opts| {
+        let path = qindex::eval::data_path(plans[0], &opts)?;
+        let (frame, warnings) = qindex::eval::load_data_for(plans, &path, &opts)?;
+        Ok((frame, warnings, path))
+    });
+    match loaded {
+        Ok((frame, warnings, path)) => {
+            report(&warnings, sources);
+            Ok((frame, path))
+        }
+        Err(e) => Err(fail(e, Some(sources))),
+    }
+}
+
+/// `--period` for the commands that look at one period: `all` is refused.
+fn one_period(period: Option<&str>) -> Result<qindex::eval::PeriodChoice, ExitCode> {
+    match period {
+        Some("all") => Err(fail(
+            Error::Usage("--period all: this command looks at one period; name it".into()),
+            None,
+        )),
+        p => Ok(period_choice(p)),
+    }
+}
+
+/// `--period`: the latest by default, `all`, or one period.
+fn period_choice(period: Option<&str>) -> qindex::eval::PeriodChoice {
+    match period {
+        None => qindex::eval::PeriodChoice::Latest,
+        Some("all") => qindex::eval::PeriodChoice::All,
+        Some(p) => qindex::eval::PeriodChoice::One(p.to_string()),
+    }
+}
+
 /// Prints to standard output; a closed pipe (`| head`) is not an error.
 fn say(text: &str) {
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
@@ -1307,9 +1299,9 @@ fn diff_cmd(
             Err(e) => return fail(e, Some(&new_program.sources)),
         };
     let opts = qindex::eval::EvalOptions {
-        period: match period.as_deref() {
-            None => qindex::eval::PeriodChoice::Latest,
-            Some(p) => qindex::eval::PeriodChoice::One(p.to_string()),
+        period: match one_period(period.as_deref()) {
+            Ok(p) => p,
+            Err(code) => return code,
         },
         filter: None,
     };
