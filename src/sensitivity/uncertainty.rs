@@ -146,7 +146,9 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Erro
     let outcome = (|| -> Result<(), Error> {
         while start < n {
             let end = (start + chunk).min(n);
-            let reps = run_chunk(plans, unc, frame, &eval_opts, &rows, start, end, threads)?;
+            let reps = run_chunk(
+                plans, unc, frame, &eval_opts, &rows, opts.seed, start, end, threads,
+            )?;
             for rep in reps {
                 for (i, s) in rep.scores.iter().enumerate() {
                     if s.is_finite() {
@@ -258,11 +260,11 @@ fn run_chunk(
     frame: &Frame,
     eval_opts: &EvalOptions,
     rows: &[usize],
+    seed: u64,
     start: u64,
     end: u64,
     threads: usize,
 ) -> Result<Vec<Rep>, Error> {
-    let seed = unc.seed;
     let one = |r: u64| replicate(plans, unc, frame, eval_opts, rows, seed, r);
     let count = (end - start) as usize;
     let threads = threads.clamp(1, count.max(1));
@@ -543,7 +545,7 @@ fn reject_negative_inputs(plans: &Plans, unc: &UncertaintyPlan) -> Result<(), Er
             // The aggregations this group may use, each with where it comes from.
             let mut aggs: Vec<(Aggregate, String)> = vec![(
                 node.group.as_ref().expect("group").aggregate.clone(),
-                format!("`aggregate` of `{}`", node.id),
+                "by its rules".to_string(),
             )];
             for f in &unc.factors {
                 if let FactorKind::ChooseAggregate { options, at } = &f.kind {
@@ -552,7 +554,11 @@ fn reject_negative_inputs(plans: &Plans, unc: &UncertaintyPlan) -> Result<(), Er
                         Some(name) => *name == node.id,
                     };
                     if hits {
-                        aggs.extend(options.iter().map(|o| (o.clone(), format!("`{}`", f.text))));
+                        aggs.extend(
+                            options
+                                .iter()
+                                .map(|o| (o.clone(), format!("by `{}`", f.text))),
+                        );
                     }
                 }
             }
@@ -562,10 +568,8 @@ fn reject_negative_inputs(plans: &Plans, unc: &UncertaintyPlan) -> Result<(), Er
             for id in plan.indicators().filter(|id| is_under(plan, *id, g)) {
                 let n = plan.node(id);
                 let ind = n.indicator.as_ref().expect("indicator");
-                let mut norms: Vec<(Normalise, String)> = vec![(
-                    ind.normalise.clone(),
-                    format!("`normalise {}` of `{}`", ind.normalise, n.id),
-                )];
+                let mut norms: Vec<(Normalise, String)> =
+                    vec![(ind.normalise.clone(), "by its rules".to_string())];
                 if replaceable(&ind.normalise) {
                     for f in &unc.factors {
                         if let FactorKind::ChooseNormalise { options, at } = &f.kind {
@@ -577,7 +581,9 @@ fn reject_negative_inputs(plans: &Plans, unc: &UncertaintyPlan) -> Result<(), Er
                             };
                             if reaches {
                                 norms.extend(
-                                    options.iter().map(|o| (o.clone(), format!("`{}`", f.text))),
+                                    options
+                                        .iter()
+                                        .map(|o| (o.clone(), format!("by `{}`", f.text))),
                                 );
                             }
                         }
@@ -589,7 +595,7 @@ fn reject_negative_inputs(plans: &Plans, unc: &UncertaintyPlan) -> Result<(), Er
                     let mut d = Diagnostic::error(
                         "uncertainty-negative-input",
                         format!(
-                            "{norm_from} can give `{}` negative values (normalise {norm}), but {agg_from} can make `{}` aggregate with `{agg}`, which needs non-negative inputs",
+                            "`{}` is normalised with `{norm}` ({norm_from}), which can give negative values, but `{}` may aggregate with `{agg}` ({agg_from}), which needs non-negative inputs",
                             n.id, node.id
                         ),
                     )
