@@ -101,6 +101,19 @@ fn tiny_variation_keeps_every_nominal_rank() {
 }
 
 #[test]
+fn derived_weights_are_varied_too() {
+    let (v, _) = json_of(&[
+        "uncertainty",
+        "tests/fixtures/uncertainty/derived.qi",
+        "--format",
+        "json",
+    ]);
+    assert!(v["marc"].as_f64().unwrap() > 0.0, "{v}");
+    let units = v["units"].as_array().unwrap();
+    assert!(units.iter().any(|u| u["sd_score"].as_f64().unwrap() > 0.1));
+}
+
+#[test]
 fn samples_and_seed_can_be_overridden() {
     let (a, _) = json_of(&[
         "uncertainty",

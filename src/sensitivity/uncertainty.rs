@@ -14,8 +14,9 @@
 //! - `choose aggregate` without `at` sets the index node's aggregation.
 //! - `choose missing` sets the whole policy list of the indicators under `at` (or all) to the
 //!   chosen policy.
-//! - `vary` multiplies fixed weights (given, equal, AHP) by U(1 − P, 1 + P) and renormalises the
-//!   siblings; weights derived from data are not varied yet.
+//! - `vary` multiplies each weight by U(1 − P, 1 + P) and renormalises the siblings: fixed
+//!   weights (given, equal, AHP) in the plan; weights derived from data by the evaluator, after
+//!   derivation, through [`crate::plan::GroupPlan::vary_derived`].
 //! - `drop` removes the indicator from its parent's children; fixed sibling weights are
 //!   renormalised and derived weights are derived over the remaining children (AHP weights are
 //!   renormalised rather than recomputed from the sub-matrix).
@@ -460,14 +461,30 @@ fn draw_plan(plans: &Plans, unc: &UncertaintyPlan, rng: &mut ChaCha8Rng) -> Plan
             ) => *amount,
             _ => continue,
         };
-        let u = unit(rng);
-        if let Some(Weight::Fixed(w)) = &mut plan.nodes[k].weight {
-            *w *= 1.0 - amount + 2.0 * amount * u;
-            if let Some(p) = plan.nodes[k].parent {
+        let factor = 1.0 - amount + 2.0 * amount * unit(rng);
+        let Some(p) = plan.nodes[k].parent else {
+            continue;
+        };
+        match &mut plan.nodes[k].weight {
+            Some(Weight::Fixed(w)) => {
+                *w *= factor;
                 if !touched.contains(&p) {
                     touched.push(p);
                 }
             }
+            Some(Weight::Derived(_)) => {
+                // Multiplied after derivation by the evaluator, then renormalised.
+                let id = NodeId(k as u32);
+                let pos = plan.node(p).children.iter().position(|c| *c == id);
+                let kids = plan.node(p).children.len();
+                if let (Some(pos), Some(g)) = (pos, plan.nodes[p.index()].group.as_mut()) {
+                    if g.vary_derived.len() != kids {
+                        g.vary_derived = vec![1.0; kids];
+                    }
+                    g.vary_derived[pos] = factor;
+                }
+            }
+            None => {}
         }
     }
     for p in touched {
@@ -487,7 +504,14 @@ fn draw_plan(plans: &Plans, unc: &UncertaintyPlan, rng: &mut ChaCha8Rng) -> Plan
             if k > 0 {
                 let id = candidates[k - 1];
                 let p = plan.node(id).parent.expect("an indicator has a parent");
-                plan.nodes[p.index()].children.retain(|c| *c != id);
+                if let Some(pos) = plan.node(p).children.iter().position(|c| *c == id) {
+                    plan.nodes[p.index()].children.remove(pos);
+                    if let Some(g) = plan.nodes[p.index()].group.as_mut() {
+                        if g.vary_derived.len() > pos {
+                            g.vary_derived.remove(pos);
+                        }
+                    }
+                }
                 renormalise(&mut plan, p);
             }
         }
