@@ -14,6 +14,7 @@ pub mod methods;
 pub mod output;
 pub mod plan;
 pub mod report;
+pub mod sensitivity;
 pub mod source;
 pub mod syntax;
 

@@ -200,6 +200,33 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ProfileFormat::Text)]
         format: ProfileFormat,
     },
+    /// The rules' `uncertainty` block as a Monte Carlo: each unit's nominal rank, median and
+    /// 5th–95th percentile ranks, chance of a top-N place and score spread, and the MARC.
+    #[command(after_help = EXIT_CODES)]
+    Uncertainty {
+        /// The rules file.
+        file: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+        /// The period (default: the latest).
+        #[arg(long)]
+        period: Option<String>,
+        /// Replications (default: `samples` of the uncertainty block).
+        #[arg(long)]
+        samples: Option<u64>,
+        /// The random seed (default: `seed` of the uncertainty block).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// The size of the top group whose membership probability is reported.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// table (the default), csv or json (`qindex.uncertainty/1`, see docs/uncertainty-json.md).
+        #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
+        format: CompareFormat,
+        /// No progress counter on standard error.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Check rules files: syntax, names, settings, weights, schemes and uncertainty.
     #[command(after_help = EXIT_CODES)]
     Check {
@@ -430,6 +457,16 @@ fn run(cli: Cli) -> ExitCode {
             format,
         } => stats_cmd(&file, &data, &scheme, period, format),
         Command::Check { files } => check(&files),
+        Command::Uncertainty {
+            file,
+            data,
+            period,
+            samples,
+            seed,
+            top,
+            format,
+            quiet,
+        } => uncertainty_cmd(&file, &data, period, samples, seed, top, format, quiet),
         Command::Diff {
             old,
             new,
@@ -1255,6 +1292,103 @@ fn period_choice(period: Option<&str>) -> qindex::eval::PeriodChoice {
         Some("all") => qindex::eval::PeriodChoice::All,
         Some(p) => qindex::eval::PeriodChoice::One(p.to_string()),
     }
+}
+
+/// `qindex uncertainty`: compiles `default` and every scheme the block chooses from, loads the
+/// data once for all of them, and runs the Monte Carlo.
+#[allow(clippy::too_many_arguments)]
+fn uncertainty_cmd(
+    path: &Path,
+    data: &DataArgs,
+    period: Option<String>,
+    samples: Option<u64>,
+    seed: Option<u64>,
+    top: usize,
+    format: CompareFormat,
+    quiet: bool,
+) -> ExitCode {
+    use qindex::plan::FactorKind;
+    let (program, base) = match compile_rules(path, "default") {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let Some(unc) = base.uncertainty.clone() else {
+        return fail(
+            Error::Usage(format!(
+                "{}: the rules have no `uncertainty` block",
+                path.display()
+            )),
+            None,
+        );
+    };
+    let mut schemes = Vec::new();
+    for f in &unc.factors {
+        if let FactorKind::ChooseScheme { options } = &f.kind {
+            for name in options {
+                if name != "default"
+                    && !schemes
+                        .iter()
+                        .any(|p: &qindex::plan::Plan| p.scheme == *name)
+                {
+                    match qindex::check::compile(&program, name) {
+                        Ok((plan, _)) => schemes.push(plan),
+                        Err(e) => return fail(e, Some(&program.sources)),
+                    }
+                }
+            }
+        }
+    }
+    let data_opts = match data.options() {
+        Ok(o) => o,
+        Err(e) => return fail(e, None),
+    };
+    let data_path = match qindex::eval::data_path(&base, &data_opts) {
+        Ok(p) => p,
+        Err(e) => return fail(e, None),
+    };
+    let mut refs: Vec<&qindex::plan::Plan> = vec![&base];
+    refs.extend(schemes.iter());
+    let (frame, data_warnings) = match qindex::eval::load_data_for(&refs, &data_path, &data_opts) {
+        Ok(x) => x,
+        Err(e) => return fail(e, Some(&program.sources)),
+    };
+    report(&data_warnings, &program.sources);
+    let samples = samples.unwrap_or(unc.samples);
+    let show_progress = !quiet && std::io::stderr().is_terminal();
+    let progress = |done: u64| {
+        eprint!("\r{done}/{samples} replications");
+        if done == samples {
+            eprint!("\r{}\r", " ".repeat(40));
+        }
+    };
+    let opts = qindex::sensitivity::uncertainty::Options {
+        samples,
+        seed: seed.unwrap_or(unc.seed),
+        top_n: top,
+        period: match period.as_deref() {
+            None => qindex::eval::PeriodChoice::Latest,
+            Some(p) => qindex::eval::PeriodChoice::One(p.to_string()),
+        },
+        progress: if show_progress { Some(&progress) } else { None },
+    };
+    let plans = qindex::sensitivity::uncertainty::Plans {
+        base: &base,
+        schemes: schemes.iter().collect(),
+    };
+    let summary = match qindex::sensitivity::uncertainty::run(&plans, &frame, &opts) {
+        Ok(s) => s,
+        Err(e) => return fail(e, Some(&program.sources)),
+    };
+    for (code, count) in &summary.warnings {
+        eprintln!("warning[{code}]: {count} times over the replications");
+    }
+    let out = match format {
+        CompareFormat::Table => qindex::sensitivity::uncertainty::table(&summary),
+        CompareFormat::Csv => qindex::sensitivity::uncertainty::csv(&summary),
+        CompareFormat::Json => qindex::sensitivity::uncertainty::json(&summary),
+    };
+    say(&out);
+    ExitCode::SUCCESS
 }
 
 /// Prints to standard output; a closed pipe (`| head`) is not an error.

@@ -154,6 +154,10 @@ pub struct GroupPlan {
     pub weights: Weights,
     /// The share of the weight the present children must carry (0 = no requirement).
     pub coverage: f64,
+    /// Multipliers of the children's derived weights, applied after derivation and then
+    /// renormalised (set by the uncertainty analysis; empty: none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub vary_derived: Vec<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -182,6 +182,7 @@ pub fn build(
                 aggregate,
                 weights: Weights::Given,
                 coverage,
+                vary_derived: Vec::new(),
             });
         }
         nodes.push(node);

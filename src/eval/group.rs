@@ -143,7 +143,8 @@ fn one_group(
             value,
             period,
             &mut warnings,
-        )?,
+        )
+        .map(|ws| vary_derived(ws, &g.vary_derived))?,
     };
     let columns: Vec<&[f64]> = kids.iter().map(|c| value[c.index()].as_slice()).collect();
     let mut out = vec![0.0; n];
@@ -274,6 +275,23 @@ fn one_group(
 
 /// The children's values that data-derived weights read: min-max values in [0, 1], positively
 /// oriented (entropy, CRITIC, sd), or treated values (cv); over the block's units only.
+/// Derived weights times the uncertainty analysis' multipliers, renormalised.
+fn vary_derived(mut ws: Vec<f64>, by: &[f64]) -> Vec<f64> {
+    if by.len() != ws.len() {
+        return ws;
+    }
+    for (w, m) in ws.iter_mut().zip(by) {
+        *w *= m;
+    }
+    let sum: f64 = ws.iter().filter(|w| w.is_finite()).sum();
+    if sum > 0.0 {
+        for w in &mut ws {
+            *w /= sum;
+        }
+    }
+    ws
+}
+
 #[allow(clippy::too_many_arguments)]
 fn derive(
     plan: &Plan,

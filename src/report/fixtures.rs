@@ -49,6 +49,7 @@ fn group(
             aggregate: Aggregate::Arithmetic,
             weights,
             coverage: 0.0,
+            vary_derived: Vec::new(),
         }),
         ..node(id, Some(label), NodeKind::Group, Some(parent), 1)
     }
@@ -100,6 +101,7 @@ pub(crate) fn sample_plan() -> Plan {
         aggregate: Aggregate::Arithmetic,
         weights: Weights::Given,
         coverage: 0.6,
+        vary_derived: Vec::new(),
     });
 
     let ahp = Weights::Ahp(AhpInfo {
