@@ -1338,21 +1338,12 @@ fn uncertainty_cmd(
             }
         }
     }
-    let data_opts = match data.options() {
-        Ok(o) => o,
-        Err(e) => return fail(e, None),
-    };
-    let data_path = match qindex::eval::data_path(&base, &data_opts) {
-        Ok(p) => p,
-        Err(e) => return fail(e, None),
-    };
     let mut refs: Vec<&qindex::plan::Plan> = vec![&base];
     refs.extend(schemes.iter());
-    let (frame, data_warnings) = match qindex::eval::load_data_for(&refs, &data_path, &data_opts) {
+    let (frame, _) = match load_frame(&refs, data, &program.sources) {
         Ok(x) => x,
-        Err(e) => return fail(e, Some(&program.sources)),
+        Err(code) => return code,
     };
-    report(&data_warnings, &program.sources);
     let samples = samples.unwrap_or(unc.samples);
     let show_progress = !quiet && std::io::stderr().is_terminal();
     let progress = |done: u64| {
@@ -1365,9 +1356,9 @@ fn uncertainty_cmd(
         samples,
         seed: seed.unwrap_or(unc.seed),
         top_n: top,
-        period: match period.as_deref() {
-            None => qindex::eval::PeriodChoice::Latest,
-            Some(p) => qindex::eval::PeriodChoice::One(p.to_string()),
+        period: match one_period(period.as_deref()) {
+            Ok(p) => p,
+            Err(code) => return code,
         },
         progress: if show_progress { Some(&progress) } else { None },
     };
