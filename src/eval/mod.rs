@@ -182,7 +182,7 @@ pub struct Results<'f> {
 }
 
 /// Collects warnings, merging repeats.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct Warnings {
     list: Vec<Warning>,
 }
@@ -246,6 +246,59 @@ pub fn evaluate<'f>(
     frame: &'f Frame,
     opts: &EvalOptions,
 ) -> Result<Results<'f>, Error> {
+    let prepared = prepare(plan, frame, opts)?;
+    finish(plan, frame, prepared)
+}
+
+/// What an evaluation computes before the groups: every indicator of every block, processed
+/// (formula, imputation, transform, winsorising, normalisation). Nothing here depends on the
+/// groups' weights, aggregations or children, so the uncertainty kernel computes it once and
+/// finishes it under many group settings.
+#[derive(Clone)]
+pub(crate) struct Prepared<'f> {
+    periods: Vec<String>,
+    period_rows: Vec<Vec<usize>>,
+    selected: Vec<usize>,
+    included: Vec<bool>,
+    is_unit: Vec<bool>,
+    adjust_values: Vec<Vec<f64>>,
+    panel: bool,
+    period_count: usize,
+    blocks: Vec<Option<BlockResult<'f>>>,
+    warnings: Warnings,
+}
+
+impl<'f> Prepared<'f> {
+    /// The block that a single selected period is evaluated in, when that block is the
+    /// period's rows alone (not a panel): its rows and indicator values by node.
+    pub(crate) fn single_block(&self) -> Option<&BlockResult<'f>> {
+        if self.panel || self.selected.len() != 1 {
+            return None;
+        }
+        self.blocks[self.selected[0]].as_ref()
+    }
+
+    /// Whether a frame row is a ranked unit (`units where` and `--where`).
+    pub(crate) fn is_unit(&self, row: usize) -> bool {
+        self.is_unit[row]
+    }
+
+    /// The warnings of the indicator stage: (code, count).
+    pub(crate) fn warning_counts(&self) -> Vec<(&'static str, usize)> {
+        self.warnings
+            .list
+            .iter()
+            .map(|w| (w.code, w.count))
+            .collect()
+    }
+}
+
+/// Runs everything up to the groups (see [`Prepared`]).
+pub(crate) fn prepare<'f>(
+    plan: &Plan,
+    frame: &'f Frame,
+    opts: &EvalOptions,
+) -> Result<Prepared<'f>, Error> {
     let n = frame.len();
     let mut warnings = Warnings::default();
 
@@ -416,7 +469,6 @@ pub fn evaluate<'f>(
             .collect()
     };
 
-    let mut out_periods: Vec<PeriodResult<'f>> = Vec::new();
     let period_name = |p: usize| -> Option<String> { periods.get(p).cloned() };
     let mut block_results: Vec<Option<BlockResult<'f>>> = Vec::new();
     for (b, rows) in blocks.iter().enumerate() {
@@ -426,7 +478,7 @@ pub fn evaluate<'f>(
         }
         let label = if panel { None } else { period_name(b) };
         let prev: Vec<Option<usize>> = lag(1);
-        let br = evaluate_block(
+        let br = indicator_stage(
             plan,
             frame,
             rows,
@@ -438,6 +490,58 @@ pub fn evaluate<'f>(
         )?;
         block_results.push(Some(br));
     }
+    Ok(Prepared {
+        periods,
+        period_rows,
+        selected,
+        included,
+        is_unit,
+        adjust_values,
+        panel,
+        period_count,
+        blocks: block_results,
+        warnings,
+    })
+}
+
+/// Aggregates the groups of every prepared block under `plan` (which may differ from the plan
+/// that prepared them only in group settings: weights, aggregations, children) and finishes the
+/// selected periods: adjustments and ranks.
+pub(crate) fn finish<'f>(
+    plan: &Plan,
+    frame: &'f Frame,
+    prepared: Prepared<'f>,
+) -> Result<Results<'f>, Error> {
+    let Prepared {
+        periods,
+        period_rows,
+        selected,
+        included,
+        is_unit,
+        adjust_values,
+        panel,
+        period_count,
+        blocks: mut block_results,
+        mut warnings,
+    } = prepared;
+    let period_name = |p: usize| -> Option<String> { periods.get(p).cloned() };
+    for (b, br) in block_results.iter_mut().enumerate() {
+        let Some(br) = br else { continue };
+        let label = if panel { None } else { period_name(b) };
+        br.weights = group::aggregate_all(
+            plan,
+            frame,
+            &br.rows,
+            &br.is_unit,
+            &br.raw,
+            &br.treated,
+            &mut br.value,
+            &mut br.flags,
+            label.as_deref(),
+            &mut warnings,
+        )?;
+    }
+    let mut out_periods: Vec<PeriodResult<'f>> = Vec::new();
 
     for &p in &selected {
         let rows: Vec<usize> = period_rows[p]
@@ -509,6 +613,7 @@ fn note_problems(w: &mut Warnings, p: &Problems, node: Option<&str>) {
 #[derive(Clone)]
 pub(crate) struct BlockResult<'f> {
     pub rows: Vec<usize>,
+    pub is_unit: Vec<bool>,
     pub raw: Vec<Cow<'f, [f64]>>,
     pub treated: Vec<Option<Vec<f64>>>,
     pub value: Vec<Vec<f64>>,
@@ -522,6 +627,7 @@ impl<'f> BlockResult<'f> {
         let pick = |v: &[f64]| -> Vec<f64> { positions.iter().map(|i| v[*i]).collect() };
         BlockResult {
             rows: positions.iter().map(|i| self.rows[*i]).collect(),
+            is_unit: positions.iter().map(|i| self.is_unit[*i]).collect(),
             raw: self
                 .raw
                 .iter()
@@ -559,8 +665,9 @@ impl<'f> BlockResult<'f> {
     }
 }
 
+/// The indicators of one block; the groups' values and weights are left empty.
 #[allow(clippy::too_many_arguments)]
-fn evaluate_block<'f>(
+fn indicator_stage<'f>(
     plan: &Plan,
     frame: &'f Frame,
     rows: &[usize],
@@ -644,25 +751,14 @@ fn evaluate_block<'f>(
         value[k] = out.value;
         node_flags[k] = out.flags;
     }
-    let weights = group::aggregate_all(
-        plan,
-        frame,
-        rows,
-        &is_unit,
-        &raw,
-        &treated,
-        &mut value,
-        &mut node_flags,
-        period,
-        warnings,
-    )?;
     Ok(BlockResult {
         rows: rows.to_vec(),
+        is_unit,
         raw,
         treated,
         value,
         flags: node_flags,
-        weights,
+        weights: Vec::new(),
     })
 }
 
