@@ -1307,7 +1307,6 @@ fn uncertainty_cmd(
     format: CompareFormat,
     quiet: bool,
 ) -> ExitCode {
-    use qindex::plan::FactorKind;
     let (program, base) = match compile_rules(path, "default") {
         Ok(x) => x,
         Err(code) => return code,
@@ -1321,23 +1320,10 @@ fn uncertainty_cmd(
             None,
         );
     };
-    let mut schemes = Vec::new();
-    for f in &unc.factors {
-        if let FactorKind::ChooseScheme { options } = &f.kind {
-            for name in options {
-                if name != "default"
-                    && !schemes
-                        .iter()
-                        .any(|p: &qindex::plan::Plan| p.scheme == *name)
-                {
-                    match qindex::check::compile(&program, name) {
-                        Ok((plan, _)) => schemes.push(plan),
-                        Err(e) => return fail(e, Some(&program.sources)),
-                    }
-                }
-            }
-        }
-    }
+    let schemes = match qindex::sensitivity::scheme_plans(&program, &unc) {
+        Ok(s) => s,
+        Err(e) => return fail(e, Some(&program.sources)),
+    };
     let mut refs: Vec<&qindex::plan::Plan> = vec![&base];
     refs.extend(schemes.iter());
     let (frame, _) = match load_frame(&refs, data, &program.sources) {

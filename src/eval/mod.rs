@@ -278,11 +278,6 @@ impl<'f> Prepared<'f> {
         self.blocks[self.selected[0]].as_ref()
     }
 
-    /// Whether a frame row is a ranked unit (`units where` and `--where`).
-    pub(crate) fn is_unit(&self, row: usize) -> bool {
-        self.is_unit[row]
-    }
-
     /// The warnings of the indicator stage: (code, count).
     pub(crate) fn warning_counts(&self) -> Vec<(&'static str, usize)> {
         self.warnings

@@ -25,6 +25,7 @@ pub mod pca;
 pub mod rank;
 pub mod stats;
 pub mod treat;
+pub mod vmath;
 pub mod weights;
 
 #[cfg(test)]

@@ -140,25 +140,56 @@ mod tests {
 /// # Missing values
 /// NaN rows, and rows not included, get rank 0.
 pub fn competition_ranks_desc(values: &[f64], include: impl Fn(usize) -> bool) -> Vec<u32> {
-    let mut keys: Vec<(u64, u32)> = values
-        .iter()
-        .enumerate()
-        .filter(|(i, v)| !v.is_nan() && include(*i))
-        .map(|(i, v)| (!ascending_key(*v), i as u32))
-        .collect();
-    // Equal keys tie, so their order does not matter.
-    keys.sort_unstable_by_key(|k| k.0);
     let mut out = vec![0u32; values.len()];
+    competition_ranks_desc_into(values, include, &mut Vec::new(), &mut out);
+    out
+}
+
+/// [`competition_ranks_desc`] into `out` (as long as `values`), with a reusable key buffer, for
+/// the many small rankings of a Monte Carlo.
+pub fn competition_ranks_desc_into(
+    values: &[f64],
+    include: impl Fn(usize) -> bool,
+    keys: &mut Vec<u64>,
+    out: &mut [u32],
+) {
+    // Sort single integers: the descending key with its lowest bits replaced by the row, so
+    // the sort moves 8 bytes per entry instead of 16. Rows whose keys agree above those bits
+    // are then put in full-key order, so the order is exact.
+    let bits = usize::BITS - values.len().max(1).leading_zeros();
+    let low: u64 = (1u64 << bits) - 1;
+    keys.clear();
+    keys.extend(
+        values
+            .iter()
+            .enumerate()
+            .filter(|(i, v)| !v.is_nan() && include(*i))
+            .map(|(i, v)| (!ascending_key(*v) & !low) | i as u64),
+    );
+    keys.sort_unstable();
+    let full = |k: &u64| !ascending_key(values[(k & low) as usize]);
+    let mut a = 0;
+    while a < keys.len() {
+        let mut b = a + 1;
+        while b < keys.len() && keys[b] & !low == keys[a] & !low {
+            b += 1;
+        }
+        if b - a > 1 {
+            keys[a..b].sort_unstable_by_key(full);
+        }
+        a = b;
+    }
+    out.fill(0);
     let mut prev = f64::NAN;
     let mut prev_rank = 0u32;
-    for (k, (_, i)) in keys.iter().enumerate() {
-        let v = values[*i as usize];
+    for (k, key) in keys.iter().enumerate() {
+        let i = (key & low) as usize;
+        let v = values[i];
         let r = if v == prev { prev_rank } else { k as u32 + 1 };
-        out[*i as usize] = r;
+        out[i] = r;
         prev = v;
         prev_rank = r;
     }
-    out
 }
 
 /// An unsigned key with the order of the float (IEEE 754 total order).
@@ -192,6 +223,33 @@ mod radix_tests {
         let mut want = vec![0.0; values.len()];
         competition_ranks(&values, Order::HighestFirst, &mut want);
         let got = competition_ranks_desc(&values, |_| true);
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(*g as f64, if w.is_nan() { 0.0 } else { *w });
+        }
+    }
+
+    /// Values a few ulp apart agree in the key bits that the packed sort keeps: the full-key
+    /// pass must still order them exactly, ties included.
+    #[test]
+    fn near_ties_below_the_packed_bits_are_ordered_exactly() {
+        let mut state = 3u64;
+        let values: Vec<f64> = (0..3000)
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                f64::from_bits(1.0f64.to_bits() + (state >> 33) % 700)
+            })
+            .collect();
+        let mut want = vec![0.0; values.len()];
+        competition_ranks(&values, Order::HighestFirst, &mut want);
+        let mut got = vec![0u32; values.len()];
+        let mut keys = Vec::new();
+        competition_ranks_desc_into(&values, |i| i % 7 != 0, &mut keys, &mut got);
+        let kept: Vec<f64> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| if i % 7 != 0 { *v } else { f64::NAN })
+            .collect();
+        competition_ranks(&kept, Order::HighestFirst, &mut want);
         for (g, w) in got.iter().zip(&want) {
             assert_eq!(*g as f64, if w.is_nan() { 0.0 } else { *w });
         }

@@ -1,10 +1,9 @@
 //! `qindex uncertainty`: the rules' `uncertainty` block as a Monte Carlo.
 //!
-//! Each replication `r` draws from its own random stream (ChaCha8 seeded with the block's seed,
-//! stream `r`), builds a modified copy of a compiled [`Plan`] and evaluates it with the ordinary
-//! evaluator over the frame loaded once. Replications run on several threads, but each one's
-//! result depends only on `(seed, r)` and the results are reduced in replication order, so the
-//! output is identical for any thread count.
+//! Replication `r` draws its uniforms from its own random stream (ChaCha8 seeded with the
+//! block's seed, stream `r`) and is evaluated by the [`super::kernel`]. Replications run on
+//! several threads, but each one's result depends only on `(seed, r)` and the results are
+//! reduced in replication order, so the output is identical for any thread count.
 //!
 //! Within a replication (LANGUAGE.md, "Uncertainty"): `choose scheme` → the other `choose`s →
 //! `vary` → `drop`. Simplifications, pinned here:
@@ -21,11 +20,13 @@
 //!   renormalised and derived weights are derived over the remaining children (AHP weights are
 //!   renormalised rather than recomputed from the sub-matrix).
 
+use super::kernel::{is_under, replaceable, Kernel};
 use crate::data::Frame;
 use crate::diagnostics::Diagnostic;
 use crate::eval::{self, EvalOptions, PeriodChoice};
+#[cfg(doc)]
 use crate::methods::stats::quantile_sorted;
-use crate::plan::{Aggregate, FactorKind, NodeId, Normalise, Plan, UncertaintyPlan, Weight};
+use crate::plan::{Aggregate, FactorKind, NodeId, Normalise, Plan, UncertaintyPlan};
 use crate::Error;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -75,27 +76,10 @@ pub struct Summary {
     pub warnings: Vec<(String, usize)>,
 }
 
-/// The plans a run may use: `default` and each scheme named by `choose scheme`.
-pub struct Plans<'p> {
-    pub base: &'p Plan,
-    pub schemes: Vec<&'p Plan>,
-}
+pub use super::kernel::Plans;
 
-impl Plans<'_> {
-    fn get(&self, name: &str) -> Option<&Plan> {
-        if name == self.base.scheme {
-            return Some(self.base);
-        }
-        self.schemes.iter().copied().find(|p| p.scheme == name)
-    }
-}
-
-/// One replication's outcome, by position in the nominal period's rows.
-struct Rep {
-    ranks: Vec<u32>,
-    scores: Vec<f64>,
-    warnings: Vec<(&'static str, usize)>,
-}
+/// Replications per reduction step (and per progress report).
+const CHUNK: usize = 4096;
 
 /// Runs the Monte Carlo.
 pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Error> {
@@ -131,75 +115,73 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Erro
     let rows = nom.rows.clone();
     let m = rows.len();
     let period = nom.period.clone();
+    let mut kernel = Kernel::new(plans, unc, frame, eval_opts, rows.clone());
 
-    // Replications in chunks; inside them the evaluator runs single-threaded (the replications
-    // are the parallel work), and the thread setting is restored afterwards.
+    // The replications are the parallel work: inside them the evaluator runs single-threaded,
+    // and the thread setting is restored afterwards.
     let threads = crate::threads().max(1);
     crate::set_threads(1);
-    let n = opts.samples;
-    let chunk = (64 * threads as u64).max(1);
-    let mut all_ranks: Vec<Vec<u32>> = Vec::with_capacity(n as usize);
+    let n = opts.samples as usize;
+    let mut stats = RankStats::new(m, n);
     let mut score_sum = vec![0.0; m];
     let mut score_sq = vec![0.0; m];
     let mut score_n = vec![0u64; m];
+    let mut top = vec![0u64; m];
+    let mut marc_sum = 0.0;
+    let mut marc_n = 0u64;
     let mut warnings: Vec<(String, usize)> = Vec::new();
-    let mut start = 0u64;
+    let seed = opts.seed;
     let outcome = (|| -> Result<(), Error> {
+        let mut start = 0;
         while start < n {
-            let end = (start + chunk).min(n);
-            let reps = run_chunk(
-                plans, unc, frame, &eval_opts, &rows, opts.seed, start, end, threads,
-            )?;
-            for rep in reps {
-                for (i, s) in rep.scores.iter().enumerate() {
-                    if s.is_finite() {
-                        score_sum[i] += s;
+            let count = CHUNK.min(n - start);
+            let reps = kernel.run(count, threads, |r, u| {
+                // Each replication draws from its own stream, whatever thread runs it.
+                let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                rng.set_stream((start + r) as u64);
+                for x in u.iter_mut() {
+                    *x = rng.random::<f64>();
+                }
+            })?;
+            for rep in &reps {
+                let mut s = 0.0;
+                let mut k = 0u64;
+                for (i, (r, sc)) in rep.ranks.iter().zip(&rep.scores).enumerate() {
+                    if sc.is_finite() {
+                        score_sum[i] += sc;
+                        score_sq[i] += sc * sc;
                         score_n[i] += 1;
                     }
-                }
-                // Second moments about the running sums are unstable; keep raw squares and
-                // correct at the end (scores are bounded by the scale, so this is safe).
-                for (i, s) in rep.scores.iter().enumerate() {
-                    if s.is_finite() {
-                        score_sq[i] += s * s;
+                    let nr = nom.final_rank[i];
+                    if *r > 0 && nr > 0 {
+                        s += (*r as f64 - nr as f64).abs();
+                        k += 1;
+                    }
+                    if *r > 0 && (*r as usize) <= opts.top_n {
+                        top[i] += 1;
                     }
                 }
-                for (code, c) in rep.warnings {
+                if k > 0 {
+                    marc_sum += s / k as f64;
+                    marc_n += 1;
+                }
+                stats.add(&rep.ranks);
+                for (code, c) in &rep.warnings {
                     match warnings.iter_mut().find(|(k, _)| k == code) {
                         Some(w) => w.1 += c,
-                        None => warnings.push((code.to_string(), c)),
+                        None => warnings.push((code.to_string(), *c)),
                     }
                 }
-                all_ranks.push(rep.ranks);
             }
-            start = end;
+            start += count;
             if let Some(p) = opts.progress {
-                p(end);
+                p(start as u64);
             }
         }
         Ok(())
     })();
     crate::set_threads(threads);
     outcome?;
-
-    // MARC.
-    let mut marc_sum = 0.0;
-    let mut marc_n = 0u64;
-    for ranks in &all_ranks {
-        let mut s = 0.0;
-        let mut k = 0u64;
-        for (i, r) in ranks.iter().enumerate() {
-            let nr = nom.final_rank[i];
-            if *r > 0 && nr > 0 {
-                s += (*r as f64 - nr as f64).abs();
-                k += 1;
-            }
-        }
-        if k > 0 {
-            marc_sum += s / k as f64;
-            marc_n += 1;
-        }
-    }
     let marc = (marc_n > 0).then(|| marc_sum / marc_n as f64);
 
     let order = nom.order(frame);
@@ -209,21 +191,11 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Erro
             continue;
         }
         let row = rows[i];
-        let mut rs: Vec<f64> = all_ranks
-            .iter()
-            .map(|r| r[i])
-            .filter(|r| *r > 0)
-            .map(f64::from)
-            .collect();
-        rs.sort_by(f64::total_cmp);
-        let q = |p: f64| (!rs.is_empty()).then(|| quantile_sorted(&rs, p));
-        let top = all_ranks
-            .iter()
-            .filter(|r| r[i] > 0 && (r[i] as usize) <= opts.top_n)
-            .count();
-        let (p05, p95) = (q(0.05), q(0.95));
+        let q = stats.unit(i);
+        let (p05, p95) = (q.quantile(0.05), q.quantile(0.95));
         let k = score_n[i] as f64;
         let mean_score = (score_n[i] > 0).then(|| score_sum[i] / k);
+        // Raw second moments are safe here: scores are bounded by the scale.
         let sd_score = (score_n[i] > 1).then(|| {
             let mean = score_sum[i] / k;
             ((score_sq[i] - k * mean * mean).max(0.0) / (k - 1.0)).sqrt()
@@ -232,18 +204,22 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Erro
             unit: frame.units().get(row).to_string(),
             label: frame.labels().map(|l| l.get(row).to_string()),
             nominal_rank: (nom.final_rank[i] > 0).then_some(nom.final_rank[i]),
-            median_rank: q(0.5),
-            mean_rank: (!rs.is_empty()).then(|| rs.iter().sum::<f64>() / rs.len() as f64),
+            median_rank: q.quantile(0.5),
+            mean_rank: q.mean(),
             p05_rank: p05,
             p95_rank: p95,
             width: p05.zip(p95).map(|(a, b)| b - a),
-            p_top: if n == 0 { 0.0 } else { top as f64 / n as f64 },
+            p_top: if n == 0 {
+                0.0
+            } else {
+                top[i] as f64 / n as f64
+            },
             mean_score,
             sd_score,
         });
     }
     Ok(Summary {
-        samples: n,
+        samples: n as u64,
         seed: opts.seed,
         top_n: opts.top_n,
         period,
@@ -254,285 +230,113 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Erro
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn run_chunk(
-    plans: &Plans,
-    unc: &UncertaintyPlan,
-    frame: &Frame,
-    eval_opts: &EvalOptions,
-    rows: &[usize],
-    seed: u64,
-    start: u64,
-    end: u64,
-    threads: usize,
-) -> Result<Vec<Rep>, Error> {
-    let one = |r: u64| replicate(plans, unc, frame, eval_opts, rows, seed, r);
-    let count = (end - start) as usize;
-    let threads = threads.clamp(1, count.max(1));
-    let mut done: Vec<(u64, Result<Rep, Error>)> = if threads == 1 {
-        (start..end).map(|r| (r, one(r))).collect()
-    } else {
-        std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads)
-                .map(|t| {
-                    let one = &one;
-                    s.spawn(move || {
-                        (start + t as u64..end)
-                            .step_by(threads)
-                            .map(|r| (r, one(r)))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("replications do not panic"))
-                .collect()
-        })
-    };
-    done.sort_by_key(|d| d.0);
-    done.into_iter().map(|(_, rep)| rep).collect()
+/// Each unit's ranks over the replications, as counts per rank (few units) or as the list of
+/// ranks (many units, where counts would take m² memory). Both give exact type 7 quantiles.
+enum RankStats {
+    Counts { m: usize, counts: Vec<u32> },
+    Lists(Vec<Vec<u32>>),
 }
 
-/// One replication: its plan, evaluated.
-fn replicate(
-    plans: &Plans,
-    unc: &UncertaintyPlan,
-    frame: &Frame,
-    eval_opts: &EvalOptions,
-    rows: &[usize],
-    seed: u64,
-    r: u64,
-) -> Result<Rep, Error> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(r);
-    let plan = draw_plan(plans, unc, &mut rng);
-    let results = eval::evaluate(&plan, frame, eval_opts).map_err(|e| in_replication(e, r))?;
-    let p = results
-        .periods
-        .first()
-        .ok_or_else(|| Error::Usage("a replication evaluated no period".into()))?;
-    // Rows are the period's rows in file order whatever the plan; map defensively.
-    let (ranks, scores) = if p.rows == rows {
-        (p.final_rank.clone(), p.score.clone())
-    } else {
-        let pos: std::collections::HashMap<usize, usize> =
-            p.rows.iter().enumerate().map(|(i, r)| (*r, i)).collect();
-        rows.iter()
-            .map(|row| match pos.get(row) {
-                Some(&i) => (p.final_rank[i], p.score[i]),
-                None => (0, f64::NAN),
-            })
-            .unzip()
-    };
-    let scores = scores
-        .into_iter()
-        .zip(&ranks)
-        .map(|(s, r)| if *r > 0 { s } else { f64::NAN })
-        .collect();
-    Ok(Rep {
-        ranks,
-        scores,
-        warnings: results.warnings.iter().map(|w| (w.code, w.count)).collect(),
-    })
-}
+impl RankStats {
+    fn new(m: usize, n: usize) -> RankStats {
+        if m <= 2048 && m <= 16 * n.max(1) {
+            RankStats::Counts {
+                m,
+                counts: vec![0; m * (m + 1)],
+            }
+        } else {
+            RankStats::Lists(vec![Vec::new(); m])
+        }
+    }
 
-fn in_replication(e: Error, r: u64) -> Error {
-    match e {
-        Error::Diagnostics(ds) => Error::Diagnostics(
-            ds.into_iter()
-                .map(|d| d.with_note(format!("in uncertainty replication {r}")))
+    fn add(&mut self, ranks: &[u32]) {
+        match self {
+            RankStats::Counts { m, counts } => {
+                for (i, r) in ranks.iter().enumerate() {
+                    if *r > 0 {
+                        counts[i * (*m + 1) + *r as usize] += 1;
+                    }
+                }
+            }
+            RankStats::Lists(lists) => {
+                for (l, r) in lists.iter_mut().zip(ranks) {
+                    if *r > 0 {
+                        l.push(*r);
+                    }
+                }
+            }
+        }
+    }
+
+    /// One unit's ranks, sorted, as (rank, count) runs.
+    fn unit(&self, i: usize) -> UnitRanks {
+        let runs = match self {
+            RankStats::Counts { m, counts } => counts[i * (m + 1)..(i + 1) * (m + 1)]
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| **c > 0)
+                .map(|(r, c)| (r as u32, *c as u64))
                 .collect(),
-        ),
-        other => other,
-    }
-}
-
-/// A uniform draw in [0, 1).
-fn unit(rng: &mut ChaCha8Rng) -> f64 {
-    rng.random::<f64>()
-}
-
-/// A uniform index in 0..n (n ≥ 1).
-fn pick(rng: &mut ChaCha8Rng, n: usize) -> usize {
-    rng.random_range(0..n)
-}
-
-/// Whether `id` is `under` or one of its descendants.
-fn is_under(plan: &Plan, id: NodeId, under: NodeId) -> bool {
-    let mut cur = Some(id);
-    while let Some(c) = cur {
-        if c == under {
-            return true;
-        }
-        cur = plan.node(c).parent;
-    }
-    false
-}
-
-/// The indicators under the node named `at` (all when `None`; none when the plan lacks it).
-fn indicators_at(plan: &Plan, at: Option<&str>) -> Vec<NodeId> {
-    let root = match at {
-        None => NodeId::ROOT,
-        Some(name) => match plan.find(name) {
-            Some(id) => id,
-            None => return Vec::new(),
-        },
-    };
-    plan.indicators()
-        .filter(|id| is_under(plan, *id, root) && attached(plan, *id))
-        .collect()
-}
-
-/// Whether a node is still reachable from the index (not dropped).
-fn attached(plan: &Plan, id: NodeId) -> bool {
-    match plan.node(id).parent {
-        None => true,
-        Some(p) => plan.node(p).children.contains(&id) && attached(plan, p),
-    }
-}
-
-/// Whether `choose normalise` may replace this method (see the module docs).
-fn replaceable(n: &Normalise) -> bool {
-    matches!(
-        n,
-        Normalise::MinMax | Normalise::ZScore { .. } | Normalise::Rank | Normalise::Percentile
-    )
-}
-
-/// Builds one replication's plan.
-fn draw_plan(plans: &Plans, unc: &UncertaintyPlan, rng: &mut ChaCha8Rng) -> Plan {
-    // 1. choose scheme.
-    let mut plan: Option<Plan> = None;
-    for f in &unc.factors {
-        if let FactorKind::ChooseScheme { options } = &f.kind {
-            let name = &options[pick(rng, options.len())];
-            plan = plans.get(name).cloned();
-        }
-    }
-    let mut plan = plan.unwrap_or_else(|| plans.base.clone());
-    // 2. the other chooses.
-    for f in &unc.factors {
-        match &f.kind {
-            FactorKind::ChooseNormalise { options, at } => {
-                let choice = &options[pick(rng, options.len())];
-                for id in indicators_at(&plan, at.as_deref()) {
-                    let ind = plan.nodes[id.index()]
-                        .indicator
-                        .as_mut()
-                        .expect("indicator");
-                    if replaceable(&ind.normalise) {
-                        ind.normalise = choice.clone();
+            RankStats::Lists(lists) => {
+                let mut l = lists[i].clone();
+                l.sort_unstable();
+                let mut runs: Vec<(u32, u64)> = Vec::new();
+                for r in l {
+                    match runs.last_mut() {
+                        Some((v, c)) if *v == r => *c += 1,
+                        _ => runs.push((r, 1)),
                     }
                 }
+                runs
             }
-            FactorKind::ChooseAggregate { options, at } => {
-                let choice = &options[pick(rng, options.len())];
-                let id = match at {
-                    None => Some(NodeId::ROOT),
-                    Some(name) => plan.find(name),
-                };
-                if let Some(g) = id.and_then(|id| plan.nodes[id.index()].group.as_mut()) {
-                    g.aggregate = choice.clone();
-                }
-            }
-            FactorKind::ChooseMissing { options, at } => {
-                let choice = &options[pick(rng, options.len())];
-                for id in indicators_at(&plan, at.as_deref()) {
-                    let ind = plan.nodes[id.index()]
-                        .indicator
-                        .as_mut()
-                        .expect("indicator");
-                    ind.missing = vec![choice.clone()];
-                }
-            }
-            _ => {}
-        }
-    }
-    // 3. vary: each node's fixed weight by its owning factor, in plan order.
-    let mut touched: Vec<NodeId> = Vec::new();
-    for k in 0..plan.nodes.len() {
-        let Some(fi) = plan.nodes[k].weight_factor else {
-            continue;
         };
-        let amount = match unc.factors.get(fi).map(|f| &f.kind) {
-            Some(
-                FactorKind::VaryWeights { amount, .. } | FactorKind::VaryWeight { amount, .. },
-            ) => *amount,
-            _ => continue,
-        };
-        let factor = 1.0 - amount + 2.0 * amount * unit(rng);
-        let Some(p) = plan.nodes[k].parent else {
-            continue;
-        };
-        match &mut plan.nodes[k].weight {
-            Some(Weight::Fixed(w)) => {
-                *w *= factor;
-                if !touched.contains(&p) {
-                    touched.push(p);
-                }
-            }
-            Some(Weight::Derived(_)) => {
-                // Multiplied after derivation by the evaluator, then renormalised.
-                let id = NodeId(k as u32);
-                let pos = plan.node(p).children.iter().position(|c| *c == id);
-                let kids = plan.node(p).children.len();
-                if let (Some(pos), Some(g)) = (pos, plan.nodes[p.index()].group.as_mut()) {
-                    if g.vary_derived.len() != kids {
-                        g.vary_derived = vec![1.0; kids];
-                    }
-                    g.vary_derived[pos] = factor;
-                }
-            }
-            None => {}
-        }
+        UnitRanks { runs }
     }
-    for p in touched {
-        renormalise(&mut plan, p);
-    }
-    // 4. drop.
-    for f in &unc.factors {
-        if let FactorKind::DropIndicator { within } = &f.kind {
-            let candidates: Vec<NodeId> = indicators_at(&plan, within.as_deref())
-                .into_iter()
-                .filter(|id| {
-                    let p = plan.node(*id).parent.expect("an indicator has a parent");
-                    plan.node(p).children.len() > 1
-                })
-                .collect();
-            let k = pick(rng, candidates.len() + 1);
-            if k > 0 {
-                let id = candidates[k - 1];
-                let p = plan.node(id).parent.expect("an indicator has a parent");
-                if let Some(pos) = plan.node(p).children.iter().position(|c| *c == id) {
-                    plan.nodes[p.index()].children.remove(pos);
-                    if let Some(g) = plan.nodes[p.index()].group.as_mut() {
-                        if g.vary_derived.len() > pos {
-                            g.vary_derived.remove(pos);
-                        }
-                    }
-                }
-                renormalise(&mut plan, p);
-            }
-        }
-    }
-    plan
 }
 
-/// Makes the fixed weights of a node's children sum to 1.
-fn renormalise(plan: &mut Plan, parent: NodeId) {
-    let kids = plan.node(parent).children.clone();
-    let sum: f64 = kids
-        .iter()
-        .filter_map(|c| plan.node(*c).weight.as_ref().and_then(Weight::fixed))
-        .sum();
-    if sum.is_nan() || sum <= 0.0 {
-        return;
+struct UnitRanks {
+    runs: Vec<(u32, u64)>,
+}
+
+impl UnitRanks {
+    fn len(&self) -> u64 {
+        self.runs.iter().map(|r| r.1).sum()
     }
-    for c in kids {
-        if let Some(Weight::Fixed(w)) = &mut plan.nodes[c.index()].weight {
-            *w /= sum;
+
+    /// The k-th smallest rank (0-based).
+    fn nth(&self, k: u64) -> f64 {
+        let mut seen = 0;
+        for (r, c) in &self.runs {
+            seen += c;
+            if k < seen {
+                return *r as f64;
+            }
         }
+        f64::NAN
+    }
+
+    /// The type 7 quantile (R's default, numpy's `linear`), as [`quantile_sorted`].
+    fn quantile(&self, p: f64) -> Option<f64> {
+        let n = self.len();
+        if n == 0 {
+            return None;
+        }
+        let h = (n - 1) as f64 * p;
+        let lo = h.floor() as u64;
+        let hi = (lo + 1).min(n - 1);
+        let (a, b) = (self.nth(lo), self.nth(hi));
+        Some(a + (h - lo as f64) * (b - a))
+    }
+
+    fn mean(&self) -> Option<f64> {
+        let n = self.len();
+        (n > 0).then(|| {
+            self.runs
+                .iter()
+                .map(|(r, c)| *r as f64 * *c as f64)
+                .sum::<f64>()
+                / n as f64
+        })
     }
 }
 

@@ -1,0 +1,978 @@
+//! The replication kernel shared by `qindex uncertainty` and `qindex sensitivity`.
+//!
+//! A replication of the `uncertainty` block is a vector of uniforms in [0, 1), laid out by
+//! factor ([`Layout`]): one number for each `choose` and `drop` line, one for each weight that a
+//! `vary` line owns. The kernel turns such a vector into the scores and ranks of the units.
+//!
+//! What a replication changes splits in two:
+//! - the `choose scheme`, `choose normalise` and `choose missing` lines change how indicators are
+//!   computed. Each combination of their options is a *configuration*: its plan is prepared once
+//!   by the evaluator ([`crate::eval`]'s indicator stage: formulas, imputation, transforms,
+//!   winsorising, normalisation) and cached;
+//! - `choose aggregate`, `vary` and `drop` change only the groups: weights, aggregations,
+//!   children. A replication finishes its configuration's prepared indicators under them.
+//!
+//! Finishing takes one of two routes, with the same results:
+//! - the **general route** copies the prepared block and runs the evaluator's own group stage,
+//!   adjustments and ranking ([`crate::eval::finish`]) — every setting of the language works;
+//! - the **batched route** serves replications whose groups all have fixed weights and
+//!   `arithmetic` or `geometric` aggregation, over indicators complete for every row, in a
+//!   single period, without adjustments. Replications with the same configuration, aggregations
+//!   and drops are evaluated together: every maximal all-arithmetic subtree collapses to
+//!   effective indicator weights (the products of the renormalised weights down the path) and
+//!   all its replications are one matrix product; geometric groups above take a vectorised
+//!   logarithm of their children. A replication whose geometric inputs are not all positive
+//!   (where the evaluator would warn about zeros or stop at a negative value) is handed to the
+//!   general route.
+//!
+//! Both routes agree with the plain evaluator to rounding (the order of the floating-point sums
+//! differs): `tests/uncertainty.rs` checks it on random replications of every shipped rules file.
+
+use crate::data::Frame;
+use crate::eval::{self, EvalOptions, Prepared};
+use crate::methods::rank::competition_ranks_desc_into;
+use crate::methods::vmath::{exp_slice, ln_axpy};
+use crate::plan::{Aggregate, FactorKind, NodeId, Normalise, Plan, UncertaintyPlan, Weight};
+use crate::Error;
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// The plans a run may use: `default` and each scheme named by `choose scheme`.
+pub struct Plans<'p> {
+    pub base: &'p Plan,
+    pub schemes: Vec<&'p Plan>,
+}
+
+impl Plans<'_> {
+    pub(crate) fn get(&self, name: &str) -> Option<&Plan> {
+        if name == self.base.scheme {
+            return Some(self.base);
+        }
+        self.schemes.iter().copied().find(|p| p.scheme == name)
+    }
+
+    fn all(&self) -> impl Iterator<Item = &Plan> {
+        std::iter::once(self.base).chain(self.schemes.iter().copied())
+    }
+}
+
+/// Where each factor's uniforms sit in a replication's input vector.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    columns: Vec<Range<usize>>,
+    /// Per factor: for `vary` lines, the ids of the nodes whose weight it owns in any plan, in
+    /// plan order (base first); empty for the other lines.
+    owned: Vec<Vec<String>>,
+    dims: usize,
+}
+
+impl Layout {
+    pub fn new(plans: &Plans, unc: &UncertaintyPlan) -> Layout {
+        let mut columns = Vec::with_capacity(unc.factors.len());
+        let mut owned: Vec<Vec<String>> = vec![Vec::new(); unc.factors.len()];
+        let mut next = 0;
+        for (fi, f) in unc.factors.iter().enumerate() {
+            let width = match f.kind {
+                FactorKind::VaryWeights { .. } | FactorKind::VaryWeight { .. } => {
+                    for plan in plans.all() {
+                        for node in &plan.nodes {
+                            if node.weight_factor == Some(fi)
+                                && node.parent.is_some()
+                                && !owned[fi].contains(&node.id)
+                            {
+                                owned[fi].push(node.id.clone());
+                            }
+                        }
+                    }
+                    owned[fi].len()
+                }
+                _ => 1,
+            };
+            columns.push(next..next + width);
+            next += width;
+        }
+        Layout {
+            columns,
+            owned,
+            dims: next,
+        }
+    }
+
+    /// The number of uniforms a replication draws.
+    pub fn dims(&self) -> usize {
+        self.dims
+    }
+
+    /// Each factor's columns (a `vary` line's draws form one group factor).
+    pub fn factor_columns(&self) -> Vec<Vec<usize>> {
+        self.columns.iter().map(|r| r.clone().collect()).collect()
+    }
+}
+
+/// One of `k` options from a uniform: ⌊u·k⌋.
+fn pick(u: f64, k: usize) -> usize {
+    ((u * k as f64) as usize).min(k.saturating_sub(1))
+}
+
+/// A replication's outcome, by position in the nominal rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// Competition ranks (0 = unranked).
+    pub ranks: Vec<u32>,
+    /// Index scores (NaN where unranked).
+    pub scores: Vec<f64>,
+    pub warnings: Vec<(&'static str, usize)>,
+}
+
+/// A configuration: the choices that change indicators, prepared once.
+struct Config<'f> {
+    plan: Plan,
+    prepared: Prepared<'f>,
+    warnings: Vec<(&'static str, usize)>,
+    /// The column of each node's `vary` draw.
+    vary_col: Vec<Option<usize>>,
+    /// Whether the batched route may serve this configuration, and what it reads.
+    fast: Option<FastData>,
+}
+
+struct FastData {
+    /// Per node: whether it is an indicator with a value for every row of the block.
+    complete: Vec<bool>,
+    /// Per node: whether it is an indicator whose every value is positive and normal (a valid
+    /// input to the vectorised logarithm).
+    positive: Vec<bool>,
+    is_unit: Vec<bool>,
+}
+
+/// A replication's group settings, drawn from its uniforms.
+#[derive(Clone)]
+struct Draw {
+    key: Vec<u32>,
+    /// (group, aggregation) set by `choose aggregate`, in factor order.
+    aggregates: Vec<(NodeId, Aggregate)>,
+    /// Per node: its fixed weight after `vary` and `drop` (NaN: derived or the index).
+    weights: Vec<f64>,
+    /// Per node: the multiplier of a derived weight (1 when not varied).
+    derived: Vec<f64>,
+    /// Children after `drop`, when something was dropped.
+    children: Option<Vec<Vec<NodeId>>>,
+    /// The drops, as (factor position, choice) — part of the batching signature.
+    drops: Vec<u32>,
+}
+
+impl Draw {
+    fn children<'a>(&'a self, plan: &'a Plan, id: NodeId) -> &'a [NodeId] {
+        match &self.children {
+            Some(c) => &c[id.index()],
+            None => &plan.node(id).children,
+        }
+    }
+
+    fn aggregate<'a>(&'a self, plan: &'a Plan, id: NodeId) -> Option<&'a Aggregate> {
+        self.aggregates
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == id)
+            .map(|(_, a)| a)
+            .or_else(|| plan.node(id).group.as_ref().map(|g| &g.aggregate))
+    }
+}
+
+/// The kernel over one frame and period.
+pub struct Kernel<'a, 'f> {
+    plans: &'a Plans<'a>,
+    unc: &'a UncertaintyPlan,
+    frame: &'f Frame,
+    eval_opts: EvalOptions,
+    layout: Layout,
+    /// The nominal period's frame rows: outcomes are by position in them.
+    rows: Vec<usize>,
+    configs: Mutex<HashMap<Vec<u32>, Arc<Config<'f>>>>,
+    /// Buffers for each worker thread, kept across calls to [`Kernel::run`].
+    scratch: Vec<Mutex<Scratch>>,
+    /// Replications served by the batched route and by the general route.
+    routes: [AtomicUsize; 2],
+}
+
+impl<'a, 'f> Kernel<'a, 'f> {
+    pub fn new(
+        plans: &'a Plans<'a>,
+        unc: &'a UncertaintyPlan,
+        frame: &'f Frame,
+        eval_opts: EvalOptions,
+        rows: Vec<usize>,
+    ) -> Kernel<'a, 'f> {
+        Kernel {
+            layout: Layout::new(plans, unc),
+            plans,
+            unc,
+            frame,
+            eval_opts,
+            rows,
+            configs: Mutex::new(HashMap::new()),
+            scratch: Vec::new(),
+            routes: [AtomicUsize::new(0), AtomicUsize::new(0)],
+        }
+    }
+
+    /// How many replications [`Kernel::run`] has served by the batched and by the general
+    /// route.
+    pub fn routes(&self) -> (usize, usize) {
+        (
+            self.routes[0].load(Ordering::Relaxed),
+            self.routes[1].load(Ordering::Relaxed),
+        )
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The number of units (nominal rows) an outcome covers.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The configuration key of a replication: the options of `choose scheme`, `choose
+    /// normalise` and `choose missing`, in factor order.
+    fn key(&self, u: &[f64]) -> Vec<u32> {
+        let mut key = Vec::new();
+        for (f, cols) in self.unc.factors.iter().zip(&self.layout.columns) {
+            let k = match &f.kind {
+                FactorKind::ChooseScheme { options } => options.len(),
+                FactorKind::ChooseNormalise { options, .. } => options.len(),
+                FactorKind::ChooseMissing { options, .. } => options.len(),
+                _ => continue,
+            };
+            key.push(pick(u[cols.start], k) as u32);
+        }
+        key
+    }
+
+    fn config(&self, key: &[u32]) -> Result<Arc<Config<'f>>, Error> {
+        let mut cache = self
+            .configs
+            .lock()
+            .expect("no thread panics holding the cache");
+        if let Some(c) = cache.get(key) {
+            return Ok(c.clone());
+        }
+        let c = Arc::new(self.build_config(key)?);
+        cache.insert(key.to_vec(), c.clone());
+        Ok(c)
+    }
+
+    fn build_config(&self, key: &[u32]) -> Result<Config<'f>, Error> {
+        let mut choice = key.iter();
+        let mut plan: Option<Plan> = None;
+        for f in &self.unc.factors {
+            if let FactorKind::ChooseScheme { options } = &f.kind {
+                let name = &options[*choice.next().expect("key") as usize];
+                plan = self.plans.get(name).cloned();
+            }
+        }
+        let mut plan = plan.unwrap_or_else(|| self.plans.base.clone());
+        for f in &self.unc.factors {
+            match &f.kind {
+                FactorKind::ChooseNormalise { options, at } => {
+                    let chosen = &options[*choice.next().expect("key") as usize];
+                    for id in indicators_at(&plan, None, at.as_deref()) {
+                        let ind = plan.nodes[id.index()]
+                            .indicator
+                            .as_mut()
+                            .expect("indicator");
+                        if replaceable(&ind.normalise) {
+                            ind.normalise = chosen.clone();
+                        }
+                    }
+                }
+                FactorKind::ChooseMissing { options, at } => {
+                    let chosen = &options[*choice.next().expect("key") as usize];
+                    for id in indicators_at(&plan, None, at.as_deref()) {
+                        let ind = plan.nodes[id.index()]
+                            .indicator
+                            .as_mut()
+                            .expect("indicator");
+                        ind.missing = vec![chosen.clone()];
+                    }
+                }
+                _ => {}
+            }
+        }
+        let prepared = eval::prepare(&plan, self.frame, &self.eval_opts)?;
+        let warnings = prepared.warning_counts();
+        let vary_col = plan
+            .nodes
+            .iter()
+            .map(|n| {
+                let fi = n.weight_factor?;
+                let pos = self.layout.owned[fi].iter().position(|id| *id == n.id)?;
+                Some(self.layout.columns[fi].start + pos)
+            })
+            .collect();
+        let fast = prepared.single_block().and_then(|block| {
+            if block.rows != self.rows || !plan.adjustments.is_empty() {
+                return None;
+            }
+            let complete = plan
+                .ids()
+                .map(|id| {
+                    plan.node(id).is_indicator()
+                        && block.value[id.index()].iter().all(|v| v.is_finite())
+                })
+                .collect();
+            let positive = plan
+                .ids()
+                .map(|id| {
+                    plan.node(id).is_indicator()
+                        && block.value[id.index()]
+                            .iter()
+                            .all(|v| *v >= f64::MIN_POSITIVE && *v < f64::INFINITY)
+                })
+                .collect();
+            Some(FastData {
+                complete,
+                positive,
+                is_unit: block.is_unit.clone(),
+            })
+        });
+        Ok(Config {
+            plan,
+            prepared,
+            warnings,
+            vary_col,
+            fast,
+        })
+    }
+
+    /// A replication's group settings (LANGUAGE.md order: `choose aggregate`, then `vary`, then
+    /// `drop`; the other `choose`s are the configuration).
+    fn draw(&self, config: &Config, key: Vec<u32>, u: &[f64]) -> Draw {
+        let plan = &config.plan;
+        let nn = plan.nodes.len();
+        let mut aggregates = Vec::new();
+        for (f, cols) in self.unc.factors.iter().zip(&self.layout.columns) {
+            if let FactorKind::ChooseAggregate { options, at } = &f.kind {
+                let chosen = &options[pick(u[cols.start], options.len())];
+                let id = match at {
+                    None => Some(NodeId::ROOT),
+                    Some(name) => plan.find(name),
+                };
+                if let Some(id) = id.filter(|id| plan.node(*id).group.is_some()) {
+                    aggregates.push((id, chosen.clone()));
+                }
+            }
+        }
+        let mut weights: Vec<f64> = plan
+            .nodes
+            .iter()
+            .map(|n| {
+                n.weight
+                    .as_ref()
+                    .and_then(Weight::fixed)
+                    .unwrap_or(f64::NAN)
+            })
+            .collect();
+        let mut derived = vec![1.0; nn];
+        let mut touched: Vec<NodeId> = Vec::new();
+        for k in 0..nn {
+            let node = &plan.nodes[k];
+            let (Some(fi), Some(col), Some(p)) =
+                (node.weight_factor, config.vary_col[k], node.parent)
+            else {
+                continue;
+            };
+            let amount = match &self.unc.factors[fi].kind {
+                FactorKind::VaryWeights { amount, .. } | FactorKind::VaryWeight { amount, .. } => {
+                    *amount
+                }
+                _ => continue,
+            };
+            let factor = 1.0 - amount + 2.0 * amount * u[col];
+            match &node.weight {
+                Some(Weight::Fixed(_)) => {
+                    weights[k] *= factor;
+                    if !touched.contains(&p) {
+                        touched.push(p);
+                    }
+                }
+                Some(Weight::Derived(_)) => derived[k] = factor,
+                None => {}
+            }
+        }
+        for p in touched {
+            renormalise(&mut weights, &plan.node(p).children);
+        }
+        let mut children: Option<Vec<Vec<NodeId>>> = None;
+        let mut drops = Vec::new();
+        for (f, cols) in self.unc.factors.iter().zip(&self.layout.columns) {
+            let FactorKind::DropIndicator { within } = &f.kind else {
+                continue;
+            };
+            let kids = children
+                .get_or_insert_with(|| plan.nodes.iter().map(|n| n.children.clone()).collect());
+            let candidates: Vec<NodeId> = indicators_at(plan, Some(kids), within.as_deref())
+                .into_iter()
+                .filter(|id| {
+                    let p = plan.node(*id).parent.expect("an indicator has a parent");
+                    kids[p.index()].len() > 1
+                })
+                .collect();
+            let k = pick(u[cols.start], candidates.len() + 1);
+            drops.push(k as u32);
+            if k > 0 {
+                let id = candidates[k - 1];
+                let p = plan.node(id).parent.expect("an indicator has a parent");
+                kids[p.index()].retain(|c| *c != id);
+                renormalise(&mut weights, &kids[p.index()]);
+            }
+        }
+        Draw {
+            key,
+            aggregates,
+            weights,
+            derived,
+            children,
+            drops,
+        }
+    }
+
+    /// One replication by the general route.
+    pub fn evaluate(&self, u: &[f64]) -> Result<Outcome, Error> {
+        let key = self.key(u);
+        let config = self.config(&key)?;
+        let draw = self.draw(&config, key, u);
+        self.general(&config, &draw)
+    }
+
+    /// The whole plan of the replication drawn from `u`: what the plain evaluator would
+    /// evaluate (for tests and for reports that show a replication).
+    pub fn plan_for(&self, u: &[f64]) -> Result<Plan, Error> {
+        let key = self.key(u);
+        let config = self.config(&key)?;
+        let draw = self.draw(&config, key, u);
+        Ok(replication_plan(&config, &draw))
+    }
+
+    /// The general route: the evaluator's group stage over a copy of the prepared block.
+    fn general(&self, config: &Config<'f>, draw: &Draw) -> Result<Outcome, Error> {
+        let plan = replication_plan(config, draw);
+        let results = eval::finish(&plan, self.frame, config.prepared.clone())?;
+        let p = results
+            .periods
+            .first()
+            .ok_or_else(|| Error::Usage("a replication evaluated no period".into()))?;
+        let (ranks, scores): (Vec<u32>, Vec<f64>) = if p.rows == self.rows {
+            (p.final_rank.clone(), p.score.clone())
+        } else {
+            let pos: HashMap<usize, usize> =
+                p.rows.iter().enumerate().map(|(i, r)| (*r, i)).collect();
+            self.rows
+                .iter()
+                .map(|row| match pos.get(row) {
+                    Some(&i) => (p.final_rank[i], p.score[i]),
+                    None => (0, f64::NAN),
+                })
+                .unzip()
+        };
+        let scores = scores
+            .into_iter()
+            .zip(&ranks)
+            .map(|(s, r)| if *r > 0 { s } else { f64::NAN })
+            .collect();
+        Ok(Outcome {
+            ranks,
+            scores,
+            warnings: results.warnings.iter().map(|w| (w.code, w.count)).collect(),
+        })
+    }
+
+    /// Replications `0..count`, each from the uniforms `fill(r, u)` writes, on `threads`
+    /// threads; outcomes by replication number, identical for any thread count.
+    pub fn run<F>(&mut self, count: usize, threads: usize, fill: F) -> Result<Vec<Outcome>, Error>
+    where
+        F: Fn(usize, &mut [f64]) + Sync,
+    {
+        let threads = threads.clamp(1, count.max(1));
+        while self.scratch.len() < threads {
+            self.scratch.push(Mutex::new(Scratch::default()));
+        }
+        let this = &*self;
+        if threads == 1 {
+            return this.run_range(0..count, &fill, 0);
+        }
+        let per = count.div_ceil(threads);
+        let parts: Vec<Result<Vec<Outcome>, Error>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let fill = &fill;
+                    let range = (t * per).min(count)..((t + 1) * per).min(count);
+                    s.spawn(move || this.run_range(range, fill, t))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("replications do not panic"))
+                .collect()
+        });
+        let mut out = Vec::with_capacity(count);
+        for p in parts {
+            out.extend(p?);
+        }
+        Ok(out)
+    }
+
+    fn run_range<F>(
+        &self,
+        range: Range<usize>,
+        fill: &F,
+        worker: usize,
+    ) -> Result<Vec<Outcome>, Error>
+    where
+        F: Fn(usize, &mut [f64]),
+    {
+        let start = range.start;
+        let n = range.len();
+        let mut u = vec![0.0; self.layout.dims];
+        let mut draws: Vec<(Arc<Config<'f>>, Draw)> = Vec::with_capacity(n);
+        for r in range {
+            fill(r, &mut u);
+            let key = self.key(&u);
+            let config = self.config(&key).map_err(|e| in_replication(e, r))?;
+            let draw = self.draw(&config, key, &u);
+            draws.push((config, draw));
+        }
+        // Batches of replications with the same configuration, aggregations and drops.
+        let mut slots: Vec<Option<Outcome>> = vec![None; n];
+        let mut batches: HashMap<Signature, Vec<usize>> = HashMap::new();
+        let mut batch_order = Vec::new();
+        for (i, (config, draw)) in draws.iter().enumerate() {
+            if !fast_ready(config, draw) {
+                continue;
+            }
+            let sig = (
+                draw.key.clone(),
+                draw.aggregates
+                    .iter()
+                    .map(|(id, a)| format!("{}={a}", id.0))
+                    .collect(),
+                draw.drops.clone(),
+            );
+            let e = batches.entry(sig.clone()).or_insert_with(|| {
+                batch_order.push(sig);
+                Vec::new()
+            });
+            e.push(i);
+        }
+        let mut scratch = self.scratch[worker]
+            .lock()
+            .expect("no thread panics holding its scratch");
+        for sig in batch_order {
+            let members = &batches[&sig];
+            for part in members.chunks(BATCH) {
+                let (config, draw) = &draws[part[0]];
+                let structure = Structure::new(&config.plan, draw);
+                let ds: Vec<&Draw> = part.iter().map(|i| &draws[*i].1).collect();
+                let done = self.batched(config, &structure, &ds, &mut scratch);
+                for (i, o) in part.iter().zip(done) {
+                    slots[*i] = o;
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(n);
+        for (i, slot) in slots.into_iter().enumerate() {
+            match slot {
+                Some(o) => {
+                    self.routes[0].fetch_add(1, Ordering::Relaxed);
+                    out.push(o)
+                }
+                None => {
+                    self.routes[1].fetch_add(1, Ordering::Relaxed);
+                    let (config, draw) = &draws[i];
+                    out.push(
+                        self.general(config, draw)
+                            .map_err(|e| in_replication(e, start + i))?,
+                    );
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The batched route for replications sharing a structure; `None` for a replication it
+    /// cannot serve (geometric inputs not all positive).
+    fn batched(
+        &self,
+        config: &Config<'f>,
+        st: &Structure,
+        draws: &[&Draw],
+        scratch: &mut Scratch,
+    ) -> Vec<Option<Outcome>> {
+        let plan = &config.plan;
+        let fast = config.fast.as_ref().expect("checked by fast_ready");
+        let block = config
+            .prepared
+            .single_block()
+            .expect("checked by fast_ready");
+        let m = self.rows.len();
+        let b = draws.len();
+        let nn = plan.nodes.len();
+        let Scratch { x, w, values, keys } = scratch;
+        values.resize_with(nn, Vec::new);
+        // Each maximal arithmetic subtree: one matrix product for all the replications,
+        // (units × indicators) · (indicators × replications).
+        for f in &st.frontier {
+            let inds = &st.indicators[f.index()];
+            let k = inds.len();
+            x.clear();
+            for id in inds {
+                x.extend_from_slice(&block.value[id.index()]);
+            }
+            w.clear();
+            w.resize(k * b, 0.0);
+            for (r, d) in draws.iter().enumerate() {
+                effective(plan, d, *f, 1.0, inds, &mut w[r * k..(r + 1) * k]);
+            }
+            let s = &mut values[f.index()];
+            s.clear();
+            s.resize(m * b, 0.0);
+            let xv = nalgebra::DMatrixView::from_slice(x, m, k);
+            let wv = nalgebra::DMatrixView::from_slice(w, k, b);
+            let mut out = nalgebra::DMatrixViewMut::from_slice(s, m, b);
+            out.gemm(1.0, &xv, &wv, 0.0);
+        }
+        // Geometric groups, children first: exp(Σ w·ln v / Σ w) over the positive weights.
+        let mut bad = vec![false; b];
+        let positive = |v: &[f64]| {
+            v.iter()
+                .all(|x| *x >= f64::MIN_POSITIVE && *x < f64::INFINITY)
+        };
+        for g in &st.geometric {
+            let mut out = std::mem::take(&mut values[g.index()]);
+            out.clear();
+            out.resize(m * b, 0.0);
+            for (r, d) in draws.iter().enumerate() {
+                let kids = d.children(plan, *g);
+                let den: f64 = kids
+                    .iter()
+                    .map(|c| d.weights[c.index()])
+                    .filter(|w| *w > 0.0)
+                    .sum();
+                let acc = &mut out[r * m..(r + 1) * m];
+                for c in kids {
+                    let wc = d.weights[c.index()];
+                    if wc <= 0.0 {
+                        continue;
+                    }
+                    let (v, ok) = if plan.node(*c).is_indicator() {
+                        (&block.value[c.index()][..], fast.positive[c.index()])
+                    } else {
+                        let v = &values[c.index()][r * m..(r + 1) * m];
+                        (v, positive(v))
+                    };
+                    if !ok {
+                        bad[r] = true;
+                        break;
+                    }
+                    ln_axpy(v, wc / den, acc);
+                }
+                x.clear();
+                x.extend_from_slice(acc);
+                exp_slice(x, acc);
+            }
+            values[g.index()] = out;
+        }
+        let root = &values[NodeId::ROOT.index()];
+        (0..b)
+            .map(|r| {
+                if bad[r] {
+                    return None;
+                }
+                let mut scores = root[r * m..(r + 1) * m].to_vec();
+                let mut ranks = vec![0u32; m];
+                competition_ranks_desc_into(&scores, |i| fast.is_unit[i], keys, &mut ranks);
+                for (s, r) in scores.iter_mut().zip(&ranks) {
+                    if *r == 0 {
+                        *s = f64::NAN;
+                    }
+                }
+                Some(Outcome {
+                    ranks,
+                    scores,
+                    warnings: config.warnings.clone(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// The configuration's plan with a replication's group settings.
+fn replication_plan(config: &Config, draw: &Draw) -> Plan {
+    let mut plan = config.plan.clone();
+    for (id, a) in &draw.aggregates {
+        if let Some(g) = plan.nodes[id.index()].group.as_mut() {
+            g.aggregate = a.clone();
+        }
+    }
+    for (k, w) in draw.weights.iter().enumerate() {
+        if let Some(Weight::Fixed(x)) = &mut plan.nodes[k].weight {
+            *x = *w;
+        }
+    }
+    if let Some(children) = &draw.children {
+        for (k, c) in children.iter().enumerate() {
+            plan.nodes[k].children = c.clone();
+        }
+    }
+    for k in 0..plan.nodes.len() {
+        if plan.nodes[k].group.is_none() {
+            continue;
+        }
+        let kids = &plan.nodes[k].children;
+        if kids.iter().any(|c| draw.derived[c.index()] != 1.0) {
+            let by: Vec<f64> = kids.iter().map(|c| draw.derived[c.index()]).collect();
+            plan.nodes[k].group.as_mut().expect("group").vary_derived = by;
+        }
+    }
+    plan
+}
+
+/// What replications batched together share: configuration, aggregations, drops.
+type Signature = (Vec<u32>, Vec<String>, Vec<u32>);
+
+/// Replications per matrix product: enough to amortise the product's set-up, few enough that
+/// a batch's group values stay in cache.
+const BATCH: usize = 64;
+
+/// Buffers reused across batches.
+#[derive(Default)]
+struct Scratch {
+    x: Vec<f64>,
+    w: Vec<f64>,
+    values: Vec<Vec<f64>>,
+    keys: Vec<u64>,
+}
+
+/// Whether the batched route may serve a replication (see the module docs).
+fn fast_ready(config: &Config, draw: &Draw) -> bool {
+    let Some(fast) = &config.fast else {
+        return false;
+    };
+    let plan = &config.plan;
+    let mut stack = vec![NodeId::ROOT];
+    while let Some(id) = stack.pop() {
+        let node = plan.node(id);
+        if node.is_indicator() {
+            if !fast.complete[id.index()] {
+                return false;
+            }
+            continue;
+        }
+        match draw.aggregate(plan, id) {
+            Some(Aggregate::Arithmetic | Aggregate::Geometric) => {}
+            _ => return false,
+        }
+        let kids = draw.children(plan, id);
+        let mut den = 0.0;
+        for c in kids {
+            let w = draw.weights[c.index()];
+            if !w.is_finite() {
+                return false;
+            }
+            if w > 0.0 {
+                den += w;
+            }
+            stack.push(*c);
+        }
+        // No positive weight: the evaluator's rule for a group without a score applies.
+        if den <= 0.0 {
+            return false;
+        }
+    }
+    true
+}
+
+/// The shape of a batch: the maximal all-arithmetic subtrees (the frontier, each with its
+/// indicators) and the geometric groups above them, children before parents.
+struct Structure {
+    frontier: Vec<NodeId>,
+    indicators: Vec<Vec<NodeId>>,
+    geometric: Vec<NodeId>,
+}
+
+impl Structure {
+    fn new(plan: &Plan, draw: &Draw) -> Structure {
+        let nn = plan.nodes.len();
+        // Linear: an indicator, or an arithmetic group whose children are all linear.
+        let mut linear = vec![false; nn];
+        let mut order = Vec::new();
+        let mut stack = vec![NodeId::ROOT];
+        while let Some(id) = stack.pop() {
+            order.push(id);
+            if !plan.node(id).is_indicator() {
+                stack.extend(draw.children(plan, id).iter().copied());
+            }
+        }
+        for id in order.iter().rev() {
+            linear[id.index()] = plan.node(*id).is_indicator()
+                || (matches!(draw.aggregate(plan, *id), Some(Aggregate::Arithmetic))
+                    && draw.children(plan, *id).iter().all(|c| linear[c.index()]));
+        }
+        let mut frontier = Vec::new();
+        let mut geometric = Vec::new();
+        let mut indicators = vec![Vec::new(); nn];
+        for id in order.iter().rev() {
+            let node = plan.node(*id);
+            if node.is_indicator() {
+                continue;
+            }
+            let parent_linear = node.parent.is_some_and(|p| linear[p.index()]);
+            if linear[id.index()] && !parent_linear {
+                frontier.push(*id);
+                let mut inds = Vec::new();
+                collect_indicators(plan, draw, *id, &mut inds);
+                indicators[id.index()] = inds;
+            } else if !linear[id.index()] {
+                geometric.push(*id);
+            }
+        }
+        Structure {
+            frontier,
+            indicators,
+            geometric,
+        }
+    }
+}
+
+fn collect_indicators(plan: &Plan, draw: &Draw, id: NodeId, out: &mut Vec<NodeId>) {
+    for c in draw.children(plan, id) {
+        if plan.node(*c).is_indicator() {
+            out.push(*c);
+        } else {
+            collect_indicators(plan, draw, *c, out);
+        }
+    }
+}
+
+/// Adds each indicator's effective weight under `id` (times `scale`) at its position in `inds`:
+/// the product of the weights down the path, each divided by the sum of its siblings' positive
+/// weights, as the arithmetic mean divides.
+fn effective(plan: &Plan, draw: &Draw, id: NodeId, scale: f64, inds: &[NodeId], out: &mut [f64]) {
+    let kids = draw.children(plan, id);
+    let den: f64 = kids
+        .iter()
+        .map(|c| draw.weights[c.index()])
+        .filter(|w| *w > 0.0)
+        .sum();
+    for c in kids {
+        let w = draw.weights[c.index()];
+        if w <= 0.0 {
+            continue;
+        }
+        let share = scale * (w / den);
+        if plan.node(*c).is_indicator() {
+            let pos = inds.iter().position(|i| i == c).expect("collected");
+            out[pos] += share;
+        } else {
+            effective(plan, draw, *c, share, inds, out);
+        }
+    }
+}
+
+/// Makes the fixed weights among `kids` sum to 1 (left alone when they cannot).
+fn renormalise(weights: &mut [f64], kids: &[NodeId]) {
+    let sum: f64 = kids
+        .iter()
+        .map(|c| weights[c.index()])
+        .filter(|w| !w.is_nan())
+        .sum();
+    if sum.is_nan() || sum <= 0.0 {
+        return;
+    }
+    for c in kids {
+        let w = &mut weights[c.index()];
+        if !w.is_nan() {
+            *w /= sum;
+        }
+    }
+}
+
+fn in_replication(e: Error, r: usize) -> Error {
+    match e {
+        Error::Diagnostics(ds) => Error::Diagnostics(
+            ds.into_iter()
+                .map(|d| d.with_note(format!("in uncertainty replication {r}")))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// Whether `id` is `under` or one of its descendants.
+pub(crate) fn is_under(plan: &Plan, id: NodeId, under: NodeId) -> bool {
+    let mut cur = Some(id);
+    while let Some(c) = cur {
+        if c == under {
+            return true;
+        }
+        cur = plan.node(c).parent;
+    }
+    false
+}
+
+/// The indicators under the node named `at` (all when `None`; none when the plan lacks it)
+/// that are still attached (given the children after drops, when any).
+fn indicators_at(plan: &Plan, kids: Option<&Vec<Vec<NodeId>>>, at: Option<&str>) -> Vec<NodeId> {
+    let root = match at {
+        None => NodeId::ROOT,
+        Some(name) => match plan.find(name) {
+            Some(id) => id,
+            None => return Vec::new(),
+        },
+    };
+    let attached = |id: NodeId| -> bool {
+        let mut cur = id;
+        while let Some(p) = plan.node(cur).parent {
+            let children = match kids {
+                Some(k) => &k[p.index()],
+                None => &plan.node(p).children,
+            };
+            if !children.contains(&cur) {
+                return false;
+            }
+            cur = p;
+        }
+        true
+    };
+    plan.indicators()
+        .filter(|id| is_under(plan, *id, root) && attached(*id))
+        .collect()
+}
+
+/// Whether `choose normalise` may replace this method (see the uncertainty module's docs).
+pub(crate) fn replaceable(n: &Normalise) -> bool {
+    matches!(
+        n,
+        Normalise::MinMax | Normalise::ZScore { .. } | Normalise::Rank | Normalise::Percentile
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pick_is_uniform_over_options() {
+        assert_eq!(pick(0.0, 3), 0);
+        assert_eq!(pick(0.333, 3), 0);
+        assert_eq!(pick(0.334, 3), 1);
+        assert_eq!(pick(0.999_999, 3), 2);
+        assert_eq!(pick(1.0, 3), 2);
+    }
+}
