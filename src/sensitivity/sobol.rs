@@ -561,6 +561,8 @@ pub fn design_warnings(n: usize) -> Vec<SobolWarning> {
 const LANES: usize = 4;
 /// Base samples per cache tile of the bootstrap.
 const TILE: usize = 128;
+/// Accumulators the bootstrap keeps in registers.
+const BLOCK: usize = 16;
 
 /// Sobol' indices of `outputs` model outputs from a [`Design`]'s N·(D + 2) evaluations.
 ///
@@ -614,7 +616,7 @@ pub fn analyze(
         return Err(SobolError::BadConfLevel { level });
     }
     let z = Normal::standard().inverse_cdf(0.5 + level / 2.0);
-    let counts = resample_counts(n, options.num_resamples, options.seed);
+    let resamples = Resamples::new(n, options.num_resamples, options.seed);
     let shape = Shape {
         n,
         factors,
@@ -633,7 +635,7 @@ pub fn analyze(
     let per = chunks.div_ceil(threads).max(1);
     let run = |first: usize, last: usize| -> Vec<ChunkResult> {
         (first..last)
-            .map(|c| chunk(y, &shape, &counts, c * LANES))
+            .map(|c| chunk(y, &shape, &resamples, c * LANES))
             .collect()
     };
     let results: Vec<ChunkResult> = if threads == 1 {
@@ -708,6 +710,47 @@ fn resample_counts(n: usize, resamples: usize, seed: u64) -> Vec<u32> {
     counts
 }
 
+/// The resamples as lists of the base samples drawn, with their counts, in order, split by
+/// tiles of [`TILE`] base samples: the bootstrap then runs without branches on zero counts.
+struct Resamples {
+    /// (base sample, count > 0), resample after resample, base samples ascending.
+    drawn: Vec<(usize, f64)>,
+    /// `start[k * (tiles + 1) + t]`: where resample k's entries of tile t begin in `drawn`.
+    start: Vec<usize>,
+    tiles: usize,
+}
+
+impl Resamples {
+    fn new(n: usize, resamples: usize, seed: u64) -> Resamples {
+        let counts = resample_counts(n, resamples, seed);
+        let tiles = n.div_ceil(TILE);
+        let mut drawn = Vec::with_capacity(resamples * n);
+        let mut start = Vec::with_capacity(resamples * (tiles + 1));
+        for counts_k in counts.chunks_exact(n) {
+            for (j, &c) in counts_k.iter().enumerate() {
+                if j % TILE == 0 {
+                    start.push(drawn.len());
+                }
+                if c > 0 {
+                    drawn.push((j, f64::from(c)));
+                }
+            }
+            start.push(drawn.len());
+        }
+        Resamples {
+            drawn,
+            start,
+            tiles,
+        }
+    }
+
+    /// Resample k's entries in tile t.
+    fn tile(&self, k: usize, t: usize) -> &[(usize, f64)] {
+        let at = k * (self.tiles + 1) + t;
+        &self.drawn[self.start[at]..self.start[at + 1]]
+    }
+}
+
 /// A uniform integer in 0..n (n ≥ 1), by Lemire's multiply-shift with rejection, so the
 /// stream's use is pinned here rather than by a version of `rand`.
 fn below(rng: &mut ChaCha8Rng, n: u64) -> u64 {
@@ -721,7 +764,7 @@ fn below(rng: &mut ChaCha8Rng, n: u64) -> u64 {
 }
 
 /// The estimates of outputs `o0 .. o0 + LANES` (lanes past the last output are padding).
-fn chunk(y: &[f64], shape: &Shape, counts: &[u32], o0: usize) -> ChunkResult {
+fn chunk(y: &[f64], shape: &Shape, resampled: &Resamples, o0: usize) -> ChunkResult {
     let Shape {
         n,
         factors: d,
@@ -754,8 +797,8 @@ fn chunk(y: &[f64], shape: &Shape, counts: &[u32], o0: usize) -> ChunkResult {
 
     // Per base sample, the summands: Â, B̂, Â², B̂², then B̂(ÂB_i − Â) and (Â − ÂB_i)² for each
     // factor (hats: centred), each as LANES values, so sums over any resample are plain adds.
-    let q = 4 + 2 * d;
-    let width = q * LANES;
+    // Padded to whole blocks of the bootstrap's register accumulators.
+    let width = ((4 + 2 * d) * LANES).next_multiple_of(BLOCK);
     let mut p = vec![0.0; n * width];
     for (j, pj) in p.chunks_exact_mut(width).enumerate() {
         let base = j * blocks;
@@ -805,22 +848,24 @@ fn chunk(y: &[f64], shape: &Shape, counts: &[u32], o0: usize) -> ChunkResult {
         }
     }
 
-    // The bootstrap: weighted sums of the summands, resample by resample, over tiles of base
-    // samples that stay in cache while every resample passes over them.
+    // The bootstrap: each resample's count-weighted sums of the summands. A tile of base
+    // samples stays in cache while every resample passes over it, BLOCK columns at a time held
+    // in registers; each sum still runs over its base samples in ascending order.
     let mut acc = vec![0.0; resamples * width];
-    for t0 in (0..n).step_by(TILE) {
-        let t1 = (t0 + TILE).min(n);
-        let tile = &p[t0 * width..t1 * width];
-        for (k, acc_k) in acc.chunks_exact_mut(width).enumerate() {
-            let counts_k = &counts[k * n + t0..k * n + t1];
-            for (&c, pj) in counts_k.iter().zip(tile.chunks_exact(width)) {
-                if c == 0 {
-                    continue;
+    for t in 0..resampled.tiles {
+        let tile = &p[t * TILE * width..((t + 1) * TILE).min(n) * width];
+        for b0 in (0..width).step_by(BLOCK) {
+            for (k, acc_k) in acc.chunks_exact_mut(width).enumerate() {
+                let mut r = [0.0; BLOCK];
+                r.copy_from_slice(&acc_k[b0..b0 + BLOCK]);
+                for &(j, c) in resampled.tile(k, t) {
+                    let at = (j - t * TILE) * width + b0;
+                    let x: &[f64; BLOCK] = tile[at..at + BLOCK].try_into().expect("a block");
+                    for (re, xe) in r.iter_mut().zip(x) {
+                        *re += c * xe;
+                    }
                 }
-                let c = f64::from(c);
-                for (a, &x) in acc_k.iter_mut().zip(pj) {
-                    *a += c * x;
-                }
+                acc_k[b0..b0 + BLOCK].copy_from_slice(&r);
             }
         }
     }

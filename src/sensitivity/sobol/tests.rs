@@ -382,3 +382,54 @@ fn lemire_draws_are_in_range_and_cover_it() {
     assert!(seen.iter().all(|&c| (850..1150).contains(&c)), "{seen:?}");
     assert_eq!(below(&mut rng, 1), 0);
 }
+
+/// The tiled, blocked bootstrap against a plain one written from the formulas, on the same
+/// resample counts, with N = 300 (two whole tiles and a partial one) and 5 outputs (a partial
+/// chunk of lanes).
+#[test]
+fn bootstrap_matches_a_plain_implementation() {
+    let (n, d, outputs, resamples) = (300, 3, 5, 20);
+    let y = synthetic(n, d, outputs, 9);
+    let opts = AnalyzeOptions {
+        num_resamples: resamples,
+        seed: 4,
+        threads: 1,
+        ..AnalyzeOptions::default()
+    };
+    let got = analyze(&y, n, d, outputs, &opts).unwrap();
+    let counts = resample_counts(n, resamples, 4);
+    let z = Normal::standard().inverse_cdf(0.975);
+    let blocks = d + 2;
+    for o in 0..outputs {
+        let col: Vec<f64> = y.chunks_exact(outputs).map(|r| r[o]).collect();
+        let mu = col.iter().sum::<f64>() / col.len() as f64;
+        let f = |j: usize, b: usize| col[j * blocks + b] - mu;
+        for i in 0..d {
+            let (mut e1, mut et) = (Vec::new(), Vec::new());
+            for k in 0..resamples {
+                let (mut w, mut sa, mut saa, mut p, mut q) = (0.0, 0.0, 0.0, 0.0, 0.0);
+                for j in 0..n {
+                    let c = f64::from(counts[k * n + j]);
+                    let (a, b, ab) = (f(j, 0), f(j, blocks - 1), f(j, 1 + i));
+                    w += c;
+                    sa += c * (a + b);
+                    saa += c * (a * a + b * b);
+                    p += c * b * (ab - a);
+                    q += c * (a - ab) * (a - ab);
+                }
+                assert_eq!(w, n as f64);
+                let v = saa / (2.0 * w) - (sa / (2.0 * w)).powi(2);
+                e1.push(p / w / v);
+                et.push(0.5 * q / w / v);
+            }
+            let sd = |e: &[f64]| {
+                let m = e.iter().sum::<f64>() / e.len() as f64;
+                (e.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (e.len() - 1) as f64).sqrt()
+            };
+            let k = o * d + i;
+            let what = format!("output {o}, factor {i}");
+            crate::methods::tolerance::assert_close(got.s1_conf[k], z * sd(&e1), 1e-9, &what);
+            crate::methods::tolerance::assert_close(got.st_conf[k], z * sd(&et), 1e-9, &what);
+        }
+    }
+}
