@@ -2,6 +2,7 @@
 //! replication evaluated by the [`kernel`] compiled from the plans.
 
 pub mod kernel;
+pub mod sobol;
 pub mod uncertainty;
 
 use crate::check::Program;
