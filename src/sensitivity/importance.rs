@@ -474,7 +474,9 @@ pub fn csv(r: &Importance) -> String {
     for nd in &r.nodes {
         let cells = [
             csv_field(&nd.id),
-            csv_field(nd.label.as_deref().unwrap_or("")),
+            csv_field(&crate::report::guard_formula(
+                nd.label.as_deref().unwrap_or(""),
+            )),
             nd.kind.to_string(),
             csv_field(&nd.parent),
             nd.depth.to_string(),
@@ -497,4 +499,98 @@ pub fn csv(r: &Importance) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r2(x: &[f64], y: &[f64]) -> f64 {
+        let r = stats::pearson(x, y);
+        r * r
+    }
+
+    /// A seeded, dependency-free noise in [-0.5, 0.5).
+    fn noise(n: usize) -> Vec<f64> {
+        let mut s: u64 = 0x9E37_79B9_7F4A_7C15;
+        (0..n)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+            })
+            .collect()
+    }
+
+    #[test]
+    fn equals_r2_on_a_linear_relation() {
+        // Exactly linear: every fit is exact, η² = r² = 1 to rounding.
+        let x: Vec<f64> = (0..40).map(|i| (i as f64 * 0.37).sin() * 10.0).collect();
+        let y: Vec<f64> = x.iter().map(|v| 3.0 - 2.0 * v).collect();
+        let s = correlation_ratio(&x, &y).unwrap();
+        assert!((s.eta2 - r2(&x, &y)).abs() < 1e-9, "{s:?}");
+        // Linear with noise: the spline nests the line, so η² ≥ r²; GCV may spend a couple of
+        // degrees of freedom on the noise, which explain about (df − 2)/(n − 2) of the residual
+        // variance 1 − r². Here r² = 0.97, so η² is within 0.003 of r².
+        let e = noise(60);
+        let x: Vec<f64> = (0..60).map(|i| i as f64 / 6.0).collect();
+        let y: Vec<f64> = x.iter().zip(&e).map(|(v, e)| 1.0 + 0.5 * v + e).collect();
+        let s = correlation_ratio(&x, &y).unwrap();
+        let r2 = r2(&x, &y);
+        let slack = 2.0 * (s.df - 2.0) / (60.0 - 2.0) * (1.0 - r2);
+        assert!(
+            s.eta2 >= r2 - 1e-12 && s.eta2 - r2 <= slack,
+            "{s:?} vs {r2}"
+        );
+        assert!(s.eta2 - r2 < 0.003, "{s:?} vs {r2}");
+    }
+
+    #[test]
+    fn sees_what_correlation_misses() {
+        // A noiseless U: r² ≈ 0 but y is a function of x, so η² ≈ 1.
+        let x: Vec<f64> = (0..41).map(|i| i as f64 / 20.0 - 1.0).collect();
+        let y: Vec<f64> = x.iter().map(|v| v * v).collect();
+        let s = correlation_ratio(&x, &y).unwrap();
+        assert!(r2(&x, &y) < 1e-12);
+        assert!(s.eta2 > 0.999, "{s:?}");
+        // A noiseless monotone cubic: r² clearly below 1, η² ≈ 1.
+        let y: Vec<f64> = x.iter().map(|v| v.powi(3)).collect();
+        assert!(r2(&x, &y) < 0.9);
+        assert!(correlation_ratio(&x, &y).unwrap().eta2 > 0.999);
+    }
+
+    #[test]
+    fn matches_an_independent_computation() {
+        // numpy 2.4 (/tmp/venv-imp), the same P-spline written independently with the general
+        // Cox–de Boor recursion and dense hat matrices:
+        //   K = min(max(len(unique(x))//2, 3), 20); m = K+3; h = (max-min)/K
+        //   knots = min + h*(arange(m+4)-3); B[i,j] = bspline_j(x_i) (degree 3)
+        //   D = diff(eye(m), 2, axis=0); s = tr(BᵀB)/tr(DᵀD)
+        //   for k in 24..=-24: H = B (BᵀB + s·10^(k/4) DᵀD)⁻¹ Bᵀ; GCV = n·RSS/(n − tr H)²
+        //   starting from the straight line (tr H = 2), keeping a candidate only when its GCV
+        //   is below best·(1 − 1e-9); η² = Σ(f − f̄)²/Σ(y − ȳ)²
+        // gives η² = 0.9645179126199074 with tr H = 4.668103026370182 (r² = 0.4047).
+        let x = [0.5, 1.2, 2.0, 2.9, 3.1, 4.4, 5.0, 5.8, 6.6, 7.3, 8.1, 9.0];
+        let y = [3.1, 1.9, 1.2, 0.4, 0.9, 0.2, 0.8, 1.6, 2.2, 3.9, 5.3, 7.7];
+        let s = correlation_ratio(&x, &y).unwrap();
+        assert!((s.eta2 - 0.9645179126199074).abs() < 1e-9, "{s:?}");
+        assert!((s.df - 4.668103026370182).abs() < 1e-6, "{s:?}");
+    }
+
+    #[test]
+    fn undefined_cases_are_reasons_not_nan() {
+        let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        assert_eq!(correlation_ratio(&[2.0; 6], &x), Err(Undefined::ConstantX));
+        assert_eq!(correlation_ratio(&x, &[7.0; 6]), Err(Undefined::ConstantY));
+        let nan = f64::NAN;
+        assert_eq!(
+            correlation_ratio(&[1.0, nan, 3.0, 4.0, nan, 6.0], &x),
+            Err(Undefined::TooFewPairs)
+        );
+        // Pairwise complete cases: the missing pair is left out and counted.
+        let s = correlation_ratio(&[1.0, 2.0, nan, 4.0, 5.0, 6.0], &x).unwrap();
+        assert_eq!(s.n, 5);
+        assert!(s.eta2.is_finite());
+    }
 }

@@ -712,3 +712,33 @@ pub fn json(s: &Stability) -> String {
     t.push('\n');
     t
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_capped_line_kinks_where_it_meets_the_cap() {
+        let l = Line {
+            a: 50.0,
+            b: 20.0,
+            k: 60.0,
+        };
+        assert_eq!(l.kink(), Some(0.5));
+        assert_eq!(l.at(0.75), 60.0);
+        assert_eq!(l.max01(), 60.0);
+        assert_eq!(l.min01(), 50.0);
+    }
+
+    #[test]
+    fn grid_breakpoints_sit_between_the_points_that_differ() {
+        let ts = [0.0, 0.25, 0.5, 0.75, 1.0];
+        let tops = vec![vec![1, 0], vec![0, 1], vec![0, 1], vec![0, 2], vec![0, 2]];
+        let (order, set, ob, sb) = summarise(&ts, &tops, 2, 2.0);
+        assert_eq!(ob, vec![0.125, 0.625]);
+        assert_eq!(sb, vec![0.625]);
+        assert_eq!((order.low, order.high), (0.125, 0.625));
+        assert_eq!((set.low, set.high), (0.0, 0.625));
+        assert_eq!(set.weight_high, 1.25);
+    }
+}
