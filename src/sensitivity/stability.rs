@@ -425,6 +425,10 @@ impl Ctx<'_, '_> {
         let (v0, _) = index(0.0)?;
         let (v1, _) = index(1.0)?;
         let m = v0.len();
+        let mut is_ranked = vec![false; m];
+        for i in &self.ranked {
+            is_ranked[*i] = true;
+        }
         let lines: Vec<Line> = (0..m)
             .map(|i| Line {
                 a: v0[i] + c[i],
@@ -447,7 +451,7 @@ impl Ctx<'_, '_> {
                 }
             }
             if self.ranked.iter().any(|i| actual[*i].is_nan())
-                || (0..m).any(|i| actual[i].is_finite() && !self.ranked.contains(&i))
+                || (0..m).any(|i| actual[i].is_finite() && !is_ranked[i])
             {
                 return Err("the ranked units change with the weight".into());
             }
@@ -503,7 +507,7 @@ impl Ctx<'_, '_> {
         let scores_at = |t: f64| -> Vec<f64> {
             (0..m)
                 .map(|i| {
-                    if self.ranked.contains(&i) {
+                    if is_ranked[i] {
                         lines[i].at(t)
                     } else {
                         f64::NAN
