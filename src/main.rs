@@ -45,6 +45,54 @@ enum Command {
         #[arg(long, value_enum, default_value_t = OrientationFormat::Table)]
         format: OrientationFormat,
     },
+    /// Each indicator's and group's main effect on the index (η² by a penalised spline) next to
+    /// its nominal weight; flags silent indicators.
+    #[command(after_help = EXIT_CODES)]
+    Importance {
+        /// The rules file.
+        file: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+        /// The scheme (`default` is the base index).
+        #[arg(long, default_value = "default")]
+        scheme: String,
+        /// The period (default: the latest).
+        #[arg(long)]
+        period: Option<String>,
+        /// table (the default), csv or json (`qindex.importance/1`, see docs/importance-json.md).
+        #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
+        format: CompareFormat,
+        /// Write to this file (atomically) instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// For each weight moved from 0 to its parent's whole weight (siblings rescaled
+    /// proportionally), where the top-N order and the top-N set stay the nominal ones.
+    #[command(after_help = EXIT_CODES)]
+    Stability {
+        /// The rules file.
+        file: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+        /// The scheme (`default` is the base index).
+        #[arg(long, default_value = "default")]
+        scheme: String,
+        /// The period (default: the latest).
+        #[arg(long)]
+        period: Option<String>,
+        /// N: the size of the top group.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// Always evaluate on the grid of 201 shares, even where exact breakpoints exist.
+        #[arg(long)]
+        grid: bool,
+        /// table (the default) or json (`qindex.stability/1`, see docs/stability-json.md).
+        #[arg(long, value_enum, default_value_t = OrientationFormat::Table)]
+        format: OrientationFormat,
+        /// Write to this file (atomically) instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
     /// Snapshot testing of rules: write the results as a diff-friendly text next to the rules,
     /// or check that they have not changed (exit 1 with a review when they have).
     #[command(after_help = EXIT_CODES)]
@@ -492,6 +540,24 @@ fn run(cli: Cli) -> ExitCode {
             period,
             format,
         } => orientation_cmd(&file, &data, &scheme, period, format),
+        Command::Importance {
+            file,
+            data,
+            scheme,
+            period,
+            format,
+            output,
+        } => importance_cmd(&file, &data, &scheme, period, format, output),
+        Command::Stability {
+            file,
+            data,
+            scheme,
+            period,
+            top,
+            grid,
+            format,
+            output,
+        } => stability_cmd(&file, &data, &scheme, period, top, grid, format, output),
         Command::Compare {
             file,
             data,
@@ -1124,6 +1190,104 @@ fn orientation_cmd(
         return ExitCode::from(2);
     }
     ExitCode::SUCCESS
+}
+
+/// `qindex importance`: evaluates one period and estimates each node's main effect.
+fn importance_cmd(
+    path: &Path,
+    data: &DataArgs,
+    scheme: &str,
+    period: Option<String>,
+    format: CompareFormat,
+    output: Option<PathBuf>,
+) -> ExitCode {
+    use qindex::sensitivity::importance;
+    let (program, plan) = match compile_rules(path, scheme) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let (frame, _) = match load_frame(&[&plan], data, &program.sources) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let opts = qindex::eval::EvalOptions {
+        period: match one_period(period.as_deref()) {
+            Ok(p) => p,
+            Err(code) => return code,
+        },
+        filter: None,
+    };
+    let results = match qindex::eval::evaluate(&plan, &frame, &opts) {
+        Ok(r) => r,
+        Err(e) => return fail(e, Some(&program.sources)),
+    };
+    let r = importance::importance(&plan, &results.periods[0]);
+    for w in &r.warnings {
+        eprintln!("warning: {w}");
+    }
+    let out = match format {
+        CompareFormat::Table => importance::table(&r),
+        CompareFormat::Csv => importance::csv(&r),
+        CompareFormat::Json => importance::json(&r),
+    };
+    emit(&out, output.as_deref())
+}
+
+/// `qindex stability`: moves each weight over its range and finds where the top N changes.
+#[allow(clippy::too_many_arguments)]
+fn stability_cmd(
+    path: &Path,
+    data: &DataArgs,
+    scheme: &str,
+    period: Option<String>,
+    top: usize,
+    grid: bool,
+    format: OrientationFormat,
+    output: Option<PathBuf>,
+) -> ExitCode {
+    use qindex::sensitivity::stability;
+    if top == 0 {
+        return fail(Error::Usage("--top 0: give N of at least 1".into()), None);
+    }
+    let (program, plan) = match compile_rules(path, scheme) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let (frame, _) = match load_frame(&[&plan], data, &program.sources) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let opts = stability::Options {
+        top,
+        grid_only: grid,
+        period: match one_period(period.as_deref()) {
+            Ok(p) => p,
+            Err(code) => return code,
+        },
+    };
+    let s = match stability::stability(&plan, &frame, &opts) {
+        Ok(s) => s,
+        Err(e) => return fail(e, Some(&program.sources)),
+    };
+    let out = match format {
+        OrientationFormat::Table => stability::table(&s),
+        OrientationFormat::Json => stability::json(&s),
+    };
+    emit(&out, output.as_deref())
+}
+
+/// Writes a report to `--output` (atomically) or to standard output.
+fn emit(text: &str, output: Option<&Path>) -> ExitCode {
+    match output {
+        Some(p) => match qindex::output::write_atomic(p, |w| w.write_all(text.as_bytes())) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(e, None),
+        },
+        None => {
+            say(text);
+            ExitCode::SUCCESS
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

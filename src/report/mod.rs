@@ -45,7 +45,7 @@ fn one_line(text: &str) -> String {
 }
 
 /// Cuts `text` to at most `max` display columns, ending in `…` when anything was cut.
-fn truncate_to_width(text: &str, max: usize) -> String {
+pub(crate) fn truncate_to_width(text: &str, max: usize) -> String {
     if display_width(text) <= max {
         return text.to_string();
     }
@@ -66,7 +66,7 @@ fn truncate_to_width(text: &str, max: usize) -> String {
 }
 
 /// `text` followed by spaces up to `width` display columns.
-fn pad(text: &str, width: usize) -> String {
+pub(crate) fn pad(text: &str, width: usize) -> String {
     format!(
         "{text}{}",
         " ".repeat(width.saturating_sub(display_width(text)))
@@ -74,7 +74,7 @@ fn pad(text: &str, width: usize) -> String {
 }
 
 /// `text` preceded by spaces up to `width` display columns.
-fn pad_left(text: &str, width: usize) -> String {
+pub(crate) fn pad_left(text: &str, width: usize) -> String {
     format!(
         "{}{text}",
         " ".repeat(width.saturating_sub(display_width(text)))

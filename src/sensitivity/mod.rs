@@ -1,8 +1,12 @@
 //! Uncertainty and sensitivity analysis of an index: the rules' `uncertainty` block, each
-//! replication evaluated by the [`kernel`] compiled from the plans.
+//! replication evaluated by the [`kernel`] compiled from the plans ([`uncertainty`], and the
+//! Sobol indices of [`sobol`]); the main effects of the indicators ([`importance`]) and the
+//! stability of the top N under each weight ([`stability`]).
 
+pub mod importance;
 pub mod kernel;
 pub mod sobol;
+pub mod stability;
 pub mod uncertainty;
 
 use crate::check::Program;
