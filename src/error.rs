@@ -13,6 +13,8 @@ pub enum Error {
     Io { path: PathBuf, message: String },
     /// The command line asked for something impossible.
     Usage(String),
+    /// Stopped by the user (Ctrl-C) before anything was written.
+    Interrupted,
 }
 
 impl Error {
@@ -37,6 +39,7 @@ impl fmt::Display for Error {
             }
             Error::Io { path, message } => write!(f, "{}: {message}", path.display()),
             Error::Usage(m) => write!(f, "{m}"),
+            Error::Interrupted => write!(f, "interrupted: nothing was written"),
         }
     }
 }

@@ -274,6 +274,46 @@ enum Command {
         /// No progress counter on standard error.
         #[arg(long)]
         quiet: bool,
+        /// Write to this file (atomically) instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// First-order and total Sobol' indices of each factor of the rules' `uncertainty` block
+    /// (each `vary`, `choose` and `drop` line) for the MARC, each unit's rank or each unit's
+    /// score: which modelling choice drives the uncertainty.
+    #[command(after_help = EXIT_CODES)]
+    Sensitivity {
+        /// The rules file.
+        file: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+        /// The period (default: the latest).
+        #[arg(long)]
+        period: Option<String>,
+        /// Base samples N; the design evaluates N·(factors + 2) plans (default: `samples` of
+        /// the uncertainty block). A power of two keeps the Sobol' points balanced.
+        #[arg(long)]
+        samples: Option<usize>,
+        /// The seed of the scrambled Sobol' sequence and of the bootstrap (default: `seed` of
+        /// the uncertainty block).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// What the indices are of: marc (one number per evaluation, the default), rank or
+        /// score (one set of indices per unit).
+        #[arg(long, value_enum, default_value_t = SensitivityTarget::Marc)]
+        target: SensitivityTarget,
+        /// Bootstrap resamples for the 95% intervals.
+        #[arg(long, default_value_t = 100)]
+        resamples: usize,
+        /// table (the default), csv or json (`qindex.sensitivity/1`, see docs/sensitivity-json.md).
+        #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
+        format: CompareFormat,
+        /// No progress counter on standard error.
+        #[arg(long)]
+        quiet: bool,
+        /// Write to this file (atomically) instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
     },
     /// Check rules files: syntax, names, settings, weights, schemes and uncertainty.
     #[command(after_help = EXIT_CODES)]
@@ -433,6 +473,10 @@ fn fail(e: Error, sources: Option<&Sources>) -> ExitCode {
             eprintln!("error: {m}");
             ExitCode::from(2)
         }
+        Error::Interrupted => {
+            eprintln!("\ninterrupted: nothing was written");
+            ExitCode::from(130)
+        }
     }
 }
 
@@ -514,7 +558,43 @@ fn run(cli: Cli) -> ExitCode {
             top,
             format,
             quiet,
-        } => uncertainty_cmd(&file, &data, period, samples, seed, top, format, quiet),
+            output,
+        } => uncertainty_cmd(
+            &file,
+            &data,
+            period,
+            samples,
+            seed,
+            top,
+            format,
+            quiet,
+            output.as_deref(),
+        ),
+        Command::Sensitivity {
+            file,
+            data,
+            period,
+            samples,
+            seed,
+            target,
+            resamples,
+            format,
+            quiet,
+            output,
+        } => sensitivity_cmd(
+            &file,
+            &data,
+            period,
+            SensitivityRun {
+                samples,
+                seed,
+                target,
+                resamples,
+            },
+            format,
+            quiet,
+            output.as_deref(),
+        ),
         Command::Diff {
             old,
             new,
@@ -1470,6 +1550,7 @@ fn uncertainty_cmd(
     top: usize,
     format: CompareFormat,
     quiet: bool,
+    output: Option<&Path>,
 ) -> ExitCode {
     let (program, base) = match compile_rules(path, "default") {
         Ok(x) => x,
@@ -1495,6 +1576,7 @@ fn uncertainty_cmd(
         Err(code) => return code,
     };
     let samples = samples.unwrap_or(unc.samples);
+    let interrupted = on_ctrl_c();
     let show_progress = !quiet && std::io::stderr().is_terminal();
     let progress = |done: u64| {
         eprint!("\r{done}/{samples} replications");
@@ -1511,6 +1593,7 @@ fn uncertainty_cmd(
             Err(code) => return code,
         },
         progress: if show_progress { Some(&progress) } else { None },
+        interrupted: &|| interrupted.load(std::sync::atomic::Ordering::Relaxed),
     };
     let plans = qindex::sensitivity::uncertainty::Plans {
         base: &base,
@@ -1528,8 +1611,110 @@ fn uncertainty_cmd(
         CompareFormat::Csv => qindex::sensitivity::uncertainty::csv(&summary),
         CompareFormat::Json => qindex::sensitivity::uncertainty::json(&summary),
     };
-    say(&out);
-    ExitCode::SUCCESS
+    emit(&out, output)
+}
+
+/// A flag that the first Ctrl-C sets (long runs check it and stop without writing); a second
+/// Ctrl-C exits at once.
+fn on_ctrl_c() -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    use signal_hook::consts::SIGINT;
+    let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Registration fails only on platforms without signals; Ctrl-C then kills as usual.
+    let _ = signal_hook::flag::register_conditional_shutdown(SIGINT, 130, flag.clone());
+    let _ = signal_hook::flag::register(SIGINT, flag.clone());
+    flag
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SensitivityTarget {
+    Marc,
+    Rank,
+    Score,
+}
+
+struct SensitivityRun {
+    samples: Option<usize>,
+    seed: Option<u64>,
+    target: SensitivityTarget,
+    resamples: usize,
+}
+
+/// `qindex sensitivity`: the same plans and data as `uncertainty`, a Saltelli design over the
+/// block's factors, Sobol' indices with bootstrap intervals.
+fn sensitivity_cmd(
+    path: &Path,
+    data: &DataArgs,
+    period: Option<String>,
+    run: SensitivityRun,
+    format: CompareFormat,
+    quiet: bool,
+    output: Option<&Path>,
+) -> ExitCode {
+    use qindex::sensitivity::indices;
+    let (program, base) = match compile_rules(path, "default") {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let Some(unc) = base.uncertainty.clone() else {
+        return fail(
+            Error::Usage(format!(
+                "{}: the rules have no `uncertainty` block: its lines are the factors of the sensitivity analysis (see LANGUAGE.md, \"Uncertainty\")",
+                path.display()
+            )),
+            None,
+        );
+    };
+    let schemes = match qindex::sensitivity::scheme_plans(&program, &unc) {
+        Ok(s) => s,
+        Err(e) => return fail(e, Some(&program.sources)),
+    };
+    let mut refs: Vec<&qindex::plan::Plan> = vec![&base];
+    refs.extend(schemes.iter());
+    let (frame, _) = match load_frame(&refs, data, &program.sources) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let interrupted = on_ctrl_c();
+    let show_progress = !quiet && std::io::stderr().is_terminal();
+    let progress = |done: usize, total: usize| {
+        eprint!("\r{done}/{total} evaluations");
+        if done == total {
+            eprint!("\r{}\r", " ".repeat(40));
+        }
+    };
+    let opts = indices::Options {
+        samples: run.samples.unwrap_or(unc.samples as usize),
+        seed: run.seed.unwrap_or(unc.seed),
+        target: match run.target {
+            SensitivityTarget::Marc => indices::Target::Marc,
+            SensitivityTarget::Rank => indices::Target::Rank,
+            SensitivityTarget::Score => indices::Target::Score,
+        },
+        period: match one_period(period.as_deref()) {
+            Ok(p) => p,
+            Err(code) => return code,
+        },
+        resamples: run.resamples,
+        progress: if show_progress { Some(&progress) } else { None },
+        interrupted: &|| interrupted.load(std::sync::atomic::Ordering::Relaxed),
+    };
+    let plans = qindex::sensitivity::kernel::Plans {
+        base: &base,
+        schemes: schemes.iter().collect(),
+    };
+    let report = match indices::run(&plans, &frame, &opts) {
+        Ok(r) => r,
+        Err(e) => return fail(e, Some(&program.sources)),
+    };
+    for (code, count) in &report.warnings {
+        eprintln!("warning[{code}]: {count} times over the evaluations");
+    }
+    let out = match format {
+        CompareFormat::Table => indices::table(&report),
+        CompareFormat::Csv => indices::csv(&report),
+        CompareFormat::Json => indices::json(&report),
+    };
+    emit(&out, output)
 }
 
 /// Prints to standard output; a closed pipe (`| head`) is not an error.

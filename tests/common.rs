@@ -50,3 +50,42 @@ pub fn qindex(args: &[&str]) -> std::process::Output {
         .output()
         .expect("run qindex")
 }
+
+/// What the analyses of the `uncertainty` block need: the base plan, the schemes it chooses
+/// from, and the data loaded for all of them.
+pub struct Loaded {
+    pub base: qindex::plan::Plan,
+    pub schemes: Vec<qindex::plan::Plan>,
+    pub frame: qindex::data::Frame,
+}
+
+impl Loaded {
+    pub fn new(path: &Path) -> Loaded {
+        let (program, diags) = check::load(path).expect("rules load");
+        assert!(
+            !diags.iter().any(|d| d.is_error()),
+            "{}: {diags:?}",
+            path.display()
+        );
+        let (base, _) = check::compile(&program, "default").expect("compiles");
+        let unc = base.uncertainty.clone().expect("an uncertainty block");
+        let schemes = qindex::sensitivity::scheme_plans(&program, &unc).expect("schemes compile");
+        let mut all: Vec<&qindex::plan::Plan> = vec![&base];
+        all.extend(schemes.iter());
+        let opts = qindex::eval::DataOptions::default();
+        let data = qindex::eval::data_path(&base, &opts).expect("data path");
+        let (frame, _) = qindex::eval::load_data_for(&all, &data, &opts).expect("data loads");
+        Loaded {
+            base,
+            schemes,
+            frame,
+        }
+    }
+
+    pub fn plans(&self) -> qindex::sensitivity::kernel::Plans<'_> {
+        qindex::sensitivity::kernel::Plans {
+            base: &self.base,
+            schemes: self.schemes.iter().collect(),
+        }
+    }
+}

@@ -3,9 +3,11 @@
 //! Carlo model, each run through the kernel (batched and general routes) and, as a whole plan,
 //! through `qindex::eval::evaluate`.
 
+mod common;
+
+use common::Loaded;
 use qindex::eval::{EvalOptions, PeriodChoice};
-use qindex::plan::Plan;
-use qindex::sensitivity::kernel::{Kernel, Plans};
+use qindex::sensitivity::kernel::Kernel;
 use std::path::{Path, PathBuf};
 
 /// A rules file with an `uncertainty` block that reaches every kind of line the kernel batches
@@ -41,31 +43,17 @@ fn uniforms(seed: u64, r: usize, out: &mut [f64]) {
 
 /// Runs `count` replications both ways; returns (batched, general) route counts.
 fn agree(path: &Path, count: usize) -> (usize, usize) {
-    let (program, diags) = qindex::check::load(path).expect("rules load");
-    assert!(
-        !diags.iter().any(|d| d.is_error()),
-        "{}: {diags:?}",
-        path.display()
-    );
-    let (base, _) = qindex::check::compile(&program, "default").expect("compiles");
+    let loaded = Loaded::new(path);
+    let (base, frame) = (&loaded.base, &loaded.frame);
     let unc = base.uncertainty.clone().expect("an uncertainty block");
-    let schemes = qindex::sensitivity::scheme_plans(&program, &unc).expect("schemes compile");
-    let mut all: Vec<&Plan> = vec![&base];
-    all.extend(schemes.iter());
-    let opts = qindex::eval::DataOptions::default();
-    let data = qindex::eval::data_path(&base, &opts).expect("data path");
-    let (frame, _) = qindex::eval::load_data_for(&all, &data, &opts).expect("data loads");
     let eval_opts = EvalOptions {
         period: PeriodChoice::Latest,
         filter: None,
     };
-    let nominal = qindex::eval::evaluate(&base, &frame, &eval_opts).expect("nominal");
+    let nominal = qindex::eval::evaluate(base, frame, &eval_opts).expect("nominal");
     let rows = nominal.periods[0].rows.clone();
-    let plans = Plans {
-        base: &base,
-        schemes: schemes.iter().collect(),
-    };
-    let mut kernel = Kernel::new(&plans, &unc, &frame, eval_opts.clone(), rows.clone());
+    let plans = loaded.plans();
+    let mut kernel = Kernel::new(&plans, &unc, frame, eval_opts.clone(), rows.clone());
     let dims = kernel.layout().dims();
     let outcomes = kernel
         .run(count, 2, |r, u| uniforms(17, r, u))
@@ -74,7 +62,7 @@ fn agree(path: &Path, count: usize) -> (usize, usize) {
     for (r, got) in outcomes.iter().enumerate() {
         uniforms(17, r, &mut u);
         let plan = kernel.plan_for(&u).expect("plan");
-        let want = qindex::eval::evaluate(&plan, &frame, &eval_opts).expect("evaluates");
+        let want = qindex::eval::evaluate(&plan, frame, &eval_opts).expect("evaluates");
         let p = &want.periods[0];
         assert_eq!(p.rows, rows);
         for i in 0..rows.len() {

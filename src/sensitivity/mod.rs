@@ -4,6 +4,7 @@
 //! stability of the top N under each weight ([`stability`]).
 
 pub mod importance;
+pub mod indices;
 pub mod kernel;
 pub mod sobol;
 pub mod stability;

@@ -40,6 +40,9 @@ pub struct Options<'a> {
     pub period: PeriodChoice,
     /// Called with the number of replications done, from the calling thread.
     pub progress: Option<&'a dyn Fn(u64)>,
+    /// Checked between chunks of replications: when it returns true the run stops with
+    /// [`Error::Interrupted`].
+    pub interrupted: &'a (dyn Fn() -> bool + Sync),
 }
 
 /// One unit's summary over the replications; rank statistics are over the replications in
@@ -84,25 +87,7 @@ const CHUNK: usize = 4096;
 /// Runs the Monte Carlo.
 pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Error> {
     let base = plans.base;
-    let Some(unc) = &base.uncertainty else {
-        return Err(Error::Usage(
-            "these rules have no `uncertainty` block: add one (see LANGUAGE.md, \"Uncertainty\")"
-                .into(),
-        ));
-    };
-    for f in &unc.factors {
-        if let FactorKind::ChooseScheme { options } = &f.kind {
-            for o in options {
-                if plans.get(o).is_none() {
-                    return Err(Error::Usage(format!(
-                        "`{}`: the scheme `{o}` was not compiled",
-                        f.text
-                    )));
-                }
-            }
-        }
-    }
-    reject_negative_inputs(plans, unc)?;
+    let unc = check_block(plans)?;
 
     let eval_opts = EvalOptions {
         period: opts.period.clone(),
@@ -134,6 +119,9 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Erro
     let outcome = (|| -> Result<(), Error> {
         let mut start = 0;
         while start < n {
+            if (opts.interrupted)() {
+                return Err(Error::Interrupted);
+            }
             let count = CHUNK.min(n - start);
             let reps = kernel.run(count, threads, |r, u| {
                 // Each replication draws from its own stream, whatever thread runs it.
@@ -228,6 +216,32 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Erro
         units,
         warnings,
     })
+}
+
+/// The checks before any replication: the rules have an `uncertainty` block, every scheme it
+/// chooses from was compiled, and no combination feeds negative values to a geometric,
+/// harmonic or power mean.
+pub(crate) fn check_block<'p>(plans: &Plans<'p>) -> Result<&'p UncertaintyPlan, Error> {
+    let Some(unc) = &plans.base.uncertainty else {
+        return Err(Error::Usage(
+            "these rules have no `uncertainty` block: add one (see LANGUAGE.md, \"Uncertainty\")"
+                .into(),
+        ));
+    };
+    for f in &unc.factors {
+        if let FactorKind::ChooseScheme { options } = &f.kind {
+            for o in options {
+                if plans.get(o).is_none() {
+                    return Err(Error::Usage(format!(
+                        "`{}`: the scheme `{o}` was not compiled",
+                        f.text
+                    )));
+                }
+            }
+        }
+    }
+    reject_negative_inputs(plans, unc)?;
+    Ok(unc)
 }
 
 /// Each unit's ranks over the replications, as counts per rank (few units) or as the list of

@@ -1,0 +1,522 @@
+//! `qindex sensitivity`: first-order and total Sobol' indices of the `uncertainty` block's
+//! factors, for the MARC, each unit's rank or each unit's score.
+//!
+//! Each line of the block is one factor (LANGUAGE.md, "Uncertainty"): a `vary` line is a group
+//! factor whose draws are swapped together, a `choose` or `drop` line a categorical factor (one
+//! uniform mapped to an option by ⌊u·k⌋). The [`super::kernel`]'s layout gives each factor its
+//! columns; [`super::sobol::Design`] builds the N·(D + 2) rows of the Saltelli design over them;
+//! the kernel evaluates every row; [`super::sobol::analyze`] estimates the indices with
+//! bootstrap intervals.
+//!
+//! Outputs, by target:
+//! - `marc`: one number per evaluation, the mean absolute rank change against the nominal ranks
+//!   over the units ranked in both (COINr's target);
+//! - `rank`, `score`: one output per nominally ranked unit. A unit that loses its rank in some
+//!   evaluation (no score, vetoed) has no indices (null), with a warning.
+
+use super::kernel::{Kernel, Plans};
+use super::sobol::{self, AnalyzeOptions, Design, IndexKind, SobolWarning};
+use super::uncertainty::check_block;
+use crate::data::Frame;
+use crate::eval::{self, EvalOptions, PeriodChoice};
+use crate::Error;
+use serde_json::{json, Value};
+
+/// What the indices are of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Marc,
+    Rank,
+    Score,
+}
+
+impl Target {
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Marc => "marc",
+            Target::Rank => "rank",
+            Target::Score => "score",
+        }
+    }
+}
+
+pub struct Options<'a> {
+    /// Base samples N (the design has N·(D + 2) rows).
+    pub samples: usize,
+    pub seed: u64,
+    pub target: Target,
+    pub period: PeriodChoice,
+    /// Bootstrap resamples for the intervals (100, as SALib).
+    pub resamples: usize,
+    /// Called with the number of evaluations done and the total, from the calling thread.
+    pub progress: Option<&'a dyn Fn(usize, usize)>,
+    /// Checked between chunks of evaluations: when it returns true the run stops.
+    pub interrupted: &'a (dyn Fn() -> bool + Sync),
+}
+
+/// One output's indices, in factor order.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// `None` for the MARC.
+    pub unit: Option<String>,
+    pub label: Option<String>,
+    pub nominal_rank: Option<u32>,
+    pub s1: Vec<f64>,
+    pub st: Vec<f64>,
+    pub s1_conf: Vec<f64>,
+    pub st_conf: Vec<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub samples: usize,
+    pub seed: u64,
+    pub period: Option<String>,
+    pub target: Target,
+    pub factors: Vec<String>,
+    pub evaluations: usize,
+    /// Outputs in nominal rank order (one entry for `marc`).
+    pub entries: Vec<Entry>,
+    /// Plain-words warnings about the design and the estimates.
+    pub notes: Vec<String>,
+    /// Evaluation warnings over all evaluations: (code, count), by first appearance.
+    pub warnings: Vec<(String, usize)>,
+}
+
+/// Evaluations per chunk (between progress reports and interruption checks).
+const CHUNK: usize = 4096;
+
+pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Report, Error> {
+    let unc = check_block(plans)?;
+    let eval_opts = EvalOptions {
+        period: opts.period.clone(),
+        filter: None,
+    };
+    let nominal = eval::evaluate(plans.base, frame, &eval_opts)?;
+    let Some(nom) = nominal.periods.first() else {
+        return Err(Error::Usage("the data has no rows to evaluate".into()));
+    };
+    let rows = nom.rows.clone();
+    let mut kernel = Kernel::new(plans, unc, frame, eval_opts, rows.clone());
+    let factors = kernel.layout().factor_columns();
+    for (f, cols) in unc.factors.iter().zip(&factors) {
+        if cols.is_empty() {
+            return Err(Error::Usage(format!(
+                "`{}` varies no weight in any scheme, so it cannot be a factor of the sensitivity analysis: remove it",
+                f.text
+            )));
+        }
+    }
+    let design = Design::new(opts.samples, factors.clone(), opts.seed).map_err(|e| usage(&e))?;
+    let total = design.rows();
+
+    // The outputs: the MARC, or the nominally ranked units in nominal rank order.
+    let order: Vec<usize> = nom
+        .order(frame)
+        .into_iter()
+        .filter(|i| nom.final_rank[*i] > 0)
+        .collect();
+    let outputs = match opts.target {
+        Target::Marc => 1,
+        _ => order.len(),
+    };
+    if outputs == 0 {
+        return Err(Error::Usage(
+            "no unit is ranked in the nominal results".into(),
+        ));
+    }
+    let mut y = vec![0.0; total * outputs];
+    let mut lost = vec![false; outputs];
+    let mut warnings: Vec<(String, usize)> = Vec::new();
+
+    let threads = crate::threads().max(1);
+    crate::set_threads(1);
+    let outcome = (|| -> Result<(), Error> {
+        let mut start = 0;
+        while start < total {
+            if (opts.interrupted)() {
+                return Err(Error::Interrupted);
+            }
+            let count = CHUNK.min(total - start);
+            let reps = kernel.run(count, threads, |r, u| design.row(start + r, u))?;
+            for (k, rep) in reps.iter().enumerate() {
+                let row = &mut y[(start + k) * outputs..(start + k + 1) * outputs];
+                match opts.target {
+                    Target::Marc => {
+                        let (mut s, mut n) = (0.0, 0u64);
+                        for (r, nr) in rep.ranks.iter().zip(&nom.final_rank) {
+                            if *r > 0 && *nr > 0 {
+                                s += (*r as f64 - *nr as f64).abs();
+                                n += 1;
+                            }
+                        }
+                        row[0] = if n > 0 { s / n as f64 } else { f64::NAN };
+                        lost[0] |= n == 0;
+                    }
+                    Target::Rank | Target::Score => {
+                        for (o, i) in order.iter().enumerate() {
+                            let v = match opts.target {
+                                Target::Rank if rep.ranks[*i] > 0 => rep.ranks[*i] as f64,
+                                Target::Score if rep.ranks[*i] > 0 => rep.scores[*i],
+                                _ => f64::NAN,
+                            };
+                            lost[o] |= v.is_nan();
+                            row[o] = v;
+                        }
+                    }
+                }
+                for (code, c) in &rep.warnings {
+                    match warnings.iter_mut().find(|(k, _)| k == code) {
+                        Some(w) => w.1 += c,
+                        None => warnings.push((code.to_string(), *c)),
+                    }
+                }
+            }
+            start += count;
+            if let Some(p) = opts.progress {
+                p(start, total);
+            }
+        }
+        Ok(())
+    })();
+    crate::set_threads(threads);
+    outcome?;
+
+    let indices = sobol::analyze(
+        &y,
+        opts.samples,
+        factors.len(),
+        outputs,
+        &AnalyzeOptions {
+            num_resamples: opts.resamples,
+            conf_level: 0.95,
+            seed: opts.seed,
+            threads,
+        },
+    )
+    .map_err(|e| usage(&e))?;
+
+    let mut notes: Vec<String> = sobol::design_warnings(opts.samples)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let names: Vec<String> = unc.factors.iter().map(|f| f.text.clone()).collect();
+    for w in indices.wide_intervals() {
+        if let SobolWarning::WideIntervals {
+            factor,
+            kind,
+            outputs: which,
+            of,
+        } = w
+        {
+            // An index near 0 always has an interval wider than itself: only an index that
+            // matters (≥ 0.05 for some output) is worth the warning.
+            let est = |o: usize| match kind {
+                IndexKind::First => indices.s1(o)[factor],
+                IndexKind::Total => indices.st(o)[factor],
+            };
+            let material = which.iter().filter(|o| est(**o) >= 0.05).count();
+            if material > 0 {
+                notes.push(format!(
+                    "`{}`: the 95% interval of the {} index is wider than the index for {material} of {of} outputs; more samples would narrow it",
+                    names[factor],
+                    match kind {
+                        IndexKind::First => "first-order",
+                        IndexKind::Total => "total",
+                    },
+                ));
+            }
+        }
+    }
+    let constant = (0..outputs)
+        .filter(|o| !lost[*o] && indices.s1(*o).iter().all(|x| x.is_nan()))
+        .count();
+    if constant > 0 {
+        notes.push(match opts.target {
+            Target::Marc => "the MARC did not vary over the evaluations: no indices".to_string(),
+            _ => format!(
+                "{constant} unit(s) kept the same {} in every evaluation: no indices (shown as -)",
+                opts.target.name()
+            ),
+        });
+    }
+    let lost_count = lost.iter().filter(|l| **l).count();
+    if lost_count > 0 {
+        notes.push(match opts.target {
+            Target::Marc => "some evaluations ranked no unit: no indices".to_string(),
+            _ => format!(
+                "{lost_count} unit(s) lost their rank or score in some evaluations (no score, vetoed): their indices are missing"
+            ),
+        });
+    }
+
+    let entries = (0..outputs)
+        .map(|o| {
+            let (unit, label, nominal_rank) = match opts.target {
+                Target::Marc => (None, None, None),
+                _ => {
+                    let i = order[o];
+                    let row = rows[i];
+                    (
+                        Some(frame.units().get(row).to_string()),
+                        frame.labels().map(|l| l.get(row).to_string()),
+                        Some(nom.final_rank[i]),
+                    )
+                }
+            };
+            Entry {
+                unit,
+                label,
+                nominal_rank,
+                s1: indices.s1(o).to_vec(),
+                st: indices.st(o).to_vec(),
+                s1_conf: indices.s1_conf(o).to_vec(),
+                st_conf: indices.st_conf(o).to_vec(),
+            }
+        })
+        .collect();
+    Ok(Report {
+        samples: opts.samples,
+        seed: opts.seed,
+        period: nom.period.clone(),
+        target: opts.target,
+        factors: names,
+        evaluations: total,
+        entries,
+        notes,
+        warnings,
+    })
+}
+
+fn usage(e: &sobol::SobolError) -> Error {
+    Error::Usage(format!("sensitivity: {e}"))
+}
+
+fn num(x: f64) -> Value {
+    if x.is_finite() {
+        json!(x)
+    } else {
+        Value::Null
+    }
+}
+
+/// `qindex.sensitivity/1` (see docs/sensitivity-json.md).
+pub fn json(r: &Report) -> String {
+    let arr = |v: &[f64]| Value::Array(v.iter().map(|x| num(*x)).collect());
+    let indices: Vec<Value> = r
+        .entries
+        .iter()
+        .map(|e| {
+            json!({
+                "unit": e.unit,
+                "S1": arr(&e.s1),
+                "ST": arr(&e.st),
+                "S1_conf": arr(&e.s1_conf),
+                "ST_conf": arr(&e.st_conf),
+            })
+        })
+        .collect();
+    let v = json!({
+        "format": "qindex.sensitivity/1",
+        "samples": r.samples,
+        "seed": r.seed,
+        "period": r.period,
+        "target": r.target.name(),
+        "factors": r.factors,
+        "evaluations": r.evaluations,
+        "indices": indices,
+        "notes": r.notes,
+    });
+    let mut out = serde_json::to_string_pretty(&v).expect("json");
+    out.push('\n');
+    out
+}
+
+/// CSV: one row per output and factor.
+pub fn csv(r: &Report) -> String {
+    let mut out = String::from("unit,factor,S1,S1_conf,ST,ST_conf\n");
+    let cell = |x: f64| {
+        if x.is_finite() {
+            x.to_string()
+        } else {
+            String::new()
+        }
+    };
+    let quote = |s: &str| {
+        let s = crate::report::guard_formula(s);
+        if s.contains([',', '"', '\n']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s
+        }
+    };
+    for e in &r.entries {
+        for (i, f) in r.factors.iter().enumerate() {
+            out.push_str(&format!(
+                "{},{},{},{},{},{}\n",
+                quote(e.unit.as_deref().unwrap_or("")),
+                quote(f),
+                cell(e.s1[i]),
+                cell(e.s1_conf[i]),
+                cell(e.st[i]),
+                cell(e.st_conf[i]),
+            ));
+        }
+    }
+    out
+}
+
+fn fmt2(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.2}")
+    } else {
+        "-".into()
+    }
+}
+
+fn mean(xs: impl Iterator<Item = f64>) -> f64 {
+    let (s, n) = xs
+        .filter(|x| x.is_finite())
+        .fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+    if n == 0 {
+        f64::NAN
+    } else {
+        s / n as f64
+    }
+}
+
+/// The table: each factor's indices (for `rank` and `score`: averaged over the units, with the
+/// number of units it drives most), then the units with their leading factor.
+pub fn table(r: &Report) -> String {
+    use crate::diagnostics::display_width;
+    let mut out = format!(
+        "sensitivity of the {}: {} base samples, {} evaluations, seed {}{}\n\n",
+        match r.target {
+            Target::Marc => "MARC (mean absolute rank change)",
+            Target::Rank => "units' ranks",
+            Target::Score => "units' scores",
+        },
+        r.samples,
+        r.evaluations,
+        r.seed,
+        r.period
+            .as_ref()
+            .map_or(String::new(), |p| format!(", period {p}"))
+    );
+    let k = r.factors.len();
+    let leading: Vec<Option<usize>> = r
+        .entries
+        .iter()
+        .map(|e| {
+            (0..k)
+                .filter(|i| e.st[*i].is_finite())
+                .max_by(|a, b| e.st[*a].total_cmp(&e.st[*b]))
+        })
+        .collect();
+    let per_unit = r.target != Target::Marc;
+    let mut rows: Vec<Vec<String>> = vec![if per_unit {
+        vec![
+            "factor".into(),
+            "mean S1".into(),
+            "mean ST".into(),
+            "leads".into(),
+        ]
+    } else {
+        vec![
+            "factor".into(),
+            "S1".into(),
+            "±".into(),
+            "ST".into(),
+            "±".into(),
+        ]
+    }];
+    for (i, f) in r.factors.iter().enumerate() {
+        if per_unit {
+            rows.push(vec![
+                f.clone(),
+                fmt2(mean(r.entries.iter().map(|e| e.s1[i]))),
+                fmt2(mean(r.entries.iter().map(|e| e.st[i]))),
+                leading
+                    .iter()
+                    .filter(|l| **l == Some(i))
+                    .count()
+                    .to_string(),
+            ]);
+        } else {
+            let e = &r.entries[0];
+            rows.push(vec![
+                f.clone(),
+                fmt2(e.s1[i]),
+                fmt2(e.s1_conf[i]),
+                fmt2(e.st[i]),
+                fmt2(e.st_conf[i]),
+            ]);
+        }
+    }
+    align(&mut out, &rows, display_width);
+    if per_unit {
+        out.push_str(
+            "\nleads: the number of units whose total index is largest for the factor\n\n",
+        );
+        let mut rows: Vec<Vec<String>> = vec![vec![
+            "rank".into(),
+            "unit".into(),
+            "leading factor".into(),
+            "S1".into(),
+            "ST".into(),
+        ]];
+        for (e, l) in r.entries.iter().zip(&leading) {
+            let name = match (&e.label, &e.unit) {
+                (Some(l), Some(u)) if l != u && !l.is_empty() => format!("{l} ({u})"),
+                (_, Some(u)) => u.clone(),
+                _ => String::new(),
+            };
+            rows.push(vec![
+                e.nominal_rank.map_or("-".into(), |r| r.to_string()),
+                name,
+                l.map_or("-".into(), |i| r.factors[i].clone()),
+                l.map_or("-".into(), |i| fmt2(e.s1[i])),
+                l.map_or("-".into(), |i| fmt2(e.st[i])),
+            ]);
+        }
+        align(&mut out, &rows, display_width);
+    }
+    if !r.notes.is_empty() {
+        out.push('\n');
+        for n in &r.notes {
+            out.push_str(&format!("note: {n}\n"));
+        }
+    }
+    out
+}
+
+/// Appends rows as columns aligned by display width: text columns left, numbers right.
+fn align(out: &mut String, rows: &[Vec<String>], width: fn(&str) -> usize) {
+    let cols = rows[0].len();
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| rows.iter().map(|r| width(&r[c])).max().unwrap_or(0))
+        .collect();
+    let numeric = |c: usize| {
+        rows.iter()
+            .skip(1)
+            .all(|r| r[c] == "-" || r[c].parse::<f64>().is_ok())
+    };
+    for r in rows {
+        let mut line = String::new();
+        for (c, cell) in r.iter().enumerate() {
+            let pad = " ".repeat(widths[c] - width(cell));
+            if c > 0 {
+                line.push_str("  ");
+            }
+            if numeric(c) {
+                line.push_str(&pad);
+                line.push_str(cell);
+            } else {
+                line.push_str(cell);
+                line.push_str(&pad);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+}
