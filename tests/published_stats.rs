@@ -78,60 +78,82 @@ fn variances_and_covariances_of_the_thinkdeeply_survey() {
 }
 
 /// Source: Johnson, R. A. & Wichern, D. W., "Applied Multivariate Statistical Analysis"
-/// (6th ed., Pearson 2007), §8.2, Example 8.1: Σ = [[1, −2, 0], [−2, 5, 0], [0, 0, 2]] has
-/// λ₁ = 5.83, λ₂ = 2.00, λ₃ = 0.17 with e₁ = (.383, −.924, 0), e₂ = (0, 0, 1),
-/// e₃ = (.924, .383, 0); the first component explains 5.83/8 = .73 of the total variance and
-/// the first two (5.83 + 2.00)/8 = .98.
+/// (6th ed., Pearson 2007), Exercise 8.1: the population principal components of
+/// Σ = [[5, 2], [2, 2]]. Answers from the book's instructor's solutions manual, chapter 8
+/// (p. 164): λ₁ = 6, λ₂ = 1, Y₁ = .894X₁ + .447X₂, Y₂ = .447X₁ − .894X₂, and the first explains
+/// 6/7 = .86 of the total variance. (`principal_components` is documented for correlation
+/// matrices; its decomposition and shares λ/Σλ apply to any symmetric matrix, as here.)
 ///
-/// Convention: eigenvectors are defined up to sign. The book prints e₁ with its first entry
-/// positive; `principal_components` makes the largest-magnitude entry positive, so its e₁ is
-/// the book's negated, (−.383, .924, 0). The test compares the book's vectors after that sign
-/// normalisation. (`principal_components` is documented for correlation matrices; its
-/// decomposition and shares λ/Σλ apply to any symmetric matrix, as here.)
+/// Convention: eigenvectors are defined up to sign; `principal_components` makes the
+/// largest-magnitude entry positive, so its e₂ is the manual's negated, (−.447, .894).
 #[test]
-fn principal_components_of_johnson_wichern_example_8_1() {
+fn principal_components_of_johnson_wichern_exercise_8_1() {
+    let sigma = DMatrix::from_row_slice(2, 2, &[5.0, 2.0, 2.0, 2.0]);
+    let p = pca::principal_components(&sigma).unwrap();
+    matches_printed(p.eigenvalues[0], 6.0, 0, "lambda 1");
+    matches_printed(p.eigenvalues[1], 1.0, 0, "lambda 2");
+    matches_printed(p.loadings[0][0], 0.894, 3, "e1[0]");
+    matches_printed(p.loadings[0][1], 0.447, 3, "e1[1]");
+    matches_printed(p.loadings[1][0], -0.447, 3, "e2[0]");
+    matches_printed(p.loadings[1][1], 0.894, 3, "e2[1]");
+    matches_printed(p.explained[0], 0.86, 2, "share of PC1");
+}
+
+/// Source: Johnson & Wichern (6th ed., 2007), Exercise 8.2: the principal components of the
+/// correlation matrix ρ of Exercise 8.1's Σ, ρ₁₂ = 2/√(5·2) = .6325. Answers from the
+/// instructor's solutions manual, chapter 8 (p. 164): λ₁ = 1.6325, Y₁ = .707Z₁ + .707Z₂,
+/// explaining 1.6325/2 = .816; the correlations of Y₁ with Z₁ and Z₂ are .903 and of Y₂ with
+/// Z₁ .429 (a loading, eigenvector × √λ).
+///
+/// Convention: e₂ has two entries of equal magnitude, so the sign rule ("largest entry
+/// positive") is decided by round-off; e₂ is compared up to sign.
+#[test]
+fn principal_components_of_johnson_wichern_exercise_8_2() {
+    let r12 = 2.0 / (5.0f64 * 2.0).sqrt();
+    let rho = DMatrix::from_row_slice(2, 2, &[1.0, r12, r12, 1.0]);
+    let p = pca::principal_components(&rho).unwrap();
+    matches_printed(p.eigenvalues[0], 1.6325, 4, "lambda 1");
+    matches_printed(p.loadings[0][0], 0.707, 3, "e1[0]");
+    matches_printed(p.loadings[0][1], 0.707, 3, "e1[1]");
+    matches_printed(p.explained[0], 0.816, 3, "share of PC1");
+    let root = |c: usize| p.eigenvalues[c].sqrt();
+    matches_printed(p.loadings[0][0] * root(0), 0.903, 3, "r(Y1, Z1)");
+    matches_printed(p.loadings[0][1] * root(0), 0.903, 3, "r(Y1, Z2)");
+    matches_printed(p.loadings[1][0].abs() * root(1), 0.429, 3, "|r(Y2, Z1)|");
+}
+
+/// Source: closed form, for Johnson & Wichern's Example 8.1 matrix Σ = [[1, −2, 0], [−2, 5, 0],
+/// [0, 0, 2]] (6th ed., §8.2; the matrix is confirmed by its exercise restatements, but the
+/// book's printed answers, 5.83, 2.00, .17, e₁ = (.383, −.924, 0), shares .73 and .98, could not
+/// be checked against a copy of the book). The upper block [[1, −2], [−2, 5]] has eigenvalues
+/// 3 ± 2√2 with e₁ ∝ (1, −(1 + √2)), and the third variable is its own component with λ = 2;
+/// these agree with the printed values above to their digits.
+///
+/// Convention: `principal_components` makes the largest-magnitude entry positive, so its e₁ is
+/// (1, −(1 + √2)) negated and normalised.
+#[test]
+fn principal_components_of_johnson_wichern_example_8_1_closed_form() {
     let sigma = DMatrix::from_row_slice(3, 3, &[1.0, -2.0, 0.0, -2.0, 5.0, 0.0, 0.0, 0.0, 2.0]);
     let p = pca::principal_components(&sigma).unwrap();
-    for (got, want) in p.eigenvalues.iter().zip([5.83, 2.00, 0.17]) {
-        matches_printed(*got, want, 2, "eigenvalue");
+    let s = 2.0f64.sqrt();
+    let want = [3.0 + 2.0 * s, 2.0, 3.0 - 2.0 * s];
+    for (got, want) in p.eigenvalues.iter().zip(want) {
+        assert!((got - want).abs() < 1e-12, "{got} vs {want}");
     }
-    let book: [[f64; 3]; 3] = [[0.383, -0.924, 0.0], [0.0, 0.0, 1.0], [0.924, 0.383, 0.0]];
-    for (c, e) in book.iter().enumerate() {
-        let big = e
-            .iter()
-            .copied()
-            .fold(0.0f64, |m, x| if x.abs() > m.abs() { x } else { m });
-        let sign = big.signum();
-        for (v, &x) in e.iter().enumerate() {
-            matches_printed(p.loadings[c][v], sign * x, 3, &format!("e{}[{v}]", c + 1));
-        }
+    let norm = (1.0 + (1.0 + s).powi(2)).sqrt();
+    let e1 = [-1.0 / norm, (1.0 + s) / norm, 0.0];
+    for (got, want) in p.loadings[0].iter().zip(e1) {
+        assert!((got - want).abs() < 1e-12, "{got} vs {want}");
     }
-    matches_printed(p.explained[0], 0.73, 2, "share of PC1");
+    assert_eq!(p.loadings[1].iter().map(|x| x.abs()).sum::<f64>(), 1.0);
+    assert!((p.explained[0] - want[0] / 8.0).abs() < 1e-12);
+    // The book's printed values, to their digits.
+    matches_printed(p.eigenvalues[0], 5.83, 2, "lambda 1");
+    matches_printed(p.loadings[0][1], 0.924, 3, "e1[1]");
     matches_printed(
         p.explained[0] + p.explained[1],
         0.98,
         2,
         "share of PC1 + PC2",
     );
-}
-
-/// Source: Johnson & Wichern (6th ed., 2007), §8.2, Example 8.2: the standardized variables of
-/// Σ = [[1, 4], [4, 100]] have ρ = [[1, .4], [.4, 1]], whose principal components have
-/// λ₁ = 1.4, λ₂ = .6, e₁ = (.707, .707), e₂ = (.707, −.707); the first explains
-/// λ₁/p = 1.4/2 = .7 of the standardized variance.
-///
-/// Convention: e₂ has two entries of equal magnitude, so the sign rule ("largest entry
-/// positive") is decided by round-off; e₂ is compared up to sign.
-#[test]
-fn principal_components_of_johnson_wichern_example_8_2() {
-    let rho = DMatrix::from_row_slice(2, 2, &[1.0, 0.4, 0.4, 1.0]);
-    let p = pca::principal_components(&rho).unwrap();
-    matches_printed(p.eigenvalues[0], 1.4, 1, "lambda 1");
-    matches_printed(p.eigenvalues[1], 0.6, 1, "lambda 2");
-    matches_printed(p.loadings[0][0], 0.707, 3, "e1[0]");
-    matches_printed(p.loadings[0][1], 0.707, 3, "e1[1]");
-    let s = p.loadings[1][0].signum();
-    matches_printed(s * p.loadings[1][0], 0.707, 3, "e2[0]");
-    matches_printed(s * p.loadings[1][1], -0.707, 3, "e2[1]");
-    matches_printed(p.explained[0], 0.7, 1, "share of PC1");
 }

@@ -48,7 +48,8 @@ pub struct Bartlett {
 /// Bartlett's test of sphericity of the p × p correlation matrix `r` of `n` units.
 ///
 /// # Formula
-/// χ² = −(n − 1 − (2p + 5)/6) · ln|R|, df = p(p − 1)/2, p-value = 1 − F_χ²(χ²; df).
+/// χ² = −(n − 1 − (2p + 5)/6) · ln|R|, df = p(p − 1)/2, p-value = 1 − F_χ²(χ²; df), computed
+/// as the χ² survival function so that p-values below 1e-16 do not round to 0.
 ///
 /// # Reference
 /// Bartlett (1950), "Tests of significance in factor analysis"; R `psych::cortest.bartlett()`;
@@ -69,7 +70,8 @@ pub fn bartlett(r: &DMatrix<f64>, n: usize) -> Option<Bartlett> {
     }
     let chi2 = -factor * det.ln();
     let df = (p * (p - 1)) as f64 / 2.0;
-    let p_value = 1.0 - ChiSquared::new(df).ok()?.cdf(chi2);
+    // The survival function, not 1 − cdf, which rounds every p below ~1e-16 to 0.
+    let p_value = ChiSquared::new(df).ok()?.sf(chi2);
     Some(Bartlett { chi2, df, p_value })
 }
 

@@ -108,6 +108,30 @@ impl std::error::Error for PcaError {}
 /// Complete cases: a row missing any child is left out and listed in `dropped`. A child with
 /// no variation over the complete rows gets weight 0 and is listed in `degenerate`.
 pub fn pca<C: AsRef<[f64]>>(columns: &[C], rotated: bool) -> Result<PcaWeights, PcaError> {
+    pca_impl(columns, rotated, None)
+}
+
+/// PCA weights as [`pca`], but retaining the first `components` components whatever their
+/// eigenvalues (clamped to 1..=p, p the number of varying children): for reproducing a
+/// published example that overrides the three criteria, such as the OECD/JRC Handbook's TAI
+/// example, which keeps four components, two of them with λ < 1. Not reachable from the rules,
+/// which always apply the criteria. `fallback` is false.
+///
+/// # Formula, reference, missing values
+/// As [`pca`], steps 4 and 5 with m = `components`.
+pub fn pca_with_components<C: AsRef<[f64]>>(
+    columns: &[C],
+    rotated: bool,
+    components: usize,
+) -> Result<PcaWeights, PcaError> {
+    pca_impl(columns, rotated, Some(components))
+}
+
+fn pca_impl<C: AsRef<[f64]>>(
+    columns: &[C],
+    rotated: bool,
+    components: Option<usize>,
+) -> Result<PcaWeights, PcaError> {
     let k = columns.len();
     let expected = columns.first().map_or(0, |c| c.as_ref().len());
     for (child, c) in columns.iter().enumerate() {
@@ -164,10 +188,10 @@ pub fn pca<C: AsRef<[f64]>>(columns: &[C], rotated: bool) -> Result<PcaWeights, 
         .iter()
         .take_while(|&&l| l > 1.0 && l / pf >= 0.1)
         .count();
-    let (retained, fallback) = if qualifying == 0 {
-        (1, true)
-    } else {
-        (qualifying, false)
+    let (retained, fallback) = match components {
+        Some(m) => (m.clamp(1, p), false),
+        None if qualifying == 0 => (1, true),
+        None => (qualifying, false),
     };
     let explained = eigenvalues[..retained].iter().sum::<f64>() / pf;
     let mut loadings = DMatrix::from_fn(p, retained, |i, f| {
