@@ -167,34 +167,142 @@ pub fn competition_ranks_desc_into(
             .map(|(i, v)| (!ascending_key(*v) & !low) | i as u64),
     );
     keys.sort_unstable();
-    let full = |k: &u64| !ascending_key(values[(k & low) as usize]);
-    let mut a = 0;
-    while a < keys.len() {
-        let mut b = a + 1;
-        while b < keys.len() && keys[b] & !low == keys[a] & !low {
-            b += 1;
+    ranks_from_sorted_keys(values, keys, low, out);
+}
+
+/// Buffers for [`RankBuffers::ranks_desc`], reused across the many rankings of a Monte Carlo.
+#[derive(Debug, Default)]
+pub struct RankBuffers {
+    keys: Vec<u64>,
+    sorted: Vec<u64>,
+    buckets: Vec<u32>,
+    starts: Vec<u32>,
+}
+
+impl RankBuffers {
+    /// [`competition_ranks_desc_into`] for short columns, by a bucket sort: each key goes to the
+    /// bucket of its value's place between the largest and the smallest value (two buckets per
+    /// value), and an insertion sort puts each bucket's few keys in order. Columns
+    /// whose values bunch up (or that are infinite) fall back to a full sort, so the ranks are
+    /// always those of [`competition_ranks_desc_into`].
+    pub fn ranks_desc(&mut self, values: &[f64], include: impl Fn(usize) -> bool, out: &mut [u32]) {
+        let bits = usize::BITS - values.len().max(1).leading_zeros();
+        let low: u64 = (1u64 << bits) - 1;
+        let RankBuffers {
+            keys,
+            sorted,
+            buckets,
+            starts,
+        } = self;
+        keys.clear();
+        keys.extend(
+            values
+                .iter()
+                .enumerate()
+                .filter(|(i, v)| !v.is_nan() && include(*i))
+                .map(|(i, v)| (!ascending_key(*v) & !low) | i as u64),
+        );
+        let n = keys.len();
+        // The extremes from the keys' own order (the position bits do not change it).
+        let (Some(first), Some(last)) = (keys.iter().min(), keys.iter().max()) else {
+            return ranks_from_sorted_keys(values, keys, low, out);
+        };
+        let hi = values[(first & low) as usize];
+        let lo = values[(last & low) as usize];
+        // Two buckets per value: most buckets hold one key or none.
+        let nb = 2 * n;
+        let scale = nb as f64 / (hi - lo);
+        if n < 2 || !(scale.is_finite() && scale > 0.0) {
+            keys.sort_unstable();
+            ranks_from_sorted_keys(values, keys, low, out);
+            return;
         }
-        if b - a > 1 {
-            keys[a..b].sort_unstable_by_key(full);
+        // Descending: the largest value is in bucket 0. (hi − v)·scale is monotone in v, so
+        // keys in different buckets are already in order.
+        buckets.clear();
+        buckets
+            .extend(keys.iter().map(|k| {
+                (((hi - values[(k & low) as usize]) * scale) as usize).min(nb - 1) as u32
+            }));
+        starts.clear();
+        starts.resize(nb, 0);
+        let starts = &mut starts[..];
+        for b in buckets.iter() {
+            starts[*b as usize] += 1;
         }
-        a = b;
+        let mut start = 0;
+        for s in starts.iter_mut() {
+            let c = *s;
+            *s = start;
+            start += c;
+        }
+        sorted.clear();
+        sorted.resize(n, 0);
+        for (k, b) in keys.iter().zip(buckets.iter()) {
+            let s = &mut starts[*b as usize];
+            sorted[*s as usize] = *k;
+            *s += 1;
+        }
+        let sorted = &mut sorted[..];
+        let budget = 8 * n;
+        let mut moved = 0;
+        for i in 1..n {
+            let k = sorted[i];
+            let mut j = i;
+            while j > 0 && sorted[j - 1] > k {
+                sorted[j] = sorted[j - 1];
+                j -= 1;
+            }
+            sorted[j] = k;
+            moved += i - j;
+            if moved > budget {
+                sorted.sort_unstable();
+                break;
+            }
+        }
+        ranks_from_sorted_keys(values, sorted, low, out);
+    }
+}
+
+/// The ranks from keys sorted as [`competition_ranks_desc_into`] packs them (the descending
+/// key above the bits `low`, the position in them): rows whose keys agree above those bits
+/// are first put in full-key order, so the order is exact.
+pub fn ranks_from_sorted_keys(values: &[f64], keys: &mut [u64], low: u64, out: &mut [u32]) {
+    let high = !low;
+    // Runs that agree above `low` are rare (a tie, or values a few ulp apart): one scan finds
+    // whether there are any.
+    if keys.windows(2).any(|w| (w[0] ^ w[1]) & high == 0) {
+        let full = |k: &u64| !ascending_key(values[(k & low) as usize]);
+        let mut a = 0;
+        while a < keys.len() {
+            let mut b = a + 1;
+            while b < keys.len() && keys[b] & high == keys[a] & high {
+                b += 1;
+            }
+            if b - a > 1 {
+                keys[a..b].sort_unstable_by_key(full);
+            }
+            a = b;
+        }
     }
     out.fill(0);
-    let mut prev = f64::NAN;
+    // Equal values have equal keys: only neighbours that agree above `low` can tie.
+    let mut prev = usize::MAX;
     let mut prev_rank = 0u32;
     for (k, key) in keys.iter().enumerate() {
         let i = (key & low) as usize;
-        let v = values[i];
-        let r = if v == prev { prev_rank } else { k as u32 + 1 };
+        let tie = k > 0 && (keys[k - 1] ^ key) & high == 0 && values[i] == values[prev];
+        let r = if tie { prev_rank } else { k as u32 + 1 };
         out[i] = r;
-        prev = v;
+        prev = i;
         prev_rank = r;
     }
 }
 
-/// An unsigned key with the order of the float (IEEE 754 total order).
-fn ascending_key(v: f64) -> u64 {
-    let bits = v.to_bits();
+/// An unsigned key with the order of the float (IEEE 754 total order, except that −0 and +0
+/// are one value, as they compare equal).
+pub fn ascending_key(v: f64) -> u64 {
+    let bits = (v + 0.0).to_bits();
     if bits >> 63 == 1 {
         !bits
     } else {
@@ -225,6 +333,44 @@ mod radix_tests {
         let got = competition_ranks_desc(&values, |_| true);
         for (g, w) in got.iter().zip(&want) {
             assert_eq!(*g as f64, if w.is_nan() { 0.0 } else { *w });
+        }
+    }
+
+    /// The bucket sort gives the ranks of the plain sort: spread, bunched (one outlier, so
+    /// that most values share a bucket), tied, near-tied, signed-zero, infinite, missing and
+    /// excluded values.
+    #[test]
+    fn bucketed_ranks_equal_sorted_ranks() {
+        let mut state = 9u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state >> 11
+        };
+        let mut buffers = RankBuffers::default();
+        for m in [0usize, 1, 2, 3, 17, 300, 1000] {
+            for shape in 0..4 {
+                let values: Vec<f64> = (0..m)
+                    .map(|i| match (shape, next() % 40) {
+                        (_, 0) => f64::NAN,
+                        (_, 1) => 0.5,
+                        (_, 2) => f64::from_bits(0.5f64.to_bits() + 1 + next() % 3),
+                        (_, 3) => -0.0,
+                        (_, 4) => 0.0,
+                        (1, 5) => 1e6,
+                        (2, 5) => f64::INFINITY,
+                        (3, _) => 0.25,
+                        _ => (i as f64).sin() + (next() % 1000) as f64 * 1e-4,
+                    })
+                    .collect();
+                let include = |i: usize| i % 11 != 3;
+                let mut want = vec![0u32; m];
+                competition_ranks_desc_into(&values, include, &mut Vec::new(), &mut want);
+                let mut got = vec![7u32; m];
+                buffers.ranks_desc(&values, include, &mut got);
+                assert_eq!(got, want, "m = {m}, shape {shape}");
+            }
         }
     }
 

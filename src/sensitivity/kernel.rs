@@ -30,8 +30,8 @@
 
 use crate::data::Frame;
 use crate::eval::{self, EvalOptions, Prepared};
-use crate::methods::rank::competition_ranks_desc_into;
-use crate::methods::vmath::{exp_slice, ln_axpy};
+use crate::methods::rank::RankBuffers;
+use crate::methods::vmath::{exp_slice, ln_axpy, weighted_columns};
 use crate::plan::{Aggregate, FactorKind, NodeId, Normalise, Plan, UncertaintyPlan, Weight};
 use crate::Error;
 use std::collections::HashMap;
@@ -140,9 +140,6 @@ struct Config<'f> {
 struct FastData {
     /// Per node: whether it is an indicator with a value for every row of the block.
     complete: Vec<bool>,
-    /// Per node: whether it is an indicator whose every value is positive and normal (a valid
-    /// input to the vectorised logarithm).
-    positive: Vec<bool>,
     is_unit: Vec<bool>,
 }
 
@@ -152,6 +149,8 @@ struct Draw {
     key: Vec<u32>,
     /// (group, aggregation) set by `choose aggregate`, in factor order.
     aggregates: Vec<(NodeId, Aggregate)>,
+    /// The option each `choose aggregate` picked, in factor order.
+    choices: Vec<u32>,
     /// Per node: its fixed weight after `vary` and `drop` (NaN: derived or the index).
     weights: Vec<f64>,
     /// Per node: the multiplier of a derived weight (1 when not varied).
@@ -210,10 +209,10 @@ impl<'a, 'f> Kernel<'a, 'f> {
             unc,
             frame,
             eval_opts,
-            rows,
             configs: Mutex::new(HashMap::new()),
             scratch: Vec::new(),
             routes: [AtomicUsize::new(0), AtomicUsize::new(0)],
+            rows,
         }
     }
 
@@ -327,18 +326,8 @@ impl<'a, 'f> Kernel<'a, 'f> {
                         && block.value[id.index()].iter().all(|v| v.is_finite())
                 })
                 .collect();
-            let positive = plan
-                .ids()
-                .map(|id| {
-                    plan.node(id).is_indicator()
-                        && block.value[id.index()]
-                            .iter()
-                            .all(|v| *v >= f64::MIN_POSITIVE && *v < f64::INFINITY)
-                })
-                .collect();
             Some(FastData {
                 complete,
-                positive,
                 is_unit: block.is_unit.clone(),
             })
         });
@@ -357,9 +346,12 @@ impl<'a, 'f> Kernel<'a, 'f> {
         let plan = &config.plan;
         let nn = plan.nodes.len();
         let mut aggregates = Vec::new();
+        let mut choices = Vec::new();
         for (f, cols) in self.unc.factors.iter().zip(&self.layout.columns) {
             if let FactorKind::ChooseAggregate { options, at } = &f.kind {
-                let chosen = &options[pick(u[cols.start], options.len())];
+                let pos = pick(u[cols.start], options.len());
+                choices.push(pos as u32);
+                let chosen = &options[pos];
                 let id = match at {
                     None => Some(NodeId::ROOT),
                     Some(name) => plan.find(name),
@@ -436,6 +428,7 @@ impl<'a, 'f> Kernel<'a, 'f> {
         Draw {
             key,
             aggregates,
+            choices,
             weights,
             derived,
             children,
@@ -499,21 +492,65 @@ impl<'a, 'f> Kernel<'a, 'f> {
     where
         F: Fn(usize, &mut [f64]) + Sync,
     {
-        let threads = threads.clamp(1, count.max(1));
+        let parts = self.run_fold(count, threads, 1, fill, Vec::new, |acc, _, v| {
+            acc.push(Outcome {
+                ranks: v.ranks.to_vec(),
+                scores: v.scores.to_vec(),
+                warnings: v.warnings.to_vec(),
+            })
+        })?;
+        Ok(parts.into_iter().flatten().collect())
+    }
+
+    /// Replications `0..count` on `threads` threads, each from the uniforms `fill(r, u)`
+    /// writes, handed to `visit(acc, r, view)` without being stored: the reduction runs on the
+    /// workers. Each worker takes one contiguous range of replications, a multiple of `align`
+    /// long (but the last), visits them in order into its own accumulator from `init`, and the
+    /// accumulators come back in worker order. A reduction that is identical for any thread
+    /// count keeps its floating-point partial sums per block of `align` replications (a block
+    /// never straddles two workers) and adds the blocks in order.
+    pub fn run_fold<A, F, I, V>(
+        &mut self,
+        count: usize,
+        threads: usize,
+        align: usize,
+        fill: F,
+        init: I,
+        visit: V,
+    ) -> Result<Vec<A>, Error>
+    where
+        A: Send,
+        F: Fn(usize, &mut [f64]) + Sync,
+        I: Fn() -> A + Sync,
+        V: Fn(&mut A, usize, View) + Sync,
+    {
+        let align = align.max(1);
+        let blocks = count.div_ceil(align);
+        let threads = threads.clamp(1, blocks.max(1));
         while self.scratch.len() < threads {
             self.scratch.push(Mutex::new(Scratch::default()));
         }
         let this = &*self;
+        let per = blocks.div_ceil(threads) * align;
+        let ranges: Vec<Range<usize>> = (0..threads)
+            .map(|t| (t * per).min(count)..((t + 1) * per).min(count))
+            .collect();
         if threads == 1 {
-            return this.run_range(0..count, &fill, 0);
+            let mut acc = init();
+            this.run_range(ranges[0].clone(), &fill, 0, align, &mut acc, &visit)?;
+            return Ok(vec![acc]);
         }
-        let per = count.div_ceil(threads);
-        let parts: Vec<Result<Vec<Outcome>, Error>> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads)
-                .map(|t| {
-                    let fill = &fill;
-                    let range = (t * per).min(count)..((t + 1) * per).min(count);
-                    s.spawn(move || this.run_range(range, fill, t))
+        let parts: Vec<Result<A, Error>> = std::thread::scope(|s| {
+            let handles: Vec<_> = ranges
+                .into_iter()
+                .enumerate()
+                .map(|(t, range)| {
+                    let (fill, init, visit) = (&fill, &init, &visit);
+                    s.spawn(move || {
+                        let mut acc = init();
+                        this.run_range(range, fill, t, align, &mut acc, visit)
+                            .map(|()| acc)
+                    })
                 })
                 .collect();
             handles
@@ -521,99 +558,108 @@ impl<'a, 'f> Kernel<'a, 'f> {
                 .map(|h| h.join().expect("replications do not panic"))
                 .collect()
         });
-        let mut out = Vec::with_capacity(count);
-        for p in parts {
-            out.extend(p?);
-        }
-        Ok(out)
+        parts.into_iter().collect()
     }
 
-    fn run_range<F>(
+    /// One worker's replications, in steps of a few hundred: draw them, batch those with the
+    /// same signature, evaluate, visit in order.
+    fn run_range<A, F, V>(
         &self,
         range: Range<usize>,
         fill: &F,
         worker: usize,
-    ) -> Result<Vec<Outcome>, Error>
+        align: usize,
+        acc: &mut A,
+        visit: &V,
+    ) -> Result<(), Error>
     where
         F: Fn(usize, &mut [f64]),
+        V: Fn(&mut A, usize, View),
     {
-        let start = range.start;
-        let n = range.len();
-        let mut u = vec![0.0; self.layout.dims];
-        let mut draws: Vec<(Arc<Config<'f>>, Draw)> = Vec::with_capacity(n);
-        for r in range {
-            fill(r, &mut u);
-            let key = self.key(&u);
-            let config = self.config(&key).map_err(|e| in_replication(e, r))?;
-            let draw = self.draw(&config, key, &u);
-            draws.push((config, draw));
-        }
-        // Batches of replications with the same configuration, aggregations and drops.
-        let mut slots: Vec<Option<Outcome>> = vec![None; n];
-        let mut batches: HashMap<Signature, Vec<usize>> = HashMap::new();
-        let mut batch_order = Vec::new();
-        for (i, (config, draw)) in draws.iter().enumerate() {
-            if !fast_ready(config, draw) {
-                continue;
-            }
-            let sig = (
-                draw.key.clone(),
-                draw.aggregates
-                    .iter()
-                    .map(|(id, a)| format!("{}={a}", id.0))
-                    .collect(),
-                draw.drops.clone(),
-            );
-            let e = batches.entry(sig.clone()).or_insert_with(|| {
-                batch_order.push(sig);
-                Vec::new()
-            });
-            e.push(i);
-        }
-        let mut scratch = self.scratch[worker]
+        let step = align * STEP.div_ceil(align);
+        let mut guard = self.scratch[worker]
             .lock()
             .expect("no thread panics holding its scratch");
-        for sig in batch_order {
-            let members = &batches[&sig];
-            for part in members.chunks(BATCH) {
-                let (config, draw) = &draws[part[0]];
-                let structure = Structure::new(&config.plan, draw);
-                let ds: Vec<&Draw> = part.iter().map(|i| &draws[*i].1).collect();
-                let done = self.batched(config, &structure, &ds, &mut scratch);
-                for (i, o) in part.iter().zip(done) {
-                    slots[*i] = o;
+        let Scratch { work, slots } = &mut *guard;
+        let m = self.rows.len();
+        let mut u = vec![0.0; self.layout.dims];
+        let mut start = range.start;
+        while start < range.end {
+            let n = step.min(range.end - start);
+            let mut draws: Vec<(Arc<Config<'f>>, Draw)> = Vec::with_capacity(n);
+            for r in start..start + n {
+                fill(r, &mut u);
+                let key = self.key(&u);
+                let config = self.config(&key).map_err(|e| in_replication(e, r))?;
+                let draw = self.draw(&config, key, &u);
+                draws.push((config, draw));
+            }
+            slots.reset(n, m);
+            // Batches of replications with the same configuration, aggregations and drops.
+            let mut batches: HashMap<Signature, Vec<usize>> = HashMap::new();
+            let mut batch_order = Vec::new();
+            for (i, (config, draw)) in draws.iter().enumerate() {
+                if !fast_ready(config, draw) {
+                    continue;
+                }
+                // The parts have the same lengths in every replication of a run.
+                let mut sig = draw.key.clone();
+                sig.extend(&draw.choices);
+                sig.extend(&draw.drops);
+                let e = batches.entry(sig.clone()).or_insert_with(|| {
+                    batch_order.push(sig);
+                    Vec::new()
+                });
+                e.push(i);
+            }
+            for sig in batch_order {
+                let members = &batches[&sig];
+                for part in members.chunks(BATCH) {
+                    let (config, draw) = &draws[part[0]];
+                    let structure = Structure::new(&config.plan, draw);
+                    let ds: Vec<&Draw> = part.iter().map(|i| &draws[*i].1).collect();
+                    self.batched(config, &structure, &ds, part, work, slots);
                 }
             }
-        }
-        let mut out = Vec::with_capacity(n);
-        for (i, slot) in slots.into_iter().enumerate() {
-            match slot {
-                Some(o) => {
+            for (i, (config, draw)) in draws.iter().enumerate() {
+                let r = start + i;
+                if slots.done[i] {
                     self.routes[0].fetch_add(1, Ordering::Relaxed);
-                    out.push(o)
-                }
-                None => {
+                    let view = View {
+                        ranks: &slots.ranks[i * m..(i + 1) * m],
+                        scores: &slots.scores[i * m..(i + 1) * m],
+                        warnings: &config.warnings,
+                    };
+                    visit(acc, r, view);
+                } else {
                     self.routes[1].fetch_add(1, Ordering::Relaxed);
-                    let (config, draw) = &draws[i];
-                    out.push(
-                        self.general(config, draw)
-                            .map_err(|e| in_replication(e, start + i))?,
-                    );
+                    let o = self
+                        .general(config, draw)
+                        .map_err(|e| in_replication(e, r))?;
+                    let view = View {
+                        ranks: &o.ranks,
+                        scores: &o.scores,
+                        warnings: &o.warnings,
+                    };
+                    visit(acc, r, view);
                 }
             }
+            start += n;
         }
-        Ok(out)
+        Ok(())
     }
 
-    /// The batched route for replications sharing a structure; `None` for a replication it
-    /// cannot serve (geometric inputs not all positive).
+    /// The batched route for replications sharing a structure, into `slots` at the positions
+    /// `at`; a replication it cannot serve (geometric inputs not all positive) is left undone.
     fn batched(
         &self,
         config: &Config<'f>,
         st: &Structure,
         draws: &[&Draw],
-        scratch: &mut Scratch,
-    ) -> Vec<Option<Outcome>> {
+        at: &[usize],
+        work: &mut Work,
+        slots: &mut Slots,
+    ) {
         let plan = &config.plan;
         let fast = config.fast.as_ref().expect("checked by fast_ready");
         let block = config
@@ -623,7 +669,12 @@ impl<'a, 'f> Kernel<'a, 'f> {
         let m = self.rows.len();
         let b = draws.len();
         let nn = plan.nodes.len();
-        let Scratch { x, w, values, keys } = scratch;
+        let Work {
+            x,
+            w,
+            values,
+            ranker,
+        } = work;
         values.resize_with(nn, Vec::new);
         // Each maximal arithmetic subtree: one matrix product for all the replications,
         // (units × indicators) · (indicators × replications).
@@ -637,25 +688,25 @@ impl<'a, 'f> Kernel<'a, 'f> {
             w.clear();
             w.resize(k * b, 0.0);
             for (r, d) in draws.iter().enumerate() {
-                effective(plan, d, *f, 1.0, inds, &mut w[r * k..(r + 1) * k]);
+                effective(plan, d, *f, 1.0, &st.position, &mut w[r * k..(r + 1) * k]);
             }
+            // Both products overwrite their output (nalgebra never reads it when beta is
+            // zero), so the buffer is not cleared.
             let s = &mut values[f.index()];
-            s.clear();
             s.resize(m * b, 0.0);
-            let xv = nalgebra::DMatrixView::from_slice(x, m, k);
-            let wv = nalgebra::DMatrixView::from_slice(w, k, b);
-            let mut out = nalgebra::DMatrixViewMut::from_slice(s, m, b);
-            out.gemm(1.0, &xv, &wv, 0.0);
+            if k <= SMALL_PRODUCT {
+                weighted_columns(x, m, w, &mut s[..m * b]);
+            } else {
+                let xv = nalgebra::DMatrixView::from_slice(x, m, k);
+                let wv = nalgebra::DMatrixView::from_slice(w, k, b);
+                let mut out = nalgebra::DMatrixViewMut::from_slice(&mut s[..m * b], m, b);
+                out.gemm(1.0, &xv, &wv, 0.0);
+            }
         }
         // Geometric groups, children first: exp(Σ w·ln v / Σ w) over the positive weights.
         let mut bad = vec![false; b];
-        let positive = |v: &[f64]| {
-            v.iter()
-                .all(|x| *x >= f64::MIN_POSITIVE && *x < f64::INFINITY)
-        };
         for g in &st.geometric {
             let mut out = std::mem::take(&mut values[g.index()]);
-            out.clear();
             out.resize(m * b, 0.0);
             for (r, d) in draws.iter().enumerate() {
                 let kids = d.children(plan, *g);
@@ -665,22 +716,21 @@ impl<'a, 'f> Kernel<'a, 'f> {
                     .filter(|w| *w > 0.0)
                     .sum();
                 let acc = &mut out[r * m..(r + 1) * m];
+                acc.fill(0.0);
                 for c in kids {
                     let wc = d.weights[c.index()];
                     if wc <= 0.0 {
                         continue;
                     }
-                    let (v, ok) = if plan.node(*c).is_indicator() {
-                        (&block.value[c.index()][..], fast.positive[c.index()])
+                    let v = if plan.node(*c).is_indicator() {
+                        &block.value[c.index()][..]
                     } else {
-                        let v = &values[c.index()][r * m..(r + 1) * m];
-                        (v, positive(v))
+                        &values[c.index()][r * m..(r + 1) * m]
                     };
-                    if !ok {
+                    if !ln_axpy(v, wc / den, acc) {
                         bad[r] = true;
                         break;
                     }
-                    ln_axpy(v, wc / den, acc);
                 }
                 x.clear();
                 x.extend_from_slice(acc);
@@ -689,27 +739,32 @@ impl<'a, 'f> Kernel<'a, 'f> {
             values[g.index()] = out;
         }
         let root = &values[NodeId::ROOT.index()];
-        (0..b)
-            .map(|r| {
-                if bad[r] {
-                    return None;
+        for (r, i) in at.iter().enumerate() {
+            if bad[r] {
+                continue;
+            }
+            let scores = &mut slots.scores[i * m..(i + 1) * m];
+            let ranks = &mut slots.ranks[i * m..(i + 1) * m];
+            scores.copy_from_slice(&root[r * m..(r + 1) * m]);
+            ranker.ranks_desc(scores, |i| fast.is_unit[i], ranks);
+            for (s, r) in scores.iter_mut().zip(ranks.iter()) {
+                if *r == 0 {
+                    *s = f64::NAN;
                 }
-                let mut scores = root[r * m..(r + 1) * m].to_vec();
-                let mut ranks = vec![0u32; m];
-                competition_ranks_desc_into(&scores, |i| fast.is_unit[i], keys, &mut ranks);
-                for (s, r) in scores.iter_mut().zip(&ranks) {
-                    if *r == 0 {
-                        *s = f64::NAN;
-                    }
-                }
-                Some(Outcome {
-                    ranks,
-                    scores,
-                    warnings: config.warnings.clone(),
-                })
-            })
-            .collect()
+            }
+            slots.done[*i] = true;
+        }
     }
+}
+
+/// A replication's results as [`Kernel::run_fold`] hands them over, by position in the
+/// nominal rows.
+pub struct View<'v> {
+    /// Competition ranks (0 = unranked).
+    pub ranks: &'v [u32],
+    /// Index scores (NaN where unranked).
+    pub scores: &'v [f64],
+    pub warnings: &'v [(&'static str, usize)],
 }
 
 /// The configuration's plan with a replication's group settings.
@@ -743,20 +798,51 @@ fn replication_plan(config: &Config, draw: &Draw) -> Plan {
     plan
 }
 
-/// What replications batched together share: configuration, aggregations, drops.
-type Signature = (Vec<u32>, Vec<String>, Vec<u32>);
+/// What replications batched together share: configuration, aggregation choices, drops.
+type Signature = Vec<u32>;
 
 /// Replications per matrix product: enough to amortise the product's set-up, few enough that
 /// a batch's group values stay in cache.
 const BATCH: usize = 64;
 
-/// Buffers reused across batches.
+/// Replications a worker draws, batches and visits at a time (rounded up to the alignment).
+const STEP: usize = 256;
+
+/// Up to this many indicators, a frontier's product is sums of scaled columns.
+const SMALL_PRODUCT: usize = 16;
+
+/// A worker's buffers, reused across batches and calls.
 #[derive(Default)]
 struct Scratch {
+    work: Work,
+    slots: Slots,
+}
+
+/// The batched route's working buffers.
+#[derive(Default)]
+struct Work {
     x: Vec<f64>,
     w: Vec<f64>,
     values: Vec<Vec<f64>>,
-    keys: Vec<u64>,
+    ranker: RankBuffers,
+}
+
+/// The batched route's results for a step of replications, `m` values each.
+#[derive(Default)]
+struct Slots {
+    ranks: Vec<u32>,
+    scores: Vec<f64>,
+    done: Vec<bool>,
+}
+
+impl Slots {
+    /// Room for `n` replications, none done (the values are overwritten when done).
+    fn reset(&mut self, n: usize, m: usize) {
+        self.ranks.resize(n * m, 0);
+        self.scores.resize(n * m, 0.0);
+        self.done.clear();
+        self.done.resize(n, false);
+    }
 }
 
 /// Whether the batched route may serve a replication (see the module docs).
@@ -803,6 +889,8 @@ fn fast_ready(config: &Config, draw: &Draw) -> bool {
 struct Structure {
     frontier: Vec<NodeId>,
     indicators: Vec<Vec<NodeId>>,
+    /// Per node: an indicator's position among its frontier node's indicators.
+    position: Vec<usize>,
     geometric: Vec<NodeId>,
 }
 
@@ -842,9 +930,16 @@ impl Structure {
                 geometric.push(*id);
             }
         }
+        let mut position = vec![usize::MAX; nn];
+        for inds in &indicators {
+            for (k, id) in inds.iter().enumerate() {
+                position[id.index()] = k;
+            }
+        }
         Structure {
             frontier,
             indicators,
+            position,
             geometric,
         }
     }
@@ -860,10 +955,17 @@ fn collect_indicators(plan: &Plan, draw: &Draw, id: NodeId, out: &mut Vec<NodeId
     }
 }
 
-/// Adds each indicator's effective weight under `id` (times `scale`) at its position in `inds`:
-/// the product of the weights down the path, each divided by the sum of its siblings' positive
-/// weights, as the arithmetic mean divides.
-fn effective(plan: &Plan, draw: &Draw, id: NodeId, scale: f64, inds: &[NodeId], out: &mut [f64]) {
+/// Adds each indicator's effective weight under `id` (times `scale`) at its `position` (by
+/// node) in `out`: the product of the weights down the path, each divided by the sum of its
+/// siblings' positive weights, as the arithmetic mean divides.
+fn effective(
+    plan: &Plan,
+    draw: &Draw,
+    id: NodeId,
+    scale: f64,
+    position: &[usize],
+    out: &mut [f64],
+) {
     let kids = draw.children(plan, id);
     let den: f64 = kids
         .iter()
@@ -877,10 +979,9 @@ fn effective(plan: &Plan, draw: &Draw, id: NodeId, scale: f64, inds: &[NodeId], 
         }
         let share = scale * (w / den);
         if plan.node(*c).is_indicator() {
-            let pos = inds.iter().position(|i| i == c).expect("collected");
-            out[pos] += share;
+            out[position[c.index()]] += share;
         } else {
-            effective(plan, draw, *c, share, inds, out);
+            effective(plan, draw, *c, share, position, out);
         }
     }
 }

@@ -20,7 +20,7 @@
 //!   renormalised and derived weights are derived over the remaining children (AHP weights are
 //!   renormalised rather than recomputed from the sub-matrix).
 
-use super::kernel::{is_under, replaceable, Kernel};
+use super::kernel::{is_under, replaceable, Kernel, View};
 use crate::data::Frame;
 use crate::diagnostics::Diagnostic;
 use crate::eval::{self, EvalOptions, PeriodChoice};
@@ -84,6 +84,87 @@ pub use super::kernel::Plans;
 /// Replications per reduction step (and per progress report).
 const CHUNK: usize = 4096;
 
+/// Replications whose floating-point sums are kept together (see [`Kernel::run_fold`]).
+const BLOCK: usize = 256;
+
+/// One worker's reduction of its replications.
+struct Partial {
+    stats: RankStats,
+    top: Vec<u64>,
+    score_n: Vec<u64>,
+    /// The floating-point sums, per block of replications, in order.
+    blocks: Vec<BlockSums>,
+    warnings: Vec<(&'static str, usize)>,
+}
+
+struct BlockSums {
+    block: usize,
+    score_sum: Vec<f64>,
+    score_sq: Vec<f64>,
+    marc_sum: f64,
+    marc_n: u64,
+}
+
+impl Partial {
+    fn new(m: usize, n: usize) -> Partial {
+        Partial {
+            stats: RankStats::new(m, n),
+            top: vec![0; m],
+            score_n: vec![0; m],
+            blocks: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, block: usize, rep: View, nominal_rank: &[u32], top_n: usize) {
+        let m = rep.ranks.len();
+        if self.blocks.last().is_none_or(|b| b.block != block) {
+            self.blocks.push(BlockSums {
+                block,
+                score_sum: vec![0.0; m],
+                score_sq: vec![0.0; m],
+                marc_sum: 0.0,
+                marc_n: 0,
+            });
+        }
+        let b = self.blocks.last_mut().expect("pushed");
+        // Branch-free loops, so that they vectorise.
+        for (((sum, sq), n), sc) in b
+            .score_sum
+            .iter_mut()
+            .zip(&mut b.score_sq)
+            .zip(&mut self.score_n)
+            .zip(rep.scores)
+        {
+            let ok = sc.is_finite();
+            let x = if ok { *sc } else { 0.0 };
+            *sum += x;
+            *sq += x * x;
+            *n += ok as u64;
+        }
+        let mut s = 0u64;
+        let mut k = 0u64;
+        for ((r, nr), t) in rep.ranks.iter().zip(nominal_rank).zip(&mut self.top) {
+            let both = (*r > 0) & (*nr > 0);
+            s += if both { r.abs_diff(*nr) as u64 } else { 0 };
+            k += both as u64;
+            *t += ((*r > 0) & (*r as usize <= top_n)) as u64;
+        }
+        let s = s as f64;
+        if k > 0 {
+            b.marc_sum += s / k as f64;
+            b.marc_n += 1;
+        }
+        self.stats.add(rep.ranks);
+        for (code, c) in rep.warnings {
+            match self.warnings.iter_mut().find(|(k, _)| k == code) {
+                Some(w) => w.1 += c,
+                None => self.warnings.push((code, *c)),
+            }
+        }
+    }
+}
+
 /// Runs the Monte Carlo.
 pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Error> {
     let base = plans.base;
@@ -116,6 +197,8 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Erro
     let mut marc_n = 0u64;
     let mut warnings: Vec<(String, usize)> = Vec::new();
     let seed = opts.seed;
+    let top_n = opts.top_n;
+    let nominal_rank = &nom.final_rank;
     let outcome = (|| -> Result<(), Error> {
         let mut start = 0;
         while start < n {
@@ -123,41 +206,44 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Erro
                 return Err(Error::Interrupted);
             }
             let count = CHUNK.min(n - start);
-            let reps = kernel.run(count, threads, |r, u| {
-                // Each replication draws from its own stream, whatever thread runs it.
-                let mut rng = ChaCha8Rng::seed_from_u64(seed);
-                rng.set_stream((start + r) as u64);
-                for x in u.iter_mut() {
-                    *x = rng.random::<f64>();
-                }
-            })?;
-            for rep in &reps {
-                let mut s = 0.0;
-                let mut k = 0u64;
-                for (i, (r, sc)) in rep.ranks.iter().zip(&rep.scores).enumerate() {
-                    if sc.is_finite() {
-                        score_sum[i] += sc;
-                        score_sq[i] += sc * sc;
-                        score_n[i] += 1;
+            let parts = kernel.run_fold(
+                count,
+                threads,
+                BLOCK,
+                |r, u| {
+                    // Each replication draws from its own stream, whatever thread runs it.
+                    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                    rng.set_stream((start + r) as u64);
+                    for x in u.iter_mut() {
+                        *x = rng.random::<f64>();
                     }
-                    let nr = nom.final_rank[i];
-                    if *r > 0 && nr > 0 {
-                        s += (*r as f64 - nr as f64).abs();
-                        k += 1;
-                    }
-                    if *r > 0 && (*r as usize) <= opts.top_n {
-                        top[i] += 1;
-                    }
+                },
+                || Partial::new(m, n),
+                |acc, r, rep| acc.add(r / BLOCK, rep, nominal_rank, top_n),
+            )?;
+            // Counts add up in any order; the sums of each block are added in block order.
+            for p in parts {
+                stats.merge(p.stats);
+                for (t, c) in top.iter_mut().zip(&p.top) {
+                    *t += c;
                 }
-                if k > 0 {
-                    marc_sum += s / k as f64;
-                    marc_n += 1;
+                for (t, c) in score_n.iter_mut().zip(&p.score_n) {
+                    *t += c;
                 }
-                stats.add(&rep.ranks);
-                for (code, c) in &rep.warnings {
+                for b in p.blocks {
+                    for (t, x) in score_sum.iter_mut().zip(&b.score_sum) {
+                        *t += x;
+                    }
+                    for (t, x) in score_sq.iter_mut().zip(&b.score_sq) {
+                        *t += x;
+                    }
+                    marc_sum += b.marc_sum;
+                    marc_n += b.marc_n;
+                }
+                for (code, c) in p.warnings {
                     match warnings.iter_mut().find(|(k, _)| k == code) {
                         Some(w) => w.1 += c,
-                        None => warnings.push((code.to_string(), *c)),
+                        None => warnings.push((code.to_string(), c)),
                     }
                 }
             }
@@ -279,6 +365,23 @@ impl RankStats {
                     }
                 }
             }
+        }
+    }
+
+    /// Adds another reduction's ranks (of the same units).
+    fn merge(&mut self, other: RankStats) {
+        match (self, other) {
+            (RankStats::Counts { counts, .. }, RankStats::Counts { counts: o, .. }) => {
+                for (c, x) in counts.iter_mut().zip(o) {
+                    *c += x;
+                }
+            }
+            (RankStats::Lists(lists), RankStats::Lists(o)) => {
+                for (l, x) in lists.iter_mut().zip(o) {
+                    l.extend(x);
+                }
+            }
+            _ => unreachable!("reductions of one run choose the same layout"),
         }
     }
 
