@@ -489,7 +489,9 @@ fn scored(
 /// # Reference
 /// Mazziotta, M. & Pareto, A. (2016), "On a generalized non-compensatory composite index for
 /// measuring socio-economic phenomena", Social Indicators Research 127, 983–1003; COINr's
-/// `a_mpi` (with weights) on `n_zscore(c(100, 10))` values; by hand (numpy) in the tests.
+/// `a_mpi` (with weights) on `n_zscore(c(100, 10))` values; by hand (numpy) in the tests, and on
+/// the Handbook's TAI data against numpy/scipy in `tests/published_mp_grey.rs` (no published
+/// worked example could be obtained: `tests/fixtures/published/README.md`).
 ///
 /// # Missing values
 /// mean_j and sd_j over each child's present values; per row as [`aggregate`]: present children
@@ -715,7 +717,8 @@ pub fn copeland_among<C: AsRef<[f64]>>(
 /// Deng, J. (1982), "Control problems of grey systems", Systems & Control Letters 1(5);
 /// Deng, J. (1989), "Introduction to grey system theory", The Journal of Grey System 1;
 /// 刘思峰 等《灰色系统理论及其应用》 (grey relational analysis for evaluation); by hand in
-/// the tests.
+/// the tests; Si & Sun's supplier-selection example against pyDecision 5.1.8 in
+/// `tests/published_mp_grey.rs`, to 1e-12.
 ///
 /// # Missing values
 /// The maxima, Δmin and Δmax over the present values; per row as [`aggregate`].
