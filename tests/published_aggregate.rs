@@ -9,9 +9,7 @@
 //! way, then the scores of all units against the row sums and the pairwise majorities of the
 //! published matrices.
 //!
-//! Mazziotta–Pareto and grey relational aggregation have no test here: no published worked
-//! example with its input data could be obtained (see the unit tests in `methods::aggregate`,
-//! which check them against numpy by hand).
+//! Mazziotta–Pareto and grey relational aggregation are checked in `published_mp_grey.rs`.
 
 use qindex::methods::aggregate::copeland;
 use qindex::methods::normalise::Scale;

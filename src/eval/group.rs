@@ -161,16 +161,23 @@ fn one_group(
         Aggregate::Median => Some(Aggregation::Median),
         _ => None,
     };
+    // The comparative methods take their reference set (ideal points, means and sds, maxima,
+    // opponents) from the units only (`units where`); other rows are scored against it.
+    let units = (!is_unit.iter().all(|u| *u)).then_some(is_unit);
     let result = match (&g.aggregate, method) {
         (_, Some(m)) => agg::aggregate(m, &columns, &ws, g.coverage, &mut out),
-        (Aggregate::Topsis, None) => agg::topsis(&columns, &ws, g.coverage, scale, &mut out),
+        (Aggregate::Topsis, None) => {
+            agg::topsis_among(&columns, &ws, g.coverage, scale, units, &mut out)
+        }
         (Aggregate::MazziottaPareto, None) => {
-            agg::mazziotta_pareto(&columns, &ws, g.coverage, &mut out)
+            agg::mazziotta_pareto_among(&columns, &ws, g.coverage, units, &mut out)
         }
         (Aggregate::Copeland { sum }, None) => {
-            agg::copeland(&columns, &ws, g.coverage, *sum, scale, &mut out)
+            agg::copeland_among(&columns, &ws, g.coverage, *sum, scale, units, &mut out)
         }
-        (Aggregate::Grey(rho), None) => agg::grey(&columns, &ws, g.coverage, *rho, scale, &mut out),
+        (Aggregate::Grey(rho), None) => {
+            agg::grey_among(&columns, &ws, g.coverage, *rho, scale, units, &mut out)
+        }
         (_, None) => unreachable!("every other method maps to an `Aggregation`"),
     };
     let report = match result {

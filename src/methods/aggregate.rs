@@ -53,6 +53,8 @@ pub enum AggregateError {
         len: usize,
         expected: usize,
     },
+    /// Not one `units` flag per row.
+    UnitsLength { len: usize, expected: usize },
     /// Not one weight per child.
     WeightCount { weights: usize, children: usize },
     /// A weight that is negative or not a number.
@@ -86,6 +88,9 @@ impl fmt::Display for AggregateError {
                 "child {} has {len} values, expected {expected}",
                 child + 1
             ),
+            UnitsLength { len, expected } => {
+                write!(f, "{len} unit flags given for {expected} rows")
+            }
             WeightCount { weights, children } => {
                 write!(f, "{weights} weights given for {children} children")
             }
@@ -343,6 +348,9 @@ fn weighted_median(values: &mut [(f64, f64)]) -> f64 {
 ///
 /// # Missing values
 /// As [`aggregate`]: present children only, subject to `coverage`.
+///
+/// Every row is compared with every row; [`topsis_among`] takes the ideal and anti-ideal from
+/// the units only.
 pub fn topsis<C: AsRef<[f64]>>(
     columns: &[C],
     weights: &[f64],
@@ -350,13 +358,28 @@ pub fn topsis<C: AsRef<[f64]>>(
     scale: Scale,
     out: &mut [f64],
 ) -> Result<AggregateReport, AggregateError> {
+    topsis_among(columns, weights, coverage, scale, None, out)
+}
+
+/// [`topsis`] with the ideal and anti-ideal taken over the rows marked in `units` (`units
+/// where`; `None`: every row). Every row, unit or not, is then scored against them, as
+/// normalisation scores non-units against the units' min and max.
+pub fn topsis_among<C: AsRef<[f64]>>(
+    columns: &[C],
+    weights: &[f64],
+    coverage: f64,
+    scale: Scale,
+    units: Option<&[bool]>,
+    out: &mut [f64],
+) -> Result<AggregateReport, AggregateError> {
     check(columns, weights, coverage, out)?;
+    check_units(units, out)?;
     let total: f64 = weights.iter().sum();
     let (ideal, anti): (Vec<f64>, Vec<f64>) = columns
         .iter()
         .zip(weights)
         .map(|(c, &w)| {
-            let v = c.as_ref().iter().filter(|x| !x.is_nan()).map(|&x| w * x);
+            let v = reference_values(c.as_ref(), units).map(|x| w * x);
             let hi = v.clone().fold(f64::NEG_INFINITY, f64::max);
             let lo = v.fold(f64::INFINITY, f64::min);
             (hi, lo)
@@ -367,7 +390,8 @@ pub fn topsis<C: AsRef<[f64]>>(
         let (mut d_plus, mut d_minus, mut present_weight, mut present) = (0.0, 0.0, 0.0, 0);
         for (j, c) in columns.iter().enumerate() {
             let x = c.as_ref()[row];
-            if x.is_nan() {
+            // A child no unit has (no ideal) is left out, as a missing one.
+            if x.is_nan() || !ideal[j].is_finite() {
                 continue;
             }
             let v = weights[j] * x;
@@ -394,6 +418,34 @@ pub fn topsis<C: AsRef<[f64]>>(
         };
     }
     Ok(report)
+}
+
+/// Whether row `r` belongs to the reference set of a comparative aggregation.
+fn is_unit(units: Option<&[bool]>, r: usize) -> bool {
+    units.is_none_or(|u| u[r])
+}
+
+/// The present values of `column` in the reference set.
+fn reference_values<'a>(
+    column: &'a [f64],
+    units: Option<&'a [bool]>,
+) -> impl Iterator<Item = f64> + Clone + 'a {
+    column
+        .iter()
+        .enumerate()
+        .filter(move |(r, x)| !x.is_nan() && is_unit(units, *r))
+        .map(|(_, &x)| x)
+}
+
+/// `units`, when given, has one flag per row.
+fn check_units(units: Option<&[bool]>, out: &[f64]) -> Result<(), AggregateError> {
+    match units {
+        Some(u) if u.len() != out.len() => Err(AggregateError::UnitsLength {
+            len: u.len(),
+            expected: out.len(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Whether `row` gets a score: some child is present and the present children carry at least
@@ -437,18 +489,37 @@ fn scored(
 /// # Reference
 /// Mazziotta, M. & Pareto, A. (2016), "On a generalized non-compensatory composite index for
 /// measuring socio-economic phenomena", Social Indicators Research 127, 983–1003; COINr's
-/// `a_mpi` (with weights) on `n_zscore(c(100, 10))` values; by hand (numpy) in the tests.
+/// `a_mpi` (with weights) on `n_zscore(c(100, 10))` values; by hand (numpy) in the tests, and on
+/// the Handbook's TAI data against numpy/scipy in `tests/published_mp_grey.rs` (no published
+/// worked example could be obtained: `tests/fixtures/published/README.md`).
 ///
 /// # Missing values
 /// mean_j and sd_j over each child's present values; per row as [`aggregate`]: present children
 /// only, subject to `coverage`.
+///
+/// mean_j and sd_j are taken over every row; [`mazziotta_pareto_among`] takes them over the
+/// units only.
 pub fn mazziotta_pareto<C: AsRef<[f64]>>(
     columns: &[C],
     weights: &[f64],
     coverage: f64,
     out: &mut [f64],
 ) -> Result<AggregateReport, AggregateError> {
+    mazziotta_pareto_among(columns, weights, coverage, None, out)
+}
+
+/// [`mazziotta_pareto`] with each child's mean and sd taken over the rows marked in `units`
+/// (`units where`; `None`: every row); every row, unit or not, is standardised with them, as
+/// `normalise zscore` standardises non-units with the units' mean and sd.
+pub fn mazziotta_pareto_among<C: AsRef<[f64]>>(
+    columns: &[C],
+    weights: &[f64],
+    coverage: f64,
+    units: Option<&[bool]>,
+    out: &mut [f64],
+) -> Result<AggregateReport, AggregateError> {
     check(columns, weights, coverage, out)?;
+    check_units(units, out)?;
     let columns: Vec<&[f64]> = columns.iter().map(|c| c.as_ref()).collect();
     let total: f64 = weights.iter().sum();
     let mut report = AggregateReport::default();
@@ -457,12 +528,13 @@ pub fn mazziotta_pareto<C: AsRef<[f64]>>(
         .iter()
         .enumerate()
         .map(|(j, c)| {
-            let s = stats::sd(c);
+            let reference: Vec<f64> = reference_values(c, units).collect();
+            let s = stats::sd(&reference);
             if s > 0.0 {
-                (stats::mean(c), s)
+                (stats::mean(&reference), s)
             } else {
                 report.constant.push(j);
-                (stats::mean(c), f64::NAN)
+                (stats::mean(&reference), f64::NAN)
             }
         })
         .collect();
@@ -528,6 +600,8 @@ pub fn mazziotta_pareto<C: AsRef<[f64]>>(
 /// # Missing values
 /// Only rows with a score (some child present, `coverage` met) are compared; a pair compares
 /// the children present in both.
+///
+/// Every row is compared with every row; [`copeland_among`] compares with the units only.
 pub fn copeland<C: AsRef<[f64]>>(
     columns: &[C],
     weights: &[f64],
@@ -536,58 +610,95 @@ pub fn copeland<C: AsRef<[f64]>>(
     scale: Scale,
     out: &mut [f64],
 ) -> Result<AggregateReport, AggregateError> {
+    copeland_among(columns, weights, coverage, sum, scale, None, out)
+}
+
+/// [`copeland`] among the rows marked in `units` (`units where`; `None`: every row): the units
+/// are compared with each other only, so a non-unit changes no unit's score. A non-unit row is
+/// compared with every unit (n comparisons, one more than a unit has), and its wins − losses
+/// (or row sum) is mapped onto `scale` with the units' map, so it can fall up to
+/// 1/(2(n − 1)) of the scale outside it, as a min-max value of a non-unit outside the units'
+/// range does; a non-unit equal to a unit on every child gets that unit's classic score. With
+/// fewer than two units every row with a score gets the midpoint and is listed in `undefined`.
+pub fn copeland_among<C: AsRef<[f64]>>(
+    columns: &[C],
+    weights: &[f64],
+    coverage: f64,
+    sum: bool,
+    scale: Scale,
+    units: Option<&[bool]>,
+    out: &mut [f64],
+) -> Result<AggregateReport, AggregateError> {
     check(columns, weights, coverage, out)?;
+    check_units(units, out)?;
     let columns: Vec<&[f64]> = columns.iter().map(|c| c.as_ref()).collect();
     let total: f64 = weights.iter().sum();
     let mut report = AggregateReport::default();
     let rows: Vec<usize> = (0..out.len())
         .filter(|&r| scored(&columns, weights, total, coverage, r, &mut report))
         .collect();
+    let (unit_rows, others): (Vec<usize>, Vec<usize>) =
+        rows.iter().partition(|&&r| is_unit(units, r));
     out.fill(f64::NAN);
-    let n = rows.len();
-    if n == 1 {
-        out[rows[0]] = scale.midpoint();
-        report.undefined.push(rows[0]);
+    let n = unit_rows.len();
+    if n < 2 {
+        for &r in &rows {
+            out[r] = scale.midpoint();
+            report.undefined.push(r);
+        }
         return Ok(report);
     }
-    let mut score = vec![0.0; n];
-    for (i, &a) in rows.iter().enumerate() {
-        for (k, &b) in rows.iter().enumerate().skip(i + 1) {
-            let (mut above, mut below, mut both) = (0.0, 0.0, 0.0);
-            for (c, &w) in columns.iter().zip(weights) {
-                let (xa, xb) = (c[a], c[b]);
-                if w > 0.0 && !xa.is_nan() && !xb.is_nan() {
-                    both += w;
-                    if xa > xb {
-                        above += w;
-                    } else if xa < xb {
-                        below += w;
-                    }
+    // (a's share, b's share) of the pair under `copeland sum`, or a's win (1), loss (−1) or
+    // tie (0) under the classic rule.
+    let duel = |a: usize, b: usize| -> (f64, f64) {
+        let (mut above, mut below, mut both) = (0.0, 0.0, 0.0);
+        for (c, &w) in columns.iter().zip(weights) {
+            let (xa, xb) = (c[a], c[b]);
+            if w > 0.0 && !xa.is_nan() && !xb.is_nan() {
+                both += w;
+                if xa > xb {
+                    above += w;
+                } else if xa < xb {
+                    below += w;
                 }
             }
-            if sum {
-                let (sa, sb) = if both > 0.0 {
-                    let tie = 0.5 * (both - above - below);
-                    ((above + tie) / both, (below + tie) / both)
-                } else {
-                    (0.5, 0.5)
-                };
-                score[i] += sa;
-                score[k] += sb;
-            } else if (above - below).abs() > WEIGHT_TOL * total {
-                let d = if above > below { 1.0 } else { -1.0 };
-                score[i] += d;
-                score[k] -= d;
+        }
+        if sum {
+            if both > 0.0 {
+                let tie = 0.5 * (both - above - below);
+                ((above + tie) / both, (below + tie) / both)
+            } else {
+                (0.5, 0.5)
             }
+        } else if (above - below).abs() > WEIGHT_TOL * total {
+            let d = if above > below { 1.0 } else { -1.0 };
+            (d, -d)
+        } else {
+            (0.0, 0.0)
+        }
+    };
+    let mut score = vec![0.0; n];
+    for (i, &a) in unit_rows.iter().enumerate() {
+        for (k, &b) in unit_rows.iter().enumerate().skip(i + 1) {
+            let (sa, sb) = duel(a, b);
+            score[i] += sa;
+            score[k] += sb;
         }
     }
-    let m = (n.max(1) - 1) as f64;
-    for (&r, s) in rows.iter().zip(score) {
-        out[r] = if sum {
+    let m = (n - 1) as f64;
+    let map = |s: f64| {
+        if sum {
             scale.map(s / m)
         } else {
             scale.map((s + m) / (2.0 * m))
-        };
+        }
+    };
+    for (&r, s) in unit_rows.iter().zip(score) {
+        out[r] = map(s);
+    }
+    for &r in &others {
+        let s: f64 = unit_rows.iter().map(|&b| duel(r, b).0).sum();
+        out[r] = map(s);
     }
     Ok(report)
 }
@@ -606,10 +717,14 @@ pub fn copeland<C: AsRef<[f64]>>(
 /// Deng, J. (1982), "Control problems of grey systems", Systems & Control Letters 1(5);
 /// Deng, J. (1989), "Introduction to grey system theory", The Journal of Grey System 1;
 /// 刘思峰 等《灰色系统理论及其应用》 (grey relational analysis for evaluation); by hand in
-/// the tests.
+/// the tests; Si & Sun's supplier-selection example against pyDecision 5.1.8 in
+/// `tests/published_mp_grey.rs`, to 1e-12.
 ///
 /// # Missing values
 /// The maxima, Δmin and Δmax over the present values; per row as [`aggregate`].
+///
+/// The maxima, Δmin and Δmax are taken over every row; [`grey_among`] takes them over the
+/// units only.
 pub fn grey<C: AsRef<[f64]>>(
     columns: &[C],
     weights: &[f64],
@@ -618,19 +733,39 @@ pub fn grey<C: AsRef<[f64]>>(
     scale: Scale,
     out: &mut [f64],
 ) -> Result<AggregateReport, AggregateError> {
+    grey_among(columns, weights, coverage, rho, scale, None, out)
+}
+
+/// [`grey`] with the reference series (the column maxima), Δmin and Δmax taken over the rows
+/// marked in `units` (`units where`; `None`: every row). Every row, unit or not, is then scored
+/// against them: Δ = |x⁰_j − x| for a non-unit above the units' maximum too, so ξ stays in
+/// (0, 1].
+pub fn grey_among<C: AsRef<[f64]>>(
+    columns: &[C],
+    weights: &[f64],
+    coverage: f64,
+    rho: f64,
+    scale: Scale,
+    units: Option<&[bool]>,
+    out: &mut [f64],
+) -> Result<AggregateReport, AggregateError> {
     check(columns, weights, coverage, out)?;
+    check_units(units, out)?;
     if !(rho > 0.0 && rho <= 1.0) {
         return Err(AggregateError::BadRho { rho });
     }
     let columns: Vec<&[f64]> = columns.iter().map(|c| c.as_ref()).collect();
     let total: f64 = weights.iter().sum();
     let mut report = AggregateReport::default();
-    let maxima: Vec<f64> = columns.iter().map(|c| stats::max(c)).collect();
+    let maxima: Vec<f64> = columns
+        .iter()
+        .map(|c| reference_values(c, units).fold(f64::NAN, f64::max))
+        .collect();
     // Every child reaches its own maximum, so Δmin = 0; Δmax is the widest child's range.
     let d_min = 0.0;
     let mut d_max = 0.0f64;
     for (j, (c, &top)) in columns.iter().zip(&maxima).enumerate() {
-        let bottom = stats::min(c);
+        let bottom = reference_values(c, units).fold(f64::NAN, f64::min);
         if bottom == top {
             report.constant.push(j);
         }
@@ -646,9 +781,10 @@ pub fn grey<C: AsRef<[f64]>>(
         let (mut sw, mut sxi) = (0.0, 0.0);
         for (j, c) in columns.iter().enumerate() {
             let (x, w) = (c[row], weights[j]);
-            if !x.is_nan() && w > 0.0 {
+            // A child no unit has is left out, as a missing one.
+            if !x.is_nan() && w > 0.0 && !maxima[j].is_nan() {
                 let xi = if d_max > 0.0 {
-                    (d_min + rho * d_max) / ((maxima[j] - x) + rho * d_max)
+                    (d_min + rho * d_max) / ((maxima[j] - x).abs() + rho * d_max)
                 } else {
                     1.0
                 };
