@@ -492,41 +492,52 @@ impl<'a, 'f> Kernel<'a, 'f> {
     where
         F: Fn(usize, &mut [f64]) + Sync,
     {
-        let parts = self.run_fold(count, threads, 1, fill, Vec::new, |acc, _, v| {
-            acc.push(Outcome {
-                ranks: v.ranks.to_vec(),
-                scores: v.scores.to_vec(),
-                warnings: v.warnings.to_vec(),
-            })
-        })?;
+        let mut parts: Vec<Vec<Outcome>> = (0..threads.max(1)).map(|_| Vec::new()).collect();
+        self.run_fold(
+            count,
+            1,
+            fill,
+            &mut parts,
+            |acc, _, v| {
+                acc.push(Outcome {
+                    ranks: v.ranks.to_vec(),
+                    scores: v.scores.to_vec(),
+                    warnings: v.warnings.to_vec(),
+                })
+            },
+            &|_| true,
+        )?;
         Ok(parts.into_iter().flatten().collect())
     }
 
-    /// Replications `0..count` on `threads` threads, each from the uniforms `fill(r, u)`
-    /// writes, handed to `visit(acc, r, view)` without being stored: the reduction runs on the
-    /// workers. Each worker takes one contiguous range of replications, a multiple of `align`
-    /// long (but the last), visits them in order into its own accumulator from `init`, and the
-    /// accumulators come back in worker order. A reduction that is identical for any thread
-    /// count keeps its floating-point partial sums per block of `align` replications (a block
-    /// never straddles two workers) and adds the blocks in order.
-    pub fn run_fold<A, F, I, V>(
+    /// Replications `0..count`, each from the uniforms `fill(r, u)` writes, handed to
+    /// `visit(acc, r, view)` without being stored: the reduction runs on the workers, one per
+    /// accumulator in `accs` (the thread count). Worker `t` takes the `t`-th contiguous range
+    /// of replications, a multiple of `align` long (but the last), visits them in order into
+    /// `accs[t]`. Accumulators may be kept across calls. A reduction that is identical for any
+    /// thread count keeps its floating-point partial sums per block of `align` replications (a
+    /// block never straddles two workers) and adds the blocks in order.
+    ///
+    /// After each step of a few hundred replications a worker calls `tick(done)` with the
+    /// number it just visited; when `tick` returns false the run stops with
+    /// [`Error::Interrupted`].
+    pub fn run_fold<A, F, V>(
         &mut self,
         count: usize,
-        threads: usize,
         align: usize,
         fill: F,
-        init: I,
+        accs: &mut [A],
         visit: V,
-    ) -> Result<Vec<A>, Error>
+        tick: &(dyn Fn(usize) -> bool + Sync),
+    ) -> Result<(), Error>
     where
         A: Send,
         F: Fn(usize, &mut [f64]) + Sync,
-        I: Fn() -> A + Sync,
         V: Fn(&mut A, usize, View) + Sync,
     {
         let align = align.max(1);
         let blocks = count.div_ceil(align);
-        let threads = threads.clamp(1, blocks.max(1));
+        let threads = accs.len().clamp(1, blocks.max(1));
         while self.scratch.len() < threads {
             self.scratch.push(Mutex::new(Scratch::default()));
         }
@@ -536,21 +547,19 @@ impl<'a, 'f> Kernel<'a, 'f> {
             .map(|t| (t * per).min(count)..((t + 1) * per).min(count))
             .collect();
         if threads == 1 {
-            let mut acc = init();
-            this.run_range(ranges[0].clone(), &fill, 0, align, &mut acc, &visit)?;
-            return Ok(vec![acc]);
+            let Some(acc) = accs.first_mut() else {
+                return Ok(());
+            };
+            return this.run_range(ranges[0].clone(), &fill, 0, align, acc, &visit, tick);
         }
-        let parts: Vec<Result<A, Error>> = std::thread::scope(|s| {
+        let results: Vec<Result<(), Error>> = std::thread::scope(|s| {
             let handles: Vec<_> = ranges
                 .into_iter()
+                .zip(accs.iter_mut())
                 .enumerate()
-                .map(|(t, range)| {
-                    let (fill, init, visit) = (&fill, &init, &visit);
-                    s.spawn(move || {
-                        let mut acc = init();
-                        this.run_range(range, fill, t, align, &mut acc, visit)
-                            .map(|()| acc)
-                    })
+                .map(|(t, (range, acc))| {
+                    let (fill, visit) = (&fill, &visit);
+                    s.spawn(move || this.run_range(range, fill, t, align, acc, visit, tick))
                 })
                 .collect();
             handles
@@ -558,11 +567,12 @@ impl<'a, 'f> Kernel<'a, 'f> {
                 .map(|h| h.join().expect("replications do not panic"))
                 .collect()
         });
-        parts.into_iter().collect()
+        results.into_iter().collect()
     }
 
     /// One worker's replications, in steps of a few hundred: draw them, batch those with the
     /// same signature, evaluate, visit in order.
+    #[allow(clippy::too_many_arguments)]
     fn run_range<A, F, V>(
         &self,
         range: Range<usize>,
@@ -571,6 +581,7 @@ impl<'a, 'f> Kernel<'a, 'f> {
         align: usize,
         acc: &mut A,
         visit: &V,
+        tick: &(dyn Fn(usize) -> bool + Sync),
     ) -> Result<(), Error>
     where
         F: Fn(usize, &mut [f64]),
@@ -645,6 +656,9 @@ impl<'a, 'f> Kernel<'a, 'f> {
                 }
             }
             start += n;
+            if !tick(n) {
+                return Err(Error::Interrupted);
+            }
         }
         Ok(())
     }

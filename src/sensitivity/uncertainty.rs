@@ -38,8 +38,8 @@ pub struct Options<'a> {
     pub seed: u64,
     pub top_n: usize,
     pub period: PeriodChoice,
-    /// Called with the number of replications done, from the calling thread.
-    pub progress: Option<&'a dyn Fn(u64)>,
+    /// Called with the number of replications done, from any of the worker threads.
+    pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
     /// Checked between chunks of replications: when it returns true the run stops with
     /// [`Error::Interrupted`].
     pub interrupted: &'a (dyn Fn() -> bool + Sync),
@@ -81,9 +81,6 @@ pub struct Summary {
 
 pub use super::kernel::Plans;
 
-/// Replications per reduction step (and per progress report).
-const CHUNK: usize = 4096;
-
 /// Replications whose floating-point sums are kept together (see [`Kernel::run_fold`]).
 const BLOCK: usize = 256;
 
@@ -94,7 +91,8 @@ struct Partial {
     score_n: Vec<u64>,
     /// The floating-point sums, per block of replications, in order.
     blocks: Vec<BlockSums>,
-    warnings: Vec<(&'static str, usize)>,
+    /// (first replication, code, count).
+    warnings: Vec<(usize, &'static str, usize)>,
 }
 
 struct BlockSums {
@@ -116,7 +114,9 @@ impl Partial {
         }
     }
 
-    fn add(&mut self, block: usize, rep: View, nominal_rank: &[u32], top_n: usize) {
+    /// Adds replication `r` (numbered over the whole run).
+    fn add(&mut self, r: usize, rep: View, nominal_rank: &[u32], top_n: usize) {
+        let block = r / BLOCK;
         let m = rep.ranks.len();
         if self.blocks.last().is_none_or(|b| b.block != block) {
             self.blocks.push(BlockSums {
@@ -157,9 +157,9 @@ impl Partial {
         }
         self.stats.add(rep.ranks);
         for (code, c) in rep.warnings {
-            match self.warnings.iter_mut().find(|(k, _)| k == code) {
-                Some(w) => w.1 += c,
-                None => self.warnings.push((code, *c)),
+            match self.warnings.iter_mut().find(|(_, k, _)| k == code) {
+                Some(w) => w.2 += c,
+                None => self.warnings.push((r, code, *c)),
             }
         }
     }
@@ -188,7 +188,6 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Erro
     let threads = crate::threads().max(1);
     crate::set_threads(1);
     let n = opts.samples as usize;
-    let mut stats = RankStats::new(m, n);
     let mut score_sum = vec![0.0; m];
     let mut score_sq = vec![0.0; m];
     let mut score_n = vec![0u64; m];
@@ -199,63 +198,79 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Erro
     let seed = opts.seed;
     let top_n = opts.top_n;
     let nominal_rank = &nom.final_rank;
-    let outcome = (|| -> Result<(), Error> {
-        let mut start = 0;
-        while start < n {
-            if (opts.interrupted)() {
-                return Err(Error::Interrupted);
-            }
-            let count = CHUNK.min(n - start);
-            let parts = kernel.run_fold(
-                count,
-                threads,
-                BLOCK,
-                |r, u| {
-                    // Each replication draws from its own stream, whatever thread runs it.
-                    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-                    rng.set_stream((start + r) as u64);
-                    for x in u.iter_mut() {
-                        *x = rng.random::<f64>();
-                    }
-                },
-                || Partial::new(m, n),
-                |acc, r, rep| acc.add(r / BLOCK, rep, nominal_rank, top_n),
-            )?;
-            // Counts add up in any order; the sums of each block are added in block order.
-            for p in parts {
-                stats.merge(p.stats);
-                for (t, c) in top.iter_mut().zip(&p.top) {
-                    *t += c;
-                }
-                for (t, c) in score_n.iter_mut().zip(&p.score_n) {
-                    *t += c;
-                }
-                for b in p.blocks {
-                    for (t, x) in score_sum.iter_mut().zip(&b.score_sum) {
-                        *t += x;
-                    }
-                    for (t, x) in score_sq.iter_mut().zip(&b.score_sq) {
-                        *t += x;
-                    }
-                    marc_sum += b.marc_sum;
-                    marc_n += b.marc_n;
-                }
-                for (code, c) in p.warnings {
-                    match warnings.iter_mut().find(|(k, _)| k == code) {
-                        Some(w) => w.1 += c,
-                        None => warnings.push((code.to_string(), c)),
-                    }
-                }
-            }
-            start += count;
-            if let Some(p) = opts.progress {
-                p(start as u64);
-            }
+    let mut partials: Vec<Partial> = (0..threads).map(|_| Partial::new(m, n)).collect();
+    // One pass over all the replications: the workers report each step, and stop when
+    // interrupted.
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let tick = |k: usize| {
+        let now = done.fetch_add(k as u64, std::sync::atomic::Ordering::Relaxed) + k as u64;
+        if let Some(p) = opts.progress {
+            p(now);
         }
-        Ok(())
-    })();
+        !(opts.interrupted)()
+    };
+    let outcome = if (opts.interrupted)() {
+        Err(Error::Interrupted)
+    } else {
+        kernel.run_fold(
+            n,
+            BLOCK,
+            |r, u| {
+                // Each replication draws from its own stream, whatever thread runs it.
+                let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                rng.set_stream(r as u64);
+                for x in u.iter_mut() {
+                    *x = rng.random::<f64>();
+                }
+            },
+            &mut partials,
+            |acc, r, rep| acc.add(r, rep, nominal_rank, top_n),
+            &tick,
+        )
+    };
     crate::set_threads(threads);
     outcome?;
+    // Counts add up in any order; the sums of each block are added in block order, and
+    // warnings are listed by the replication that first gave them.
+    let mut blocks = Vec::new();
+    let mut firsts: Vec<(usize, &'static str, usize)> = Vec::new();
+    let mut stats: Option<RankStats> = None;
+    for p in partials {
+        match &mut stats {
+            None => stats = Some(p.stats),
+            Some(s) => s.merge(p.stats),
+        }
+        for (t, c) in top.iter_mut().zip(&p.top) {
+            *t += c;
+        }
+        for (t, c) in score_n.iter_mut().zip(&p.score_n) {
+            *t += c;
+        }
+        blocks.extend(p.blocks);
+        for (first, code, c) in p.warnings {
+            match firsts.iter_mut().find(|(_, k, _)| *k == code) {
+                Some(w) => {
+                    w.0 = w.0.min(first);
+                    w.2 += c;
+                }
+                None => firsts.push((first, code, c)),
+            }
+        }
+    }
+    blocks.sort_by_key(|b| b.block);
+    for b in blocks {
+        for (t, x) in score_sum.iter_mut().zip(&b.score_sum) {
+            *t += x;
+        }
+        for (t, x) in score_sq.iter_mut().zip(&b.score_sq) {
+            *t += x;
+        }
+        marc_sum += b.marc_sum;
+        marc_n += b.marc_n;
+    }
+    firsts.sort_by_key(|w| w.0);
+    warnings.extend(firsts.into_iter().map(|(_, code, c)| (code.to_string(), c)));
+    let stats = stats.unwrap_or_else(|| RankStats::new(m, n));
     let marc = (marc_n > 0).then(|| marc_sum / marc_n as f64);
 
     let order = nom.order(frame);
