@@ -97,11 +97,11 @@ const POW10: [f64; 23] = [
 /// with at least one digit before the exponent — and returns it with the number of bytes it
 /// takes; the caller checks what follows.
 ///
-/// Only the common case is taken (Clinger's fast path): at most 19 significant digits making
-/// an integer m ≤ 2^53, and a decimal exponent e with |e| ≤ 22. Then m and 10^|e| are exact
-/// in an f64 and one multiplication or division rounds once, so the value is the correctly
-/// rounded one, bit for bit what `str::parse::<f64>` gives. Anything else (longer mantissas,
-/// large exponents, `inf`, `nan`, ...) is `None`, for the full parser.
+/// Only the common case is taken (Clinger's fast path): at most 19 digits in all, making an
+/// integer m ≤ 2^53, and a decimal exponent e with |e| ≤ 22. Then m and 10^|e| are exact in an
+/// f64 and one multiplication or division rounds once, so the value is the correctly rounded
+/// one, bit for bit what `str::parse::<f64>` gives. Anything else (longer mantissas, large
+/// exponents, `inf`, `nan`, ...) is `None`, for the full parser.
 #[inline]
 pub(crate) fn parse_decimal_prefix(b: &[u8]) -> Option<(f64, usize)> {
     let mut i = 0;
@@ -117,39 +117,14 @@ pub(crate) fn parse_decimal_prefix(b: &[u8]) -> Option<(f64, usize)> {
         _ => false,
     };
     let mut m: u64 = 0;
-    // Significant digits in `m` (leading zeros left out), and digits seen at all.
-    let mut significant = 0u32;
-    let mut seen = 0u32;
-    while let Some(&c) = b.get(i) {
-        let d = c.wrapping_sub(b'0');
-        if d > 9 {
-            break;
-        }
-        if m != 0 || d != 0 {
-            significant += 1;
-            m = m.wrapping_mul(10).wrapping_add(d as u64);
-        }
-        seen += 1;
-        i += 1;
-    }
-    let mut decimals: i64 = 0;
+    let int_digits = digit_run(b, &mut i, &mut m);
+    let mut decimals = 0usize;
     if b.get(i) == Some(&b'.') {
         i += 1;
-        while let Some(&c) = b.get(i) {
-            let d = c.wrapping_sub(b'0');
-            if d > 9 {
-                break;
-            }
-            if m != 0 || d != 0 {
-                significant += 1;
-                m = m.wrapping_mul(10).wrapping_add(d as u64);
-            }
-            decimals += 1;
-            seen += 1;
-            i += 1;
-        }
+        decimals = digit_run(b, &mut i, &mut m);
     }
-    if seen == 0 || significant > 19 {
+    let digits = int_digits + decimals;
+    if digits == 0 || digits > 19 {
         return None;
     }
     let mut exp: i64 = 0;
@@ -189,7 +164,7 @@ pub(crate) fn parse_decimal_prefix(b: &[u8]) -> Option<(f64, usize)> {
         if m > 1 << 53 {
             return None;
         }
-        let e = exp - decimals;
+        let e = exp - decimals as i64;
         match e {
             0..=22 => m as f64 * POW10[e as usize],
             -22..=-1 => m as f64 / POW10[(-e) as usize],
@@ -197,6 +172,64 @@ pub(crate) fn parse_decimal_prefix(b: &[u8]) -> Option<(f64, usize)> {
         }
     };
     Some((if negative { -v } else { v }, i))
+}
+
+/// Reads the run of ASCII digits at `b[*i..]` into `m` (as `m·10^k + digits`) and moves `*i`
+/// past it; returns the number of digits. Eight bytes at a time where the text has them: more
+/// than 19 digits in all make the caller give up, so `m` may wrap only then.
+#[inline(always)]
+fn digit_run(b: &[u8], i: &mut usize, m: &mut u64) -> usize {
+    let start = *i;
+    while let Some(chunk) = b.get(*i..*i + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        let t = word.wrapping_sub(0x3030_3030_3030_3030);
+        // A byte outside '0'..='9' sets its high bit here; bytes after the first such byte may
+        // be marked wrongly (borrows and carries), but only the first one counts.
+        let non_digit = (t | word.wrapping_add(0x4646_4646_4646_4646)) & 0x8080_8080_8080_8080;
+        let n = (non_digit.trailing_zeros() / 8) as usize;
+        if n == 0 {
+            return *i - start;
+        }
+        // The n digits, moved to the top bytes (zeros before them), as one integer.
+        let v = eight_digits(t << (8 * (8 - n)));
+        *m = m.wrapping_mul(POW10_U64[n]).wrapping_add(v);
+        *i += n;
+        if n < 8 {
+            return *i - start;
+        }
+    }
+    while let Some(&c) = b.get(*i) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        *m = m.wrapping_mul(10).wrapping_add(d as u64);
+        *i += 1;
+    }
+    *i - start
+}
+
+/// Powers of ten as integers, for [`digit_run`].
+const POW10_U64: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
+
+/// The value of eight digits already less '0' (the first in the lowest byte).
+#[inline(always)]
+fn eight_digits(v: u64) -> u64 {
+    const MASK: u64 = 0x0000_00FF_0000_00FF;
+    const MUL1: u64 = 0x000F_4240_0000_0064; // 100 + (1000000 << 32)
+    const MUL2: u64 = 0x0000_2710_0000_0001; // 1 + (10000 << 32)
+    let v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    (((v & MASK).wrapping_mul(MUL1)).wrapping_add(((v >> 16) & MASK).wrapping_mul(MUL2))) >> 32
 }
 
 /// [`parse_decimal_prefix`] over the whole of `b`.
@@ -301,6 +334,15 @@ mod tests {
     /// The fast path must give exactly what `str::parse::<f64>` gives, whenever it answers.
     fn same_as_std(s: &str) -> bool {
         let std = s.parse::<f64>().ok();
+        // Followed by more text, as in a record: the eight-byte reads see past the number.
+        for tail in [",9876543210", ";x", "\r\n12345678"] {
+            let padded = format!("{s}{tail}");
+            let whole = parse_decimal(s.as_bytes()).map(|v| (v.to_bits(), s.len()));
+            let prefix = parse_decimal_prefix(padded.as_bytes())
+                .filter(|(_, n)| *n == s.len())
+                .map(|(v, n)| (v.to_bits(), n));
+            assert_eq!(prefix, whole, "{padded:?}");
+        }
         match parse_decimal(s.as_bytes()) {
             Some(v) => {
                 let want = std.unwrap_or_else(|| panic!("{s:?}: fast path took what std rejects"));
@@ -354,6 +396,11 @@ mod tests {
             assert_eq!(parse_decimal(bad.as_bytes()), None, "{bad:?}");
         }
         assert_eq!(parse_decimal_prefix(b"52.25,x"), Some((52.25, 5)));
+        assert_eq!(parse_decimal_prefix(b"12345678.87654321,1"), Some((12345678.87654321, 17)));
+        assert_eq!(parse_decimal_prefix(b"123456789"), Some((123456789.0, 9)));
+        assert_eq!(parse_decimal_prefix(b"1234567\xff"), Some((1234567.0, 7)));
+        assert_eq!(parse_decimal_prefix(b"12/45678"), Some((12.0, 2)));
+        assert_eq!(parse_decimal_prefix(b"12:45678"), Some((12.0, 2)));
         assert_eq!(parse_decimal_prefix(b"-1e2\r\n"), Some((-100.0, 4)));
     }
 
