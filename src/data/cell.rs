@@ -396,7 +396,10 @@ mod tests {
             assert_eq!(parse_decimal(bad.as_bytes()), None, "{bad:?}");
         }
         assert_eq!(parse_decimal_prefix(b"52.25,x"), Some((52.25, 5)));
-        assert_eq!(parse_decimal_prefix(b"12345678.87654321,1"), Some((12345678.87654321, 17)));
+        assert_eq!(
+            parse_decimal_prefix(b"12345678.87654321,1"),
+            Some((12345678.87654321, 17))
+        );
         assert_eq!(parse_decimal_prefix(b"123456789"), Some((123456789.0, 9)));
         assert_eq!(parse_decimal_prefix(b"1234567\xff"), Some((1234567.0, 7)));
         assert_eq!(parse_decimal_prefix(b"12/45678"), Some((12.0, 2)));

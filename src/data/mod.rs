@@ -185,9 +185,7 @@ fn map_file(path: &Path, meta: &std::fs::Metadata) -> Option<memmap2::Mmap> {
 /// Whether the file still has the size and modification time it had before.
 fn unchanged(path: &Path, before: &std::fs::Metadata) -> bool {
     match std::fs::metadata(path) {
-        Ok(now) => {
-            now.len() == before.len() && now.modified().ok() == before.modified().ok()
-        }
+        Ok(now) => now.len() == before.len() && now.modified().ok() == before.modified().ok(),
         Err(_) => false,
     }
 }
