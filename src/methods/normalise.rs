@@ -317,26 +317,58 @@ pub fn minmax_against(
 ) -> Result<NormaliseReport, NormaliseError> {
     check_len(x, out)?;
     scale.check()?;
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for &v in reference.iter().filter(|v| !v.is_nan()) {
-        let y = direction.orient(v);
-        lo = lo.min(y);
-        hi = hi.max(y);
-    }
+    // The loops are written once per direction, without branches inside, so that they
+    // compile to vector code; the arithmetic is the same, value for value.
+    let (lo, hi) = match direction {
+        Direction::Positive => min_max(reference, |v| v),
+        Direction::Negative => min_max(reference, |v| -v),
+        Direction::Optimum(o) => min_max(reference, |v| -(v - o).abs()),
+    };
     let mut report = NormaliseReport::default();
     let constant = lo == hi;
     report.constant = constant;
     let span = hi - lo;
-    for (o, &v) in out.iter_mut().zip(x) {
-        *o = if v.is_nan() {
-            f64::NAN
-        } else if constant {
-            scale.midpoint()
-        } else {
-            scale.map((direction.orient(v) - lo) / span)
-        };
+    if constant {
+        let mid = scale.midpoint();
+        for (o, &v) in out.iter_mut().zip(x) {
+            *o = if v.is_nan() { f64::NAN } else { mid };
+        }
+        return Ok(report);
+    }
+    match direction {
+        Direction::Positive => map_with(out, x, |v| v, lo, span, scale),
+        Direction::Negative => map_with(out, x, |v| -v, lo, span, scale),
+        Direction::Optimum(o) => map_with(out, x, |v| -(v - o).abs(), lo, span, scale),
     }
     Ok(report)
+}
+
+/// The smallest and largest oriented value, NaN left out (`f64::min` and `max` ignore it).
+#[inline]
+fn min_max(x: &[f64], orient: impl Fn(f64) -> f64) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for &v in x {
+        let y = orient(v);
+        lo = lo.min(y);
+        hi = hi.max(y);
+    }
+    (lo, hi)
+}
+
+/// `out = scale.map((orient(x) − lo) / span)`, NaN for NaN.
+#[inline]
+fn map_with(
+    out: &mut [f64],
+    x: &[f64],
+    orient: impl Fn(f64) -> f64,
+    lo: f64,
+    span: f64,
+    scale: Scale,
+) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        let y = scale.map((orient(v) - lo) / span);
+        *o = if v.is_nan() { f64::NAN } else { y };
+    }
 }
 
 /// Min-max against fixed goalposts, clamped, onto `scale`.
