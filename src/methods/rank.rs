@@ -187,15 +187,25 @@ pub fn competition_ranks_desc_into(
         a = b;
     }
     out.fill(0);
-    let mut prev = f64::NAN;
-    let mut prev_rank = 0u32;
+    // Keys that differ above the row bits are of different values, except 0.0 and -0.0, which
+    // are equal: only keys alike there, or both at zero, need the values (read at random).
+    let zero_high = [!ascending_key(0.0) & !low, !ascending_key(-0.0) & !low];
+    let at_zero = |high: u64| zero_high.contains(&high);
+    let mut prev: Option<(usize, u64, u32)> = None;
     for (k, key) in keys.iter().enumerate() {
         let i = (key & low) as usize;
-        let v = values[i];
-        let r = if v == prev { prev_rank } else { k as u32 + 1 };
+        let high = key & !low;
+        let r = match prev {
+            Some((p, prev_high, prev_rank))
+                if (high == prev_high || (at_zero(high) && at_zero(prev_high)))
+                    && values[i] == values[p] =>
+            {
+                prev_rank
+            }
+            _ => k as u32 + 1,
+        };
         out[i] = r;
-        prev = v;
-        prev_rank = r;
+        prev = Some((i, high, r));
     }
 }
 
