@@ -314,7 +314,7 @@ mod radix_tests {
                     _ => (next() % (1 << 40)) as f64 / (1u64 << 40) as f64,
                 })
                 .collect();
-            let include = |i: usize| (i + case) % 13 != 0;
+            let include = |i: usize| !(i + case).is_multiple_of(13);
             let want = reference(&values, include);
             let mut got = vec![7u32; n];
             competition_ranks_desc_into(&values, include, &mut keys, &mut got);
