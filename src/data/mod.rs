@@ -137,11 +137,56 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<(Frame, Vec<Diagnostic>),
             "no unit id column was given for the data".to_string(),
         ));
     }
-    let bytes = read_file(path, threads(opts)).map_err(|e| Error::io(path, e))?;
-    let hash = content_hash(&bytes);
+    let io = |e| Error::io(path, e);
     match Format::of(path) {
-        Format::Csv => csv::load_csv(path, &bytes, opts, hash),
-        Format::Spreadsheet => excel::load_excel(path, bytes, opts, hash),
+        Format::Csv => {
+            let before = std::fs::metadata(path).map_err(io)?;
+            if let Some(map) = map_file(path, &before) {
+                let result = csv::load_csv(path, &map, opts, content_hash(&map));
+                if unchanged(path, &before) {
+                    return result;
+                }
+                // The file changed while it was mapped: read it again into memory, where it
+                // cannot change under the parser.
+            }
+            let bytes = read_file(path, threads(opts)).map_err(io)?;
+            csv::load_csv(path, &bytes, opts, content_hash(&bytes))
+        }
+        Format::Spreadsheet => {
+            let bytes = read_file(path, threads(opts)).map_err(io)?;
+            let hash = content_hash(&bytes);
+            excel::load_excel(path, bytes, opts, hash)
+        }
+    }
+}
+
+/// From this size a CSV file is mapped into memory rather than read.
+const MAP_MIN_BYTES: u64 = 4 << 20;
+
+/// Maps a large regular file into memory, read-only, its pages loaded up front: no copy of the
+/// file and no fresh memory to fill, which for hundreds of megabytes is a good part of the
+/// load. `None` for a small or empty file, anything but a regular file, or when the mapping
+/// fails: the caller reads the file instead.
+///
+/// A mapped file that is modified while it is parsed is detected afterwards (see
+/// [`unchanged`]) and read again; as with any memory-mapped input, a file cut short by
+/// another program during the parse may stop the process (SIGBUS).
+fn map_file(path: &Path, meta: &std::fs::Metadata) -> Option<memmap2::Mmap> {
+    if !meta.is_file() || meta.len() < MAP_MIN_BYTES || usize::try_from(meta.len()).is_err() {
+        return None;
+    }
+    let file = std::fs::File::open(path).ok()?;
+    // SAFETY: the mapping is read-only and private to this process; the file's size and time
+    // are checked after parsing, and the data re-read when they changed.
+    let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }.ok()?;
+    (map.len() as u64 == meta.len()).then_some(map)
+}
+
+/// Whether the file still has the size and modification time it had before.
+fn unchanged(path: &Path, before: &std::fs::Metadata) -> bool {
+    match std::fs::metadata(path) {
+        Ok(now) => now.len() == before.len() && now.modified().ok() == before.modified().ok(),
+        Err(_) => false,
     }
 }
 

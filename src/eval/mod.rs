@@ -865,10 +865,12 @@ fn finish_period<'f>(
                 let jobs = &jobs;
                 let is_unit = &is_unit;
                 s.spawn(move || {
+                    // One key buffer for every ranking of this thread.
+                    let mut keys = Vec::new();
                     jobs.iter()
                         .skip(t)
                         .step_by(threads)
-                        .map(|(k, v, excluded)| (*k, ranks(v, is_unit, excluded)))
+                        .map(|(k, v, excluded)| (*k, ranks(v, is_unit, excluded, &mut keys)))
                         .collect::<Vec<_>>()
                 })
             })
@@ -920,9 +922,16 @@ fn finish_period<'f>(
 }
 
 /// Standard competition ranks (1, 2, 2, 4), highest first, over the units with a value that
-/// are not excluded; 0 for the others.
-fn ranks(values: &[f64], is_unit: &[bool], excluded: &[bool]) -> Vec<u32> {
-    crate::methods::rank::competition_ranks_desc(values, |i| is_unit[i] && !excluded[i])
+/// are not excluded; 0 for the others. `keys` is a reusable buffer.
+fn ranks(values: &[f64], is_unit: &[bool], excluded: &[bool], keys: &mut Vec<u64>) -> Vec<u32> {
+    let mut out = vec![0u32; values.len()];
+    crate::methods::rank::competition_ranks_desc_into(
+        values,
+        |i| is_unit[i] && !excluded[i],
+        keys,
+        &mut out,
+    );
+    out
 }
 
 #[cfg(test)]
@@ -931,12 +940,19 @@ mod tests {
 
     #[test]
     fn competition_ranks_highest_first() {
-        let r = ranks(&[10.0, 30.0, 30.0, f64::NAN, 5.0], &[true; 5], &[false; 5]);
+        let keys = &mut Vec::new();
+        let r = ranks(
+            &[10.0, 30.0, 30.0, f64::NAN, 5.0],
+            &[true; 5],
+            &[false; 5],
+            keys,
+        );
         assert_eq!(r, vec![3, 1, 1, 0, 4]);
         let r = ranks(
             &[10.0, 30.0, 20.0],
             &[true, false, true],
             &[false, false, true],
+            keys,
         );
         assert_eq!(r, vec![1, 0, 0]);
     }

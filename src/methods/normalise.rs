@@ -317,26 +317,81 @@ pub fn minmax_against(
 ) -> Result<NormaliseReport, NormaliseError> {
     check_len(x, out)?;
     scale.check()?;
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for &v in reference.iter().filter(|v| !v.is_nan()) {
-        let y = direction.orient(v);
-        lo = lo.min(y);
-        hi = hi.max(y);
-    }
+    // The loops are written once per direction, without branches inside, so that they
+    // compile to vector code; the arithmetic is the same, value for value.
+    let (lo, hi) = match direction {
+        Direction::Positive => min_max(reference, |v| v),
+        Direction::Negative => min_max(reference, |v| -v),
+        Direction::Optimum(o) => min_max(reference, |v| -(v - o).abs()),
+    };
     let mut report = NormaliseReport::default();
     let constant = lo == hi;
     report.constant = constant;
     let span = hi - lo;
-    for (o, &v) in out.iter_mut().zip(x) {
-        *o = if v.is_nan() {
-            f64::NAN
-        } else if constant {
-            scale.midpoint()
-        } else {
-            scale.map((direction.orient(v) - lo) / span)
-        };
+    if constant {
+        let mid = scale.midpoint();
+        for (o, &v) in out.iter_mut().zip(x) {
+            *o = if v.is_nan() { f64::NAN } else { mid };
+        }
+        return Ok(report);
+    }
+    match direction {
+        Direction::Positive => map_with(out, x, |v| v, lo, span, scale),
+        Direction::Negative => map_with(out, x, |v| -v, lo, span, scale),
+        Direction::Optimum(o) => map_with(out, x, |v| -(v - o).abs(), lo, span, scale),
     }
     Ok(report)
+}
+
+/// The smallest and largest oriented value, NaN left out (`f64::min` and `max` ignore it).
+///
+/// Eight lanes at a time, which vectorises. The order of comparisons only matters for a
+/// result of zero (0.0 and -0.0 compare equal): then the extreme is taken again in order, so
+/// the result is always that of the sequential fold.
+#[inline]
+fn min_max(x: &[f64], orient: impl Fn(f64) -> f64 + Copy) -> (f64, f64) {
+    let sequential = |x: &[f64]| {
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for &v in x {
+            let y = orient(v);
+            lo = lo.min(y);
+            hi = hi.max(y);
+        }
+        (lo, hi)
+    };
+    let mut lo = [f64::INFINITY; 8];
+    let mut hi = [f64::NEG_INFINITY; 8];
+    let mut chunks = x.chunks_exact(8);
+    for c in &mut chunks {
+        for k in 0..8 {
+            let y = orient(c[k]);
+            lo[k] = lo[k].min(y);
+            hi[k] = hi[k].max(y);
+        }
+    }
+    let (tail_lo, tail_hi) = sequential(chunks.remainder());
+    let lo = lo.iter().fold(tail_lo, |a, b| a.min(*b));
+    let hi = hi.iter().fold(tail_hi, |a, b| a.max(*b));
+    if lo == 0.0 || hi == 0.0 {
+        return sequential(x);
+    }
+    (lo, hi)
+}
+
+/// `out = scale.map((orient(x) − lo) / span)`, NaN for NaN.
+#[inline]
+fn map_with(
+    out: &mut [f64],
+    x: &[f64],
+    orient: impl Fn(f64) -> f64,
+    lo: f64,
+    span: f64,
+    scale: Scale,
+) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        let y = scale.map((orient(v) - lo) / span);
+        *o = if v.is_nan() { f64::NAN } else { y };
+    }
 }
 
 /// Min-max against fixed goalposts, clamped, onto `scale`.
@@ -733,6 +788,48 @@ pub fn none(
         *o = direction.orient(v);
     }
     Ok(NormaliseReport::default())
+}
+
+#[cfg(test)]
+mod min_max_tests {
+    use super::*;
+
+    /// The eight-lane extremes equal the sequential fold bit for bit, zeros of both signs and
+    /// missing values included.
+    #[test]
+    fn lanes_equal_the_sequential_fold() {
+        let mut state = 3u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state >> 11
+        };
+        for case in 0..300 {
+            let n = (next() % 40) as usize;
+            let x: Vec<f64> = (0..n)
+                .map(|_| match next() % 6 {
+                    0 => f64::NAN,
+                    1 => 0.0,
+                    2 => -0.0,
+                    _ => (next() % 100) as f64 - if case % 2 == 0 { 0.0 } else { 50.0 },
+                })
+                .collect();
+            for orient in [|v: f64| v, |v: f64| -v] {
+                let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+                for &v in &x {
+                    lo = lo.min(orient(v));
+                    hi = hi.max(orient(v));
+                }
+                let (l, h) = min_max(&x, orient);
+                assert_eq!(
+                    (l.to_bits(), h.to_bits()),
+                    (lo.to_bits(), hi.to_bits()),
+                    "{x:?}"
+                );
+            }
+        }
+    }
 }
 
 #[cfg(test)]

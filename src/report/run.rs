@@ -127,28 +127,90 @@ pub fn csv(o: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
         .collect();
     for p in &o.results.periods {
         let rows = o.data_rows(p);
-        // Rows are formatted in parallel chunks, into buffers reused from chunk to chunk (fresh
-        // memory costs page faults), and written in order.
-        let threads = crate::threads().min(8);
-        let chunk = 32_768;
-        let chunks: Vec<&[usize]> = rows.chunks(chunk).collect();
-        let mut buffers: Vec<Vec<u8>> = vec![Vec::new(); threads];
-        for batch in chunks.chunks(threads) {
-            std::thread::scope(|s| {
-                for (part, buf) in batch.iter().zip(buffers.iter_mut()) {
-                    let (cols, kinds) = (&cols, &kinds);
-                    s.spawn(move || {
-                        buf.clear();
-                        csv_rows(buf, o, p, part, cols, kinds, has_period);
-                    });
-                }
-            });
-            for b in buffers.iter().take(batch.len()) {
-                w.write_all(b)?;
+        let chunks: Vec<&[usize]> = rows.chunks(CSV_CHUNK_ROWS).collect();
+        let threads = crate::threads().min(8).min(chunks.len());
+        if threads <= 1 {
+            let mut buf = Vec::new();
+            for part in &chunks {
+                buf.clear();
+                csv_rows(&mut buf, o, p, part, &cols, &kinds, has_period);
+                w.write_all(&buf)?;
             }
+            continue;
         }
+        csv_parallel(o, p, &chunks, threads, &cols, &kinds, has_period, w)?;
     }
     Ok(())
+}
+
+/// Rows per chunk of CSV output formatted by one thread.
+const CSV_CHUNK_ROWS: usize = 16_384;
+
+/// Formats the chunks on `threads` threads while this thread writes the finished ones in
+/// order, so that formatting and writing overlap and the bytes are those of a single thread.
+/// Buffers go round a pool of two per thread: bounded memory, and no fresh pages per chunk.
+#[allow(clippy::too_many_arguments)]
+fn csv_parallel(
+    o: &RunOutput,
+    p: &PeriodResult,
+    chunks: &[&[usize]],
+    threads: usize,
+    cols: &[NodeId],
+    kinds: &[bool],
+    has_period: bool,
+    w: &mut dyn Write,
+) -> std::io::Result<()> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{mpsc, Mutex};
+    let next = AtomicUsize::new(0);
+    let (free_tx, free_rx) = mpsc::channel::<Vec<u8>>();
+    for _ in 0..2 * threads {
+        let _ = free_tx.send(Vec::new());
+    }
+    let free_rx = Mutex::new(free_rx);
+    let (done_tx, done_rx) = mpsc::channel::<(usize, Vec<u8>)>();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            let (free_rx, done_tx, next) = (&free_rx, done_tx.clone(), &next);
+            s.spawn(move || loop {
+                // A buffer first, then a chunk: the earliest chunk not written always has a
+                // buffer, so the writer never waits for a chunk that cannot be formatted.
+                let Ok(mut buf) = free_rx
+                    .lock()
+                    .map_err(|_| ())
+                    .and_then(|r| r.recv().map_err(|_| ()))
+                else {
+                    return;
+                };
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(part) = chunks.get(i) else { return };
+                buf.clear();
+                csv_rows(&mut buf, o, p, part, cols, kinds, has_period);
+                if done_tx.send((i, buf)).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(done_tx);
+        let mut pending: std::collections::BTreeMap<usize, Vec<u8>> = Default::default();
+        let mut want = 0;
+        let mut result = Ok(());
+        'receive: for (i, buf) in done_rx.iter() {
+            pending.insert(i, buf);
+            while let Some(buf) = pending.remove(&want) {
+                if let Err(e) = w.write_all(&buf) {
+                    result = Err(e);
+                    break 'receive;
+                }
+                let _ = free_tx.send(buf);
+                want += 1;
+            }
+        }
+        // On an error, the workers stop when the pool and the queue are gone.
+        drop(free_tx);
+        drop(done_rx);
+        result
+    })
 }
 
 fn csv_rows(
