@@ -5,6 +5,7 @@ use super::build::{finish, Columns, Layout, Meta, Part, Sink};
 use super::cell::{parse_decimal_prefix, trim, Cell, CellReader};
 use super::encoding::decode;
 use super::frame::Frame;
+use super::hash::content_hash;
 use super::LoadOptions;
 use crate::diagnostics::Diagnostic;
 use crate::error::Error;
@@ -13,13 +14,24 @@ use std::path::Path;
 /// Below this size a file is parsed on one thread.
 const PARALLEL_MIN_BYTES: usize = 1 << 20;
 
+/// Loads CSV bytes; the content hash is computed on a thread of its own while the text is
+/// checked and parsed (it is one more pass over the whole file).
 pub(crate) fn load_csv(
     path: &Path,
     bytes: &[u8],
     opts: &LoadOptions,
-    content_hash: String,
 ) -> Result<(Frame, Vec<Diagnostic>), Error> {
-    load_csv_with(path, bytes, opts, content_hash, true)
+    if bytes.len() < PARALLEL_MIN_BYTES || super::threads(opts) < 2 {
+        return load_csv_with(path, bytes, opts, || content_hash(bytes), true);
+    }
+    std::thread::scope(|s| {
+        let hash = s.spawn(|| content_hash(bytes));
+        let joined = || match hash.join() {
+            Ok(h) => h,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        load_csv_with(path, bytes, opts, joined, true)
+    })
 }
 
 /// [`load_csv`]; `fast` lets records of plain numbers be read in one pass (tests turn it off
@@ -28,7 +40,7 @@ fn load_csv_with(
     path: &Path,
     bytes: &[u8],
     opts: &LoadOptions,
-    content_hash: String,
+    content_hash: impl FnOnce() -> String,
     fast: bool,
 ) -> Result<(Frame, Vec<Diagnostic>), Error> {
     let file = path.display().to_string();
@@ -82,7 +94,7 @@ fn load_csv_with(
     };
     let meta = Meta {
         path,
-        content_hash,
+        content_hash: content_hash(),
         encoding: decoded.encoding,
         col_offset: 0,
         lenient: opts.lenient,
@@ -140,14 +152,28 @@ fn parse_parallel(
         .map(|w| &body[w[0]..w[1]])
         .collect();
     // A chunk has at most as many records as line breaks, plus one for a last line without:
-    // room for every row.
-    let room: Vec<usize> = chunks
-        .iter()
-        .map(|c| {
-            let b = c.as_bytes();
-            memchr::memchr_iter(b'\n', b).count() + usize::from(!b.ends_with(b"\n"))
+    // room for every row. Counted on a thread per chunk.
+    let room_of = |c: &str| {
+        let b = c.as_bytes();
+        memchr::memchr_iter(b'\n', b).count() + usize::from(!b.ends_with(b"\n"))
+    };
+    let room: Vec<usize> = if chunks.len() == 1 {
+        chunks.iter().map(|c| room_of(c)).collect()
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = chunks
+                .iter()
+                .map(|c| s.spawn(move || room_of(c)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| match h.join() {
+                    Ok(r) => r,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                })
+                .collect()
         })
-        .collect();
+    };
     let mut columns = Columns::new(layout.numeric_count(), room.iter().sum());
     let pieces = columns.split(&room);
     let n = chunks.len();
@@ -193,32 +219,18 @@ fn parse_parallel(
     Some((columns, parts))
 }
 
-/// Chunk boundaries: `0`, points just after a line break, and `len`. With quotes in the text,
-/// a break counts only after an even number of quotes, so that it is not inside a quoted value.
+/// Chunk boundaries: `0`, points just after a line break, and `len`. A break may lie inside a
+/// quoted value (a value with a line break in it): the chunk before it then ends inside quotes,
+/// which the parse detects, and the text is parsed again as one chunk. Not counting quotes here
+/// saves a pass over the whole file before the parallel part.
 fn split_points(b: &[u8], parts: usize) -> Vec<usize> {
     let mut bounds = vec![0];
-    let has_quotes = memchr::memchr(b'"', b).is_some();
-    let mut quotes = 0usize;
-    let mut counted_to = 0usize;
     for i in 1..parts {
-        let mut at = (b.len() * i / parts).max(*bounds.last().unwrap_or(&0));
-        loop {
-            let Some(nl) = memchr::memchr(b'\n', &b[at..]).map(|k| at + k) else {
-                at = b.len();
-                break;
-            };
-            if !has_quotes {
-                at = nl + 1;
-                break;
-            }
-            quotes += memchr::memchr_iter(b'"', &b[counted_to..nl]).count();
-            counted_to = nl;
-            if quotes.is_multiple_of(2) {
-                at = nl + 1;
-                break;
-            }
-            at = nl + 1;
-        }
+        let from = (b.len() * i / parts).max(*bounds.last().unwrap_or(&0));
+        let at = match memchr::memchr(b'\n', &b[from..]) {
+            Some(k) => from + k + 1,
+            None => b.len(),
+        };
         if at < b.len() && at > *bounds.last().unwrap_or(&0) {
             bounds.push(at);
         }
@@ -779,7 +791,7 @@ mod tests {
             let run = |fast| {
                 format!(
                     "{:?}",
-                    load_csv_with(path, text.as_bytes(), &opts, String::new(), fast)
+                    load_csv_with(path, text.as_bytes(), &opts, String::new, fast)
                 )
             };
             assert_eq!(run(true), run(false), "{text:?}");

@@ -142,7 +142,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<(Frame, Vec<Diagnostic>),
         Format::Csv => {
             let before = std::fs::metadata(path).map_err(io)?;
             if let Some(map) = map_file(path, &before) {
-                let result = csv::load_csv(path, &map, opts, content_hash(&map));
+                let result = csv::load_csv(path, &map, opts);
                 if unchanged(path, &before) {
                     return result;
                 }
@@ -150,7 +150,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<(Frame, Vec<Diagnostic>),
                 // cannot change under the parser.
             }
             let bytes = read_file(path, threads(opts)).map_err(io)?;
-            csv::load_csv(path, &bytes, opts, content_hash(&bytes))
+            csv::load_csv(path, &bytes, opts)
         }
         Format::Spreadsheet => {
             let bytes = read_file(path, threads(opts)).map_err(io)?;
@@ -239,5 +239,5 @@ pub fn load_csv_bytes(
     bytes: &[u8],
     opts: &LoadOptions,
 ) -> Result<(Frame, Vec<Diagnostic>), Error> {
-    csv::load_csv(name, bytes, opts, content_hash(bytes))
+    csv::load_csv(name, bytes, opts)
 }
