@@ -497,6 +497,44 @@ fn parallel_parse_matches_sequential() {
     assert_eq!(one.source_row(39_999), 40_001);
 }
 
+/// A quoted value with line breaks that spans the middle of the file: the split points fall
+/// inside it, the parse notices and reads the file as one chunk, with the same result.
+#[test]
+fn a_split_inside_a_quoted_value_is_parsed_again() {
+    let mut text = String::from("unit,label,x\n");
+    for i in 0..20_000 {
+        text.push_str(&format!("u{i:05},plain,{i}\n"));
+    }
+    text.push_str("middle,\"");
+    for _ in 0..60_000 {
+        text.push_str("line\n");
+    }
+    text.push_str("\",1\n");
+    for i in 20_000..40_000 {
+        text.push_str(&format!("u{i:05},plain,{i}\n"));
+    }
+    assert!(text.len() > 1 << 20);
+    let mut o = opts("unit", &["x"]);
+    o.label_column = Some("label".into());
+    let load_with = |threads: usize| {
+        let mut o = o.clone();
+        o.threads = Some(threads);
+        match load_csv_bytes(Path::new("quoted.csv"), text.as_bytes(), &o) {
+            Ok((f, _)) => f,
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let one = load_with(1);
+    assert_eq!(one.len(), 40_001);
+    for threads in [2, 3] {
+        let many = load_with(threads);
+        assert_eq!(many.units(), one.units());
+        assert_eq!(many.labels(), one.labels());
+        assert_eq!(many.column("x"), one.column("x"));
+        assert_eq!(many.source_row(40_000), one.source_row(40_000));
+    }
+}
+
 /// The HDI file shared by the project loads in place with its columns.
 #[test]
 fn hdi_2022() {
