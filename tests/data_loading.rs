@@ -327,6 +327,31 @@ fn duplicate_unit_and_period() {
     );
 }
 
+/// Over 65,536 rows the duplicate check sorts by radix: a unit repeated three times is
+/// reported against its first row, in row order.
+#[test]
+fn duplicates_in_a_long_file() {
+    let mut text = String::from("unit,x\n");
+    for i in 0..70_000 {
+        let unit = match i {
+            50_000 | 69_999 => "u00007".to_string(),
+            _ => format!("u{i:05}"),
+        };
+        text.push_str(&format!("{unit},{i}\n"));
+    }
+    let errors = match load_csv_bytes(
+        Path::new("long.csv"),
+        text.as_bytes(),
+        &opts("unit", &["x"]),
+    ) {
+        Err(Error::Diagnostics(d)) => d.iter().map(line).collect::<Vec<_>>(),
+        _ => panic!("the repeated unit is found"),
+    };
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors[0].contains("in rows 9 and 50002"), "{errors:?}");
+    assert!(errors[1].contains("in rows 9 and 70001"), "{errors:?}");
+}
+
 #[test]
 fn empty_file_and_header_only() {
     assert_eq!(

@@ -667,31 +667,37 @@ fn duplicates(frame: &Frame, has_period: bool, file: &str, diags: &mut Vec<Diagn
         .iter()
         .position(|h| *h == frame.unit_column)
         .map_or(1, |c| c + 1);
-    // Hash every key, sort the (hash, row) pairs, and compare only rows whose hashes meet:
-    // much faster than a hash map of a million string keys, and the first row of a repeated
-    // key is the earliest one as the sort is by (hash, row).
+    // Hash every key, sort (hash, row) packed in one integer (the hash's high bits above the
+    // row's), and compare only rows whose packed hashes meet: much faster than a hash map of a
+    // million string keys. Rows with equal packed hashes are in row order, so the first row of
+    // a repeated key is the earliest one; keys that only share those bits are told apart by
+    // the comparison.
     let key = |i: usize| (units.get(i), periods.map_or("", |p| p.get(i)));
-    let mut hashed: Vec<(u64, u32)> = (0..frame.len())
+    let n = frame.len();
+    let bits = usize::BITS - n.max(1).leading_zeros();
+    let low: u64 = (1u64 << bits) - 1;
+    let mut hashed: Vec<u64> = (0..n)
         .map(|i| {
             let mut h = FxHasher::default();
             key(i).hash(&mut h);
-            (h.finish(), i as u32)
+            (h.finish() & !low) | i as u64
         })
         .collect();
-    hashed.sort_unstable();
+    crate::methods::rank::sort_above(&mut hashed, bits);
+    let row = |k: u64| (k & low) as usize;
     let mut pairs: Vec<(usize, usize)> = Vec::new();
     let mut start = 0;
     while start < hashed.len() {
         let mut end = start + 1;
-        while end < hashed.len() && hashed[end].0 == hashed[start].0 {
+        while end < hashed.len() && hashed[end] & !low == hashed[start] & !low {
             end += 1;
         }
         if end - start > 1 {
             // Rows with one hash: each row repeats the first earlier row with the same key.
             for j in start + 1..end {
-                let b = hashed[j].1 as usize;
+                let b = row(hashed[j]);
                 if let Some(a) = (start..j)
-                    .map(|k| hashed[k].1 as usize)
+                    .map(|k| row(hashed[k]))
                     .find(|a| key(*a) == key(b))
                 {
                     pairs.push((a, b));

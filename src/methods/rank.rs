@@ -167,13 +167,9 @@ pub fn competition_ranks_desc_into(
             .filter(|(i, v)| !v.is_nan() && include(*i))
             .map(|(i, v)| (!ascending_key(*v) & !low) | i as u64),
     );
-    if keys.len() >= RADIX_MIN_KEYS {
-        // The keys were made in row order: a stable sort on the bits above the row's leaves
-        // them ordered above those bits, which is all that ranks_from_sorted_keys needs.
-        radix_sort_above(keys, bits);
-    } else {
-        keys.sort_unstable();
-    }
+    // The keys were made in row order: sorted above the row's bits, they are ordered as
+    // ranks_from_sorted_keys needs.
+    sort_above(keys, bits);
     ranks_from_sorted_keys(values, keys, low, out);
 }
 
@@ -303,6 +299,17 @@ pub fn ranks_from_sorted_keys(values: &[f64], keys: &mut [u64], low: u64, out: &
         out[i] = r;
         prev = i;
         prev_rank = r;
+    }
+}
+
+/// Sorts keys made in the order of their low `low_bits` bits (a row number) by the bits above,
+/// keeping that order among keys equal above them: by radix for many keys, else by
+/// comparison (which, the low bits being in order, gives the same).
+pub fn sort_above(keys: &mut Vec<u64>, low_bits: u32) {
+    if keys.len() >= RADIX_MIN_KEYS {
+        radix_sort_above(keys, low_bits);
+    } else {
+        keys.sort_unstable();
     }
 }
 
