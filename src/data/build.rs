@@ -335,7 +335,25 @@ pub(crate) struct Sink<'a> {
     text: Vec<TextColumn>,
     rows: Vec<u32>,
     pub issues: Issues,
+    /// Rows of plain numbers not yet in the columns (see [`Sink::numbers`]).
+    block: Block,
 }
+
+/// Consecutive rows of plain numbers, row-major: written into the columns a block at a time,
+/// each column receiving a contiguous run, rather than a cell to every column per row.
+#[derive(Default)]
+struct Block {
+    /// The (slot, column) of each value of a row.
+    slots: Vec<(usize, usize)>,
+    values: Vec<f64>,
+    /// The position in the columns of the first row, and its chunk-local row number.
+    start: usize,
+    first_row: u64,
+    rows: usize,
+}
+
+/// Rows per block.
+const BLOCK_ROWS: usize = 256;
 
 /// What a chunk produced besides its numeric cells (which are in [`Columns`]).
 pub(crate) struct Part {
@@ -362,6 +380,7 @@ impl<'a> Sink<'a> {
                 .map(|_| TextColumn::with_capacity(rows_hint, rows_hint * 8))
                 .collect(),
             rows: Vec::with_capacity(rows_hint),
+            block: Block::default(),
             issues: Issues {
                 invalid: vec![Examples::default(); n],
                 percent: vec![Examples::default(); n],
@@ -386,9 +405,66 @@ impl<'a> Sink<'a> {
         self.push_cell(slot, col, row, read, cell);
     }
 
+    /// Stores a row (started by [`Sink::row`]) of plain numbers, `values[k]` being the cell of
+    /// `slots[k]` = (slot, column); the same `slots` for every call of a chunk. Kept in a
+    /// block until [`BLOCK_ROWS`] consecutive rows are in, or another kind of row comes.
+    #[inline]
+    pub fn numbers(&mut self, row: u64, values: &[f64], slots: &[(usize, usize)]) {
+        let at = self.rows.len() - 1;
+        if self.block.rows > 0 && at != self.block.start + self.block.rows {
+            self.flush();
+        }
+        if self.block.rows == 0 {
+            self.block.start = at;
+            self.block.first_row = row;
+            if self.block.slots.is_empty() {
+                self.block.slots = slots.to_vec();
+            }
+        }
+        self.block.values.extend_from_slice(values);
+        self.block.rows += 1;
+        if self.block.rows == BLOCK_ROWS {
+            self.flush();
+        }
+    }
+
+    /// Writes the block into the columns, and counts its cells as plain numbers.
+    fn flush(&mut self) {
+        let Block {
+            slots,
+            values,
+            start,
+            first_row,
+            rows,
+        } = &mut self.block;
+        if *rows == 0 {
+            return;
+        }
+        let width = slots.len();
+        for (k, &(slot, col)) in slots.iter().enumerate() {
+            let column = &mut self.numeric[slot][*start..*start + *rows];
+            for (j, c) in column.iter_mut().enumerate() {
+                *c = values[j * width + k];
+            }
+            let plain = &mut self.issues.plain[slot];
+            if plain.count == 0 {
+                plain.add(*first_row, col, String::new);
+                plain.count += *rows - 1;
+            } else {
+                plain.count += *rows;
+            }
+        }
+        values.clear();
+        *rows = 0;
+    }
+
     /// Stores a cell already read as a number; `raw` is shown when it is invalid.
     #[inline]
     pub fn push_cell(&mut self, slot: usize, col: usize, row: u64, cell: Cell, raw: &str) {
+        // Rows before this one come first, for the order of the examples.
+        if self.block.rows > 0 {
+            self.flush();
+        }
         let v = match cell {
             Cell::Number(v) => {
                 let plain = &mut self.issues.plain[slot];
@@ -429,7 +505,8 @@ impl<'a> Sink<'a> {
     }
 
     /// Releases the numeric pieces; `offset` is the file row of the chunk's row 0.
-    pub fn into_part(self, offset: u64) -> Part {
+    pub fn into_part(mut self, offset: u64) -> Part {
+        self.flush();
         Part {
             room: self.numeric.first().map_or(0, |c| c.len()),
             text: self.text,

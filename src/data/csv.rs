@@ -2,7 +2,7 @@
 //! newline-aligned chunks.
 
 use super::build::{finish, Columns, Layout, Meta, Part, Sink};
-use super::cell::{parse_decimal_prefix, trim, Cell, CellReader};
+use super::cell::{parse_decimal_prefix, trim, CellReader};
 use super::encoding::decode;
 use super::frame::Frame;
 use super::hash::content_hash;
@@ -596,24 +596,28 @@ fn parse_chunk<'a>(
     };
     let mut values: Vec<f64> = Vec::with_capacity(need);
     let mut texts: Vec<(usize, usize)> = Vec::new();
+    // The (slot, column) of each number of a fast record, in order.
+    let number_slots: Vec<(usize, usize)> = uses.as_ref().map_or(Vec::new(), |uses| {
+        uses.iter()
+            .enumerate()
+            .filter_map(|(col, u)| match u {
+                Use::Number(slot) => Some((*slot, col)),
+                _ => None,
+            })
+            .collect()
+    });
     while !records.at_end() {
         let this = row;
         row += 1;
         if let Some(uses) = &uses {
             if records.fast_record(uses, width, reader, &mut values, &mut texts) {
                 sink.row(this);
-                let (mut v, mut t) = (values.iter(), texts.iter());
+                sink.numbers(this, &values, &number_slots);
+                let mut t = texts.iter();
                 for (col, u) in uses.iter().enumerate() {
-                    match *u {
-                        Use::Skip => {}
-                        Use::Number(slot) => {
-                            let x = *v.next().expect("a value per number");
-                            sink.push_cell(slot, col, this, Cell::Number(x), "");
-                        }
-                        Use::Text(slot, key) => {
-                            let &(a, b) = t.next().expect("a range per text");
-                            sink.text(slot, col, this, &text[a..b], key);
-                        }
+                    if let Use::Text(slot, key) = *u {
+                        let &(a, b) = t.next().expect("a range per text");
+                        sink.text(slot, col, this, &text[a..b], key);
                     }
                 }
                 continue;
