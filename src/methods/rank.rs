@@ -319,15 +319,30 @@ const RADIX_MIN_KEYS: usize = 1 << 16;
 /// Bits per radix digit: 2048 counters fit in the L1 cache.
 const RADIX_BITS: u32 = 11;
 
-/// Sorts `keys` stably by their bits from `low_bits` up (the bits below are ignored: keys equal
-/// above them keep their order), least significant digit first. Digits that are the same in
-/// every key are skipped. `keys` is grown to twice its length for the scratch half and given
-/// back at its length, so a reused buffer costs no fresh memory.
+/// Sorts `keys` by their bits from `low_bits` up, keeping the order of keys equal there (the
+/// bits below are a row number, in order: the result is the keys in full order).
+///
+/// Least significant digit first over the two digits at the top of the bits that vary among
+/// the keys, then an insertion pass that orders keys agreeing on those 22 bits — few, and
+/// next to each other. Where they are not few (values bunched below a couple of outliers),
+/// the insertion pass gives up after a few moves per key and the keys are sorted by
+/// comparison. `keys` is grown to twice its length for the scratch half and given back at its
+/// length, so a reused buffer costs no fresh memory.
 fn radix_sort_above(keys: &mut Vec<u64>, low_bits: u32) {
     let n = keys.len();
-    let digits = (64 - low_bits).div_ceil(RADIX_BITS) as usize;
+    let Some(&first) = keys.first() else {
+        return;
+    };
+    let above = !((1u64 << low_bits) - 1);
+    let varying = keys.iter().fold(0u64, |acc, k| acc | ((k ^ first) & above));
+    if varying == 0 {
+        return; // all equal above the row bits: already in order
+    }
+    let top = 64 - varying.leading_zeros();
+    let bottom = top.saturating_sub(2 * RADIX_BITS).max(low_bits);
+    let digits = (top - bottom).div_ceil(RADIX_BITS) as usize;
     let mask = (1u64 << RADIX_BITS) - 1;
-    let shift = |d: usize| low_bits + d as u32 * RADIX_BITS;
+    let shift = |d: usize| bottom + d as u32 * RADIX_BITS;
     let mut counts = vec![[0usize; 1 << RADIX_BITS]; digits];
     for &k in keys.iter() {
         for (d, c) in counts.iter_mut().enumerate() {
@@ -361,6 +376,26 @@ fn radix_sort_above(keys: &mut Vec<u64>, low_bits: u32) {
         a.copy_from_slice(b);
     }
     keys.truncate(n);
+    if bottom > low_bits {
+        // Keys agreeing on the sorted digits are still in row order among themselves.
+        let sorted = &mut keys[..];
+        let budget = 4 * n;
+        let mut moved = 0;
+        for i in 1..n {
+            let k = sorted[i];
+            let mut j = i;
+            while j > 0 && sorted[j - 1] > k {
+                sorted[j] = sorted[j - 1];
+                j -= 1;
+            }
+            sorted[j] = k;
+            moved += i - j;
+            if moved > budget {
+                sorted.sort_unstable();
+                break;
+            }
+        }
+    }
 }
 
 /// An unsigned key with the order of the float (IEEE 754 total order, except that −0 and +0
@@ -428,6 +463,22 @@ mod radix_tests {
                 competition_ranks_desc(&values, |_| true),
                 reference(&values, |_| true)
             );
+        }
+        // Scores in a narrow range (the top digits decide nearly everything, the insertion pass
+        // the rest), and values bunched below two outliers (the insertion pass gives up).
+        let narrow: Vec<f64> = (0..200_000)
+            .map(|_| 0.3 + (next() % (1 << 45)) as f64 / (1u64 << 47) as f64)
+            .collect();
+        let mut bunched: Vec<f64> = (0..200_000)
+            .map(|_| 1.0 + (next() % 1000) as f64 * 1e-12)
+            .collect();
+        bunched[5] = 1e300;
+        bunched[7] = -1e300;
+        for values in [narrow, bunched] {
+            let include = |i: usize| i % 17 != 4;
+            let mut got = vec![7u32; values.len()];
+            competition_ranks_desc_into(&values, include, &mut keys, &mut got);
+            assert_eq!(got, reference(&values, include));
         }
         // A column where every value is the same: one digit pass after another is skipped.
         let same = vec![0.25; RADIX_MIN_KEYS + 3];
