@@ -162,13 +162,7 @@ fn parse_parallel(
     } else {
         std::thread::scope(|s| {
             let handles: Vec<_> = chunks.iter().map(|c| s.spawn(move || room_of(c))).collect();
-            handles
-                .into_iter()
-                .map(|h| match h.join() {
-                    Ok(r) => r,
-                    Err(panic) => std::panic::resume_unwind(panic),
-                })
-                .collect()
+            join_all(handles)
         })
     };
     let mut columns = Columns::new(layout.numeric_count(), room.iter().sum());
@@ -192,13 +186,7 @@ fn parse_parallel(
                     })
                 })
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| match h.join() {
-                    Ok(r) => r,
-                    Err(panic) => std::panic::resume_unwind(panic),
-                })
-                .collect()
+            join_all(handles)
         })
     };
     if results[..n - 1].iter().any(|r| r.ended_in_quote) {
@@ -214,6 +202,17 @@ fn parse_parallel(
         })
         .collect();
     Some((columns, parts))
+}
+
+/// The results of scoped threads in order; a panic in one is passed on.
+fn join_all<T>(handles: Vec<std::thread::ScopedJoinHandle<'_, T>>) -> Vec<T> {
+    handles
+        .into_iter()
+        .map(|h| match h.join() {
+            Ok(r) => r,
+            Err(panic) => std::panic::resume_unwind(panic),
+        })
+        .collect()
 }
 
 /// Chunk boundaries: `0`, points just after a line break, and `len`. A break may lie inside a

@@ -247,22 +247,7 @@ impl RankBuffers {
             *s += 1;
         }
         let sorted = &mut sorted[..];
-        let budget = 8 * n;
-        let mut moved = 0;
-        for i in 1..n {
-            let k = sorted[i];
-            let mut j = i;
-            while j > 0 && sorted[j - 1] > k {
-                sorted[j] = sorted[j - 1];
-                j -= 1;
-            }
-            sorted[j] = k;
-            moved += i - j;
-            if moved > budget {
-                sorted.sort_unstable();
-                break;
-            }
-        }
+        finish_nearly_sorted(sorted, 8);
         ranks_from_sorted_keys(values, sorted, low, out);
     }
 }
@@ -378,22 +363,27 @@ fn radix_sort_above(keys: &mut Vec<u64>, low_bits: u32) {
     keys.truncate(n);
     if bottom > low_bits {
         // Keys agreeing on the sorted digits are still in row order among themselves.
-        let sorted = &mut keys[..];
-        let budget = 4 * n;
-        let mut moved = 0;
-        for i in 1..n {
-            let k = sorted[i];
-            let mut j = i;
-            while j > 0 && sorted[j - 1] > k {
-                sorted[j] = sorted[j - 1];
-                j -= 1;
-            }
-            sorted[j] = k;
-            moved += i - j;
-            if moved > budget {
-                sorted.sort_unstable();
-                break;
-            }
+        finish_nearly_sorted(keys, 4);
+    }
+}
+
+/// Sorts keys that are nearly in order by insertion, which costs a pass when they are; after
+/// more than `per_key` moves per key on average, by comparison instead.
+fn finish_nearly_sorted(keys: &mut [u64], per_key: usize) {
+    let budget = per_key * keys.len();
+    let mut moved = 0;
+    for i in 1..keys.len() {
+        let k = keys[i];
+        let mut j = i;
+        while j > 0 && keys[j - 1] > k {
+            keys[j] = keys[j - 1];
+            j -= 1;
+        }
+        keys[j] = k;
+        moved += i - j;
+        if moved > budget {
+            keys.sort_unstable();
+            return;
         }
     }
 }
