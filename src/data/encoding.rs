@@ -74,7 +74,7 @@ pub(crate) fn decode<'a>(
     if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
         return utf8(bytes, file);
     }
-    if let Ok(text) = simdutf8::basic::from_utf8(bytes) {
+    if let Some(text) = as_utf8(bytes) {
         return Ok(Decoded {
             text: Cow::Borrowed(text),
             encoding: "UTF-8",
@@ -107,18 +107,42 @@ pub(crate) fn decode<'a>(
 
 fn utf8<'a>(bytes: &'a [u8], file: &str) -> Result<Decoded<'a>, Error> {
     let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
-    match simdutf8::basic::from_utf8(body) {
-        Ok(text) => Ok(Decoded {
+    match as_utf8(body) {
+        Some(text) => Ok(Decoded {
             text: Cow::Borrowed(text),
             encoding: "UTF-8",
             warnings: Vec::new(),
         }),
-        Err(_) => Err(Error::diagnostic(not_utf8(
+        None => Err(Error::diagnostic(not_utf8(
             body,
             file,
             "is not valid UTF-8",
         ))),
     }
+}
+
+/// The bytes as text when they are UTF-8. A large file is checked in two halves on two
+/// threads, split at a line break (a byte that is never part of a longer character).
+fn as_utf8(bytes: &[u8]) -> Option<&str> {
+    const PARALLEL_MIN: usize = 8 << 20;
+    let middle = bytes.len() / 2;
+    let split = memchr::memchr(b'\n', &bytes[middle..]).map(|k| middle + k + 1);
+    let (Some(split), true) = (split, bytes.len() >= PARALLEL_MIN && crate::threads() > 1) else {
+        return simdutf8::basic::from_utf8(bytes).ok();
+    };
+    let (a, b) = bytes.split_at(split);
+    let (ok_a, ok_b) = std::thread::scope(|s| {
+        let second = s.spawn(|| simdutf8::basic::from_utf8(b).is_ok());
+        let first = simdutf8::basic::from_utf8(a).is_ok();
+        (first, second.join().unwrap_or(false))
+    });
+    if !(ok_a && ok_b) {
+        return None;
+    }
+    // SAFETY: both parts are valid UTF-8, and the split is just after an ASCII byte ('\n'),
+    // which no multi-byte character contains, so no character straddles it: the
+    // concatenation is valid UTF-8 too.
+    Some(unsafe { std::str::from_utf8_unchecked(bytes) })
 }
 
 /// Names the row of the first byte that is not UTF-8.
@@ -146,6 +170,24 @@ mod tests {
         let d = decode(&bytes, None, "f.csv").unwrap_or_else(|_| unreachable!());
         assert_eq!(d.encoding, "gb18030");
         assert_eq!(d.text, "地区,得分\n北京,1\n");
+    }
+
+    /// A file large enough to be checked in two halves: valid text with characters of every
+    /// length around the split is text; a bad byte in either half is not.
+    #[test]
+    fn large_files_are_checked_in_halves() {
+        let line = "地区,得分,é,𝕏,x\n";
+        let mut text = String::new();
+        while text.len() < 9 << 20 {
+            text.push_str(line);
+        }
+        let bytes = text.as_bytes();
+        assert_eq!(as_utf8(bytes), Some(text.as_str()));
+        for at in [10, bytes.len() / 2 + 3, bytes.len() - 5] {
+            let mut bad = bytes.to_vec();
+            bad[at] = 0xFF;
+            assert_eq!(as_utf8(&bad), None, "a bad byte at {at}");
+        }
     }
 
     #[test]
