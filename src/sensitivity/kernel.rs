@@ -26,7 +26,7 @@
 //!   general route.
 //!
 //! Both routes agree with the plain evaluator to rounding (the order of the floating-point sums
-//! differs): `tests/uncertainty.rs` checks it on random replications of every shipped rules file.
+//! differs): `tests/kernel.rs` checks it on random replications of every shipped rules file.
 
 use crate::data::Frame;
 use crate::eval::{self, EvalOptions, Prepared};
