@@ -89,3 +89,26 @@ impl Loaded {
         }
     }
 }
+
+/// Compiles rules given as text (named `name` in messages; no errors allowed), loads their
+/// data (`data`, or the rules' own `data` line) and evaluates the default scheme; `f` reads
+/// what it needs from the plan, the frame and the results.
+pub fn evaluate_text<T>(
+    name: &str,
+    rules: String,
+    data: Option<PathBuf>,
+    f: impl FnOnce(&qindex::plan::Plan, &qindex::data::Frame, &qindex::eval::Results) -> T,
+) -> T {
+    use qindex::eval::{self, DataOptions, EvalOptions};
+    let (program, diags) = check::load_text(Path::new(name), rules).unwrap();
+    assert!(!diags.iter().any(|d| d.is_error()), "{diags:?}");
+    let (plan, _) = check::compile(&program, "default").unwrap();
+    let opts = DataOptions {
+        path: data,
+        ..Default::default()
+    };
+    let (frame, _) =
+        eval::load_data(&plan, &eval::data_path(&plan, &opts).unwrap(), &opts).unwrap();
+    let results = eval::evaluate(&plan, &frame, &EvalOptions::default()).unwrap();
+    f(&plan, &frame, &results)
+}

@@ -13,24 +13,19 @@
 //!   scipy 1.17.1 (`reference_mpi.py`); no published example with its input data could be
 //!   obtained, nor an MPI library from the registries this project reaches.
 
-use qindex::eval::{self, DataOptions, EvalOptions};
+mod common;
+
 use std::path::Path;
 
 /// Evaluates `rules` over a file of `tests/fixtures/published` and returns the index scores in
 /// file order.
 fn scores(rules: &str, data: &str) -> Vec<f64> {
-    let (program, diags) =
-        qindex::check::load_text(Path::new("reference.qi"), rules.to_string()).unwrap();
-    assert!(!diags.iter().any(|d| d.is_error()), "{diags:?}");
-    let (plan, _) = qindex::check::compile(&program, "default").unwrap();
-    let opts = DataOptions {
-        path: Some(Path::new("tests/fixtures/published").join(data)),
-        ..Default::default()
-    };
-    let (frame, _) =
-        eval::load_data(&plan, &eval::data_path(&plan, &opts).unwrap(), &opts).unwrap();
-    let results = eval::evaluate(&plan, &frame, &EvalOptions::default()).unwrap();
-    results.periods[0].score.clone()
+    common::evaluate_text(
+        "reference.qi",
+        rules.to_string(),
+        Some(Path::new("tests/fixtures/published").join(data)),
+        |_, _, results| results.periods[0].score.clone(),
+    )
 }
 
 fn assert_close(got: &[f64], want: &[f64], tol: f64, what: &str) {

@@ -4,9 +4,7 @@
 
 mod common;
 
-use qindex::eval::{self, DataOptions, EvalOptions};
 use serde_json::Value;
-use std::path::Path;
 
 /// Evaluates rules over the reference's decision matrix (written to a temporary data file).
 fn evaluate_on_matrix(rules: String, tag: &str) -> (qindex::plan::Plan, Vec<f64>, Vec<f64>) {
@@ -22,18 +20,12 @@ fn evaluate_on_matrix(rules: String, tag: &str) -> (qindex::plan::Plan, Vec<f64>
     }
     let data = dir.join("matrix.csv");
     std::fs::write(&data, csv).unwrap();
-    let (program, _) = qindex::check::load_text(Path::new("reference.qi"), rules).unwrap();
-    let (plan, _) = qindex::check::compile(&program, "default").unwrap();
-    let opts = DataOptions {
-        path: Some(data),
-        ..Default::default()
-    };
-    let (frame, _) =
-        eval::load_data(&plan, &eval::data_path(&plan, &opts).unwrap(), &opts).unwrap();
-    let results = eval::evaluate(&plan, &frame, &EvalOptions::default()).unwrap();
+    let out = common::evaluate_text("reference.qi", rules, Some(data), |plan, _, results| {
+        let p = &results.periods[0];
+        (plan.clone(), p.score.clone(), p.weights.clone())
+    });
     std::fs::remove_dir_all(&dir).unwrap();
-    let p = &results.periods[0];
-    (plan.clone(), p.score.clone(), p.weights.clone())
+    out
 }
 
 /// Derived weights of a group whose children are the five criteria, through the rules: the

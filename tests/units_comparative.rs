@@ -9,8 +9,7 @@
 //! unit on every child, and "Copy", equal to unit C. Source of the expectations: the rule above;
 //! the numbers by hand where stated.
 
-use qindex::eval::{self, DataOptions, EvalOptions};
-use std::path::Path;
+mod common;
 
 const UNITS: &str = "unit,agg,a,b,c\nA,0,3,2,9\nB,0,5,8,1\nC,0,1,6,5\nD,0,7,4,3\nE,0,4,4,5\n";
 const OTHERS: &str = "World,1,8,9,10\nCopy,1,1,6,5\n";
@@ -25,27 +24,20 @@ fn run(method: &str, csv: &str, tag: &str) -> Vec<(String, f64, u32)> {
     std::fs::create_dir_all(&dir).unwrap();
     let data = dir.join("data.csv");
     std::fs::write(&data, csv).unwrap();
-    let (program, diags) = qindex::check::load_text(Path::new("units.qi"), rules).unwrap();
-    assert!(!diags.iter().any(|d| d.is_error()), "{diags:?}");
-    let (plan, _) = qindex::check::compile(&program, "default").unwrap();
-    let opts = DataOptions {
-        path: Some(data),
-        ..Default::default()
-    };
-    let (frame, _) =
-        eval::load_data(&plan, &eval::data_path(&plan, &opts).unwrap(), &opts).unwrap();
-    let results = eval::evaluate(&plan, &frame, &EvalOptions::default()).unwrap();
+    let out = common::evaluate_text("units.qi", rules, Some(data), |_, frame, results| {
+        let p = &results.periods[0];
+        (0..p.len())
+            .map(|i| {
+                (
+                    frame.units().get(p.rows[i]).to_string(),
+                    p.score[i],
+                    p.final_rank[i],
+                )
+            })
+            .collect()
+    });
     std::fs::remove_dir_all(&dir).unwrap();
-    let p = &results.periods[0];
-    (0..p.len())
-        .map(|i| {
-            (
-                frame.units().get(p.rows[i]).to_string(),
-                p.score[i],
-                p.final_rank[i],
-            )
-        })
-        .collect()
+    out
 }
 
 /// Adding the non-units changes no unit's score or rank; the non-units get a score and no rank.

@@ -156,6 +156,17 @@ pub fn competition_ranks_desc_into(
     // Sort single integers: the descending key with its lowest bits replaced by the row, so
     // the sort moves 8 bytes per entry instead of 16. Rows whose keys agree above those bits
     // are then put in full-key order, so the order is exact.
+    let (bits, low) = packed_keys(values, include, keys);
+    // The keys were made in row order: sorted above the row's bits, they are ordered as
+    // ranks_from_sorted_keys needs.
+    sort_above(keys, bits);
+    ranks_from_sorted_keys(values, keys, low, out);
+}
+
+/// Fills `keys` with one integer per ranked row (present and included), in row order: the
+/// descending key of its value with its lowest bits replaced by the row. Returns the number of
+/// those bits and their mask.
+fn packed_keys(values: &[f64], include: impl Fn(usize) -> bool, keys: &mut Vec<u64>) -> (u32, u64) {
     let bits = usize::BITS - values.len().max(1).leading_zeros();
     let low: u64 = (1u64 << bits) - 1;
     keys.clear();
@@ -167,10 +178,7 @@ pub fn competition_ranks_desc_into(
             .filter(|(i, v)| !v.is_nan() && include(*i))
             .map(|(i, v)| (!ascending_key(*v) & !low) | i as u64),
     );
-    // The keys were made in row order: sorted above the row's bits, they are ordered as
-    // ranks_from_sorted_keys needs.
-    sort_above(keys, bits);
-    ranks_from_sorted_keys(values, keys, low, out);
+    (bits, low)
 }
 
 /// Buffers for [`RankBuffers::ranks_desc`], reused across the many rankings of a Monte Carlo.
@@ -189,22 +197,13 @@ impl RankBuffers {
     /// whose values bunch up (or that are infinite) fall back to a full sort, so the ranks are
     /// always those of [`competition_ranks_desc_into`].
     pub fn ranks_desc(&mut self, values: &[f64], include: impl Fn(usize) -> bool, out: &mut [u32]) {
-        let bits = usize::BITS - values.len().max(1).leading_zeros();
-        let low: u64 = (1u64 << bits) - 1;
         let RankBuffers {
             keys,
             sorted,
             buckets,
             starts,
         } = self;
-        keys.clear();
-        keys.extend(
-            values
-                .iter()
-                .enumerate()
-                .filter(|(i, v)| !v.is_nan() && include(*i))
-                .map(|(i, v)| (!ascending_key(*v) & !low) | i as u64),
-        );
+        let (_, low) = packed_keys(values, include, keys);
         let n = keys.len();
         // The extremes from the keys' own order (the position bits do not change it).
         let (Some(first), Some(last)) = (keys.iter().min(), keys.iter().max()) else {
