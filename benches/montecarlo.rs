@@ -10,7 +10,7 @@ use qindex::plan::Plan;
 use qindex::sensitivity::{indices, kernel::Plans, uncertainty};
 use std::path::Path;
 
-fn load(rules: &str) -> (Plan, qindex::data::Frame) {
+fn load(rules: &str) -> (qindex::check::Program, Plan, qindex::data::Frame) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/peers")
         .join(rules);
@@ -19,17 +19,19 @@ fn load(rules: &str) -> (Plan, qindex::data::Frame) {
     let opts = qindex::eval::DataOptions::default();
     let data = qindex::eval::data_path(&plan, &opts).expect("data path");
     let (frame, _) = qindex::eval::load_data_for(&[&plan], &data, &opts).expect("data");
-    (plan, frame)
+    (program, plan, frame)
 }
 
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("montecarlo");
     g.sample_size(10);
 
-    let (plan, frame) = load("mc_300x50.qi");
+    let (program, plan, frame) = load("mc_300x50.qi");
+    let variants = qindex::check::Variants::new(&program).expect("checks");
     let plans = Plans {
         base: &plan,
         schemes: Vec::new(),
+        variants: &variants,
     };
     g.bench_function("uncertainty mc_300x50 10000 replications", |b| {
         b.iter(|| {
@@ -45,10 +47,12 @@ fn bench(c: &mut Criterion) {
         })
     });
 
-    let (plan, frame) = load("sobol_300x50.qi");
+    let (program, plan, frame) = load("sobol_300x50.qi");
+    let variants = qindex::check::Variants::new(&program).expect("checks");
     let plans = Plans {
         base: &plan,
         schemes: Vec::new(),
+        variants: &variants,
     };
     g.bench_function("sensitivity sobol_300x50 score N=1024", |b| {
         b.iter(|| {

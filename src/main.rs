@@ -1595,9 +1595,14 @@ fn uncertainty_cmd(
         progress: if show_progress { Some(&progress) } else { None },
         interrupted: &|| interrupted.load(std::sync::atomic::Ordering::Relaxed),
     };
+    let variants = match qindex::check::Variants::new(&program) {
+        Ok(v) => v,
+        Err(e) => return fail(e, Some(&program.sources)),
+    };
     let plans = qindex::sensitivity::uncertainty::Plans {
         base: &base,
         schemes: schemes.iter().collect(),
+        variants: &variants,
     };
     let summary = match qindex::sensitivity::uncertainty::run(&plans, &frame, &opts) {
         Ok(s) => s,
@@ -1698,9 +1703,14 @@ fn sensitivity_cmd(
         progress: if show_progress { Some(&progress) } else { None },
         interrupted: &|| interrupted.load(std::sync::atomic::Ordering::Relaxed),
     };
+    let variants = match qindex::check::Variants::new(&program) {
+        Ok(v) => v,
+        Err(e) => return fail(e, Some(&program.sources)),
+    };
     let plans = qindex::sensitivity::kernel::Plans {
         base: &base,
         schemes: schemes.iter().collect(),
+        variants: &variants,
     };
     let report = match indices::run(&plans, &frame, &opts) {
         Ok(r) => r,

@@ -528,6 +528,15 @@ pub struct Factor {
     /// The line as written, for reports.
     pub text: String,
     pub kind: FactorKind,
+    /// For `choose normalise`, `choose aggregate` and `choose missing`: per option, the
+    /// equivalent override in a scheme (`normalise [NODE =] X`, ...). A replication's plan is
+    /// compiled from these by the checker's scheme code, so a `choose` line reaches exactly
+    /// what the override reaches.
+    #[serde(skip)]
+    pub overrides: Vec<crate::syntax::ast::Setting>,
+    /// A stable identity of the factor, independent of the line's position: the order of
+    /// the replication's inputs (see `sensitivity::kernel::Layout`).
+    pub key: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

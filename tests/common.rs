@@ -54,6 +54,7 @@ pub fn qindex(args: &[&str]) -> std::process::Output {
 /// What the analyses of the `uncertainty` block need: the base plan, the schemes it chooses
 /// from, and the data loaded for all of them.
 pub struct Loaded {
+    pub program: Program,
     pub base: qindex::plan::Plan,
     pub schemes: Vec<qindex::plan::Plan>,
     pub frame: qindex::data::Frame,
@@ -76,16 +77,26 @@ impl Loaded {
         let data = qindex::eval::data_path(&base, &opts).expect("data path");
         let (frame, _) = qindex::eval::load_data_for(&all, &data, &opts).expect("data loads");
         Loaded {
+            program,
             base,
             schemes,
             frame,
         }
     }
 
-    pub fn plans(&self) -> qindex::sensitivity::kernel::Plans<'_> {
+    /// The compiler of configurations, for [`Loaded::plans`].
+    pub fn variants(&self) -> check::Variants<'_> {
+        check::Variants::new(&self.program).expect("checks")
+    }
+
+    pub fn plans<'a>(
+        &'a self,
+        variants: &'a check::Variants<'a>,
+    ) -> qindex::sensitivity::kernel::Plans<'a> {
         qindex::sensitivity::kernel::Plans {
             base: &self.base,
             schemes: self.schemes.iter().collect(),
+            variants,
         }
     }
 }

@@ -52,7 +52,8 @@ fn agree(path: &Path, count: usize) -> (usize, usize) {
     };
     let nominal = qindex::eval::evaluate(base, frame, &eval_opts).expect("nominal");
     let rows = nominal.periods[0].rows.clone();
-    let plans = loaded.plans();
+    let variants = loaded.variants();
+    let plans = loaded.plans(&variants);
     let mut kernel = Kernel::new(&plans, &unc, frame, eval_opts.clone(), rows.clone());
     let dims = kernel.layout().dims();
     let outcomes = kernel

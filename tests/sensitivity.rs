@@ -41,7 +41,8 @@ fn options(samples: usize, target: Target) -> indices::Options<'static> {
 fn categorical_factors_match_the_exact_decomposition() {
     let path = root().join("tests/fixtures/sensitivity/choices.qi");
     let loaded = Loaded::new(&path);
-    let plans = loaded.plans();
+    let variants = loaded.variants();
+    let plans = loaded.plans(&variants);
     let unc = loaded.base.uncertainty.clone().unwrap();
     let eval_opts = EvalOptions {
         period: PeriodChoice::Latest,
@@ -50,10 +51,14 @@ fn categorical_factors_match_the_exact_decomposition() {
     let nominal = qindex::eval::evaluate(&loaded.base, &loaded.frame, &eval_opts).unwrap();
     let nom = &nominal.periods[0];
     let kernel = Kernel::new(&plans, &unc, &loaded.frame, eval_opts, nom.rows.clone());
+    // Each factor's uniform goes in the column the layout gives it.
+    let cols = kernel.layout().factor_columns();
     let mut f = [[0.0f64; 2]; 3];
     for (a, row) in f.iter_mut().enumerate() {
         for (b, cell) in row.iter_mut().enumerate() {
-            let u = [(a as f64 + 0.5) / 3.0, (b as f64 + 0.5) / 2.0];
+            let mut u = [0.0; 2];
+            u[cols[0][0]] = (a as f64 + 0.5) / 3.0;
+            u[cols[1][0]] = (b as f64 + 0.5) / 2.0;
             let o = kernel.evaluate(&u).unwrap();
             let (mut s, mut n) = (0.0, 0.0);
             for (r, nr) in o.ranks.iter().zip(&nom.final_rank) {
@@ -224,7 +229,8 @@ fn samples_not_a_power_of_two_are_noted() {
 fn an_interrupted_run_returns_without_results() {
     let path = root().join("tests/fixtures/sensitivity/choices.qi");
     let loaded = Loaded::new(&path);
-    let plans = loaded.plans();
+    let variants = loaded.variants();
+    let plans = loaded.plans(&variants);
     let mut opts = options(64, Target::Marc);
     opts.interrupted = &|| true;
     assert!(matches!(

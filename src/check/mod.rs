@@ -36,22 +36,19 @@ impl Checked {
     }
 }
 
-/// Checks a program and compiles the base index and every scheme.
-pub fn check(program: &Program) -> Checked {
-    let mut diags = Vec::new();
-    let parts = model::collect(program, &mut diags);
-    let schemes: Vec<String> = parts.schemes.iter().map(|s| s.id.name.clone()).collect();
-    let Some(index) = parts.index else {
-        if program.files.len() == program.sources.len() {
-            diags.push(
-                Diagnostic::error("no-index", "this program has no `index` declaration")
-                    .with_location(program.sources.get(program.root).path.display().to_string())
-                    .with_hint("declare the index: `index ID \"label\" by UNIT_COLUMN { ... }`, here or in a file this one `use`s"),
-            );
-        }
-        return finish(Vec::new(), diags, schemes);
-    };
-    let mut base = model::build(program, index, &mut diags);
+/// What every scheme starts from: the program's items and the base index's model, with the
+/// top-level lets in program order.
+struct Base<'p> {
+    parts: model::Parts<'p>,
+    index: &'p crate::syntax::ast::Index,
+    model: model::Model,
+}
+
+/// Collects the program's items and builds the base model (`None` without an index).
+fn base<'p>(program: &'p Program, diags: &mut Vec<Diagnostic>) -> Option<Base<'p>> {
+    let parts = model::collect(program, diags);
+    let index = parts.index?;
+    let mut base = model::build(program, index, diags);
     // Top-level lets around the index, in program order.
     let top_before: Vec<_> = parts
         .lets
@@ -72,6 +69,34 @@ pub fn check(program: &Program) -> Checked {
     lets.append(&mut base.lets);
     lets.extend(top_after.iter().map(entry));
     base.lets = lets;
+    Some(Base {
+        parts,
+        index,
+        model: base,
+    })
+}
+
+/// Checks a program and compiles the base index and every scheme.
+pub fn check(program: &Program) -> Checked {
+    let mut diags = Vec::new();
+    let Some(Base {
+        parts,
+        index,
+        model: base,
+    }) = base(program, &mut diags)
+    else {
+        let parts = model::collect(program, &mut Vec::new());
+        let schemes: Vec<String> = parts.schemes.iter().map(|s| s.id.name.clone()).collect();
+        if program.files.len() == program.sources.len() {
+            diags.push(
+                Diagnostic::error("no-index", "this program has no `index` declaration")
+                    .with_location(program.sources.get(program.root).path.display().to_string())
+                    .with_hint("declare the index: `index ID \"label\" by UNIT_COLUMN { ... }`, here or in a file this one `use`s"),
+            );
+        }
+        return finish(Vec::new(), diags, schemes);
+    };
+    let schemes: Vec<String> = parts.schemes.iter().map(|s| s.id.name.clone()).collect();
     check_lets(&base.lets, &mut diags);
 
     // Scheme ids, then each scheme's model.
@@ -339,6 +364,92 @@ pub fn compile(program: &Program, scheme: &str) -> Result<(Plan, Vec<Diagnostic>
             Err(crate::Error::Usage(format!(
                 "there is no scheme `{scheme}` in these rules; {hint}"
             )))
+        }
+    }
+}
+
+/// Compiles variants of a checked program: a scheme (or `default`) with further overrides
+/// appended, as if a scheme built `from` it declared them. This is how an uncertainty
+/// replication's plan is made, so that a `choose` line reaches exactly what the same override
+/// in a scheme reaches (LANGUAGE.md, "Uncertainty"), by the same code.
+pub struct Variants<'p> {
+    program: &'p Program,
+    base: Base<'p>,
+    uncertainty: Option<crate::plan::UncertaintyPlan>,
+}
+
+impl<'p> Variants<'p> {
+    /// Fails when the program has errors.
+    pub fn new(program: &'p Program) -> Result<Variants<'p>, crate::Error> {
+        let checked = check(program);
+        if checked.has_errors() {
+            return Err(crate::Error::Diagnostics(checked.diagnostics));
+        }
+        let uncertainty = checked.plan("default").and_then(|p| p.uncertainty.clone());
+        let base = base(program, &mut Vec::new())
+            .ok_or_else(|| crate::Error::Usage("these rules have no `index`".into()))?;
+        Ok(Variants {
+            program,
+            base,
+            uncertainty,
+        })
+    }
+
+    /// The plan of scheme `from` (`default`: the base index) with `overrides` applied after
+    /// the scheme's own, in this order. An override whose node the scheme does not have
+    /// (excluded, or never added) reaches nothing and is left out, silently: the uncertainty
+    /// block names nodes of any scheme.
+    pub fn compile(
+        &self,
+        from: &str,
+        overrides: &[crate::syntax::ast::Setting],
+    ) -> Result<Plan, crate::Error> {
+        use crate::syntax::ast;
+        let mut diags = Vec::new();
+        let mut chain: Vec<&ast::Scheme> = if from == "default" {
+            Vec::new()
+        } else {
+            scheme::chain(&self.base.parts.schemes, from, &mut diags).ok_or_else(|| {
+                crate::Error::Usage(format!("there is no scheme `{from}` in these rules"))
+            })?
+        };
+        let mut model = self.base.model.clone();
+        scheme::apply_chain(self.program, &mut model, &chain, &mut diags);
+        let present: Vec<ast::Override> = overrides
+            .iter()
+            .filter(|o| {
+                o.target
+                    .as_ref()
+                    .is_none_or(|t| model.find(&t.name).is_some())
+            })
+            .map(|o| ast::Override::Setting(o.clone()))
+            .collect();
+        let span = self.base.index.id.span;
+        let extra = ast::Scheme {
+            id: ast::Ident {
+                name: "uncertainty replication".into(),
+                span,
+            },
+            label: None,
+            from: None,
+            overrides: present,
+            span,
+        };
+        chain.clear();
+        chain.push(&extra);
+        scheme::apply_chain(self.program, &mut model, &chain, &mut diags);
+        let plan = build::build(
+            self.program,
+            &model,
+            (from, None),
+            &self.base.index.id,
+            self.uncertainty.as_ref(),
+            &mut diags,
+        );
+        let errors: Vec<Diagnostic> = diags.into_iter().filter(|d| d.is_error()).collect();
+        match plan {
+            Some(p) if errors.is_empty() => Ok(p),
+            _ => Err(crate::Error::Diagnostics(errors)),
         }
     }
 }

@@ -52,6 +52,7 @@ pub fn check(
         }
     };
     for line in &u.lines {
+        let mut overrides = Vec::new();
         let text = sources
             .slice(line.span())
             .split_whitespace()
@@ -209,6 +210,31 @@ pub fn check(
                     continue;
                 }
                 let at_name = at.as_ref().map(|a| a.name.clone());
+                // The equivalent scheme override of each option.
+                let key = match what.name.as_str() {
+                    "normalise" => Some(ast::SettingKey::Normalise),
+                    "aggregate" => Some(ast::SettingKey::Aggregate),
+                    "missing" => Some(ast::SettingKey::Missing),
+                    _ => None,
+                };
+                overrides = key
+                    .map(|key| {
+                        options
+                            .iter()
+                            .map(|o| ast::Setting {
+                                key,
+                                key_span: what.span,
+                                target: at.clone(),
+                                value: if key == ast::SettingKey::Missing {
+                                    ast::SettingValue::Methods(vec![o.method.clone()])
+                                } else {
+                                    ast::SettingValue::Method(o.method.clone())
+                                },
+                                span: o.span,
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 let mut ok = true;
                 let kind = match what.name.as_str() {
                     "normalise" => FactorKind::ChooseNormalise {
@@ -286,8 +312,13 @@ pub fn check(
             );
             continue;
         }
-        seen.insert(key, line.clone());
-        plan.factors.push(Factor { text, kind });
+        seen.insert(key.clone(), line.clone());
+        plan.factors.push(Factor {
+            text,
+            kind,
+            overrides,
+            key,
+        });
     }
     plan
 }

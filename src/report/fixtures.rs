@@ -263,6 +263,8 @@ pub(crate) fn sample_plan() -> Plan {
                         within: None,
                         amount: 0.25,
                     },
+                    overrides: Vec::new(),
+                    key: "vary weights None".into(),
                 },
                 Factor {
                     text: "vary weights in product 10%".into(),
@@ -270,6 +272,8 @@ pub(crate) fn sample_plan() -> Plan {
                         within: Some("product".into()),
                         amount: 0.1,
                     },
+                    overrides: Vec::new(),
+                    key: "vary weights Some(\"product\")".into(),
                 },
                 Factor {
                     text: "choose normalise [minmax, rank]".into(),
@@ -277,6 +281,8 @@ pub(crate) fn sample_plan() -> Plan {
                         options: vec![Normalise::MinMax, Normalise::Rank],
                         at: None,
                     },
+                    overrides: Vec::new(),
+                    key: "normalise None".into(),
                 },
             ],
         }),

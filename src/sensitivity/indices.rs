@@ -98,6 +98,7 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Report, Error
     };
     let rows = nom.rows.clone();
     let mut kernel = Kernel::new(plans, unc, frame, eval_opts, rows.clone());
+    kernel.prepare_configurations(super::uncertainty::PREPARE_LIMIT)?;
     let factors = kernel.layout().factor_columns();
     for (f, cols) in unc.factors.iter().zip(&factors) {
         if cols.is_empty() {

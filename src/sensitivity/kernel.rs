@@ -29,6 +29,7 @@
 //! differs): `tests/kernel.rs` checks it on random replications of every shipped rules file.
 
 use crate::data::Frame;
+use crate::diagnostics::Diagnostic;
 use crate::eval::{self, EvalOptions, Prepared};
 use crate::methods::rank::RankBuffers;
 use crate::methods::vmath::{exp_slice, ln_axpy, weighted_columns};
@@ -39,10 +40,14 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// The plans a run may use: `default` and each scheme named by `choose scheme`.
+/// The plans a run may use: `default` and each scheme named by `choose scheme`, and the
+/// compiler of a replication's variants of them.
 pub struct Plans<'p> {
     pub base: &'p Plan,
     pub schemes: Vec<&'p Plan>,
+    /// Compiles a configuration's plan: the chosen scheme with the other `choose` lines'
+    /// overrides, by the checker's scheme code.
+    pub variants: &'p crate::check::Variants<'p>,
 }
 
 impl Plans<'_> {
@@ -69,11 +74,16 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// The factors' columns follow the order of their keys, not of the block's lines: moving
+    /// a line changes nothing but the order in which the factors are reported.
     pub fn new(plans: &Plans, unc: &UncertaintyPlan) -> Layout {
-        let mut columns = Vec::with_capacity(unc.factors.len());
+        let mut columns = vec![0..0; unc.factors.len()];
         let mut owned: Vec<Vec<String>> = vec![Vec::new(); unc.factors.len()];
         let mut next = 0;
-        for (fi, f) in unc.factors.iter().enumerate() {
+        let mut order: Vec<usize> = (0..unc.factors.len()).collect();
+        order.sort_by(|a, b| unc.factors[*a].key.cmp(&unc.factors[*b].key));
+        for fi in order {
+            let f = &unc.factors[fi];
             let width = match f.kind {
                 FactorKind::VaryWeights { .. } | FactorKind::VaryWeight { .. } => {
                     for plan in plans.all() {
@@ -90,7 +100,7 @@ impl Layout {
                 }
                 _ => 1,
             };
-            columns.push(next..next + width);
+            columns[fi] = next..next + width;
             next += width;
         }
         Layout {
@@ -143,14 +153,11 @@ struct FastData {
     is_unit: Vec<bool>,
 }
 
-/// A replication's group settings, drawn from its uniforms.
+/// A replication's weights and children, drawn from its uniforms (its configuration holds the
+/// rest).
 #[derive(Clone)]
 struct Draw {
     key: Vec<u32>,
-    /// (group, aggregation) set by `choose aggregate`, in factor order.
-    aggregates: Vec<(NodeId, Aggregate)>,
-    /// The option each `choose aggregate` picked, in factor order.
-    choices: Vec<u32>,
     /// Per node: its fixed weight after `vary` and `drop` (NaN: derived or the index).
     weights: Vec<f64>,
     /// Per node: the multiplier of a derived weight (1 when not varied).
@@ -170,12 +177,7 @@ impl Draw {
     }
 
     fn aggregate<'a>(&'a self, plan: &'a Plan, id: NodeId) -> Option<&'a Aggregate> {
-        self.aggregates
-            .iter()
-            .rev()
-            .find(|(n, _)| *n == id)
-            .map(|(_, a)| a)
-            .or_else(|| plan.node(id).group.as_ref().map(|g| &g.aggregate))
+        plan.node(id).group.as_ref().map(|g| &g.aggregate)
     }
 }
 
@@ -186,6 +188,8 @@ pub struct Kernel<'a, 'f> {
     frame: &'f Frame,
     eval_opts: EvalOptions,
     layout: Layout,
+    /// The factors that make a configuration (`choose` lines), in line order.
+    choose: Vec<usize>,
     /// The nominal period's frame rows: outcomes are by position in them.
     rows: Vec<usize>,
     configs: Mutex<HashMap<Vec<u32>, Arc<Config<'f>>>>,
@@ -203,8 +207,24 @@ impl<'a, 'f> Kernel<'a, 'f> {
         eval_opts: EvalOptions,
         rows: Vec<usize>,
     ) -> Kernel<'a, 'f> {
+        let choose = unc
+            .factors
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| {
+                matches!(
+                    f.kind,
+                    FactorKind::ChooseScheme { .. }
+                        | FactorKind::ChooseNormalise { .. }
+                        | FactorKind::ChooseAggregate { .. }
+                        | FactorKind::ChooseMissing { .. }
+                )
+            })
+            .map(|(i, _)| i)
+            .collect();
         Kernel {
             layout: Layout::new(plans, unc),
+            choose,
             plans,
             unc,
             frame,
@@ -238,20 +258,16 @@ impl<'a, 'f> Kernel<'a, 'f> {
         self.rows.is_empty()
     }
 
-    /// The configuration key of a replication: the options of `choose scheme`, `choose
-    /// normalise` and `choose missing`, in factor order.
+    /// The configuration key of a replication: the option each `choose` line picked, one entry
+    /// per line of [`Kernel::choose`] (the block's `choose` lines, in line order).
     fn key(&self, u: &[f64]) -> Vec<u32> {
-        let mut key = Vec::new();
-        for (f, cols) in self.unc.factors.iter().zip(&self.layout.columns) {
-            let k = match &f.kind {
-                FactorKind::ChooseScheme { options } => options.len(),
-                FactorKind::ChooseNormalise { options, .. } => options.len(),
-                FactorKind::ChooseMissing { options, .. } => options.len(),
-                _ => continue,
-            };
-            key.push(pick(u[cols.start], k) as u32);
-        }
-        key
+        self.choose
+            .iter()
+            .map(|&fi| {
+                let k = options(&self.unc.factors[fi].kind);
+                pick(u[self.layout.columns[fi].start], k) as u32
+            })
+            .collect()
     }
 
     fn config(&self, key: &[u32]) -> Result<Arc<Config<'f>>, Error> {
@@ -267,44 +283,112 @@ impl<'a, 'f> Kernel<'a, 'f> {
         Ok(c)
     }
 
+    /// The number of distinct configurations the block can produce.
+    pub fn configurations(&self) -> u128 {
+        self.choose
+            .iter()
+            .map(|&fi| options(&self.unc.factors[fi].kind) as u128)
+            .fold(1u128, |a, b| a.saturating_mul(b))
+    }
+
+    /// Builds every configuration before the first replication when there are at most
+    /// `limit` of them, so that a configuration the compiler or the evaluator rejects (a
+    /// negative value into a geometric mean, say) stops the run before it starts. Beyond the
+    /// limit, configurations are built when first drawn, with the same checks.
+    pub fn prepare_configurations(&self, limit: u128) -> Result<(), Error> {
+        if self.configurations() > limit {
+            return Ok(());
+        }
+        let mut key = vec![0u32; self.choose.len()];
+        loop {
+            self.config(&key)?;
+            // The next key, the last line fastest.
+            let mut j = key.len();
+            loop {
+                if j == 0 {
+                    return Ok(());
+                }
+                j -= 1;
+                key[j] += 1;
+                if (key[j] as usize) < options(&self.unc.factors[self.choose[j]].kind) {
+                    break;
+                }
+                key[j] = 0;
+            }
+        }
+    }
+
+    /// The choices of a configuration, as `line = option` (for messages and audits).
+    pub fn describe(&self, key: &[u32]) -> Vec<(String, String)> {
+        self.choose
+            .iter()
+            .zip(key)
+            .map(|(&fi, &c)| {
+                let f = &self.unc.factors[fi];
+                (f.text.clone(), option_text(&f.kind, c as usize))
+            })
+            .collect()
+    }
+
+    /// A configuration's plan: the chosen scheme (`default` when no line chooses one) with
+    /// the equivalent override of each other `choose` line's option, compiled by the checker
+    /// (LANGUAGE.md: a `choose` line reaches exactly what a scheme's override reaches). The
+    /// overrides are applied from the least to the most specific (the whole index first, then
+    /// by the depth of the node named by `at`), so the order of the lines does not matter.
     fn build_config(&self, key: &[u32]) -> Result<Config<'f>, Error> {
-        let mut choice = key.iter();
-        let mut plan: Option<Plan> = None;
-        for f in &self.unc.factors {
-            if let FactorKind::ChooseScheme { options } = &f.kind {
-                let name = &options[*choice.next().expect("key") as usize];
-                plan = self.plans.get(name).cloned();
-            }
-        }
-        let mut plan = plan.unwrap_or_else(|| self.plans.base.clone());
-        for f in &self.unc.factors {
+        let mut from = self.plans.base.scheme.as_str();
+        let mut overrides = Vec::new();
+        for (&fi, &choice) in self.choose.iter().zip(key) {
+            let f = &self.unc.factors[fi];
             match &f.kind {
-                FactorKind::ChooseNormalise { options, at } => {
-                    let chosen = &options[*choice.next().expect("key") as usize];
-                    for id in indicators_at(&plan, None, at.as_deref()) {
-                        let ind = plan.nodes[id.index()]
-                            .indicator
-                            .as_mut()
-                            .expect("indicator");
-                        if replaceable(&ind.normalise) {
-                            ind.normalise = chosen.clone();
-                        }
-                    }
-                }
-                FactorKind::ChooseMissing { options, at } => {
-                    let chosen = &options[*choice.next().expect("key") as usize];
-                    for id in indicators_at(&plan, None, at.as_deref()) {
-                        let ind = plan.nodes[id.index()]
-                            .indicator
-                            .as_mut()
-                            .expect("indicator");
-                        ind.missing = vec![chosen.clone()];
-                    }
-                }
-                _ => {}
+                FactorKind::ChooseScheme { options } => from = &options[choice as usize],
+                _ => overrides.push(f.overrides[choice as usize].clone()),
             }
         }
-        let prepared = eval::prepare(&plan, self.frame, &self.eval_opts)?;
+        let depth = |target: Option<&str>| -> usize {
+            let Some(plan) = self.plans.get(from) else {
+                return 0;
+            };
+            let Some(mut id) = target.and_then(|t| plan.find(t)) else {
+                return 0;
+            };
+            let mut d = 1;
+            while let Some(p) = plan.node(id).parent {
+                d += 1;
+                id = p;
+            }
+            d
+        };
+        overrides.sort_by_key(|o| depth(o.target.as_ref().map(|t| t.name.as_str())));
+        let in_config = |e: Error| -> Error {
+            let choices = self.describe(key);
+            if choices.is_empty() {
+                return e;
+            }
+            let text = choices
+                .iter()
+                .map(|(l, o)| format!("`{l}` → {o}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            match e {
+                Error::Diagnostics(ds) => Error::Diagnostics(
+                    ds.into_iter()
+                        .map(|d| d.with_note(format!("in the uncertainty configuration {text}")))
+                        .collect(),
+                ),
+                Error::Usage(m) => {
+                    Error::Usage(format!("{m} (in the uncertainty configuration {text})"))
+                }
+                other => other,
+            }
+        };
+        let plan = self
+            .plans
+            .variants
+            .compile(from, &overrides)
+            .map_err(in_config)?;
+        reject_negative_inputs(&plan).map_err(in_config)?;
+        let prepared = eval::prepare(&plan, self.frame, &self.eval_opts).map_err(in_config)?;
         let warnings = prepared.warning_counts();
         let vary_col = plan
             .nodes
@@ -340,27 +424,11 @@ impl<'a, 'f> Kernel<'a, 'f> {
         })
     }
 
-    /// A replication's group settings (LANGUAGE.md order: `choose aggregate`, then `vary`, then
-    /// `drop`; the other `choose`s are the configuration).
+    /// A replication's weights and children (LANGUAGE.md order: `vary`, then `drop`; the
+    /// `choose` lines are the configuration).
     fn draw(&self, config: &Config, key: Vec<u32>, u: &[f64]) -> Draw {
         let plan = &config.plan;
         let nn = plan.nodes.len();
-        let mut aggregates = Vec::new();
-        let mut choices = Vec::new();
-        for (f, cols) in self.unc.factors.iter().zip(&self.layout.columns) {
-            if let FactorKind::ChooseAggregate { options, at } = &f.kind {
-                let pos = pick(u[cols.start], options.len());
-                choices.push(pos as u32);
-                let chosen = &options[pos];
-                let id = match at {
-                    None => Some(NodeId::ROOT),
-                    Some(name) => plan.find(name),
-                };
-                if let Some(id) = id.filter(|id| plan.node(*id).group.is_some()) {
-                    aggregates.push((id, chosen.clone()));
-                }
-            }
-        }
         let mut weights: Vec<f64> = plan
             .nodes
             .iter()
@@ -427,8 +495,6 @@ impl<'a, 'f> Kernel<'a, 'f> {
         }
         Draw {
             key,
-            aggregates,
-            choices,
             weights,
             derived,
             children,
@@ -615,7 +681,6 @@ impl<'a, 'f> Kernel<'a, 'f> {
                 }
                 // The parts have the same lengths in every replication of a run.
                 let mut sig = draw.key.clone();
-                sig.extend(&draw.choices);
                 sig.extend(&draw.drops);
                 let e = batches.entry(sig.clone()).or_insert_with(|| {
                     batch_order.push(sig);
@@ -688,6 +753,7 @@ impl<'a, 'f> Kernel<'a, 'f> {
             w,
             values,
             ranker,
+            by_rank,
         } = work;
         values.resize_with(nn, Vec::new);
         // Each maximal arithmetic subtree: one matrix product for all the replications,
@@ -761,6 +827,11 @@ impl<'a, 'f> Kernel<'a, 'f> {
             let ranks = &mut slots.ranks[i * m..(i + 1) * m];
             scores.copy_from_slice(&root[r * m..(r + 1) * m]);
             ranker.ranks_desc(scores, |i| fast.is_unit[i], ranks);
+            // Scores that tie, or nearly, may be ordered otherwise by the evaluator's sums:
+            // the general route decides those.
+            if near_tie(scores, ranks, by_rank) {
+                continue;
+            }
             for (s, r) in scores.iter_mut().zip(ranks.iter()) {
                 if *r == 0 {
                     *s = f64::NAN;
@@ -784,11 +855,6 @@ pub struct View<'v> {
 /// The configuration's plan with a replication's group settings.
 fn replication_plan(config: &Config, draw: &Draw) -> Plan {
     let mut plan = config.plan.clone();
-    for (id, a) in &draw.aggregates {
-        if let Some(g) = plan.nodes[id.index()].group.as_mut() {
-            g.aggregate = a.clone();
-        }
-    }
     for (k, w) in draw.weights.iter().enumerate() {
         if let Some(Weight::Fixed(x)) = &mut plan.nodes[k].weight {
             *x = *w;
@@ -812,7 +878,7 @@ fn replication_plan(config: &Config, draw: &Draw) -> Plan {
     plan
 }
 
-/// What replications batched together share: configuration, aggregation choices, drops.
+/// What replications batched together share: configuration and drops.
 type Signature = Vec<u32>;
 
 /// Replications per matrix product: enough to amortise the product's set-up, few enough that
@@ -839,6 +905,7 @@ struct Work {
     w: Vec<f64>,
     values: Vec<Vec<f64>>,
     ranker: RankBuffers,
+    by_rank: Vec<usize>,
 }
 
 /// The batched route's results for a step of replications, `m` values each.
@@ -1000,6 +1067,33 @@ fn effective(
     }
 }
 
+/// Relative difference under which two scores of the batched route count as a possible tie:
+/// far above the rounding of sums in another order, far below any difference that matters.
+const TIE: f64 = 1e-10;
+
+/// Whether two ranked scores tie or lie within [`TIE`] of each other (`by_rank` is scratch).
+fn near_tie(scores: &[f64], ranks: &[u32], by_rank: &mut Vec<usize>) -> bool {
+    by_rank.clear();
+    by_rank.resize(scores.len(), usize::MAX);
+    for (i, r) in ranks.iter().enumerate() {
+        if *r == 0 {
+            continue;
+        }
+        let slot = &mut by_rank[*r as usize - 1];
+        if *slot != usize::MAX {
+            return true;
+        }
+        *slot = i;
+    }
+    by_rank.windows(2).any(|w| {
+        if w[0] == usize::MAX || w[1] == usize::MAX {
+            return false;
+        }
+        let (a, b) = (scores[w[0]], scores[w[1]]);
+        (a - b).abs() <= TIE * a.abs().max(b.abs())
+    })
+}
+
 /// Makes the fixed weights among `kids` sum to 1 (left alone when they cannot).
 fn renormalise(weights: &mut [f64], kids: &[NodeId]) {
     let sum: f64 = kids
@@ -1070,12 +1164,81 @@ fn indicators_at(plan: &Plan, kids: Option<&Vec<Vec<NodeId>>>, at: Option<&str>)
         .collect()
 }
 
-/// Whether `choose normalise` may replace this method (see the uncertainty module's docs).
-pub(crate) fn replaceable(n: &Normalise) -> bool {
-    matches!(
-        n,
-        Normalise::MinMax | Normalise::ZScore { .. } | Normalise::Rank | Normalise::Percentile
-    )
+/// The number of options of a `choose` line (1 for the other lines).
+fn options(kind: &FactorKind) -> usize {
+    match kind {
+        FactorKind::ChooseScheme { options } => options.len(),
+        FactorKind::ChooseNormalise { options, .. } => options.len(),
+        FactorKind::ChooseAggregate { options, .. } => options.len(),
+        FactorKind::ChooseMissing { options, .. } => options.len(),
+        _ => 1,
+    }
+}
+
+/// Option `i` of a `choose` line, as written in rules.
+fn option_text(kind: &FactorKind, i: usize) -> String {
+    match kind {
+        FactorKind::ChooseScheme { options } => options[i].clone(),
+        FactorKind::ChooseNormalise { options, .. } => options[i].to_string(),
+        FactorKind::ChooseAggregate { options, .. } => options[i].to_string(),
+        FactorKind::ChooseMissing { options, .. } => options[i].to_string(),
+        _ => String::new(),
+    }
+}
+
+/// Whether a method needs non-negative inputs.
+fn needs_positive(a: &Aggregate) -> bool {
+    match a {
+        Aggregate::Geometric | Aggregate::Harmonic => true,
+        Aggregate::Power(p) => *p <= 0.0,
+        _ => false,
+    }
+}
+
+/// Whether a normalisation onto `scale` can give negative values.
+fn may_be_negative(n: &Normalise, scale: (f64, f64)) -> bool {
+    match n {
+        Normalise::ZScore { mean, sd } => mean - 3.0 * sd.abs() < 0.0,
+        Normalise::MinMax
+        | Normalise::Goalposts(..)
+        | Normalise::Percentile
+        | Normalise::Target(_) => scale.0 < 0.0,
+        _ => false,
+    }
+}
+
+/// Before a configuration's first replication: no group that aggregates with a geometric,
+/// harmonic or power P ≤ 0 mean receives an indicator whose normalisation may be negative.
+fn reject_negative_inputs(plan: &Plan) -> Result<(), Error> {
+    for g in plan.ids() {
+        let node = plan.node(g);
+        let Some(group) = &node.group else { continue };
+        if !needs_positive(&group.aggregate) {
+            continue;
+        }
+        for id in plan.indicators().filter(|id| is_under(plan, *id, g)) {
+            let n = plan.node(id);
+            let ind = n.indicator.as_ref().expect("indicator");
+            if may_be_negative(&ind.normalise, n.scale) {
+                let mut d = Diagnostic::error(
+                    "uncertainty-negative-input",
+                    format!(
+                        "`{}` is normalised with `{}`, which can give negative values, but `{}` aggregates with `{}`, which needs non-negative inputs",
+                        n.id, ind.normalise, node.id, group.aggregate
+                    ),
+                )
+                .with_hint(
+                    "normalise onto a positive range, e.g. `zscore(100, 10)` or `scale 1..100`, or drop that option from the choice",
+                )
+                .with_span(node.span);
+                if plan.scheme != "default" {
+                    d = d.with_note(format!("in scheme `{}`", plan.scheme));
+                }
+                return Err(Error::Diagnostics(vec![d]));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -6,13 +6,12 @@
 //! reduced in replication order, so the output is identical for any thread count.
 //!
 //! Within a replication (LANGUAGE.md, "Uncertainty"): `choose scheme` → the other `choose`s →
-//! `vary` → `drop`. Simplifications, pinned here:
-//! - `choose normalise` replaces the normalisation of the indicators (under `at NODE`, or all)
-//!   whose method is a default-style one (`minmax`, `zscore`, `rank`, `percentile`); methods that
-//!   are explicit by nature (`goalposts`, `target`, `bands`, `ratio`, `vector`, `none`) are kept.
-//! - `choose aggregate` without `at` sets the index node's aggregation.
-//! - `choose missing` sets the whole policy list of the indicators under `at` (or all) to the
-//!   chosen policy.
+//! `vary` → `drop`:
+//! - the `choose` lines make the replication's *configuration*: the chosen scheme compiled with
+//!   the equivalent override of each other line's option (`normalise X`, `aggregate NODE = X`,
+//!   `missing X`, ...) by the checker's own scheme code ([`crate::check::Variants`]), so a line
+//!   reaches exactly what that override reaches in a scheme. Overrides apply from the least to
+//!   the most specific (`at NODE` deeper wins), whatever the order of the lines.
 //! - `vary` multiplies each weight by U(1 − P, 1 + P) and renormalises the siblings: fixed
 //!   weights (given, equal, AHP) in the plan; weights derived from data by the evaluator, after
 //!   derivation, through [`crate::plan::GroupPlan::vary_derived`].
@@ -20,13 +19,12 @@
 //!   renormalised and derived weights are derived over the remaining children (AHP weights are
 //!   renormalised rather than recomputed from the sub-matrix).
 
-use super::kernel::{is_under, replaceable, Kernel, View};
+use super::kernel::{Kernel, View};
 use crate::data::Frame;
-use crate::diagnostics::Diagnostic;
 use crate::eval::{self, EvalOptions, PeriodChoice};
 #[cfg(doc)]
 use crate::methods::stats::quantile_sorted;
-use crate::plan::{Aggregate, FactorKind, NodeId, Normalise, Plan, UncertaintyPlan};
+use crate::plan::{FactorKind, UncertaintyPlan};
 use crate::Error;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -165,6 +163,9 @@ impl Partial {
     }
 }
 
+/// Up to this many configurations are all built before the first replication.
+pub(crate) const PREPARE_LIMIT: u128 = 256;
+
 /// Runs the Monte Carlo.
 pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Error> {
     let base = plans.base;
@@ -182,6 +183,7 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Erro
     let m = rows.len();
     let period = nom.period.clone();
     let mut kernel = Kernel::new(plans, unc, frame, eval_opts, rows.clone());
+    kernel.prepare_configurations(PREPARE_LIMIT)?;
 
     // The replications are the parallel work: inside them the evaluator runs single-threaded,
     // and the thread setting is restored afterwards.
@@ -319,9 +321,9 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Erro
     })
 }
 
-/// The checks before any replication: the rules have an `uncertainty` block, every scheme it
-/// chooses from was compiled, and no combination feeds negative values to a geometric,
-/// harmonic or power mean.
+/// The checks before any replication: the rules have an `uncertainty` block and every scheme
+/// it chooses from was compiled. (Each configuration is checked as it is built: see
+/// [`Kernel::prepare_configurations`].)
 pub(crate) fn check_block<'p>(plans: &Plans<'p>) -> Result<&'p UncertaintyPlan, Error> {
     let Some(unc) = &plans.base.uncertainty else {
         return Err(Error::Usage(
@@ -341,7 +343,6 @@ pub(crate) fn check_block<'p>(plans: &Plans<'p>) -> Result<&'p UncertaintyPlan, 
             }
         }
     }
-    reject_negative_inputs(plans, unc)?;
     Ok(unc)
 }
 
@@ -470,108 +471,6 @@ impl UnitRanks {
                 / n as f64
         })
     }
-}
-
-/// Whether a method needs non-negative inputs.
-fn needs_positive(a: &Aggregate) -> bool {
-    match a {
-        Aggregate::Geometric | Aggregate::Harmonic => true,
-        Aggregate::Power(p) => *p <= 0.0,
-        _ => false,
-    }
-}
-
-/// Whether a normalisation onto `scale` can give negative values.
-fn may_be_negative(n: &Normalise, scale: (f64, f64)) -> bool {
-    match n {
-        Normalise::ZScore { mean, sd } => mean - 3.0 * sd.abs() < 0.0,
-        Normalise::MinMax
-        | Normalise::Goalposts(..)
-        | Normalise::Percentile
-        | Normalise::Target(_) => scale.0 < 0.0,
-        _ => false,
-    }
-}
-
-/// Before any replication: a group that may aggregate with geometric, harmonic or power P ≤ 0
-/// must not receive an indicator whose normalisation may be negative, in any scheme and under
-/// any choice. Names both options.
-fn reject_negative_inputs(plans: &Plans, unc: &UncertaintyPlan) -> Result<(), Error> {
-    let mut candidates: Vec<&Plan> = vec![plans.base];
-    candidates.extend(plans.schemes.iter().copied());
-    for plan in candidates {
-        for g in plan.ids().filter(|id| plan.node(*id).group.is_some()) {
-            let node = plan.node(g);
-            // The aggregations this group may use, each with where it comes from.
-            let mut aggs: Vec<(Aggregate, String)> = vec![(
-                node.group.as_ref().expect("group").aggregate.clone(),
-                "by its rules".to_string(),
-            )];
-            for f in &unc.factors {
-                if let FactorKind::ChooseAggregate { options, at } = &f.kind {
-                    let hits = match at {
-                        None => g == NodeId::ROOT,
-                        Some(name) => *name == node.id,
-                    };
-                    if hits {
-                        aggs.extend(
-                            options
-                                .iter()
-                                .map(|o| (o.clone(), format!("by `{}`", f.text))),
-                        );
-                    }
-                }
-            }
-            let Some((agg, agg_from)) = aggs.into_iter().find(|(a, _)| needs_positive(a)) else {
-                continue;
-            };
-            for id in plan.indicators().filter(|id| is_under(plan, *id, g)) {
-                let n = plan.node(id);
-                let ind = n.indicator.as_ref().expect("indicator");
-                let mut norms: Vec<(Normalise, String)> =
-                    vec![(ind.normalise.clone(), "by its rules".to_string())];
-                if replaceable(&ind.normalise) {
-                    for f in &unc.factors {
-                        if let FactorKind::ChooseNormalise { options, at } = &f.kind {
-                            let reaches = match at {
-                                None => true,
-                                Some(name) => {
-                                    plan.find(name).is_some_and(|a| is_under(plan, id, a))
-                                }
-                            };
-                            if reaches {
-                                norms.extend(
-                                    options
-                                        .iter()
-                                        .map(|o| (o.clone(), format!("by `{}`", f.text))),
-                                );
-                            }
-                        }
-                    }
-                }
-                if let Some((norm, norm_from)) =
-                    norms.into_iter().find(|(o, _)| may_be_negative(o, n.scale))
-                {
-                    let mut d = Diagnostic::error(
-                        "uncertainty-negative-input",
-                        format!(
-                            "`{}` is normalised with `{norm}` ({norm_from}), which can give negative values, but `{}` may aggregate with `{agg}` ({agg_from}), which needs non-negative inputs",
-                            n.id, node.id
-                        ),
-                    )
-                    .with_hint(
-                        "normalise onto a positive range, e.g. `zscore(100, 10)` or `scale 1..100`, or drop that aggregation from the choice",
-                    )
-                    .with_span(node.span);
-                    if plan.scheme != "default" {
-                        d = d.with_note(format!("in scheme `{}`", plan.scheme));
-                    }
-                    return Err(Error::Diagnostics(vec![d]));
-                }
-            }
-        }
-    }
-    Ok(())
 }
 
 fn opt(x: Option<f64>) -> Value {
