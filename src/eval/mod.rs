@@ -859,27 +859,32 @@ fn finish_period<'f>(
         jobs.push((usize::MAX, score.as_slice(), vetoed.as_slice()));
     }
     let threads = crate::threads().min(jobs.len());
-    let done: Vec<(usize, Vec<u32>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let jobs = &jobs;
-                let is_unit = &is_unit;
-                s.spawn(move || {
-                    // One key buffer for every ranking of this thread.
-                    let mut keys = Vec::new();
-                    jobs.iter()
-                        .skip(t)
-                        .step_by(threads)
-                        .map(|(k, v, excluded)| (*k, ranks(v, is_unit, excluded, &mut keys)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("ranking does not panic"))
+    // One key buffer for every ranking of a thread.
+    let part = |t: usize, threads: usize| -> Vec<(usize, Vec<u32>)> {
+        let mut keys = Vec::new();
+        jobs.iter()
+            .skip(t)
+            .step_by(threads)
+            .map(|(k, v, excluded)| (*k, ranks(v, &is_unit, excluded, &mut keys)))
             .collect()
-    });
+    };
+    // On one thread (each replication of an uncertainty run) no thread is spawned.
+    let done: Vec<(usize, Vec<u32>)> = if threads <= 1 {
+        part(0, 1)
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let part = &part;
+                    s.spawn(move || part(t, threads))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().expect("ranking does not panic"))
+                .collect()
+        })
+    };
     let mut final_rank = Vec::new();
     for (k, r) in done {
         if k == root && !adjusted {

@@ -21,7 +21,7 @@
 //!   and drops are evaluated together: every maximal all-arithmetic subtree collapses to
 //!   effective indicator weights (the products of the renormalised weights down the path) and
 //!   all its replications are one matrix product; geometric groups above take a vectorised
-//!   logarithm of their children. A replication whose geometric inputs are not all positive
+//!   logarithm of their children, and arithmetic groups above those a weighted sum. A replication whose geometric inputs are not all positive
 //!   (where the evaluator would warn about zeros or stop at a negative value) is handed to the
 //!   general route.
 //!
@@ -783,9 +783,15 @@ impl<'a, 'f> Kernel<'a, 'f> {
                 out.gemm(1.0, &xv, &wv, 0.0);
             }
         }
-        // Geometric groups, children first: exp(Σ w·ln v / Σ w) over the positive weights.
+        // The groups above the frontier, children first: geometric ones as
+        // exp(Σ w·ln v / Σ w), arithmetic ones (above a geometric group) as Σ w·v / Σ w, over
+        // the positive weights.
         let mut bad = vec![false; b];
-        for g in &st.geometric {
+        for g in &st.upper {
+            let geometric = matches!(
+                plan.node(*g).group.as_ref().map(|g| &g.aggregate),
+                Some(Aggregate::Geometric)
+            );
             let mut out = std::mem::take(&mut values[g.index()]);
             out.resize(m * b, 0.0);
             for (r, d) in draws.iter().enumerate() {
@@ -807,14 +813,21 @@ impl<'a, 'f> Kernel<'a, 'f> {
                     } else {
                         &values[c.index()][r * m..(r + 1) * m]
                     };
-                    if !ln_axpy(v, wc / den, acc) {
+                    if !geometric {
+                        let share = wc / den;
+                        for (a, x) in acc.iter_mut().zip(v) {
+                            *a += share * x;
+                        }
+                    } else if !ln_axpy(v, wc / den, acc) {
                         bad[r] = true;
                         break;
                     }
                 }
-                x.clear();
-                x.extend_from_slice(acc);
-                exp_slice(x, acc);
+                if geometric {
+                    x.clear();
+                    x.extend_from_slice(acc);
+                    exp_slice(x, acc);
+                }
             }
             values[g.index()] = out;
         }
@@ -966,13 +979,14 @@ fn fast_ready(config: &Config, draw: &Draw) -> bool {
 }
 
 /// The shape of a batch: the maximal all-arithmetic subtrees (the frontier, each with its
-/// indicators) and the geometric groups above them, children before parents.
+/// indicators) and the groups above them (geometric, or arithmetic over a geometric one),
+/// children before parents.
 struct Structure {
     frontier: Vec<NodeId>,
     indicators: Vec<Vec<NodeId>>,
     /// Per node: an indicator's position among its frontier node's indicators.
     position: Vec<usize>,
-    geometric: Vec<NodeId>,
+    upper: Vec<NodeId>,
 }
 
 impl Structure {
@@ -994,7 +1008,7 @@ impl Structure {
                     && draw.children(plan, *id).iter().all(|c| linear[c.index()]));
         }
         let mut frontier = Vec::new();
-        let mut geometric = Vec::new();
+        let mut upper = Vec::new();
         let mut indicators = vec![Vec::new(); nn];
         for id in order.iter().rev() {
             let node = plan.node(*id);
@@ -1008,7 +1022,7 @@ impl Structure {
                 collect_indicators(plan, draw, *id, &mut inds);
                 indicators[id.index()] = inds;
             } else if !linear[id.index()] {
-                geometric.push(*id);
+                upper.push(*id);
             }
         }
         let mut position = vec![usize::MAX; nn];
@@ -1021,7 +1035,7 @@ impl Structure {
             frontier,
             indicators,
             position,
-            geometric,
+            upper,
         }
     }
 }
