@@ -38,7 +38,7 @@ fn bench(c: &mut Criterion) {
             let opts = uncertainty::Options {
                 samples: 10_000,
                 seed: 7,
-                top_n: 10,
+                top_n: Some(10),
                 period: PeriodChoice::Latest,
                 progress: None,
                 interrupted: &|| false,

@@ -259,15 +259,16 @@ enum Command {
         /// The period (default: the latest).
         #[arg(long)]
         period: Option<String>,
-        /// Replications (default: `samples` of the uncertainty block).
-        #[arg(long)]
+        /// Replications, 1 or more (default: `samples` of the uncertainty block).
+        #[arg(long, value_parser = at_least_one)]
         samples: Option<u64>,
         /// The random seed (default: `seed` of the uncertainty block).
         #[arg(long)]
         seed: Option<u64>,
-        /// The size of the top group whose membership probability is reported.
-        #[arg(long, default_value_t = 10)]
-        top: usize,
+        /// The size of the top group whose membership probability is reported (default: 10,
+        /// or a third of the ranked units when there are fewer than 30).
+        #[arg(long, value_parser = at_least_one)]
+        top: Option<u64>,
         /// table (the default), csv or json (`qindex.uncertainty/1`, see docs/uncertainty-json.md).
         #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
         format: CompareFormat,
@@ -292,8 +293,8 @@ enum Command {
         period: Option<String>,
         /// Base samples N; the design evaluates N·(factors + 2) plans (default: `samples` of
         /// the uncertainty block). A power of two keeps the Sobol' points balanced.
-        #[arg(long)]
-        samples: Option<usize>,
+        #[arg(long, value_parser = at_least_one)]
+        samples: Option<u64>,
         /// The seed of the scrambled Sobol' sequence and of the bootstrap (default: `seed` of
         /// the uncertainty block).
         #[arg(long)]
@@ -586,7 +587,7 @@ fn run(cli: Cli) -> ExitCode {
             &data,
             period,
             SensitivityRun {
-                samples,
+                samples: samples.map(|n| n as usize),
                 seed,
                 target,
                 resamples,
@@ -1547,7 +1548,7 @@ fn uncertainty_cmd(
     period: Option<String>,
     samples: Option<u64>,
     seed: Option<u64>,
-    top: usize,
+    top: Option<u64>,
     format: CompareFormat,
     quiet: bool,
     output: Option<&Path>,
@@ -1587,7 +1588,7 @@ fn uncertainty_cmd(
     let opts = qindex::sensitivity::uncertainty::Options {
         samples,
         seed: seed.unwrap_or(unc.seed),
-        top_n: top,
+        top_n: top.map(|t| t as usize),
         period: match one_period(period.as_deref()) {
             Ok(p) => p,
             Err(code) => return code,
@@ -1725,6 +1726,15 @@ fn sensitivity_cmd(
         CompareFormat::Json => indices::json(&report),
     };
     emit(&out, output)
+}
+
+/// A count given on the command line: a whole number, 1 or more.
+fn at_least_one(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(0) => Err("it must be 1 or more".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is not a whole number")),
+    }
 }
 
 /// Prints to standard output; a closed pipe (`| head`) is not an error.

@@ -197,3 +197,92 @@ fn two_periods() {
     );
     insta::assert_snapshot!("demo_since_2022_explain_c23", out);
 }
+
+/// The rows of `--explain` add up to the real score change for every aggregation: where a
+/// group is not arithmetic (market_strong's geometric index) the part its change takes is
+/// shown as "not split". Before, C15 showed "score change +0.00" for a fall of 14.97.
+#[test]
+fn decomposition_adds_up_for_every_aggregation() {
+    use qindex::eval::{self, DataOptions, EvalOptions};
+    let (program, _) = qindex::check::load(std::path::Path::new("rules/market_led.qi")).unwrap();
+    let names = ["default", "market_led", "market_strong"];
+    let plans: Vec<_> = names
+        .iter()
+        .map(|n| qindex::check::compile(&program, n).unwrap().0)
+        .collect();
+    let opts = DataOptions::default();
+    let refs: Vec<&qindex::plan::Plan> = plans.iter().collect();
+    let (frame, _) =
+        eval::load_data_for(&refs, &eval::data_path(&plans[0], &opts).unwrap(), &opts).unwrap();
+    let results: Vec<_> = plans
+        .iter()
+        .map(|p| eval::evaluate(p, &frame, &EvalOptions::default()).unwrap())
+        .collect();
+    let mut not_split = 0;
+    for a in 0..3 {
+        for b in 0..3 {
+            if a == b {
+                continue;
+            }
+            let (pa, pb) = (&results[a].periods[0], &results[b].periods[0]);
+            for i in 0..pa.len() {
+                let unit = frame.units().get(pa.rows[i]);
+                let d = qindex::report::compare::decompose(
+                    &frame,
+                    [&plans[a], &plans[b]],
+                    [pa, pb],
+                    unit,
+                )
+                .unwrap();
+                let (Some(sa), Some(sb)) = (d.score_a, d.score_b) else {
+                    continue;
+                };
+                let top: f64 = d
+                    .parts
+                    .iter()
+                    .filter(|p| p.depth == 1)
+                    .map(|p| p.weight_effect + p.value_effect)
+                    .sum();
+                let sum = top + d.adjustments + d.not_split_change;
+                assert!(
+                    (sum - (sb - sa)).abs() < 1e-9,
+                    "{} → {}, {unit}: {sum} vs {}",
+                    names[a],
+                    names[b],
+                    sb - sa
+                );
+                not_split += usize::from(!d.not_split.is_empty());
+            }
+        }
+    }
+    assert!(
+        not_split > 0,
+        "market_strong's geometric index is not split"
+    );
+    let (pa, pb) = (&results[0].periods[0], &results[2].periods[0]);
+    let d = qindex::report::compare::decompose(&frame, [&plans[0], &plans[2]], [pa, pb], "C15")
+        .unwrap();
+    let real = d.score_b.unwrap() - d.score_a.unwrap();
+    assert!(real < -1.0, "C15 falls under market_strong");
+    let o = qindex(&[
+        "compare",
+        "rules/market_led.qi",
+        "--scheme",
+        "default",
+        "--scheme",
+        "market_strong",
+        "--explain",
+        "C15",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let change = out
+        .lines()
+        .find(|l| l.starts_with("score change"))
+        .unwrap()
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .to_string();
+    assert_eq!(change, format!("{real:+.2}"), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("not split")), "{out}");
+}

@@ -240,7 +240,7 @@ fn an_interrupted_run_returns_without_results() {
     let u = qindex::sensitivity::uncertainty::Options {
         samples: 10,
         seed: 1,
-        top_n: 3,
+        top_n: Some(3),
         period: PeriodChoice::Latest,
         progress: None,
         interrupted: &|| true,

@@ -190,3 +190,105 @@ fn demo_table() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     insta::assert_snapshot!("demo_uncertainty_table", String::from_utf8_lossy(&o.stdout));
 }
+
+/// `--samples 0` ran no replication and printed a table of "-"; it is a usage error.
+#[test]
+fn zero_samples_are_a_usage_error() {
+    for cmd in ["uncertainty", "sensitivity"] {
+        let o = qindex(&[cmd, "rules/market_led.qi", "--samples", "0"]);
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("1 or more"),
+            "{cmd}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(o.stdout.is_empty());
+    }
+}
+
+/// P(top N) says nothing when N is not less than the ranked units: the default N is then a
+/// third of them, and an explicit N that large is noted.
+#[test]
+fn top_n_fits_the_number_of_units() {
+    let fixture = "tests/fixtures/sensitivity/choices.qi";
+    let (v, _) = json_of(&[
+        "uncertainty",
+        fixture,
+        "--samples",
+        "50",
+        "--format",
+        "json",
+    ]);
+    let units = v["units"].as_array().unwrap();
+    let ranked = units
+        .iter()
+        .filter(|u| !u["nominal_rank"].is_null())
+        .count();
+    assert!(ranked < 30);
+    assert_eq!(v["top_n"].as_u64().unwrap() as usize, ranked / 3);
+    assert!(v["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|n| !n.as_str().unwrap().contains("P(top")));
+    let n = ranked.to_string();
+    let (v, _) = json_of(&[
+        "uncertainty",
+        fixture,
+        "--samples",
+        "50",
+        "--top",
+        &n,
+        "--format",
+        "json",
+    ]);
+    assert!(v["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x.as_str().unwrap().starts_with(&format!("P(top {n}) is 1"))));
+    // With 30 units or more, the default stays 10.
+    let (v, _) = json_of(&[
+        "uncertainty",
+        "rules/market_led.qi",
+        "--samples",
+        "20",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["top_n"], 10);
+}
+
+/// When `choose normalise` moves the index onto another range (a z-score around 100 beside
+/// min-max onto 0..100), the mean and sd of the score mix scales: a note says so. Weights
+/// alone keep one scale: no note.
+#[test]
+fn mixed_score_scales_are_noted() {
+    let (v, text) = json_of(&[
+        "uncertainty",
+        "rules/market_led.qi",
+        "--samples",
+        "50",
+        "--format",
+        "json",
+    ]);
+    let notes: Vec<&str> = v["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(notes.iter().any(|n| n.contains("mix scales")), "{text}");
+    let (v, _) = json_of(&[
+        "uncertainty",
+        "../shared/peers/mc_300x50.qi",
+        "--samples",
+        "50",
+        "--format",
+        "json",
+    ]);
+    assert!(v["notes"].as_array().unwrap().is_empty());
+    let o = qindex(&["uncertainty", "rules/market_led.qi", "--samples", "50"]);
+    assert!(String::from_utf8_lossy(&o.stdout)
+        .contains("note: the mean and sd of the score mix scales"));
+}

@@ -881,6 +881,12 @@ impl Out {
     }
 }
 
+/// The range the index's scores end up on, in words (`0..100`, `100 ± 10·z`, `ranks 1..n`,
+/// ...): what tells whether two plans' scores can be averaged together.
+pub fn score_range(plan: &Plan) -> String {
+    out_range(plan, NodeId::ROOT).describe()
+}
+
 fn out_range(plan: &Plan, id: NodeId) -> Out {
     let node = plan.node(id);
     let (lo, hi) = node.scale;

@@ -9,6 +9,7 @@ mod scheme;
 pub mod settings;
 mod uncertainty;
 
+pub use build::score_range;
 pub use load::{load, load_text, Program};
 
 use crate::diagnostics::{Diagnostic, Severity};

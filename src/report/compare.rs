@@ -439,6 +439,10 @@ pub struct Decomposition {
     pub adjustments: f64,
     /// Groups whose aggregation is not arithmetic: their change is not split among children.
     pub not_split: Vec<String>,
+    /// The part of the score change that the parts do not explain, because a group (the
+    /// index, say) is not arithmetic: the parts, the adjustments and this add up to the real
+    /// change.
+    pub not_split_change: f64,
 }
 
 /// Splits a unit's score change between two schemes by node.
@@ -541,6 +545,17 @@ pub fn decompose(
     }
     let (sa, sb) = (results[0].score[ia], results[1].score[ib]);
     let (va, vb) = (results[0].value[0][ia], results[1].value[0][ib]);
+    let adjustments = (sb - vb) - (sa - va);
+    let explained: f64 = parts
+        .iter()
+        .filter(|p| p.depth == 1)
+        .map(|p| p.weight_effect + p.value_effect)
+        .sum();
+    let not_split_change = if sa.is_finite() && sb.is_finite() {
+        (sb - sa) - explained - adjustments
+    } else {
+        0.0
+    };
     Some(Decomposition {
         unit: unit.to_string(),
         a: plans[0].scheme.clone(),
@@ -550,8 +565,9 @@ pub fn decompose(
         rank_a: (results[0].final_rank[ia] != 0).then_some(results[0].final_rank[ia]),
         rank_b: (results[1].final_rank[ib] != 0).then_some(results[1].final_rank[ib]),
         parts,
-        adjustments: (sb - vb) - (sa - va),
+        adjustments,
         not_split,
+        not_split_change,
     })
 }
 
@@ -599,12 +615,23 @@ pub fn decomposition_text(d: &Decomposition) -> String {
         String::new(),
         f(d.adjustments),
     ]);
+    // What the parts do not explain (a group that is not arithmetic, the index among them)
+    // is shown as such, so the rows add up to the real change.
+    if !d.not_split.is_empty() && d.not_split_change != 0.0 {
+        grid.push(vec![
+            "not split".into(),
+            truncate_to_width(&d.not_split.join(", "), 20),
+            String::new(),
+            String::new(),
+            f(d.not_split_change),
+        ]);
+    }
     grid.push(vec![
         "score change".into(),
         String::new(),
         String::new(),
         String::new(),
-        f(total + d.adjustments),
+        f(total + d.adjustments + d.not_split_change),
     ]);
     let widths: Vec<usize> = (0..5)
         .map(|k| grid.iter().map(|r| display_width(&r[k])).max().unwrap_or(0))
@@ -644,7 +671,7 @@ pub fn decomposition_text(d: &Decomposition) -> String {
     }
     if !d.not_split.is_empty() {
         out.push_str(&format!(
-            "\nnot split (aggregation not arithmetic): {}\n",
+            "\nnot split (aggregation not arithmetic, so a change in it has no exact split by node): {}\n",
             d.not_split.join(", ")
         ));
     }

@@ -88,6 +88,11 @@ const CHUNK: usize = 4096;
 
 pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Report, Error> {
     let unc = check_block(plans)?;
+    if opts.samples == 0 {
+        return Err(Error::Usage(
+            "`--samples 0` makes no design: give 1 or more base samples".into(),
+        ));
+    }
     let eval_opts = EvalOptions {
         period: opts.period.clone(),
         filter: None,

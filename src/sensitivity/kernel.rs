@@ -318,6 +318,22 @@ impl<'a, 'f> Kernel<'a, 'f> {
         }
     }
 
+    /// The distinct ranges the index's scores take in the configurations built so far (after
+    /// a run: in every configuration drawn), sorted.
+    pub fn score_ranges(&self) -> Vec<String> {
+        let cache = self
+            .configs
+            .lock()
+            .expect("no thread panics holding the cache");
+        let mut out: Vec<String> = cache
+            .values()
+            .map(|c| crate::check::score_range(&c.plan))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// The choices of a configuration, as `line = option` (for messages and audits).
     pub fn describe(&self, key: &[u32]) -> Vec<(String, String)> {
         self.choose

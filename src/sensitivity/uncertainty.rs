@@ -32,9 +32,12 @@ use serde_json::{json, Value};
 
 /// How to run.
 pub struct Options<'a> {
+    /// Replications, at least 1.
     pub samples: u64,
     pub seed: u64,
-    pub top_n: usize,
+    /// The size of the top group; `None`: 10, or a third of the ranked units when there are
+    /// fewer than 30.
+    pub top_n: Option<usize>,
     pub period: PeriodChoice,
     /// Called with the number of replications done, from any of the worker threads.
     pub progress: Option<&'a (dyn Fn(u64) + Sync)>,
@@ -75,6 +78,8 @@ pub struct Summary {
     pub units: Vec<UnitSummary>,
     /// Evaluation warnings over all replications: (code, count), by first appearance.
     pub warnings: Vec<(String, usize)>,
+    /// What a reader must know to read the figures right, in plain words.
+    pub notes: Vec<String>,
 }
 
 pub use super::kernel::Plans;
@@ -170,6 +175,11 @@ pub(crate) const PREPARE_LIMIT: u128 = 256;
 pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Error> {
     let base = plans.base;
     let unc = check_block(plans)?;
+    if opts.samples == 0 {
+        return Err(Error::Usage(
+            "`--samples 0` runs no replication: give 1 or more".into(),
+        ));
+    }
 
     let eval_opts = EvalOptions {
         period: opts.period.clone(),
@@ -198,7 +208,19 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Erro
     let mut marc_n = 0u64;
     let mut warnings: Vec<(String, usize)> = Vec::new();
     let seed = opts.seed;
-    let top_n = opts.top_n;
+    let mut notes = Vec::new();
+    let ranked = nom.final_rank.iter().filter(|r| **r > 0).count();
+    let top_n = match opts.top_n {
+        Some(n) => {
+            if n >= ranked {
+                notes.push(format!(
+                    "P(top {n}) is 1 for every ranked unit: {n} is not less than the {ranked} ranked units; choose a smaller --top"
+                ));
+            }
+            n
+        }
+        None => 10.min((ranked / 3).max(1)),
+    };
     let nominal_rank = &nom.final_rank;
     let mut partials: Vec<Partial> = (0..threads).map(|_| Partial::new(m, n)).collect();
     // One pass over all the replications: the workers report each step, and stop when
@@ -274,6 +296,13 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Erro
     warnings.extend(firsts.into_iter().map(|(_, code, c)| (code.to_string(), c)));
     let stats = stats.unwrap_or_else(|| RankStats::new(m, n));
     let marc = (marc_n > 0).then(|| marc_sum / marc_n as f64);
+    let ranges = kernel.score_ranges();
+    if ranges.len() > 1 {
+        notes.push(format!(
+            "the mean and sd of the score mix scales: the configurations put the index on {}; compare ranks across them, not scores",
+            ranges.join(", ")
+        ));
+    }
 
     let order = nom.order(frame);
     let mut units = Vec::with_capacity(m);
@@ -312,12 +341,13 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Erro
     Ok(Summary {
         samples: n as u64,
         seed: opts.seed,
-        top_n: opts.top_n,
+        top_n,
         period,
         factors: unc.factors.iter().map(|f| f.text.clone()).collect(),
         marc,
         units,
         warnings,
+        notes,
     })
 }
 
@@ -509,6 +539,7 @@ pub fn json(s: &Summary) -> String {
         "factors": s.factors,
         "marc": opt(s.marc),
         "units": units,
+        "notes": s.notes,
     });
     let mut out = serde_json::to_string_pretty(&v).expect("json");
     out.push('\n');
@@ -623,6 +654,12 @@ pub fn table(s: &Summary) -> String {
         }
         out.push_str(line.trim_end());
         out.push('\n');
+    }
+    if !s.notes.is_empty() {
+        out.push('\n');
+        for n in &s.notes {
+            out.push_str(&format!("note: {n}\n"));
+        }
     }
     out
 }
