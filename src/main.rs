@@ -278,6 +278,19 @@ enum Command {
         /// Write to this file (atomically) instead of standard output.
         #[arg(long)]
         output: Option<PathBuf>,
+        /// Also write what each replication drew and gave, as JSON Lines, to this file (see
+        /// docs/checking-uncertainty.md).
+        #[arg(long, value_name = "PATH")]
+        replications: Option<PathBuf>,
+        /// Print replication R as a rules file: a scheme `replication_R` that `qindex run`
+        /// evaluates to the replication's scores and ranks.
+        #[arg(long, value_name = "R", conflicts_with_all = ["configurations", "replications"])]
+        replay: Option<u64>,
+        /// List each configuration the block can produce (the options of `choose scheme`,
+        /// `normalise` and `missing`): its draws, what it imputes and winsorises, its
+        /// normalised values, and the groups' aggregations.
+        #[arg(long, conflicts_with = "replications")]
+        configurations: bool,
     },
     /// First-order and total Sobol' indices of each factor of the rules' `uncertainty` block
     /// (each `vary`, `choose` and `drop` line) for the MARC, each unit's rank or each unit's
@@ -315,6 +328,10 @@ enum Command {
         /// Write to this file (atomically) instead of standard output.
         #[arg(long)]
         output: Option<PathBuf>,
+        /// Also write what each evaluation of the design drew and gave, as JSON Lines, to
+        /// this file (see docs/checking-uncertainty.md).
+        #[arg(long, value_name = "PATH")]
+        evaluations: Option<PathBuf>,
     },
     /// Check rules files: syntax, names, settings, weights, schemes and uncertainty.
     #[command(after_help = EXIT_CODES)]
@@ -560,6 +577,9 @@ fn run(cli: Cli) -> ExitCode {
             format,
             quiet,
             output,
+            replications,
+            replay,
+            configurations,
         } => uncertainty_cmd(
             &file,
             &data,
@@ -570,6 +590,11 @@ fn run(cli: Cli) -> ExitCode {
             format,
             quiet,
             output.as_deref(),
+            Audit {
+                replications,
+                replay,
+                configurations,
+            },
         ),
         Command::Sensitivity {
             file,
@@ -582,6 +607,7 @@ fn run(cli: Cli) -> ExitCode {
             format,
             quiet,
             output,
+            evaluations,
         } => sensitivity_cmd(
             &file,
             &data,
@@ -591,6 +617,7 @@ fn run(cli: Cli) -> ExitCode {
                 seed,
                 target,
                 resamples,
+                evaluations,
             },
             format,
             quiet,
@@ -1552,6 +1579,7 @@ fn uncertainty_cmd(
     format: CompareFormat,
     quiet: bool,
     output: Option<&Path>,
+    audit: Audit,
 ) -> ExitCode {
     let (program, base) = match compile_rules(path, "default") {
         Ok(x) => x,
@@ -1605,6 +1633,34 @@ fn uncertainty_cmd(
         schemes: schemes.iter().collect(),
         variants: &variants,
     };
+    use qindex::sensitivity::audit;
+    if let Some(r) = audit.replay {
+        return match audit::replay(&plans, &frame, &opts, r, path) {
+            Ok(text) => emit(&text, output),
+            Err(e) => fail(e, Some(&program.sources)),
+        };
+    }
+    if audit.configurations {
+        return match audit::configurations(&plans, &frame, &opts) {
+            Ok(c) => emit(
+                &match format {
+                    CompareFormat::Json => audit::configurations_json(&c),
+                    _ => audit::configurations_table(&c),
+                },
+                output,
+            ),
+            Err(e) => fail(e, Some(&program.sources)),
+        };
+    }
+    if let Some(path) = &audit.replications {
+        let lines = match audit::replications(&plans, &frame, &opts) {
+            Ok(l) => l,
+            Err(e) => return fail(e, Some(&program.sources)),
+        };
+        if let Err(e) = qindex::output::write_atomic(path, |w| w.write_all(lines.as_bytes())) {
+            return fail(e, None);
+        }
+    }
     let summary = match qindex::sensitivity::uncertainty::run(&plans, &frame, &opts) {
         Ok(s) => s,
         Err(e) => return fail(e, Some(&program.sources)),
@@ -1618,6 +1674,13 @@ fn uncertainty_cmd(
         CompareFormat::Json => qindex::sensitivity::uncertainty::json(&summary),
     };
     emit(&out, output)
+}
+
+/// The audit outputs of `qindex uncertainty` (docs/checking-uncertainty.md).
+struct Audit {
+    replications: Option<PathBuf>,
+    replay: Option<u64>,
+    configurations: bool,
 }
 
 /// A flag that the first Ctrl-C sets (long runs check it and stop without writing); a second
@@ -1643,6 +1706,7 @@ struct SensitivityRun {
     seed: Option<u64>,
     target: SensitivityTarget,
     resamples: usize,
+    evaluations: Option<PathBuf>,
 }
 
 /// `qindex sensitivity`: the same plans and data as `uncertainty`, a Saltelli design over the
@@ -1713,6 +1777,15 @@ fn sensitivity_cmd(
         schemes: schemes.iter().collect(),
         variants: &variants,
     };
+    if let Some(path) = &run.evaluations {
+        let lines = match qindex::sensitivity::audit::evaluations(&plans, &frame, &opts) {
+            Ok(l) => l,
+            Err(e) => return fail(e, Some(&program.sources)),
+        };
+        if let Err(e) = qindex::output::write_atomic(path, |w| w.write_all(lines.as_bytes())) {
+            return fail(e, None);
+        }
+    }
     let report = match indices::run(&plans, &frame, &opts) {
         Ok(r) => r,
         Err(e) => return fail(e, Some(&program.sources)),

@@ -508,6 +508,56 @@ proptest! {
         kernel_equals_run(&path, rep, 3)?;
     }
 
+    /// `qindex uncertainty --replay R`, compiled and evaluated, gives replication R's scores
+    /// and ranks, on generated blocks.
+    #[test]
+    fn replays_of_generated_blocks_reproduce_their_replication(
+        seed in 0u64..1000,
+        lines in block(),
+        r in 0u64..10,
+    ) {
+        let path = write_system(seed, &block_text(&lines, 10));
+        let loaded = Loaded::new(&path);
+        let variants = loaded.variants();
+        let plans = loaded.plans(&variants);
+        let unc = loaded.base.uncertainty.clone().unwrap();
+        let opts = qindex::sensitivity::uncertainty::Options {
+            samples: 10,
+            seed: unc.seed,
+            top_n: None,
+            period: PeriodChoice::Latest,
+            progress: None,
+            interrupted: &|| false,
+        };
+        let text = qindex::sensitivity::audit::replay(&plans, &loaded.frame, &opts, r, &path)
+            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        let replay = path.with_file_name("replay.qi");
+        std::fs::write(&replay, &text).unwrap();
+        let (program, _) = qindex::check::load(&replay).unwrap();
+        let (plan, _) = qindex::check::compile(&program, &format!("replication_{r}"))
+            .map_err(|e| TestCaseError::fail(format!("{e:?}\n{text}")))?;
+        let eval_opts = EvalOptions { period: PeriodChoice::Latest, filter: None };
+        let want = qindex::eval::evaluate(&plan, &loaded.frame, &eval_opts).unwrap();
+        let nominal = qindex::eval::evaluate(&loaded.base, &loaded.frame, &eval_opts).unwrap();
+        let rows = nominal.periods[0].rows.clone();
+        let mut kernel = Kernel::new(&plans, &unc, &loaded.frame, eval_opts, rows.clone());
+        let got = kernel
+            .run(1, 1, |_, u| qindex::sensitivity::uncertainty::fill_replication(unc.seed, r as usize, u))
+            .unwrap()
+            .remove(0);
+        let p = &want.periods[0];
+        for i in 0..rows.len() {
+            let (w, g) = (p.score[i], got.scores[i]);
+            if p.final_rank[i] > 0 {
+                prop_assert!((w - g).abs() <= 1e-9 * w.abs().max(1.0), "row {i}: {g} vs {w}\n{text}");
+            }
+            if got.ranks[i] != p.final_rank[i] {
+                let near = (0..rows.len()).any(|j| j != i && (p.score[j] - w).abs() <= 1e-9 * w.abs().max(1.0));
+                prop_assert!(near, "row {i}: rank {} vs {}\n{text}", got.ranks[i], p.final_rank[i]);
+            }
+        }
+    }
+
     #[test]
     fn permuting_the_lines_permutes_the_indices(
         seed in 0u64..1000,

@@ -396,6 +396,25 @@ impl<'p> Variants<'p> {
         })
     }
 
+    /// The source text of a span of the program, whitespace collapsed (an option of a
+    /// `choose` line as written).
+    pub fn text(&self, span: Span) -> String {
+        self.program
+            .sources
+            .slice(span)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// An override as a scheme writes it: `SETTING [NODE =] VALUE`.
+    pub fn override_text(&self, o: &crate::syntax::ast::Setting) -> String {
+        match &o.target {
+            Some(t) => format!("{} {} = {}", o.key.keyword(), t.name, self.text(o.span)),
+            None => format!("{} {}", o.key.keyword(), self.text(o.span)),
+        }
+    }
+
     /// The plan of scheme `from` (`default`: the base index) with `overrides` applied after
     /// the scheme's own, in this order. An override whose node the scheme does not have
     /// (excluded, or never added) reaches nothing and is left out, silently: the uncertainty

@@ -126,6 +126,19 @@ fn pick(u: f64, k: usize) -> usize {
     ((u * k as f64) as usize).min(k.saturating_sub(1))
 }
 
+/// What a replication drew (see [`Kernel::trace`]).
+#[derive(Debug, Clone)]
+pub struct Trace {
+    /// The option of each `choose` line, in line order.
+    pub key: Vec<u32>,
+    /// Each `choose` line and the option it took, as written.
+    pub choices: Vec<(String, String)>,
+    /// The indicators dropped (by `drop` lines, in line order).
+    pub dropped: Vec<String>,
+    /// The replication's whole plan: what the plain evaluator evaluates.
+    pub plan: Plan,
+}
+
 /// A replication's outcome, by position in the nominal rows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
@@ -166,6 +179,8 @@ struct Draw {
     children: Option<Vec<Vec<NodeId>>>,
     /// The drops, as (factor position, choice) — part of the batching signature.
     drops: Vec<u32>,
+    /// The indicators dropped.
+    dropped: Vec<NodeId>,
 }
 
 impl Draw {
@@ -341,17 +356,18 @@ impl<'a, 'f> Kernel<'a, 'f> {
             .zip(key)
             .map(|(&fi, &c)| {
                 let f = &self.unc.factors[fi];
-                (f.text.clone(), option_text(&f.kind, c as usize))
+                let option = match f.overrides.get(c as usize) {
+                    Some(o) => self.plans.variants.text(o.span),
+                    None => option_text(&f.kind, c as usize),
+                };
+                (f.text.clone(), option)
             })
             .collect()
     }
 
-    /// A configuration's plan: the chosen scheme (`default` when no line chooses one) with
-    /// the equivalent override of each other `choose` line's option, compiled by the checker
-    /// (LANGUAGE.md: a `choose` line reaches exactly what a scheme's override reaches). The
-    /// overrides are applied from the least to the most specific (the whole index first, then
-    /// by the depth of the node named by `at`), so the order of the lines does not matter.
-    fn build_config(&self, key: &[u32]) -> Result<Config<'f>, Error> {
+    /// A configuration's scheme and the overrides that make it, in the order they apply (see
+    /// [`Kernel::build_config`]): the equivalent scheme of its replications.
+    pub fn overrides(&self, key: &[u32]) -> (String, Vec<crate::syntax::ast::Setting>) {
         let mut from = self.plans.base.scheme.as_str();
         let mut overrides = Vec::new();
         for (&fi, &choice) in self.choose.iter().zip(key) {
@@ -376,6 +392,76 @@ impl<'a, 'f> Kernel<'a, 'f> {
             d
         };
         overrides.sort_by_key(|o| depth(o.target.as_ref().map(|t| t.name.as_str())));
+        // A node the scheme lacks is reached by nothing (and left out by the compiler too).
+        if let Some(plan) = self.plans.get(from) {
+            overrides.retain(|o| {
+                o.target
+                    .as_ref()
+                    .is_none_or(|t| plan.find(&t.name).is_some())
+            });
+        }
+        (from.to_string(), overrides)
+    }
+
+    /// The key of replication `u`: the option of each `choose` line, in line order.
+    pub fn key_of(&self, u: &[f64]) -> Vec<u32> {
+        self.key(u)
+    }
+
+    /// The `choose` lines, as factor positions in the block, in line order.
+    pub fn choose_lines(&self) -> &[usize] {
+        &self.choose
+    }
+
+    /// The number of options of each `choose` line, in line order.
+    pub fn option_counts(&self) -> Vec<usize> {
+        self.choose
+            .iter()
+            .map(|&fi| options(&self.unc.factors[fi].kind))
+            .collect()
+    }
+
+    /// The plan of a configuration (nominal weights), compiled as the replications use it.
+    pub fn config_plan(&self, key: &[u32]) -> Result<Plan, Error> {
+        Ok(self.config(key)?.plan.clone())
+    }
+
+    /// The ids of the nodes whose weight a `vary` line owns in any plan.
+    pub fn varied_nodes(&self) -> Vec<&str> {
+        self.layout
+            .owned
+            .iter()
+            .flatten()
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// What replication `u` drew: its choices, the indicators it dropped, and its whole plan.
+    pub fn trace(&self, u: &[f64]) -> Result<Trace, Error> {
+        let key = self.key(u);
+        let config = self.config(&key)?;
+        let draw = self.draw(&config, key.clone(), u);
+        let plan = replication_plan(&config, &draw);
+        Ok(Trace {
+            choices: self.describe(&key),
+            dropped: draw
+                .dropped
+                .iter()
+                .map(|id| config.plan.node(*id).id.clone())
+                .collect(),
+            key,
+            plan,
+        })
+    }
+
+    /// A configuration's plan: the chosen scheme (`default` when no line chooses one) with
+    /// the equivalent override of each other `choose` line's option, compiled by the checker
+    /// (LANGUAGE.md: a `choose` line reaches exactly what a scheme's override reaches). The
+    /// overrides are applied from the least to the most specific (the whole index first, then
+    /// by the depth of the node named by `at`), so the order of the lines does not matter.
+    fn build_config(&self, key: &[u32]) -> Result<Config<'f>, Error> {
+        let (from, overrides) = self.overrides(key);
+        let from = from.as_str();
         let in_config = |e: Error| -> Error {
             let choices = self.describe(key);
             if choices.is_empty() {
@@ -487,6 +573,7 @@ impl<'a, 'f> Kernel<'a, 'f> {
         }
         let mut children: Option<Vec<Vec<NodeId>>> = None;
         let mut drops = Vec::new();
+        let mut dropped = Vec::new();
         for (f, cols) in self.unc.factors.iter().zip(&self.layout.columns) {
             let FactorKind::DropIndicator { within } = &f.kind else {
                 continue;
@@ -504,6 +591,7 @@ impl<'a, 'f> Kernel<'a, 'f> {
             drops.push(k as u32);
             if k > 0 {
                 let id = candidates[k - 1];
+                dropped.push(id);
                 let p = plan.node(id).parent.expect("an indicator has a parent");
                 kids[p.index()].retain(|c| *c != id);
                 renormalise(&mut weights, &kids[p.index()]);
@@ -511,6 +599,7 @@ impl<'a, 'f> Kernel<'a, 'f> {
         }
         Draw {
             key,
+            dropped,
             weights,
             derived,
             children,

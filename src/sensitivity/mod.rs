@@ -3,6 +3,7 @@
 //! Sobol indices of [`sobol`]); the main effects of the indicators ([`importance`]) and the
 //! stability of the top N under each weight ([`stability`]).
 
+pub mod audit;
 pub mod importance;
 pub mod indices;
 pub mod kernel;

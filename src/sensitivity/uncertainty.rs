@@ -168,6 +168,28 @@ impl Partial {
     }
 }
 
+/// Replication `r`'s uniforms: its own ChaCha8 stream of the seed, whatever thread runs it.
+pub fn fill_replication(seed: u64, r: usize, u: &mut [f64]) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(r as u64);
+    for x in u.iter_mut() {
+        *x = rng.random::<f64>();
+    }
+}
+
+/// The MARC of one replication: the mean |rank − nominal rank| over the units ranked in both
+/// (`None` when there are none).
+pub(crate) fn marc_of(ranks: &[u32], nominal: &[u32]) -> Option<f64> {
+    let (mut s, mut k) = (0u64, 0u64);
+    for (r, nr) in ranks.iter().zip(nominal) {
+        if *r > 0 && *nr > 0 {
+            s += r.abs_diff(*nr) as u64;
+            k += 1;
+        }
+    }
+    (k > 0).then(|| s as f64 / k as f64)
+}
+
 /// Up to this many configurations are all built before the first replication.
 pub(crate) const PREPARE_LIMIT: u128 = 256;
 
@@ -239,14 +261,7 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Erro
         kernel.run_fold(
             n,
             BLOCK,
-            |r, u| {
-                // Each replication draws from its own stream, whatever thread runs it.
-                let mut rng = ChaCha8Rng::seed_from_u64(seed);
-                rng.set_stream(r as u64);
-                for x in u.iter_mut() {
-                    *x = rng.random::<f64>();
-                }
-            },
+            |r, u| fill_replication(seed, r, u),
             &mut partials,
             |acc, r, rep| acc.add(r, rep, nominal_rank, top_n),
             &tick,

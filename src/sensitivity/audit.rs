@@ -1,0 +1,634 @@
+//! Every replication auditable (`docs/checking-uncertainty.md`): what each replication of
+//! `qindex uncertainty` (or each evaluation of `qindex sensitivity`) drew, as JSON Lines; any
+//! replication replayed as a scheme that `qindex run` evaluates; and what each configuration
+//! of the block does to the indicators and groups.
+//!
+//! Everything here reads the kernel's own draws ([`Kernel::trace`]) and outcomes: an export
+//! never changes the results, and the results never depend on an export.
+
+use super::indices;
+use super::kernel::{Kernel, Plans};
+use super::sobol::{Block, Design};
+use super::uncertainty::{self, check_block, fill_replication, marc_of, PREPARE_LIMIT};
+use crate::data::Frame;
+use crate::eval::{self, flags, EvalOptions, PeriodChoice, PeriodResult, Results};
+use crate::plan::{FactorKind, NodeId, Plan};
+use crate::Error;
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Replications exported per call of the kernel.
+const CHUNK: usize = 1024;
+
+/// The nominal results and the kernel of a run.
+fn setup<'a, 'f>(
+    plans: &'a Plans<'a>,
+    frame: &'f Frame,
+    period: &PeriodChoice,
+) -> Result<(Results<'f>, Kernel<'a, 'f>, EvalOptions), Error> {
+    let unc = check_block(plans)?;
+    let eval_opts = EvalOptions {
+        period: period.clone(),
+        filter: None,
+    };
+    let nominal = eval::evaluate(plans.base, frame, &eval_opts)?;
+    let Some(nom) = nominal.periods.first() else {
+        return Err(Error::Usage("the data has no rows to evaluate".into()));
+    };
+    let kernel = Kernel::new(plans, unc, frame, eval_opts.clone(), nom.rows.clone());
+    kernel.prepare_configurations(PREPARE_LIMIT)?;
+    Ok((nominal, kernel, eval_opts))
+}
+
+/// The weights within their parent that the evaluator used for `plan`, of the nodes `want`
+/// names that are still attached, in plan order.
+fn used_weights(
+    plan: &Plan,
+    frame: &Frame,
+    eval_opts: &EvalOptions,
+    want: impl Fn(&str) -> bool,
+) -> Result<Vec<(String, f64)>, Error> {
+    let results = eval::evaluate(plan, frame, eval_opts)?;
+    let p = results
+        .periods
+        .first()
+        .ok_or_else(|| Error::Usage("a replication evaluated no period".into()))?;
+    let attached = attached(plan);
+    Ok(plan
+        .ids()
+        .filter(|id| {
+            attached[id.index()] && plan.node(*id).parent.is_some() && want(&plan.node(*id).id)
+        })
+        .filter_map(|id| {
+            let w = p.weights[id.index()];
+            w.is_finite().then(|| (plan.node(id).id.clone(), w))
+        })
+        .collect())
+}
+
+/// Per node: whether it hangs from the index through its parents' children.
+fn attached(plan: &Plan) -> Vec<bool> {
+    let mut out = vec![false; plan.nodes.len()];
+    let mut stack = vec![NodeId::ROOT];
+    while let Some(id) = stack.pop() {
+        out[id.index()] = true;
+        stack.extend(plan.node(id).children.iter().copied());
+    }
+    out
+}
+
+/// One line of the export: what replication `u` drew and what came of it.
+fn record(
+    kernel: &Kernel,
+    frame: &Frame,
+    eval_opts: &EvalOptions,
+    nom: &PeriodResult,
+    u: &[f64],
+    ranks: &[u32],
+    head: Map<String, Value>,
+) -> Result<String, Error> {
+    let t = kernel.trace(u)?;
+    let varied = kernel.varied_nodes();
+    let mut rec = head;
+    let mut choices = Map::new();
+    for (line, option) in &t.choices {
+        choices.insert(line.clone(), json!(option));
+    }
+    rec.insert("choices".into(), Value::Object(choices));
+    rec.insert(
+        "dropped".into(),
+        match t.dropped.len() {
+            0 => Value::Null,
+            1 => json!(t.dropped[0]),
+            _ => json!(t.dropped),
+        },
+    );
+    let mut weights = Map::new();
+    if !varied.is_empty() {
+        for (id, w) in used_weights(&t.plan, frame, eval_opts, |id| varied.contains(&id))? {
+            weights.insert(id, json!(w));
+        }
+    }
+    rec.insert("weights".into(), Value::Object(weights));
+    rec.insert(
+        "marc".into(),
+        marc_of(ranks, &nom.final_rank).map_or(Value::Null, |m| json!(m)),
+    );
+    let mut by_unit = Map::new();
+    for (i, row) in nom.rows.iter().enumerate() {
+        if nom.is_unit[i] {
+            let r = ranks[i];
+            by_unit.insert(
+                frame.units().get(*row).to_string(),
+                if r > 0 { json!(r) } else { Value::Null },
+            );
+        }
+    }
+    rec.insert("ranks".into(), Value::Object(by_unit));
+    let mut line = serde_json::to_string(&Value::Object(rec)).expect("json");
+    line.push('\n');
+    Ok(line)
+}
+
+/// `qindex uncertainty --replications`: one JSON object per replication, in replication
+/// order (the same draws and ranks as the run with the same options).
+pub fn replications(
+    plans: &Plans,
+    frame: &Frame,
+    opts: &uncertainty::Options,
+) -> Result<String, Error> {
+    let (nominal, mut kernel, eval_opts) = setup(plans, frame, &opts.period)?;
+    let nom = &nominal.periods[0];
+    let n = opts.samples as usize;
+    export(
+        &mut kernel,
+        n,
+        opts.interrupted,
+        |r, u| fill_replication(opts.seed, r, u),
+        |kernel, r, u, ranks| {
+            let mut head = Map::new();
+            head.insert("replication".into(), json!(r));
+            record(kernel, frame, &eval_opts, nom, u, ranks, head)
+        },
+    )
+}
+
+/// `qindex sensitivity --evaluations`: one JSON object per row of the Saltelli design, in row
+/// order, with its base sample and matrix (`A`, `B`, or `AB_i` with factor i's columns from B,
+/// i counting the block's lines from 0).
+pub fn evaluations(plans: &Plans, frame: &Frame, opts: &indices::Options) -> Result<String, Error> {
+    let (nominal, mut kernel, eval_opts) = setup(plans, frame, &opts.period)?;
+    let nom = &nominal.periods[0];
+    let unc = check_block(plans)?;
+    let design = Design::new(opts.samples, kernel.layout().factor_columns(), opts.seed)
+        .map_err(|e| Error::Usage(e.to_string()))?;
+    let rows = design.rows();
+    export(
+        &mut kernel,
+        rows,
+        opts.interrupted,
+        |r, u| design.row(r, u),
+        |kernel, r, u, ranks| {
+            let (sample, block) = design.block(r);
+            let mut head = Map::new();
+            head.insert("evaluation".into(), json!(r));
+            head.insert("sample".into(), json!(sample));
+            match block {
+                Block::A => head.insert("matrix".into(), json!("A")),
+                Block::B => head.insert("matrix".into(), json!("B")),
+                Block::Ab(i) => {
+                    head.insert("matrix".into(), json!(format!("AB_{i}")));
+                    head.insert("factor".into(), json!(unc.factors[i].text))
+                }
+            };
+            record(kernel, frame, &eval_opts, nom, u, ranks, head)
+        },
+    )
+}
+
+/// Runs `count` replications through the kernel in chunks (on every thread, as the analyses
+/// do) and writes `line(kernel, r, uniforms, ranks)` for each, in order.
+fn export<F, L>(
+    kernel: &mut Kernel,
+    count: usize,
+    interrupted: &(dyn Fn() -> bool + Sync),
+    fill: F,
+    line: L,
+) -> Result<String, Error>
+where
+    F: Fn(usize, &mut [f64]) + Sync,
+    L: Fn(&Kernel, usize, &[f64], &[u32]) -> Result<String, Error>,
+{
+    let threads = crate::threads().max(1);
+    crate::set_threads(1);
+    let outcome = (|| {
+        let mut out = String::new();
+        let mut u = vec![0.0; kernel.layout().dims()];
+        let mut start = 0;
+        while start < count {
+            if interrupted() {
+                return Err(Error::Interrupted);
+            }
+            let n = CHUNK.min(count - start);
+            let outcomes = kernel.run(n, threads, |r, u| fill(start + r, u))?;
+            for (k, o) in outcomes.iter().enumerate() {
+                fill(start + k, &mut u);
+                out.push_str(&line(kernel, start + k, &u, &o.ranks)?);
+            }
+            start += n;
+        }
+        Ok(out)
+    })();
+    crate::set_threads(threads);
+    outcome
+}
+
+/// `qindex uncertainty --replay R`: replication R as rules text, a file that `use`s the rules
+/// (at `rules`) and declares `scheme replication_R`: the chosen scheme as its base, each
+/// other `choose` line's option as its override, the drop as `exclude`, and the weights the
+/// replication used, given, in every group where they differ from the nominal ones. `qindex
+/// run THAT --scheme replication_R` gives the replication's scores and ranks.
+pub fn replay(
+    plans: &Plans,
+    frame: &Frame,
+    opts: &uncertainty::Options,
+    r: u64,
+    rules: &Path,
+) -> Result<String, Error> {
+    if r >= opts.samples {
+        return Err(Error::Usage(format!(
+            "there is no replication {r}: the run has {} (0 to {})",
+            opts.samples,
+            opts.samples.saturating_sub(1)
+        )));
+    }
+    let (_, kernel, eval_opts) = setup(plans, frame, &opts.period)?;
+    let mut u = vec![0.0; kernel.layout().dims()];
+    fill_replication(opts.seed, r as usize, &mut u);
+    let t = kernel.trace(&u)?;
+    let (from, overrides) = kernel.overrides(&t.key);
+    let varied = kernel.varied_nodes();
+    // Groups whose children's weights differ from the nominal ones: a varied or dropped child.
+    let config = kernel.config_plan(&t.key)?;
+    let mut groups: Vec<String> = Vec::new();
+    for id in config.ids() {
+        let node = config.node(id);
+        let Some(p) = node.parent else { continue };
+        if varied.contains(&node.id.as_str()) || t.dropped.contains(&node.id) {
+            let g = &config.node(p).id;
+            if !groups.contains(g) {
+                groups.push(g.clone());
+            }
+        }
+    }
+    let in_groups = |id: &str| -> bool {
+        t.plan
+            .find(id)
+            .and_then(|n| t.plan.node(n).parent)
+            .is_some_and(|p| groups.contains(&t.plan.node(p).id))
+    };
+    let weights = used_weights(&t.plan, frame, &eval_opts, in_groups)?;
+    let path = std::fs::canonicalize(rules).unwrap_or_else(|_| rules.to_path_buf());
+    let mut out = format!(
+        "# Replication {r} of the `uncertainty` block of {} (seed {}), as a scheme:\n#     qindex run THIS_FILE --scheme replication_{r}\n# gives its scores and ranks.\n",
+        rules.display(),
+        opts.seed
+    );
+    for (line, option) in &t.choices {
+        out.push_str(&format!("#   {line} → {option}\n"));
+    }
+    for d in &t.dropped {
+        out.push_str(&format!("#   dropped: {d}\n"));
+    }
+    out.push_str(&format!(
+        "\nuse \"{}\"\n\nscheme replication_{r} from {from} {{\n",
+        path.display()
+            .to_string()
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+    ));
+    for o in &overrides {
+        // An override of the dropped indicator reaches nothing: `choose` comes before `drop`.
+        if o.target
+            .as_ref()
+            .is_some_and(|t2| t.dropped.contains(&t2.name))
+        {
+            continue;
+        }
+        out.push_str(&format!("    {}\n", plans.variants.override_text(o)));
+    }
+    if !t.dropped.is_empty() {
+        out.push_str(&format!("    exclude {}\n", t.dropped.join(", ")));
+    }
+    for g in &groups {
+        if t.plan.find(g).is_some() {
+            out.push_str(&format!("    weights {g} = given\n"));
+        }
+    }
+    for (id, w) in &weights {
+        out.push_str(&format!("    weight {id} = {w:?}\n"));
+    }
+    out.push_str("}\n");
+    Ok(out)
+}
+
+/// One indicator's figures in one configuration, over the units of the period.
+#[derive(Debug, Clone)]
+pub struct IndicatorFigures {
+    pub id: String,
+    pub imputed: usize,
+    pub winsorised: usize,
+    pub min: Option<f64>,
+    pub mean: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// One configuration: a combination of the options of `choose scheme`, `choose normalise` and
+/// `choose missing` (the lines that change indicators).
+#[derive(Debug, Clone)]
+pub struct Configuration {
+    pub choices: Vec<(String, String)>,
+    pub replications: usize,
+    pub indicators: Vec<IndicatorFigures>,
+    /// Each group's aggregation; several (`a | b`) when `choose aggregate` switches it.
+    pub groups: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Configurations {
+    pub samples: u64,
+    pub period: Option<String>,
+    pub configurations: Vec<Configuration>,
+    pub notes: Vec<String>,
+}
+
+/// Configurations listed at most (beyond, only those drawn).
+const LIST_LIMIT: usize = 4096;
+
+/// `qindex uncertainty --configurations`.
+pub fn configurations(
+    plans: &Plans,
+    frame: &Frame,
+    opts: &uncertainty::Options,
+) -> Result<Configurations, Error> {
+    let (nominal, kernel, eval_opts) = setup(plans, frame, &opts.period)?;
+    let nom = &nominal.periods[0];
+    let unc = check_block(plans)?;
+    let lines = kernel.choose_lines().to_vec();
+    let counts = kernel.option_counts();
+    let is_aggregate: Vec<bool> = lines
+        .iter()
+        .map(|fi| matches!(unc.factors[*fi].kind, FactorKind::ChooseAggregate { .. }))
+        .collect();
+    let project = |key: &[u32]| -> Vec<u32> {
+        key.iter()
+            .zip(&is_aggregate)
+            .map(|(k, a)| if *a { 0 } else { *k })
+            .collect()
+    };
+    // How many replications drew each configuration.
+    let mut drawn: HashMap<Vec<u32>, usize> = HashMap::new();
+    let mut u = vec![0.0; kernel.layout().dims()];
+    for r in 0..opts.samples as usize {
+        fill_replication(opts.seed, r, &mut u);
+        *drawn.entry(project(&kernel.key_of(&u))).or_insert(0) += 1;
+    }
+    let mut notes = Vec::new();
+    let total: u128 = counts
+        .iter()
+        .zip(&is_aggregate)
+        .filter(|(_, a)| !**a)
+        .map(|(c, _)| *c as u128)
+        .product();
+    let keys: Vec<Vec<u32>> = if total as usize <= LIST_LIMIT && total <= LIST_LIMIT as u128 {
+        product(&counts, |j| !is_aggregate[j])
+    } else {
+        notes.push(format!(
+            "the block has {total} configurations: only the {} drawn are listed",
+            drawn.len()
+        ));
+        let mut k: Vec<Vec<u32>> = drawn.keys().cloned().collect();
+        k.sort();
+        k
+    };
+    // The aggregation options of each configuration (every combination, when few).
+    let aggregate_keys = product(&counts, |j| is_aggregate[j]);
+    let aggregate_keys: Vec<Vec<u32>> = if aggregate_keys.len() <= 64 {
+        aggregate_keys
+    } else {
+        notes.push(format!(
+            "the `choose aggregate` lines make {} combinations: the groups show the first 64",
+            aggregate_keys.len()
+        ));
+        aggregate_keys.into_iter().take(64).collect()
+    };
+    let mut out = Vec::with_capacity(keys.len());
+    for key in keys {
+        let plan = kernel.config_plan(&key)?;
+        let results = eval::evaluate(&plan, frame, &eval_opts)?;
+        let p = results
+            .periods
+            .first()
+            .ok_or_else(|| Error::Usage("a configuration evaluated no period".into()))?;
+        let indicators = plan
+            .indicators()
+            .map(|id| indicator_figures(&plan, p, id))
+            .collect();
+        let mut groups: Vec<(String, Vec<String>)> = plan
+            .ids()
+            .filter(|id| plan.node(*id).group.is_some())
+            .map(|id| (plan.node(id).id.clone(), Vec::new()))
+            .collect();
+        for agg in &aggregate_keys {
+            let full: Vec<u32> = key
+                .iter()
+                .zip(agg)
+                .zip(&is_aggregate)
+                .map(|((k, a), is_a)| if *is_a { *a } else { *k })
+                .collect();
+            let plan = kernel.config_plan(&full)?;
+            for (id, seen) in groups.iter_mut() {
+                if let Some(g) = plan.find(id).and_then(|n| plan.node(n).group.as_ref()) {
+                    let a = g.aggregate.to_string();
+                    if !seen.contains(&a) {
+                        seen.push(a);
+                    }
+                }
+            }
+        }
+        let choices = kernel
+            .describe(&key)
+            .into_iter()
+            .zip(&is_aggregate)
+            .filter(|(_, a)| !**a)
+            .map(|(c, _)| c)
+            .collect();
+        out.push(Configuration {
+            choices,
+            replications: drawn.get(&key).copied().unwrap_or(0),
+            indicators,
+            groups: groups
+                .into_iter()
+                .map(|(id, a)| (id, a.join(" | ")))
+                .collect(),
+        });
+    }
+    Ok(Configurations {
+        samples: opts.samples,
+        period: nom.period.clone(),
+        configurations: out,
+        notes,
+    })
+}
+
+/// Every combination of the options of the lines `take` selects (the others at 0), the last
+/// line fastest.
+fn product(counts: &[usize], take: impl Fn(usize) -> bool) -> Vec<Vec<u32>> {
+    let mut out = vec![vec![0u32; counts.len()]];
+    for (j, c) in counts.iter().enumerate() {
+        if !take(j) {
+            continue;
+        }
+        out = out
+            .into_iter()
+            .flat_map(|k| {
+                (0..*c as u32).map(move |o| {
+                    let mut k = k.clone();
+                    k[j] = o;
+                    k
+                })
+            })
+            .collect();
+    }
+    out
+}
+
+fn indicator_figures(plan: &Plan, p: &PeriodResult, id: NodeId) -> IndicatorFigures {
+    let (mut imputed, mut winsorised) = (0, 0);
+    let (mut min, mut max, mut sum, mut n) = (f64::INFINITY, f64::NEG_INFINITY, 0.0, 0usize);
+    for i in 0..p.len() {
+        if !p.is_unit[i] {
+            continue;
+        }
+        let f = p.flags[id.index()].get(i).copied().unwrap_or(0);
+        imputed += usize::from(f & flags::IMPUTED != 0);
+        winsorised += usize::from(f & flags::WINSORISED != 0);
+        let v = p.value[id.index()][i];
+        if v.is_finite() {
+            min = min.min(v);
+            max = max.max(v);
+            sum += v;
+            n += 1;
+        }
+    }
+    IndicatorFigures {
+        id: plan.node(id).id.clone(),
+        imputed,
+        winsorised,
+        min: (n > 0).then_some(min),
+        mean: (n > 0).then(|| sum / n as f64),
+        max: (n > 0).then_some(max),
+    }
+}
+
+/// `qindex.configurations/1`.
+pub fn configurations_json(c: &Configurations) -> String {
+    let num = |x: Option<f64>| x.map_or(Value::Null, |v| json!(v));
+    let configs: Vec<Value> = c
+        .configurations
+        .iter()
+        .map(|k| {
+            let mut choices = Map::new();
+            for (l, o) in &k.choices {
+                choices.insert(l.clone(), json!(o));
+            }
+            let mut inds = Map::new();
+            for f in &k.indicators {
+                inds.insert(
+                    f.id.clone(),
+                    json!({
+                        "imputed": f.imputed,
+                        "winsorised": f.winsorised,
+                        "min": num(f.min),
+                        "mean": num(f.mean),
+                        "max": num(f.max),
+                    }),
+                );
+            }
+            let mut groups = Map::new();
+            for (g, a) in &k.groups {
+                groups.insert(g.clone(), json!({ "aggregate": a }));
+            }
+            json!({
+                "choices": choices,
+                "replications": k.replications,
+                "indicators": inds,
+                "groups": groups,
+            })
+        })
+        .collect();
+    let v = json!({
+        "format": "qindex.configurations/1",
+        "samples": c.samples,
+        "period": c.period,
+        "configurations": configs,
+        "notes": c.notes,
+    });
+    let mut out = serde_json::to_string_pretty(&v).expect("json");
+    out.push('\n');
+    out
+}
+
+/// The configurations as text: each with its choices and draws, the indicators it imputes or
+/// winsorises (with their counts) and the range of every indicator's normalised values, and
+/// the groups' aggregations.
+pub fn configurations_table(c: &Configurations) -> String {
+    use crate::diagnostics::display_width;
+    let mut out = format!(
+        "{} configurations over {} replications{}\n",
+        c.configurations.len(),
+        c.samples,
+        c.period
+            .as_ref()
+            .map_or(String::new(), |p| format!(", period {p}"))
+    );
+    let f = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.2}"));
+    for (k, conf) in c.configurations.iter().enumerate() {
+        out.push_str(&format!(
+            "\nconfiguration {} ({} replications)\n",
+            k + 1,
+            conf.replications
+        ));
+        for (l, o) in &conf.choices {
+            out.push_str(&format!("  {l} → {o}\n"));
+        }
+        let mut rows = vec![vec![
+            "indicator".to_string(),
+            "imputed".to_string(),
+            "winsorised".to_string(),
+            "min".to_string(),
+            "mean".to_string(),
+            "max".to_string(),
+        ]];
+        for i in &conf.indicators {
+            rows.push(vec![
+                i.id.clone(),
+                i.imputed.to_string(),
+                i.winsorised.to_string(),
+                f(i.min),
+                f(i.mean),
+                f(i.max),
+            ]);
+        }
+        let widths: Vec<usize> = (0..6)
+            .map(|j| rows.iter().map(|r| display_width(&r[j])).max().unwrap_or(0))
+            .collect();
+        for r in &rows {
+            let mut line = String::from("  ");
+            for (j, cell) in r.iter().enumerate() {
+                let pad = " ".repeat(widths[j] - display_width(cell));
+                if j == 0 {
+                    line.push_str(cell);
+                    line.push_str(&pad);
+                } else {
+                    line.push_str("  ");
+                    line.push_str(&pad);
+                    line.push_str(cell);
+                }
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        let groups: Vec<String> = conf
+            .groups
+            .iter()
+            .map(|(g, a)| format!("{g} {a}"))
+            .collect();
+        out.push_str(&format!("  groups: {}\n", groups.join(", ")));
+    }
+    for n in &c.notes {
+        out.push_str(&format!("\nnote: {n}\n"));
+    }
+    out
+}
