@@ -1203,7 +1203,7 @@ fn compare_cmd(
         out.push_str(
             "\norientation: nominal weight / importance in the data (see `qindex orientation`)\n",
         );
-        for (plan, p) in plans.iter().zip(&periods) {
+        for ((plan, p), name) in plans.iter().zip(&periods).zip(&names) {
             let o = qindex::report::orientation::orientation(plan, p);
             let parts: Vec<String> = o
                 .tags
@@ -1217,7 +1217,8 @@ fn compare_cmd(
                     )
                 })
                 .collect();
-            out.push_str(&format!("  {}: {}\n", plan.scheme, parts.join(", ")));
+            // The compared versions' names: schemes, or periods with --since.
+            out.push_str(&format!("  {name}: {}\n", parts.join(", ")));
         }
     }
     // Without --explain, the table explains the biggest mover up and down, so one command

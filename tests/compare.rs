@@ -286,3 +286,38 @@ fn decomposition_adds_up_for_every_aggregation() {
     assert_eq!(change, format!("{real:+.2}"), "{out}");
     assert!(out.lines().any(|l| l.starts_with("not split")), "{out}");
 }
+
+/// `--since P` compares P with the latest period: the heading names both periods (it said
+/// "period P"), and each orientation line is named by its period (both said "default:").
+#[test]
+fn since_names_both_periods() {
+    let json = qindex(&[
+        "compare",
+        "rules/quality_city.qi",
+        "--since",
+        "2021",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let periods: Vec<&str> = v["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert_eq!(periods.len(), 2);
+    assert_eq!(periods[0], "2021");
+    assert_ne!(periods[1], "2021");
+    assert!(v["period"].is_null());
+    let o = qindex(&["compare", "rules/quality_city.qi", "--since", "2021"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.starts_with(&format!("periods {} → {}", periods[0], periods[1])),
+        "{text}"
+    );
+    for p in &periods {
+        assert!(text.contains(&format!("\n  {p}: government")), "{text}");
+    }
+    assert!(!text.contains("\n  default: government"), "{text}");
+}

@@ -338,3 +338,59 @@ fn large_table_same_bytes_whatever_the_threads() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A vetoed unit says why: the table names the veto condition that fired, and CSV, JSON and
+/// xlsx carry an `adjustments` column (bonus, penalty, vetoes). Before, C24 was listed last
+/// as "vetoed" with the highest score and no reason.
+#[test]
+fn vetoed_units_show_the_condition_that_fired() {
+    let rules = std::fs::read_to_string("rules/quality_city.qi").unwrap();
+    // The ineligible veto's condition, as written in the rules.
+    let cond = rules
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("veto ") && !l.contains(" cap "))
+        .unwrap()
+        .trim_start_matches("veto ")
+        .split('#')
+        .next()
+        .unwrap()
+        .trim()
+        .to_string();
+    let csv = qindex(&["run", "rules/quality_city.qi", "--format", "csv"]);
+    let csv = String::from_utf8(csv.stdout).unwrap();
+    let head: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = head.iter().position(|h| *h == "adjustments").unwrap();
+    assert_eq!(head[col - 1], "rank");
+    let vetoed: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(col - 1) == Some(""))
+        .collect();
+    assert!(!vetoed.is_empty());
+    for l in &vetoed {
+        let cell = l.split(',').nth(col).unwrap();
+        assert_eq!(cell, format!("veto: {cond}"), "{l}");
+    }
+    let json = qindex(&["run", "rules/quality_city.qi", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let results = v["results"].as_array().unwrap();
+    let unranked_vetoed: Vec<&serde_json::Value> = results
+        .iter()
+        .filter(|r| r["adjustments"]["vetoed"] == true)
+        .collect();
+    assert_eq!(unranked_vetoed.len(), vetoed.len());
+    for r in unranked_vetoed {
+        assert_eq!(r["adjustments"]["vetoes"][0], cond.as_str());
+        assert!(r["rank"].is_null());
+    }
+    let table = qindex(&["run", "rules/quality_city.qi", "--format", "table"]);
+    let table = String::from_utf8(table.stdout).unwrap();
+    let unit = vetoed[0].split(',').next().unwrap();
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with(&format!("vetoed: {unit} ")) && l.contains(&cond)),
+        "{table}"
+    );
+}

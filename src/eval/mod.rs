@@ -114,12 +114,36 @@ pub struct PeriodResult<'f> {
     pub bonus: Vec<f64>,
     pub penalty: Vec<f64>,
     pub vetoed: Vec<bool>,
+    /// The vetoes that fired, as (row position, index of the adjustment in the plan), in row
+    /// order then rule order: a veto that excludes the unit and one that caps its score.
+    pub vetoes: Vec<(usize, usize)>,
     /// Per node: the weight within its parent used in this period, and the overall weight.
     pub weights: Vec<f64>,
     pub overall: Vec<f64>,
 }
 
 impl PeriodResult<'_> {
+    /// What adjusted row `i`'s score, in words: `bonus 2; penalty 1; veto: COND` (the
+    /// condition of each veto that fired, `(cap S)` after a capping one); empty when nothing.
+    pub fn adjustments_text(&self, plan: &Plan, i: usize) -> String {
+        let mut parts = Vec::new();
+        if self.bonus[i] != 0.0 && self.bonus[i].is_finite() {
+            parts.push(format!("bonus {}", self.bonus[i]));
+        }
+        if self.penalty[i] != 0.0 && self.penalty[i].is_finite() {
+            parts.push(format!("penalty {}", self.penalty[i]));
+        }
+        let first = self.vetoes.partition_point(|(r, _)| *r < i);
+        for (_, k) in self.vetoes[first..].iter().take_while(|(r, _)| *r == i) {
+            let a = &plan.adjustments[*k];
+            parts.push(match a.limit {
+                Some(cap) => format!("veto: {} (cap {cap})", a.code.text),
+                None => format!("veto: {}", a.code.text),
+            });
+        }
+        parts.join("; ")
+    }
+
     pub fn len(&self) -> usize {
         self.rows.len()
     }
@@ -784,7 +808,8 @@ fn finish_period<'f>(
     let mut bonus = vec![0.0; m];
     let mut penalty = vec![0.0; m];
     let mut vetoed = vec![false; m];
-    for (a, vals) in plan.adjustments.iter().zip(adjust_values) {
+    let mut vetoes: Vec<(usize, usize)> = Vec::new();
+    for (k, (a, vals)) in plan.adjustments.iter().zip(adjust_values).enumerate() {
         let mut missing = 0;
         for (i, r) in rows.iter().enumerate() {
             let v = vals[*r];
@@ -808,6 +833,7 @@ fn finish_period<'f>(
                 }
                 AdjustKind::Veto => {
                     if v != 0.0 {
+                        vetoes.push((i, k));
                         match a.limit {
                             Some(cap) => score[i] = score[i].min(cap),
                             None => vetoed[i] = true,
@@ -907,6 +933,7 @@ fn finish_period<'f>(
             Some(p) => overall[p.index()] * weights[id.index()],
         };
     }
+    vetoes.sort_unstable();
     PeriodResult {
         period,
         rows,
@@ -921,6 +948,7 @@ fn finish_period<'f>(
         bonus,
         penalty,
         vetoed,
+        vetoes,
         weights,
         overall,
     }

@@ -14,7 +14,11 @@ pub const MOVERS: usize = 5;
 #[derive(Debug, Clone, Serialize)]
 pub struct Comparison {
     pub schemes: Vec<String>,
+    /// The period, when every compared result is of the same one.
     pub period: Option<String>,
+    /// The period of each compared result, in the order of `schemes` (two periods with
+    /// `--since`).
+    pub periods: Vec<Option<String>>,
     pub top_n: usize,
     pub units: Vec<UnitRow>,
     pub pairs: Vec<Pair>,
@@ -209,9 +213,15 @@ pub fn compare(
             }
         })
         .collect();
+    let periods: Vec<Option<String>> = results.iter().map(|r| r.period.clone()).collect();
     Comparison {
         schemes: schemes.to_vec(),
-        period: base.period.clone(),
+        period: if periods.iter().all(|p| *p == base.period) {
+            base.period.clone()
+        } else {
+            None
+        },
+        periods,
         top_n,
         units,
         pairs,
@@ -230,6 +240,16 @@ pub fn text(c: &Comparison) -> String {
     let mut out = String::new();
     if let Some(p) = &c.period {
         out.push_str(&format!("period {p}\n"));
+    } else if c.periods.iter().any(Option::is_some) {
+        let ps: Vec<&str> = c
+            .periods
+            .iter()
+            .map(|p| p.as_deref().unwrap_or("—"))
+            .collect();
+        out.push_str(&format!(
+            "periods {} (the first is the baseline)\n",
+            ps.join(" → ")
+        ));
     }
     let mut head = vec!["unit".to_string(), "label".to_string()];
     for s in &c.schemes {
@@ -400,6 +420,7 @@ pub fn json(c: &Comparison) -> String {
         "format": "qindex.compare/1",
         "schemes": c.schemes,
         "period": c.period,
+        "periods": c.periods,
         "top_n": c.top_n,
         "units": units,
         "pairs": c.pairs,

@@ -57,6 +57,9 @@ impl RunOutput<'_> {
         }
         head.push("score".into());
         head.push("rank".into());
+        if !self.plan.adjustments.is_empty() {
+            head.push("adjustments".into());
+        }
         for c in cols {
             let n = self.plan.node(*c);
             head.push(n.id.clone());
@@ -239,6 +242,10 @@ fn csv_rows(
         push_num(out, p.score[i], &mut nb);
         out.push(b',');
         push_rank(out, p.final_rank[i], &mut ib);
+        if !o.plan.adjustments.is_empty() {
+            out.push(b',');
+            push_text(out, &p.adjustments_text(o.plan, i));
+        }
         for (c, is_group) in cols.iter().zip(group) {
             out.push(b',');
             push_num(out, p.value[c.index()][i], &mut nb);
@@ -315,11 +322,18 @@ pub fn json(o: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
             s.push_str(&format!("\"period\": {period}, "));
             s.push_str(&format!("\"score\": {}, ", json_num(p.score[i], &mut nb)));
             s.push_str(&format!("\"rank\": {}, ", json_rank(p.final_rank[i])));
+            let first = p.vetoes.partition_point(|(r, _)| *r < i);
+            let vetoes: Vec<String> = p.vetoes[first..]
+                .iter()
+                .take_while(|(r, _)| *r == i)
+                .map(|(_, k)| json_str(&plan.adjustments[*k].code.text))
+                .collect();
             s.push_str(&format!(
-                "\"adjustments\": {{\"bonus\": {}, \"penalty\": {}, \"vetoed\": {}}}, ",
+                "\"adjustments\": {{\"bonus\": {}, \"penalty\": {}, \"vetoed\": {}, \"vetoes\": [{}]}}, ",
                 json_num(p.bonus[i], &mut nb),
                 json_num(p.penalty[i], &mut nb),
-                p.vetoed[i]
+                p.vetoed[i],
+                vetoes.join(", ")
             ));
             s.push_str(&format!("\"unit_of_ranking\": {}, ", p.is_unit[i]));
             s.push_str("\"nodes\": {");
@@ -482,6 +496,25 @@ pub fn table(o: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
                 .collect();
             out.push_str(line.join("  ").trim_end());
             out.push('\n');
+        }
+        // Why a unit is vetoed or capped: the condition that fired.
+        let shown = o.ranked_rows(p);
+        let mut seen = Vec::new();
+        for (i, _) in &p.vetoes {
+            if seen.contains(i) || !shown.contains(i) {
+                continue;
+            }
+            seen.push(*i);
+            let row = p.rows[*i];
+            let name = match o.frame.labels() {
+                Some(l) => format!("{} {}", o.frame.units().get(row), l.get(row)),
+                None => o.frame.units().get(row).to_string(),
+            };
+            let status = if p.vetoed[*i] { "vetoed" } else { "capped" };
+            out.push_str(&format!(
+                "{status}: {name} ({})\n",
+                p.adjustments_text(plan, *i)
+            ));
         }
         out.push('\n');
     }

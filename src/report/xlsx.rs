@@ -125,6 +125,13 @@ fn results(sheet: &mut Worksheet, o: &RunOutput, bold: &Format) -> Result<(), Xl
             number(sheet, at, col(c)?, p.score[i])?;
             rank(sheet, at, col(c + 1)?, p.final_rank[i])?;
             c += 2;
+            if !o.plan.adjustments.is_empty() {
+                let text = p.adjustments_text(o.plan, i);
+                if !text.is_empty() {
+                    sheet.write_string(at, col(c)?, text)?;
+                }
+                c += 1;
+            }
             for n in &cols {
                 number(sheet, at, col(c)?, p.value[n.index()][i])?;
                 c += 1;
