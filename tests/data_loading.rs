@@ -467,11 +467,17 @@ fn xlsx_sheet() {
 
 #[test]
 fn xlsx_default_sheet_and_unknown_sheet() {
-    // The first sheet holds a note, not data.
+    // The first sheet holds a note, not data: one error, which names the sheet that has the
+    // unit column (there were as many errors as columns read).
     let errors = fails(&fixture("book.xlsx"), &opts("unit", &["score"]));
-    assert!(
-        errors[0].contains("column `unit` is not in the header"),
-        "{errors:?}"
+    assert_eq!(
+        errors,
+        [
+            "error[unit-column-sheet] tests/fixtures/data/book.xlsx[Notes]: the first sheet of \
+          tests/fixtures/data/book.xlsx, `Notes`, has no column `unit` (the units) (hint: the \
+          sheet `Data` has that column: read it with `--sheet Data`) (note: its sheets are \
+          `Notes`, `Data`)"
+        ]
     );
     let mut o = opts("unit", &["score"]);
     o.sheet = Some("data".into());

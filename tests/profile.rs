@@ -193,3 +193,38 @@ fn a_unit_that_is_not_ranked_has_no_rank() {
     let text = stdout(&o);
     assert!(text.contains("score 0.788, rank 75 of 193"), "{text}");
 }
+
+/// Each rank says what it is out of: with a unit vetoed, the index rank is among the ranked
+/// units and the group ranks among all units, and the headline says so (it said "31 of 35"
+/// beside groups "of 36").
+#[test]
+fn denominators_are_explained() {
+    let o = common::qindex(&[
+        "profile",
+        "rules/quality_city.qi",
+        "C02",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (ranked, units, vetoed) = (
+        v["units_ranked"].as_u64().unwrap(),
+        v["units"].as_u64().unwrap(),
+        v["units_vetoed"].as_u64().unwrap(),
+    );
+    assert!(vetoed > 0);
+    assert_eq!(ranked + vetoed, units);
+    let o = common::qindex(&["profile", "rules/quality_city.qi", "C02"]);
+    let text = String::from_utf8(o.stdout).unwrap();
+    let headline = text.lines().nth(1).unwrap();
+    assert!(
+        headline.contains(&format!(
+            "of the {ranked} ranked units ({vetoed} of the {units} units vetoed"
+        )),
+        "{headline}"
+    );
+    assert!(
+        text.contains(&format!(" of {units} ")),
+        "groups are ranked among all units"
+    );
+}

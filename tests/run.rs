@@ -394,3 +394,52 @@ fn vetoed_units_show_the_condition_that_fired() {
         "{table}"
     );
 }
+
+/// The table's precision follows the scale and tells ranked neighbours apart: on HDI's 0..1
+/// scale two different scores never read alike (they read 0.97 and 0.97 at two decimals).
+/// JSON keeps full precision.
+#[test]
+fn table_precision_tells_neighbours_apart() {
+    let table = qindex(&["run", "rules/hdi.qi", "--format", "table"]);
+    let table = String::from_utf8(table.stdout).unwrap();
+    let json = qindex(&["run", "rules/hdi.qi", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let full: std::collections::HashMap<String, f64> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| Some((r["unit"].as_str()?.to_string(), r["score"].as_f64()?)))
+        .collect();
+    // Ranked rows: rank, unit, label words..., score, ...; the score is the first cell with
+    // a decimal point after the unit.
+    let rows: Vec<(String, String)> = table
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            l.trim_start()
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit())
+        })
+        .map(|l| {
+            let cells: Vec<&str> = l.split_whitespace().collect();
+            let score = cells[2..].iter().find(|c| c.contains('.')).unwrap();
+            (cells[1].to_string(), score.to_string())
+        })
+        .collect();
+    assert!(rows.len() > 150);
+    let decimals = rows[0].1.split('.').nth(1).unwrap().len();
+    assert!(decimals >= 3, "three significant digits of 0..1 at least");
+    for w in rows.windows(2) {
+        let (a, b) = (full[&w[0].0], full[&w[1].0]);
+        if a != b {
+            assert_ne!(w[0].1, w[1].1, "{} and {} read alike", w[0].0, w[1].0);
+        }
+    }
+    // A 0..100 scale keeps two decimals.
+    let t = qindex(&["run", "rules/quality_city.qi", "--format", "table"]);
+    let t = String::from_utf8(t.stdout).unwrap();
+    let first = t.lines().nth(2).unwrap();
+    let score = first.split_whitespace().find(|c| c.contains('.')).unwrap();
+    assert!(score.split('.').nth(1).unwrap().len() >= 2, "{first}");
+}

@@ -62,6 +62,48 @@ pub(crate) fn load_excel(
         .iter()
         .map(|c| trim(&text_of(c)).to_string())
         .collect();
+    if headers.iter().all(|h| h.is_empty()) && opts.sheet.is_some() {
+        return Err(empty(&file, Some(&sheet)));
+    }
+    // Without `--sheet`, the first sheet is read; when it lacks the unit column (a sheet of
+    // notes before the data, say), one error names the sheets that have it.
+    if opts.sheet.is_none() && !headers.contains(&opts.unit_column) {
+        let mut having = Vec::new();
+        for name in names.iter().skip(1) {
+            if let Ok(r) = workbook.worksheet_range(name) {
+                let has = r
+                    .rows()
+                    .next()
+                    .is_some_and(|row| row.iter().any(|c| trim(&text_of(c)) == opts.unit_column));
+                if has {
+                    having.push(name.clone());
+                }
+            }
+        }
+        let listed = names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut d = Diagnostic::error(
+            "unit-column-sheet",
+            format!(
+                "the first sheet of {file}, `{sheet}`, has no column `{}` (the units)",
+                opts.unit_column
+            ),
+        )
+        .with_location(format!("{file}[{sheet}]"))
+        .with_note(format!("its sheets are {listed}"));
+        d = match having.first() {
+            Some(h) => d.with_hint(format!(
+                "the sheet `{h}` has that column: read it with `--sheet {h}`"
+            )),
+            None => d.with_hint(
+                "no sheet has that column in its first row: check the `by` column of the index, or give the sheet with `--sheet NAME`",
+            ),
+        };
+        return Err(Error::diagnostic(d));
+    }
     if headers.iter().all(|h| h.is_empty()) {
         return Err(empty(&file, Some(&sheet)));
     }

@@ -34,6 +34,10 @@ pub struct Profile {
     pub score: Option<f64>,
     pub rank: Option<u32>,
     pub units_ranked: usize,
+    /// The units of the period (`units where`), and how many of them a veto left unranked:
+    /// those still have group and indicator ranks, which are among the units with a value.
+    pub units: usize,
+    pub units_vetoed: usize,
     pub vetoed: bool,
     /// The index's scale (`scale LO..HI`), to read the scores and values against.
     pub scale: (f64, f64),
@@ -329,6 +333,13 @@ pub fn profile(
         score: finite(current.score[at]),
         rank: final_rank(current, at),
         units_ranked: current.final_rank.iter().filter(|r| **r != 0).count(),
+        units: current.is_unit.iter().filter(|u| **u).count(),
+        units_vetoed: current
+            .vetoed
+            .iter()
+            .zip(&current.is_unit)
+            .filter(|(v, u)| **v && **u)
+            .count(),
         vetoed: current.vetoed[at],
         scale: plan.node(crate::plan::NodeId::ROOT).scale,
         previous_score: prev_at.and_then(|(p, i)| finite(p.score[i])),
@@ -460,6 +471,10 @@ pub fn text(p: &Profile) -> String {
     out.push('\n');
     let mut headline = format!("score {}, rank {}", fixed(p.score, p.scale), {
         match (p.rank, p.vetoed, p.ranked) {
+            (Some(r), _, _) if p.units_vetoed > 0 => format!(
+                "{r} of the {} ranked units ({} of the {} units vetoed: ranked on groups and indicators, not overall)",
+                p.units_ranked, p.units_vetoed, p.units
+            ),
             (Some(r), _, _) => format!("{r} of {}", p.units_ranked),
             (None, true, _) => "— (vetoed)".into(),
             (None, _, false) => "— (not a ranked unit)".into(),

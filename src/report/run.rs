@@ -437,6 +437,7 @@ pub fn table(o: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
         .collect();
     let mut out = String::new();
     for p in &o.results.periods {
+        let decimals = table_decimals(plan, p, &o.ranked_rows(p));
         let mut grid: Vec<Vec<String>> = Vec::new();
         let mut head = vec!["rank".to_string(), plan.index.unit_column.clone()];
         if o.frame.labels().is_some() {
@@ -460,9 +461,9 @@ pub fn table(o: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
             if let Some(l) = o.frame.labels() {
                 cells.push(truncate_to_width(l.get(row), 24));
             }
-            cells.push(fixed(p.score[i]));
+            cells.push(fixed(p.score[i], decimals));
             for c in &cols {
-                cells.push(fixed(p.value[c.index()][i]));
+                cells.push(fixed(p.value[c.index()][i], decimals));
             }
             grid.push(cells);
         }
@@ -521,9 +522,34 @@ pub fn table(o: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
     w.write_all(out.as_bytes())
 }
 
-fn fixed(x: f64) -> String {
+/// The decimals of the table's scores: three significant digits of the index's scale at least
+/// (two decimals on 0..100, three on 0..1), and more, up to six, until scores that differ and
+/// stand next to each other in the table read differently. CSV and JSON keep full precision.
+fn table_decimals(plan: &crate::plan::Plan, p: &PeriodResult, shown: &[usize]) -> usize {
+    let (lo, hi) = plan.node(NodeId::ROOT).scale;
+    let range = (hi - lo).abs();
+    let base = if range.is_finite() && range > 0.0 {
+        (3 - range.log10().ceil() as i64).clamp(2, 6) as usize
+    } else {
+        2
+    };
+    let scores: Vec<f64> = shown
+        .iter()
+        .map(|i| p.score[*i])
+        .filter(|x| x.is_finite())
+        .collect();
+    (base..=6)
+        .find(|d| {
+            scores
+                .windows(2)
+                .all(|w| w[0] == w[1] || format!("{:.d$}", w[0]) != format!("{:.d$}", w[1]))
+        })
+        .unwrap_or(6)
+}
+
+fn fixed(x: f64, decimals: usize) -> String {
     if x.is_finite() {
-        format!("{x:.2}")
+        format!("{x:.decimals$}")
     } else {
         "—".into()
     }
