@@ -226,30 +226,52 @@ fn snippet(
     let line = pos.line - 1;
     let text = file.line_text(line);
     let line_start = file.line_start(line);
+    // The underline runs from the span's start to its end or the end of the line. A long
+    // line is shown around the span only, elided with `…` on either side.
+    let floor = |i: usize| crate::source::floor_char_boundary(text, i.min(text.len()));
+    let start = floor(span.start as usize - line_start);
+    let end = floor(
+        (span.end as usize)
+            .saturating_sub(line_start)
+            .min(text.len())
+            .max(start),
+    );
+    let (from, prefix) = if start > ELIDE_BEFORE + 20 {
+        (floor(start - ELIDE_BEFORE), "…")
+    } else {
+        (0, "")
+    };
+    let limit = end.min(start + ELIDE_SPAN) + ELIDE_AFTER;
+    let (to, suffix) = if text.len() > limit + 20 {
+        (floor(limit), "…")
+    } else {
+        (text.len(), "")
+    };
     let _ = writeln!(
         out,
-        "{} {} {}",
+        "{} {} {}{}{}",
         paint.wrap("1;34", &format!("{:>gutter$}", pos.line)),
         bar,
-        expand_tabs(text)
+        prefix,
+        expand_tabs(&text[from..to]),
+        suffix
     );
-    // The underline runs from the span's start to its end or the end of the line.
-    let start = span.start as usize - line_start;
-    let end = (span.end as usize)
-        .saturating_sub(line_start)
-        .min(text.len())
-        .max(start);
-    let lead: usize = display_width(&text[..crate::source::floor_char_boundary(text, start)]);
-    let body = &text[crate::source::floor_char_boundary(text, start)
-        ..crate::source::floor_char_boundary(text, end)];
+    let lead = display_width(prefix) + display_width(&text[from..start]);
+    let body = &text[start..end.min(to)];
     let marks = display_width(body).max(1);
-    let mut under = format!("{:lead$}{}", "", "^".repeat(marks));
+    let mut under = " ".repeat(lead);
+    under.push_str(&"^".repeat(marks));
     if let Some(label) = label {
         under.push(' ');
         under.push_str(label);
     }
     let _ = writeln!(out, "{:gutter$} {} {}", "", bar, paint.wrap(code, &under));
 }
+
+/// Of a long line, the characters shown before a span, of the span, and after it.
+const ELIDE_BEFORE: usize = 60;
+const ELIDE_SPAN: usize = 80;
+const ELIDE_AFTER: usize = 40;
 
 fn expand_tabs(text: &str) -> String {
     text.replace('\t', "    ")

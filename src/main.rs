@@ -517,11 +517,21 @@ fn summary(diags: &[Diagnostic]) {
     }
 }
 
+/// The stack of the thread that runs a command. Rules are parsed and checked by recursion,
+/// as deep as an expression nests; the lexer refuses nesting past its limits
+/// (`syntax::lex::MAX_DEPTH`, ...), and this stack holds everything within them with room to
+/// spare. Only the pages used are ever committed.
+const STACK: usize = 1 << 30;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match std::panic::catch_unwind(|| run(cli)) {
-        Ok(code) => code,
-        Err(_) => {
+    let work = std::thread::Builder::new()
+        .name("qindex".into())
+        .stack_size(STACK)
+        .spawn(move || std::panic::catch_unwind(|| run(cli)));
+    match work.map(|h| h.join()) {
+        Ok(Ok(Ok(code))) => code,
+        _ => {
             eprintln!(
                 "error: internal error in qindex (a bug): please report it with the rules file"
             );

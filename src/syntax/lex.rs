@@ -50,14 +50,89 @@ pub struct Lexed {
     pub problems: Vec<(usize, Diagnostic)>,
     /// The innermost `{` still open at the end of the file.
     pub unclosed: Option<usize>,
+    /// Nesting or length past what the parser takes (see [`MAX_DEPTH`]): reported before
+    /// parsing, which would otherwise recurse that deep.
+    pub too_deep: Option<Diagnostic>,
 }
+
+/// Brackets (`(`, `[`, `{`) open at once, at most.
+pub const MAX_DEPTH: usize = 256;
+/// `if`s in one expression (between two braces), at most: each nests the parse one level.
+pub const MAX_IFS: usize = 1000;
+/// Operators in one expression (between two braces), at most.
+pub const MAX_OPERATORS: usize = 100_000;
 
 pub fn scan(file: FileId, text: &str) -> Lexed {
     let mut comments = Vec::new();
     let mut problems = Vec::new();
     let mut braces: Vec<usize> = Vec::new();
+    let mut too_deep: Option<Diagnostic> = None;
+    let mut depth = 0usize;
+    let (mut ifs, mut operators) = (0usize, 0usize);
+    let mut prev_word_char = false;
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
+        if too_deep.is_none() {
+            let word_char = c.is_alphanumeric() || c == '_';
+            match c {
+                '(' | '[' | '{' => {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        too_deep = Some(
+                            Diagnostic::error(
+                                "too-deep",
+                                format!("brackets nested more than {MAX_DEPTH} deep"),
+                            )
+                            .with_span(Span::new(file, i, i + 1))
+                            .with_hint("split the expression with `let` names, or the groups into fewer levels"),
+                        );
+                    }
+                    if c == '{' {
+                        (ifs, operators) = (0, 0);
+                    }
+                }
+                ')' | ']' | '}' => {
+                    depth = depth.saturating_sub(1);
+                    if c == '}' {
+                        (ifs, operators) = (0, 0);
+                    }
+                }
+                '+' | '-' | '*' | '/' | '^' => {
+                    operators += 1;
+                    if operators > MAX_OPERATORS {
+                        too_deep = Some(
+                            Diagnostic::error(
+                                "too-long",
+                                format!("more than {MAX_OPERATORS} operators in one expression"),
+                            )
+                            .with_span(Span::new(file, i, i + 1))
+                            .with_hint("sum long lists of columns in the data, or split the expression with `let` names"),
+                        );
+                    }
+                }
+                'i' if !prev_word_char
+                    && text[i..].starts_with("if")
+                    && !text[i + 2..]
+                        .chars()
+                        .next()
+                        .is_some_and(|d| d.is_alphanumeric() || d == '_') =>
+                {
+                    ifs += 1;
+                    if ifs > MAX_IFS {
+                        too_deep = Some(
+                            Diagnostic::error(
+                                "too-deep",
+                                format!("more than {MAX_IFS} `if`s in one expression"),
+                            )
+                            .with_span(Span::new(file, i, i + 2))
+                            .with_hint("split the expression with `let` names, or use `bands` for a scoring table"),
+                        );
+                    }
+                }
+                _ => {}
+            }
+            prev_word_char = word_char;
+        }
         match c {
             '#' => {
                 let mut end = text.len();
@@ -142,6 +217,7 @@ pub fn scan(file: FileId, text: &str) -> Lexed {
         comments,
         problems,
         unclosed: braces.last().copied(),
+        too_deep,
     }
 }
 

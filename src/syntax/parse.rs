@@ -37,7 +37,10 @@ fn pratt() -> &'static PrattParser<Rule> {
 
 /// Parses one file. On failure, returns the first syntax error of the file.
 pub fn parse(file: FileId, text: &str) -> Result<File, Box<Diagnostic>> {
-    let lexed = lex::scan(file, text);
+    let mut lexed = lex::scan(file, text);
+    if let Some(d) = lexed.too_deep.take() {
+        return Err(Box::new(d));
+    }
     // Detailed attempts slow parsing down, so they are collected only to explain a failure.
     pest::set_error_detail(false);
     let parsed = Grammar::parse(Rule::program, text).map_err(|_| {
@@ -91,6 +94,9 @@ pub fn parse(file: FileId, text: &str) -> Result<File, Box<Diagnostic>> {
 
 /// Parses a standalone expression (for `--where`).
 pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Box<Diagnostic>> {
+    if let Some(d) = lex::scan(file, text).too_deep {
+        return Err(Box::new(d));
+    }
     pest::set_error_detail(true);
     let result = Grammar::parse(Rule::expr_only, text);
     pest::set_error_detail(false);
