@@ -528,7 +528,7 @@ fn main() -> ExitCode {
     let work = std::thread::Builder::new()
         .name("qindex".into())
         .stack_size(STACK)
-        .spawn(move || std::panic::catch_unwind(|| run(cli)));
+        .spawn(move || std::panic::catch_unwind(|| finish_stdout(run(cli))));
     match work.map(|h| h.join()) {
         Ok(Ok(Ok(code))) => code,
         _ => {
@@ -774,10 +774,7 @@ fn explain_cmd(path: &Path, scheme: &str, format: ExplainFormat) -> ExitCode {
         ExplainFormat::Markdown => explain::methods_table(&plan, TableFormat::Markdown),
         ExplainFormat::Csv => explain::methods_table(&plan, TableFormat::Csv),
     };
-    let mut stdout = std::io::stdout().lock();
-    if stdout.write_all(out.as_bytes()).is_err() {
-        return ExitCode::from(2);
-    }
+    say(&out);
     ExitCode::SUCCESS
 }
 
@@ -794,6 +791,9 @@ fn compile_rules(
         let mut all = diags;
         all.extend(qindex::check::check(&program).diagnostics);
         return Err(fail(Error::Diagnostics(all), Some(&program.sources)));
+    }
+    for (_, f) in program.sources.iter() {
+        qindex::output::protect(&f.path);
     }
     match qindex::check::compile(&program, scheme) {
         Ok((plan, warnings)) => {
@@ -971,12 +971,8 @@ fn profile_cmd(
         ProfileFormat::Text => qindex::report::profile::text(&profile),
         ProfileFormat::Json => qindex::report::profile::json(&profile),
     };
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(out.as_bytes()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(_) => ExitCode::from(2),
-    }
+    say(&out);
+    ExitCode::SUCCESS
 }
 
 /// `qindex stats`: evaluates one period and prints its coherence report.
@@ -1020,12 +1016,8 @@ fn stats_cmd(
         ProfileFormat::Text => qindex::report::stats::text(&plan, &coherence),
         ProfileFormat::Json => qindex::report::stats::json(&plan, &coherence),
     };
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(out.as_bytes()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(_) => ExitCode::from(2),
-    }
+    say(&out);
+    ExitCode::SUCCESS
 }
 
 /// Evaluation warnings, one line each with their counts.
@@ -1108,12 +1100,8 @@ fn fmt_cmd(files: &[PathBuf], write: bool, check: bool) -> ExitCode {
                     worst = 2;
                 }
             }
-        } else if std::io::stdout()
-            .lock()
-            .write_all(formatted.as_bytes())
-            .is_err()
-        {
-            return ExitCode::from(2);
+        } else {
+            say(&formatted);
         }
     }
     ExitCode::from(worst)
@@ -1268,9 +1256,7 @@ fn compare_cmd(
             }
         }
     }
-    if std::io::stdout().lock().write_all(out.as_bytes()).is_err() {
-        return ExitCode::from(2);
-    }
+    say(&out);
     ExitCode::SUCCESS
 }
 
@@ -1305,9 +1291,7 @@ fn orientation_cmd(
         OrientationFormat::Table => qindex::report::orientation::text(&o),
         OrientationFormat::Json => qindex::report::orientation::json(&o),
     };
-    if std::io::stdout().lock().write_all(out.as_bytes()).is_err() {
-        return ExitCode::from(2);
-    }
+    say(&out);
     ExitCode::SUCCESS
 }
 
@@ -1545,6 +1529,7 @@ fn load_frame(
 ) -> Result<(qindex::data::Frame, PathBuf), ExitCode> {
     let loaded = data.options().and_then(|opts| {
         let path = qindex::eval::data_path(plans[0], &opts)?;
+        qindex::output::protect(&path);
         let (frame, warnings) = qindex::eval::load_data_for(plans, &path, &opts)?;
         Ok((frame, warnings, path))
     });
@@ -1821,9 +1806,35 @@ fn at_least_one(s: &str) -> Result<u64, String> {
     }
 }
 
-/// Prints to standard output; a closed pipe (`| head`) is not an error.
+/// A failed write to standard output other than a closed pipe (a full disk, say): the
+/// command then exits 2 with a message instead of losing its output silently.
+static STDOUT_FAILED: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Prints to standard output; a closed pipe (`| head`) is not an error, any other failure is
+/// remembered for the exit code ([`finish_stdout`]).
 fn say(text: &str) {
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            let mut failed = STDOUT_FAILED.lock().unwrap_or_else(|e| e.into_inner());
+            failed.get_or_insert_with(|| e.to_string());
+        }
+    }
+}
+
+/// `code`, or 2 with a message when writing to standard output failed.
+fn finish_stdout(code: ExitCode) -> ExitCode {
+    let failed = STDOUT_FAILED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    match failed {
+        Some(e) => {
+            eprintln!("error: writing to standard output: {e}");
+            ExitCode::from(2)
+        }
+        None => code,
+    }
 }
 
 fn diff_cmd(

@@ -5,9 +5,101 @@ use crate::Error;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
+/// The files a command reads (rules, `use`d files, data): an output may not replace them.
+static INPUTS: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// Registers a file the command reads, so that no output of the command replaces it.
+pub fn protect(path: &Path) {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        let mut inputs = INPUTS.lock().unwrap_or_else(|e| e.into_inner());
+        if !inputs.contains(&real) {
+            inputs.push(real);
+        }
+    }
+}
+
+/// An error when `path` resolves to a file the command reads (through symlinks and hard
+/// links).
+fn refuse_inputs(path: &Path) -> Result<(), Error> {
+    let Ok(real) = std::fs::canonicalize(path) else {
+        return Ok(()); // a new file
+    };
+    let inputs = INPUTS.lock().unwrap_or_else(|e| e.into_inner());
+    let same = |input: &std::path::PathBuf| -> bool {
+        if *input == real {
+            return true;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            if let (Ok(a), Ok(b)) = (std::fs::metadata(input), std::fs::metadata(&real)) {
+                return a.dev() == b.dev() && a.ino() == b.ino();
+            }
+        }
+        false
+    };
+    match inputs.iter().find(|i| same(i)) {
+        Some(input) => Err(Error::Usage(format!(
+            "{}: this is {}, which the command reads; write the output to another file",
+            path.display(),
+            if *input == real {
+                "an input".to_string()
+            } else {
+                format!("the same file as the input {}", input.display())
+            }
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Writes `path` atomically: the content goes to a temporary file in the same directory, which
 /// is renamed over `path` only when everything was written.
+/// - A path that resolves to an input of the command ([`protect`]) is refused.
+/// - A symlink is written through: the temporary file goes beside its target, which is
+///   replaced, and the link stays.
+/// - A target that is not a regular file (a terminal, `/dev/stdout`, a FIFO, a device) is
+///   written directly, never renamed over.
 pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    refuse_inputs(path)?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        if !meta.is_file() && !meta.is_dir() {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| Error::io(path, e))?;
+            let mut w = BufWriter::with_capacity(1 << 20, file);
+            return write(&mut w)
+                .and_then(|()| w.flush())
+                .map_err(|e| Error::io(path, e));
+        }
+    }
+    // Through a symlink (a chain of them) to the file it names, existing or not.
+    let mut target = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&target) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let link = std::fs::read_link(&target).map_err(|e| Error::io(path, e))?;
+                target = match target.parent() {
+                    Some(dir) if link.is_relative() => dir.join(link),
+                    _ => link,
+                };
+            }
+            _ => break,
+        }
+    }
+    replace(&target, write).map_err(|e| match e {
+        Error::Io { message, .. } if target != path => Error::Io {
+            path: path.to_path_buf(),
+            message,
+        },
+        other => other,
+    })
+}
+
+fn replace(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), Error> {

@@ -153,3 +153,165 @@ fn a_diagnostic_far_along_a_line() {
     let col = |l: &str, pat: &str| l.find(pat).map(|b| l[..b].chars().count());
     assert_eq!(col(marks, "^"), col(shown, "nosuch"), "{err}");
 }
+
+/// A copy of the tiny index and its data in a folder of its own.
+fn tiny() -> (PathBuf, PathBuf) {
+    let d = dir().join("tiny");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("d.csv"), "unit,x,y\nu1,1,5\nu2,2,3\nu3,5,1\n").unwrap();
+    std::fs::write(
+        d.join("base.qi"),
+        "index t by unit {\n    data \"d.csv\"\n    indicator x\n    indicator y\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("r.qi"),
+        "use \"base.qi\"\n\nscheme s {\n    weight x = 2\n}\n",
+    )
+    .unwrap();
+    (d.join("r.qi"), d.join("d.csv"))
+}
+
+/// `-o` onto the data, the rules or a `use`d file overwrote it and exited 0. Now it is
+/// refused (exit 2) and the file is untouched.
+#[test]
+fn outputs_never_replace_inputs() {
+    let (rules, data) = tiny();
+    let base = rules.with_file_name("base.qi");
+    let before: Vec<String> = [&rules, &data, &base]
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    for target in [&data, &rules, &base] {
+        let (code, err) = exit(&[
+            "run",
+            rules.to_str().unwrap(),
+            "--format",
+            "csv",
+            "-o",
+            target.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("which the command reads"), "{err}");
+    }
+    // Through a symlink or a hard link to the data, too.
+    let link = rules.with_file_name("link.csv");
+    let _ = std::fs::remove_file(&link);
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&data, &link).unwrap();
+        let (code, _) = exit(&[
+            "run",
+            rules.to_str().unwrap(),
+            "--format",
+            "csv",
+            "-o",
+            link.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 2);
+        std::fs::remove_file(&link).unwrap();
+        std::fs::hard_link(&data, &link).unwrap();
+        let (code, _) = exit(&[
+            "run",
+            rules.to_str().unwrap(),
+            "--format",
+            "csv",
+            "-o",
+            link.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 2);
+        std::fs::remove_file(&link).unwrap();
+    }
+    let after: Vec<String> = [&rules, &data, &base]
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    assert_eq!(before, after);
+}
+
+/// The atomic rename replaced a symlink with a regular file (the real file unchanged) and, as
+/// root, a device node with a regular file. Now a symlink is written through and a device is
+/// written directly.
+#[cfg(unix)]
+#[test]
+fn outputs_write_through_links_and_into_devices() {
+    use std::os::unix::fs::FileTypeExt;
+    let (rules, _) = tiny();
+    let real = rules.with_file_name("results.csv");
+    let link = rules.with_file_name("latest.csv");
+    std::fs::write(&real, "old").unwrap();
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink("results.csv", &link).unwrap();
+    let (code, err) = exit(&[
+        "run",
+        rules.to_str().unwrap(),
+        "--format",
+        "csv",
+        "-o",
+        link.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(std::fs::read_to_string(&real).unwrap().starts_with("unit,"));
+    let leftovers = std::fs::read_dir(rules.parent().unwrap())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".tmp")
+        })
+        .count();
+    assert_eq!(leftovers, 0);
+    let (code, err) = exit(&[
+        "run",
+        rules.to_str().unwrap(),
+        "--format",
+        "csv",
+        "-o",
+        "/dev/null",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(std::fs::metadata("/dev/null")
+        .unwrap()
+        .file_type()
+        .is_char_device());
+}
+
+/// With standard output on a full disk, `check` and `uncertainty` exited 0 and `explain` 2
+/// without a word. Now every command exits 2 and says why.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_on_standard_output_is_an_error() {
+    if !std::path::Path::new("/dev/full").exists() {
+        return;
+    }
+    let cases: [&[&str]; 4] = [
+        &["check", "rules/quality_city.qi"],
+        &["explain", "rules/quality_city.qi"],
+        &["uncertainty", "rules/market_led.qi", "--samples", "20"],
+        &["run", "rules/quality_city.qi", "--format", "csv"],
+    ];
+    for args in cases {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_qindex"))
+            .args(args)
+            .current_dir(common::root())
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("error:") && err.contains("No space left"),
+            "{args:?}: {err}"
+        );
+    }
+}
