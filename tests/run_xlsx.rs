@@ -151,3 +151,68 @@ fn xlsx_needs_an_output_file() {
     assert!(o.stdout.is_empty());
     assert!(String::from_utf8_lossy(&o.stderr).contains("--output PATH"));
 }
+
+/// A workbook cell formatted `90.12%` holds 0.9012. It was read as 0.9012 and clamped to 0
+/// by goalposts 80..100 without a word. Now it is read as CSV reads `90.12%` (the fraction,
+/// counted as a percentage: mixed with plain numbers it is warned about), a note says so, and
+/// goalposts that every unit lies beyond are warned about.
+#[test]
+fn percent_formatted_cells_are_noted() {
+    use rust_xlsxwriter::{Format, Workbook};
+    let dir = scratch("percent");
+    let mut book = Workbook::new();
+    let notes = book.add_worksheet();
+    notes.set_name("说明").unwrap();
+    notes.write_string(0, 0, "指标说明").unwrap();
+    let sheet = book.add_worksheet();
+    sheet.set_name("数据").unwrap();
+    let pct = Format::new().set_num_format("0.00%");
+    for (c, h) in ["city", "pass_rate", "mixed"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    let rates = [0.9012, 0.8534, 0.9577, 0.8811];
+    for (i, r) in rates.iter().enumerate() {
+        let row = i as u32 + 1;
+        sheet.write_string(row, 0, format!("C{row}")).unwrap();
+        sheet.write_number_with_format(row, 1, *r, &pct).unwrap();
+        if i == 0 {
+            sheet.write_number_with_format(row, 2, 0.5, &pct).unwrap();
+        } else {
+            sheet.write_number(row, 2, 40.0 + i as f64).unwrap();
+        }
+    }
+    let data = dir.join("p.xlsx");
+    book.save(&data).unwrap();
+    let rules = dir.join("p.qi");
+    std::fs::write(
+        &rules,
+        "index p by city {\n    data \"p.xlsx\"\n    indicator pass_rate {\n        goalposts 80..100\n    }\n    indicator mixed\n}\n",
+    )
+    .unwrap();
+    let o = qindex(&[
+        "run",
+        rules.to_str().unwrap(),
+        "--sheet",
+        "数据",
+        "--format",
+        "json",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("4 cell(s) of column `pass_rate` are formatted as percentages"),
+        "{err}"
+    );
+    assert!(err.contains("mixes percentages"), "{err}");
+    assert!(
+        err.contains("every unit's value lies below its goalposts 80..100"),
+        "{err}"
+    );
+    assert!(err.contains("percentages read as fractions"), "{err}");
+    // The values are the fractions the cells hold.
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let raw = v["results"][0]["nodes"]["pass_rate"]["raw"]
+        .as_f64()
+        .unwrap();
+    assert_eq!(raw, rates[0]);
+}

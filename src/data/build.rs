@@ -17,7 +17,7 @@ const EXAMPLES: usize = 5;
 pub(crate) struct Layout {
     pub headers: Vec<String>,
     pub active: Vec<Active>,
-    numeric_names: Vec<String>,
+    pub(crate) numeric_names: Vec<String>,
     text_names: Vec<String>,
     /// The text slot of the unit column and of the period column.
     unit_slot: usize,

@@ -10,6 +10,9 @@ use calamine::{Data, Reader};
 use std::io::Cursor;
 use std::path::Path;
 
+/// The first cell of a kind in a column: its row (in the data), column and value.
+type FirstCell = (u64, usize, f64);
+
 pub(crate) fn load_excel(
     path: &Path,
     bytes: Vec<u8>,
@@ -26,7 +29,8 @@ pub(crate) fn load_excel(
             .with_location(file.clone()),
         )
     };
-    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(bad)?;
+    let mut workbook =
+        calamine::open_workbook_auto_from_rs(Cursor::new(&bytes[..])).map_err(bad)?;
     let names = workbook.sheet_names();
     let sheet = match &opts.sheet {
         Some(s) if names.iter().any(|n| n == s) => s.clone(),
@@ -109,6 +113,11 @@ pub(crate) fn load_excel(
     }
     let location = format!("{file}[{sheet}]");
     let layout = Layout::new(headers, opts, &location)?;
+    // Cells formatted as percentages (`90.12%`, stored as 0.9012) are read as CSV reads
+    // `90.12%`: the fraction, counted as a percentage (a column that mixes them with plain
+    // numbers is warned about), and noted.
+    let percent = super::xlsx_formats::percent_cells(&bytes, &sheet).unwrap_or_default();
+    let mut percent_seen: Vec<(usize, Option<FirstCell>)> = vec![(0, None); layout.numeric_count()];
     let reader = CellReader::new(&opts.na_tokens);
     let mut columns = Columns::new(layout.numeric_count(), range.height());
     let room = [range.height()];
@@ -128,7 +137,15 @@ pub(crate) fn load_excel(
         for a in &layout.active {
             let cell = cells.get(a.col).unwrap_or(&Data::Empty);
             if let Some(slot) = a.numeric {
+                let at = (row0 + 1 + i as u32, col0 + a.col as u32);
                 match cell {
+                    Data::Float(v) if !percent.is_empty() && percent.contains(&at) => {
+                        let seen = &mut percent_seen[slot];
+                        seen.0 += 1;
+                        seen.1.get_or_insert((row, a.col, *v));
+                        let shown = format!("{}%", *v * 100.0);
+                        sink.push_cell(slot, a.col, row, Cell::Percent(*v), &shown)
+                    }
                     Data::Float(v) => sink.push_cell(slot, a.col, row, Cell::Number(*v), ""),
                     Data::Int(v) => sink.push_cell(slot, a.col, row, Cell::Number(*v as f64), ""),
                     // Excel's error values (#N/A, #DIV/0!) are missing values.
@@ -162,8 +179,26 @@ pub(crate) fn load_excel(
         label_column: opts.label_column.clone(),
     };
     // The header is the range's first row; sheet rows are 1-based.
-    let part = sink.into_part(row0 as u64 + 2);
-    finish(layout, columns, vec![part], Vec::new(), meta)
+    let first_row = row0 as u64 + 2;
+    let mut notes = Vec::new();
+    for (slot, (count, first)) in percent_seen.iter().enumerate() {
+        let Some((row, c, v)) = first else { continue };
+        let name = &layout.numeric_names[slot];
+        notes.push(
+            Diagnostic::warning(
+                "percent-cells",
+                format!(
+                    "{count} cell(s) of column `{name}` are formatted as percentages in the workbook and were read as fractions (first in row {}: {}% is {v})",
+                    first_row + row,
+                    v * 100.0
+                ),
+            )
+            .with_location(format!("{location}:{}:{}", first_row + row, col0 as usize + c + 1))
+            .with_hint("a value shown as 90% is 0.9: write goalposts and bands as fractions (0.8..1), or store the column as numbers in percentage points"),
+        );
+    }
+    let part = sink.into_part(first_row);
+    finish(layout, columns, vec![part], notes, meta)
 }
 
 fn empty(file: &str, sheet: Option<&str>) -> Error {

@@ -45,6 +45,7 @@
 //! | `bad-workbook` | error | a spreadsheet file that cannot be opened |
 //! | `trimmed-id` | warning | ` 002 ` as a unit id or period (read as `002`) |
 //! | `mixed-percent` | warning | `50%` and `0.4` in one column |
+//! | `percent-cells` | warning | workbook cells formatted as percentages, read as fractions |
 //! | `decode-errors` | warning | bytes invalid in the encoding given, replaced by `�` |
 
 mod build;
@@ -54,6 +55,7 @@ mod encoding;
 mod excel;
 mod frame;
 mod hash;
+mod xlsx_formats;
 
 pub use cell::DEFAULT_NA_TOKENS;
 pub use frame::{Frame, TextColumn};

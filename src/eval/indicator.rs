@@ -347,6 +347,48 @@ pub fn process(
     for &i in &report.clamped {
         set_flag(&mut fl, n, i, flags::CLAMPED);
     }
+    // Goalposts that every unit lies beyond on one side: a unit mistake, most often a
+    // percentage read as a fraction (0.9 against goalposts 80..100).
+    let ind = node.indicator.as_ref().expect("indicator");
+    let untransformed = matches!(ind.transform, plan::Transform::None);
+    if let (Normalise::Goalposts(lo, hi), true) = (&ind.normalise, untransformed) {
+        let units: Vec<f64> = x
+            .iter()
+            .zip(is_unit)
+            .filter(|(v, u)| **u && v.is_finite())
+            .map(|(v, _)| *v)
+            .collect();
+        let (min, max) = units
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(*v), b.max(*v))
+            });
+        let side = if units.len() > 1 && max < lo.min(*hi) {
+            Some(format!(
+                "below its goalposts {lo}..{hi} (the largest is {max})"
+            ))
+        } else if units.len() > 1 && min > lo.max(*hi) {
+            Some(format!(
+                "above its goalposts {lo}..{hi} (the smallest is {min})"
+            ))
+        } else {
+            None
+        };
+        if let Some(side) = side {
+            let hint = if max <= 1.0 && lo.max(*hi) > 1.0 {
+                ": percentages read as fractions (0.9 for 90%)?"
+            } else {
+                ""
+            };
+            warnings.add(
+                "beyond-goalposts",
+                format!("every unit's value lies {side}, so all get the same score{hint}"),
+                nid,
+                period,
+                1,
+            );
+        }
+    }
     warnings.add(
         "bands-unmatched",
         "no band matched and there is no `else` row (missing)".into(),
