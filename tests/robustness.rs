@@ -315,3 +315,17 @@ fn a_full_disk_on_standard_output_is_an_error() {
         );
     }
 }
+
+/// `samples 4294967296` was refused with "is a whole number … not 4294967296", which it is.
+/// Now the message gives the limit.
+#[test]
+fn too_many_samples_names_the_limit() {
+    let path = rules(
+        "samples.qi",
+        "index t by unit {\n    data \"d.csv\"\n    indicator x\n}\n\nuncertainty {\n    samples 4294967296\n    vary weights 10%\n}\n",
+    );
+    let (code, err) = exit(&["check", path.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("at most 1000000000"), "{err}");
+    assert!(!err.contains("whole number"), "{err}");
+}

@@ -67,16 +67,28 @@ pub fn check(
                             .with_related(first, "first written here"),
                     );
                 }
-                if n.value < 1.0 || n.value.fract() != 0.0 || n.percent || n.value > 1e9 {
+                if n.value < 1.0 || n.value.fract() != 0.0 || n.percent {
                     diags.push(
                         Diagnostic::error(
                             "samples",
                             format!(
-                                "`samples` is a whole number of replications, not `{}`",
+                                "`samples` is a whole number of replications, 1 or more, not `{}`",
                                 n.text
                             ),
                         )
                         .with_span(n.span),
+                    );
+                } else if n.value > 1e9 {
+                    diags.push(
+                        Diagnostic::error(
+                            "samples",
+                            format!(
+                                "`samples {}` is more replications than qindex runs: at most 1000000000",
+                                n.text
+                            ),
+                        )
+                        .with_span(n.span)
+                        .with_hint("a few thousand replications give stable rank intervals; sensitivity needs N·(factors + 2) evaluations"),
                     );
                 } else {
                     plan.samples = n.value as u64;
