@@ -4,7 +4,6 @@
 mod common;
 
 use common::{qindex, root, Loaded};
-use qindex::eval::{EvalOptions, PeriodChoice};
 use qindex::sensitivity::kernel::Kernel;
 use qindex::sensitivity::uncertainty::fill_replication;
 use serde_json::Value;
@@ -91,11 +90,7 @@ fn replay_reproduces_replications() {
         let variants = loaded.variants();
         let plans = loaded.plans(&variants);
         let unc = loaded.base.uncertainty.clone().unwrap();
-        let eval_opts = EvalOptions {
-            period: PeriodChoice::Latest,
-            filter: None,
-        };
-        let nominal = qindex::eval::evaluate(&loaded.base, &loaded.frame, &eval_opts).unwrap();
+        let (eval_opts, nominal) = loaded.nominal();
         let nom = &nominal.periods[0];
         let mut kernel = Kernel::new(
             &plans,

@@ -84,6 +84,17 @@ impl Loaded {
         }
     }
 
+    /// The options of the latest period and its nominal results (the rows the kernel's
+    /// outcomes are by).
+    pub fn nominal(&self) -> (qindex::eval::EvalOptions, qindex::eval::Results<'_>) {
+        let opts = qindex::eval::EvalOptions {
+            period: qindex::eval::PeriodChoice::Latest,
+            filter: None,
+        };
+        let nominal = qindex::eval::evaluate(&self.base, &self.frame, &opts).expect("nominal");
+        (opts, nominal)
+    }
+
     /// The compiler of configurations, for [`Loaded::plans`].
     pub fn variants(&self) -> check::Variants<'_> {
         check::Variants::new(&self.program).expect("checks")

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{qindex, root, shared, Loaded};
-use qindex::eval::{EvalOptions, PeriodChoice};
+use qindex::eval::PeriodChoice;
 use qindex::sensitivity::indices::{self, Target};
 use qindex::sensitivity::kernel::Kernel;
 use serde_json::Value;
@@ -44,11 +44,7 @@ fn categorical_factors_match_the_exact_decomposition() {
     let variants = loaded.variants();
     let plans = loaded.plans(&variants);
     let unc = loaded.base.uncertainty.clone().unwrap();
-    let eval_opts = EvalOptions {
-        period: PeriodChoice::Latest,
-        filter: None,
-    };
-    let nominal = qindex::eval::evaluate(&loaded.base, &loaded.frame, &eval_opts).unwrap();
+    let (eval_opts, nominal) = loaded.nominal();
     let nom = &nominal.periods[0];
     let kernel = Kernel::new(&plans, &unc, &loaded.frame, eval_opts, nom.rows.clone());
     // Each factor's uniform goes in the column the layout gives it.

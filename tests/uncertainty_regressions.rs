@@ -6,7 +6,6 @@
 mod common;
 
 use common::{qindex, root, Loaded};
-use qindex::eval::{EvalOptions, PeriodChoice};
 use qindex::plan::{Aggregate, MissingPolicy, Normalise};
 use qindex::sensitivity::kernel::Kernel;
 use serde_json::Value;
@@ -231,11 +230,7 @@ fn each_line_draws_its_own_options() {
     let variants = loaded.variants();
     let plans = loaded.plans(&variants);
     let unc = loaded.base.uncertainty.clone().unwrap();
-    let eval_opts = EvalOptions {
-        period: PeriodChoice::Latest,
-        filter: None,
-    };
-    let nominal = qindex::eval::evaluate(&loaded.base, &loaded.frame, &eval_opts).unwrap();
+    let (eval_opts, nominal) = loaded.nominal();
     let kernel = Kernel::new(
         &plans,
         &unc,
@@ -294,11 +289,7 @@ fn choose_aggregate_switches_every_level() {
     let variants = loaded.variants();
     let plans = loaded.plans(&variants);
     let unc = loaded.base.uncertainty.clone().unwrap();
-    let eval_opts = EvalOptions {
-        period: PeriodChoice::Latest,
-        filter: None,
-    };
-    let nominal = qindex::eval::evaluate(&loaded.base, &loaded.frame, &eval_opts).unwrap();
+    let (eval_opts, nominal) = loaded.nominal();
     let kernel = Kernel::new(
         &plans,
         &unc,

@@ -414,11 +414,7 @@ fn kernel_equals_run(path: &Path, seed: u64, count: usize) -> Result<(), TestCas
     let variants = loaded.variants();
     let plans = loaded.plans(&variants);
     let unc = loaded.base.uncertainty.clone().unwrap();
-    let eval_opts = EvalOptions {
-        period: PeriodChoice::Latest,
-        filter: None,
-    };
-    let nominal = qindex::eval::evaluate(&loaded.base, &loaded.frame, &eval_opts).unwrap();
+    let (eval_opts, nominal) = loaded.nominal();
     let rows = nominal.periods[0].rows.clone();
     let mut kernel = Kernel::new(&plans, &unc, &loaded.frame, eval_opts.clone(), rows.clone());
     let dims = kernel.layout().dims();
