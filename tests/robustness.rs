@@ -6,10 +6,15 @@ mod common;
 use common::qindex;
 use std::path::PathBuf;
 
+/// The folder of this run's files, with the data `d.csv`, written once (the tests run in
+/// parallel and read it).
 fn dir() -> PathBuf {
+    static ONCE: std::sync::Once = std::sync::Once::new();
     let d = std::env::temp_dir().join(format!("qindex-robust-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    std::fs::write(d.join("d.csv"), "unit,x\nu1,1\nu2,2\nu3,5\n").unwrap();
+    ONCE.call_once(|| {
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("d.csv"), "unit,x\nu1,1\nu2,2\nu3,5\n").unwrap();
+    });
     d
 }
 
@@ -154,9 +159,10 @@ fn a_diagnostic_far_along_a_line() {
     assert_eq!(col(marks, "^"), col(shown, "nosuch"), "{err}");
 }
 
-/// A copy of the tiny index and its data in a folder of its own.
-fn tiny() -> (PathBuf, PathBuf) {
-    let d = dir().join("tiny");
+/// A copy of the tiny index and its data in a folder of its own (one per test: they run in
+/// parallel).
+fn tiny(name: &str) -> (PathBuf, PathBuf) {
+    let d = dir().join(name);
     std::fs::create_dir_all(&d).unwrap();
     std::fs::write(d.join("d.csv"), "unit,x,y\nu1,1,5\nu2,2,3\nu3,5,1\n").unwrap();
     std::fs::write(
@@ -176,7 +182,7 @@ fn tiny() -> (PathBuf, PathBuf) {
 /// refused (exit 2) and the file is untouched.
 #[test]
 fn outputs_never_replace_inputs() {
-    let (rules, data) = tiny();
+    let (rules, data) = tiny("inputs");
     let base = rules.with_file_name("base.qi");
     let before: Vec<String> = [&rules, &data, &base]
         .iter()
@@ -236,7 +242,7 @@ fn outputs_never_replace_inputs() {
 #[test]
 fn outputs_write_through_links_and_into_devices() {
     use std::os::unix::fs::FileTypeExt;
-    let (rules, _) = tiny();
+    let (rules, _) = tiny("links");
     let real = rules.with_file_name("results.csv");
     let link = rules.with_file_name("latest.csv");
     std::fs::write(&real, "old").unwrap();
