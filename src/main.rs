@@ -1242,6 +1242,7 @@ fn compare_cmd(
             Ok(row) => frame.units().get(periods[0].rows[row]).to_string(),
             Err(e) => return fail(e, None),
         };
+        let mut explained = Vec::new();
         for k in 1..plans.len() {
             if let Some(mut d) = qindex::report::compare::decompose(
                 &frame,
@@ -1251,8 +1252,32 @@ fn compare_cmd(
             ) {
                 // The compared versions' names: schemes, or periods with --since.
                 (d.a, d.b) = (names[0].clone(), names[k].clone());
+                explained.push(d);
+            }
+        }
+        match format {
+            // JSON stays one document: the decompositions go in under `explanations`.
+            CompareFormat::Json => {
+                let mut v: serde_json::Value =
+                    serde_json::from_str(&out).expect("the comparison is JSON");
+                v["explanations"] = serde_json::to_value(&explained).expect("plain data");
+                out = serde_json::to_string_pretty(&v).expect("json");
                 out.push('\n');
-                out.push_str(&qindex::report::compare::decomposition_text(&d));
+            }
+            // CSV is one table: the decompositions are text, for the table or JSON.
+            CompareFormat::Csv => {
+                return fail(
+                    Error::Usage(
+                        "--explain with --format csv: the decomposition is not one table; use --format table or json".into(),
+                    ),
+                    None,
+                );
+            }
+            CompareFormat::Table => {
+                for d in &explained {
+                    out.push('\n');
+                    out.push_str(&qindex::report::compare::decomposition_text(d));
+                }
             }
         }
     }

@@ -321,3 +321,44 @@ fn since_names_both_periods() {
     }
     assert!(!text.contains("\n  default: government"), "{text}");
 }
+
+/// `--explain` with `--format json` appended text after the JSON, so it no longer parsed. The
+/// decompositions are now in the document; with CSV it is a usage error.
+#[test]
+fn explain_keeps_json_one_document() {
+    let o = qindex(&[
+        "compare",
+        "rules/market_led.qi",
+        "--explain",
+        "C15",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
+    let ex = v["explanations"].as_array().unwrap();
+    assert_eq!(ex.len(), v["schemes"].as_array().unwrap().len() - 1);
+    for d in ex {
+        let top: f64 = d["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["depth"] == 1)
+            .map(|p| p["weight_effect"].as_f64().unwrap() + p["value_effect"].as_f64().unwrap())
+            .sum();
+        let sum =
+            top + d["adjustments"].as_f64().unwrap() + d["not_split_change"].as_f64().unwrap();
+        let real = d["score_b"].as_f64().unwrap() - d["score_a"].as_f64().unwrap();
+        assert!((sum - real).abs() < 1e-9, "{d}");
+    }
+    let o = qindex(&[
+        "compare",
+        "rules/market_led.qi",
+        "--explain",
+        "C15",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+}

@@ -572,7 +572,7 @@ pub fn decompose(
         .filter(|p| p.depth == 1)
         .map(|p| p.weight_effect + p.value_effect)
         .sum();
-    let not_split_change = if sa.is_finite() && sb.is_finite() {
+    let not_split_change = if sa.is_finite() && sb.is_finite() && !not_split.is_empty() {
         (sb - sa) - explained - adjustments
     } else {
         0.0
