@@ -372,7 +372,7 @@ pub fn configurations(
     let mut u = vec![0.0; kernel.layout().dims()];
     for r in 0..opts.samples as usize {
         fill_replication(opts.seed, r, &mut u);
-        *drawn.entry(project(&kernel.key_of(&u))).or_insert(0) += 1;
+        *drawn.entry(project(&kernel.key(&u))).or_insert(0) += 1;
     }
     let mut notes = Vec::new();
     let total: u128 = counts

@@ -275,7 +275,7 @@ impl<'a, 'f> Kernel<'a, 'f> {
 
     /// The configuration key of a replication: the option each `choose` line picked, one entry
     /// per line of [`Kernel::choose`] (the block's `choose` lines, in line order).
-    fn key(&self, u: &[f64]) -> Vec<u32> {
+    pub fn key(&self, u: &[f64]) -> Vec<u32> {
         self.choose
             .iter()
             .map(|&fi| {
@@ -401,11 +401,6 @@ impl<'a, 'f> Kernel<'a, 'f> {
             });
         }
         (from.to_string(), overrides)
-    }
-
-    /// The key of replication `u`: the option of each `choose` line, in line order.
-    pub fn key_of(&self, u: &[f64]) -> Vec<u32> {
-        self.key(u)
     }
 
     /// The `choose` lines, as factor positions in the block, in line order.
@@ -580,7 +575,7 @@ impl<'a, 'f> Kernel<'a, 'f> {
             };
             let kids = children
                 .get_or_insert_with(|| plan.nodes.iter().map(|n| n.children.clone()).collect());
-            let candidates: Vec<NodeId> = indicators_at(plan, Some(kids), within.as_deref())
+            let candidates: Vec<NodeId> = indicators_at(plan, kids, within.as_deref())
                 .into_iter()
                 .filter(|id| {
                     let p = plan.node(*id).parent.expect("an indicator has a parent");
@@ -1255,8 +1250,8 @@ pub(crate) fn is_under(plan: &Plan, id: NodeId, under: NodeId) -> bool {
 }
 
 /// The indicators under the node named `at` (all when `None`; none when the plan lacks it)
-/// that are still attached (given the children after drops, when any).
-fn indicators_at(plan: &Plan, kids: Option<&Vec<Vec<NodeId>>>, at: Option<&str>) -> Vec<NodeId> {
+/// that are still attached, given each node's children `kids` (after the drops so far).
+fn indicators_at(plan: &Plan, kids: &[Vec<NodeId>], at: Option<&str>) -> Vec<NodeId> {
     let root = match at {
         None => NodeId::ROOT,
         Some(name) => match plan.find(name) {
@@ -1267,11 +1262,7 @@ fn indicators_at(plan: &Plan, kids: Option<&Vec<Vec<NodeId>>>, at: Option<&str>)
     let attached = |id: NodeId| -> bool {
         let mut cur = id;
         while let Some(p) = plan.node(cur).parent {
-            let children = match kids {
-                Some(k) => &k[p.index()],
-                None => &plan.node(p).children,
-            };
-            if !children.contains(&cur) {
+            if !kids[p.index()].contains(&cur) {
                 return false;
             }
             cur = p;

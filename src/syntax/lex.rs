@@ -62,6 +62,13 @@ pub const MAX_IFS: usize = 1000;
 /// Operators in one expression (between two braces), at most.
 pub const MAX_OPERATORS: usize = 100_000;
 
+/// The error for input past one of the parser's limits.
+fn limit(code: &'static str, message: String, span: Span, hint: &str) -> Diagnostic {
+    Diagnostic::error(code, message)
+        .with_span(span)
+        .with_hint(hint.to_string())
+}
+
 pub fn scan(file: FileId, text: &str) -> Lexed {
     let mut comments = Vec::new();
     let mut problems = Vec::new();
@@ -78,14 +85,12 @@ pub fn scan(file: FileId, text: &str) -> Lexed {
                 '(' | '[' | '{' => {
                     depth += 1;
                     if depth > MAX_DEPTH {
-                        too_deep = Some(
-                            Diagnostic::error(
-                                "too-deep",
-                                format!("brackets nested more than {MAX_DEPTH} deep"),
-                            )
-                            .with_span(Span::new(file, i, i + 1))
-                            .with_hint("split the expression with `let` names, or the groups into fewer levels"),
-                        );
+                        too_deep = Some(limit(
+                            "too-deep",
+                            format!("brackets nested more than {MAX_DEPTH} deep"),
+                            Span::new(file, i, i + 1),
+                            "split the expression with `let` names, or the groups into fewer levels",
+                        ));
                     }
                     if c == '{' {
                         (ifs, operators) = (0, 0);
@@ -100,14 +105,12 @@ pub fn scan(file: FileId, text: &str) -> Lexed {
                 '+' | '-' | '*' | '/' | '^' => {
                     operators += 1;
                     if operators > MAX_OPERATORS {
-                        too_deep = Some(
-                            Diagnostic::error(
-                                "too-long",
-                                format!("more than {MAX_OPERATORS} operators in one expression"),
-                            )
-                            .with_span(Span::new(file, i, i + 1))
-                            .with_hint("sum long lists of columns in the data, or split the expression with `let` names"),
-                        );
+                        too_deep = Some(limit(
+                            "too-long",
+                            format!("more than {MAX_OPERATORS} operators in one expression"),
+                            Span::new(file, i, i + 1),
+                            "sum long lists of columns in the data, or split the expression with `let` names",
+                        ));
                     }
                 }
                 'i' if !prev_word_char
@@ -119,14 +122,12 @@ pub fn scan(file: FileId, text: &str) -> Lexed {
                 {
                     ifs += 1;
                     if ifs > MAX_IFS {
-                        too_deep = Some(
-                            Diagnostic::error(
-                                "too-deep",
-                                format!("more than {MAX_IFS} `if`s in one expression"),
-                            )
-                            .with_span(Span::new(file, i, i + 2))
-                            .with_hint("split the expression with `let` names, or use `bands` for a scoring table"),
-                        );
+                        too_deep = Some(limit(
+                            "too-deep",
+                            format!("more than {MAX_IFS} `if`s in one expression"),
+                            Span::new(file, i, i + 2),
+                            "split the expression with `let` names, or use `bands` for a scoring table",
+                        ));
                     }
                 }
                 _ => {}
