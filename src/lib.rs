@@ -11,10 +11,10 @@ pub mod diagnostics;
 pub mod error;
 pub mod eval;
 pub mod methods;
-pub mod output;
 pub mod plan;
 pub mod report;
 pub mod sensitivity;
+pub mod session;
 pub mod source;
 pub mod syntax;
 

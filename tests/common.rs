@@ -68,9 +68,10 @@ impl Loaded {
             "{}: {diags:?}",
             path.display()
         );
-        let (base, _) = check::compile(&program, "default").expect("compiles");
-        let unc = base.uncertainty.clone().expect("an uncertainty block");
-        let schemes = qindex::sensitivity::scheme_plans(&program, &unc).expect("schemes compile");
+        let session = qindex::session::Session::load(path).expect("compiles");
+        let (base, _, schemes) = session.uncertainty("needed").expect("an uncertainty block");
+        let (base, schemes): (qindex::plan::Plan, Vec<qindex::plan::Plan>) =
+            (base.clone(), schemes.into_iter().cloned().collect());
         let mut all: Vec<&qindex::plan::Plan> = vec![&base];
         all.extend(schemes.iter());
         let opts = qindex::eval::DataOptions::default();

@@ -95,7 +95,10 @@ fn few_units_warn_and_a_flat_indicator_has_a_reason() {
         "json",
     ]);
     assert_eq!(v["units"], 12);
-    assert!(stderr.contains("warning: only 12 units"), "{stderr}");
+    assert!(
+        stderr.contains("warning[importance]: only 12 units"),
+        "{stderr}"
+    );
     assert!(v["warnings"][0].as_str().unwrap().contains("fewer than 30"));
     let flat = node(&v, "flat");
     assert_eq!(flat["eta2"], Value::Null);

@@ -72,3 +72,4 @@ mod tests {
         assert_eq!(r[(0, 1)], -1.0);
     }
 }
+pub mod checked;

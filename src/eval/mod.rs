@@ -85,6 +85,10 @@ pub struct Warning {
     pub unit: Option<String>,
     pub period: Option<String>,
     pub count: usize,
+    /// The units it concerns, when the evaluation flags them (imputed, winsorised, missing,
+    /// below coverage, transformed away), in data order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub units: Vec<String>,
 }
 
 /// The results of one period (or of the whole data without a period column).
@@ -239,6 +243,7 @@ impl Warnings {
             unit: None,
             period: period.map(str::to_string),
             count,
+            units: Vec::new(),
         });
     }
 }
@@ -598,11 +603,41 @@ pub(crate) fn finish<'f>(
             .nodes
             .iter()
             .any(|n| matches!(n.weight, Some(crate::plan::Weight::Derived(_))));
+    let mut warnings = warnings.list;
+    name_units(&mut warnings, plan, frame, &out_periods);
     Ok(Results {
         periods: out_periods,
-        warnings: warnings.list,
+        warnings,
         weights_vary_by_period,
     })
+}
+
+/// Names the units a warning concerns, from the flags the evaluation set on them, so that
+/// "missing values imputed" says for whom.
+fn name_units(warnings: &mut [Warning], plan: &Plan, frame: &Frame, periods: &[PeriodResult]) {
+    for w in warnings {
+        let flag = match w.code {
+            "imputed" => flags::IMPUTED,
+            "winsorised" => flags::WINSORISED,
+            "missing" => flags::MISSING,
+            "below-coverage" => flags::BELOW_COVERAGE,
+            "transform-invalid" => flags::TRANSFORMED_AWAY,
+            _ => continue,
+        };
+        let Some(node) = w.node.as_deref().and_then(|id| plan.find(id)) else {
+            continue;
+        };
+        for p in periods.iter().filter(|p| p.period == w.period) {
+            for (i, &row) in p.rows.iter().enumerate() {
+                if p.is_unit[i] && p.flag(node, i) & flag != 0 {
+                    w.units.push(frame.units().get(row).to_string());
+                }
+            }
+        }
+        if let [one] = w.units.as_slice() {
+            w.unit = Some(one.clone());
+        }
+    }
 }
 
 /// Whether evaluating one period needs the others evaluated too (nothing does yet: `carry` and

@@ -1,5 +1,6 @@
 //! Renderers of the Plan for `qindex explain`: a text tree, the methods table, JSON.
 
+pub mod checked;
 pub mod compare;
 mod explain;
 #[cfg(test)]

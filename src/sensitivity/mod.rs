@@ -11,20 +11,20 @@ pub mod sobol;
 pub mod stability;
 pub mod uncertainty;
 
-use crate::check::Program;
-use crate::plan::{FactorKind, Plan, UncertaintyPlan};
+use crate::plan::{FactorKind, UncertaintyPlan};
 
-/// Compiles every scheme other than `default` that a `choose scheme` line lists, once each.
-pub fn scheme_plans(program: &Program, unc: &UncertaintyPlan) -> Result<Vec<Plan>, crate::Error> {
-    let mut schemes: Vec<Plan> = Vec::new();
+/// The schemes the `choose scheme` lines of an uncertainty block list, in order of first
+/// mention (`default` included when listed).
+pub fn chosen_schemes(unc: &UncertaintyPlan) -> Vec<&str> {
+    let mut names: Vec<&str> = Vec::new();
     for f in &unc.factors {
         if let FactorKind::ChooseScheme { options } = &f.kind {
             for name in options {
-                if name != "default" && !schemes.iter().any(|p| p.scheme == *name) {
-                    schemes.push(crate::check::compile(program, name)?.0);
+                if !names.contains(&name.as_str()) {
+                    names.push(name);
                 }
             }
         }
     }
-    Ok(schemes)
+    names
 }

@@ -1,0 +1,200 @@
+//! The command line: the subcommands in the order of a methodologist's workflow, and the
+//! arguments they share.
+
+use clap::{Parser, Subcommand};
+use qindex::eval::PeriodChoice;
+use qindex::Error;
+use std::path::PathBuf;
+
+pub const EXIT_CODES: &str = "Exit codes:
+  0  success (warnings allowed)
+  1  errors in the rules or the data, or a --check that found differences
+  2  usage, input/output or internal errors";
+
+/// qindex: write an indicator system as rules, compile it into an evaluation plan, run it over
+/// the data, and see how robust the ranking is.
+#[derive(Parser)]
+#[command(name = "qindex", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+// One command is parsed per run, so the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand)]
+pub enum Command {
+    /// Check rules files: syntax, names, settings, weights, schemes and uncertainty.
+    #[command(after_help = EXIT_CODES)]
+    Check(super::check::Args),
+    /// Explain a rules file: the hierarchy with weights and methods, or the methods table.
+    #[command(after_help = EXIT_CODES)]
+    Explain(super::explain::Args),
+    /// Evaluate the rules over the data: every unit's indicator values, group scores, index
+    /// score and rank.
+    #[command(after_help = EXIT_CODES)]
+    Run(super::run::Args),
+    /// One unit's standing: its score and rank, every group and indicator by its rank among
+    /// the units, its strengths and weaknesses, and its improvements since the previous period.
+    #[command(after_help = EXIT_CODES)]
+    Profile(super::profile::Args),
+    /// Compare schemes over the same data: each unit's rank and score under each, the rank
+    /// correlations (Spearman, Kendall tau-b), the biggest movers and the top-N changes.
+    #[command(after_help = EXIT_CODES)]
+    Compare(super::compare::Args),
+    /// How much weight each orientation (government, market, society) carries, nominally and
+    /// in the data; flags silent indicators.
+    #[command(after_help = EXIT_CODES)]
+    Orientation(super::orientation::Args),
+    /// The coherence report: each indicator's distribution and treatment, correlations within
+    /// and across levels, Cronbach's alpha, principal components, KMO and Bartlett's test, and
+    /// flags for likely direction mistakes, redundant pairs, weak groups and missing data.
+    #[command(after_help = EXIT_CODES)]
+    Stats(super::stats::Args),
+    /// The rules' `uncertainty` block as a Monte Carlo: each unit's nominal rank, median and
+    /// 5th–95th percentile ranks, chance of a top-N place and score spread, and the MARC.
+    #[command(after_help = EXIT_CODES)]
+    Uncertainty(super::uncertainty::Args),
+    /// First-order and total Sobol' indices of each factor of the rules' `uncertainty` block
+    /// (each `vary`, `choose` and `drop` line) for the MARC, each unit's rank or each unit's
+    /// score: which modelling choice drives the uncertainty.
+    #[command(after_help = EXIT_CODES)]
+    Sensitivity(super::sensitivity::Args),
+    /// Each indicator's and group's main effect on the index (η² by a penalised spline) next to
+    /// its nominal weight; flags silent indicators.
+    #[command(after_help = EXIT_CODES)]
+    Importance(super::importance::Args),
+    /// For each weight moved from 0 to its parent's whole weight (siblings rescaled
+    /// proportionally), where the top-N order and the top-N set stay the nominal ones.
+    #[command(after_help = EXIT_CODES)]
+    Stability(super::stability::Args),
+    /// The difference between two versions of an indicator system: nodes added, removed or
+    /// moved, weights, methods and tags changed, and what it does to the results. Either side
+    /// may be `git:REV:PATH`, e.g. `qindex diff git:HEAD~1:rules/quality_city.qi rules/quality_city.qi`.
+    #[command(after_help = EXIT_CODES)]
+    Diff(super::diff::Args),
+    /// Snapshot testing of rules: write the results as a diff-friendly text next to the rules,
+    /// or check that they have not changed (exit 1 with a review when they have).
+    #[command(after_help = EXIT_CODES)]
+    Snapshot(super::snapshot::Args),
+    /// Format rules files in the one canonical layout, keeping every comment.
+    #[command(after_help = EXIT_CODES)]
+    Fmt(super::fmt::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(super::completions::Args),
+}
+
+/// Where the result goes and how much is said on the way (every command has them).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct OutArgs {
+    /// Write the result to this file (atomically: a failed run leaves the file as it was)
+    /// instead of standard output.
+    #[arg(long, short, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// No warnings, notes or progress on standard error (errors are still shown).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// A rules file evaluated over its data in one scheme and period.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Evaluated {
+    /// The rules file.
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The scheme (`default` is the base index).
+    #[arg(long, default_value = "default")]
+    pub scheme: String,
+    /// The period (default: the latest).
+    #[arg(long)]
+    pub period: Option<String>,
+}
+
+impl Evaluated {
+    /// The period of a command that looks at one period: `all` is refused.
+    pub fn one_period(&self) -> Result<PeriodChoice, Error> {
+        one_period(self.period.as_deref())
+    }
+}
+
+/// `--period` for the commands that look at one period: `all` is refused.
+pub fn one_period(period: Option<&str>) -> Result<PeriodChoice, Error> {
+    match period {
+        Some("all") => Err(Error::Usage(
+            "--period all: this command looks at one period; name it".into(),
+        )),
+        p => Ok(period_choice(p)),
+    }
+}
+
+/// `--period`: the latest by default, `all`, or one period.
+pub fn period_choice(period: Option<&str>) -> PeriodChoice {
+    match period {
+        None => PeriodChoice::Latest,
+        Some("all") => PeriodChoice::All,
+        Some(p) => PeriodChoice::One(p.to_string()),
+    }
+}
+
+/// How the data is read (shared by the commands that read data).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct DataArgs {
+    /// The data file (CSV, .xlsx, .xls, .ods); overrides `data "PATH"` in the rules.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// The CSV delimiter (`,` `;` or `tab`); detected when not given.
+    #[arg(long)]
+    pub delimiter: Option<String>,
+    /// The CSV text encoding (utf-8, gbk, gb18030, ...); detected when not given.
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// The spreadsheet's sheet (default: the first).
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// Another cell value that means "missing" (repeatable), on top of NA, N/A, -, 无, ...
+    #[arg(long = "na", value_name = "TOKEN")]
+    pub na: Vec<String>,
+    /// Read cells that are not numbers as missing (counted in a warning) instead of failing.
+    #[arg(long)]
+    pub lenient: bool,
+    /// Threads to use (default: the available cores); the results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+impl DataArgs {
+    pub fn options(&self) -> Result<qindex::eval::DataOptions, Error> {
+        if let Some(n) = self.threads {
+            qindex::set_threads(n);
+        }
+        let delimiter = match self.delimiter.as_deref() {
+            None => None,
+            Some("tab") | Some("\\t") => Some(b'\t'),
+            Some(d) if d.len() == 1 => Some(d.as_bytes()[0]),
+            Some(d) => {
+                return Err(Error::Usage(format!(
+                    "--delimiter {d}: give one character, or `tab`"
+                )))
+            }
+        };
+        Ok(qindex::eval::DataOptions {
+            path: self.data.clone(),
+            delimiter,
+            encoding: self.encoding.clone(),
+            sheet: self.sheet.clone(),
+            na_tokens: self.na.clone(),
+            lenient: self.lenient,
+            threads: self.threads,
+        })
+    }
+}
+
+/// A count given on the command line: a whole number, 1 or more.
+pub fn at_least_one(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(0) => Err("it must be 1 or more".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is not a whole number")),
+    }
+}

@@ -1,0 +1,187 @@
+//! `qindex compare`: schemes (or one scheme in two periods) over the same data.
+
+use super::args::{one_period, DataArgs, OutArgs};
+use super::emit::{Cx, Format, Outcome};
+use qindex::eval::{PeriodChoice, PeriodResult};
+use qindex::report::compare as render;
+use qindex::Error;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The rules file.
+    file: PathBuf,
+    #[command(flatten)]
+    data: DataArgs,
+    /// A scheme to compare (repeatable; the first is the baseline). Default: `default` and
+    /// every scheme of the rules.
+    #[arg(long = "scheme")]
+    schemes: Vec<String>,
+    /// Compare `default` and every scheme (the default when no --scheme is given).
+    #[arg(long, conflicts_with = "schemes")]
+    all: bool,
+    /// The period to compare (default: the latest).
+    #[arg(long)]
+    period: Option<String>,
+    /// N: the top group (the units ranked 1 to N), whose entries and exits are listed.
+    #[arg(long, default_value_t = 10, value_parser = super::args::at_least_one)]
+    top: u64,
+    /// Explain why this unit moved: its score change split by node into the effect of
+    /// changed weights and of changed values.
+    #[arg(long, value_name = "UNIT")]
+    explain: Option<String>,
+    /// Compare one scheme (the first --scheme, or `default`) between this earlier period and
+    /// --period (default: the latest), instead of schemes within one period.
+    #[arg(long, value_name = "PERIOD")]
+    since: Option<String>,
+    /// table (the default), csv or json (`qindex.compare/1`, see docs/compare-json.md).
+    #[arg(long, value_enum, hide_possible_values = true)]
+    format: Option<Format>,
+    #[command(flatten)]
+    pub out: OutArgs,
+}
+
+pub fn run(a: Args, cx: &mut Cx) -> Outcome {
+    let all = [Format::Table, Format::Csv, Format::Json];
+    let format = cx.format("compare", a.format, &all, Format::Table)?;
+    if a.explain.is_some() && format == Format::Csv {
+        return Err(Error::Usage(
+            "--explain with --format csv: the decomposition is not one table; use --format table or json".into(),
+        ));
+    }
+    let period = one_period(a.period.as_deref())?;
+    let session = cx.session(&a.file)?;
+    let mut names: Vec<String> = if a.since.is_some() {
+        vec![a
+            .schemes
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "default".into())]
+    } else if a.schemes.is_empty() {
+        session.all_schemes()
+    } else {
+        a.schemes.clone()
+    };
+    let mut plans = session.plans(&names)?;
+    let scheme_names: Vec<&str> = names.iter().map(String::as_str).collect();
+    cx.diagnostics(&session.warnings_for(&scheme_names));
+    if plans.len() < 2 && a.since.is_none() {
+        return Err(Error::Usage("compare needs at least two schemes: name them with --scheme, or declare schemes in the rules".into()));
+    }
+    let frame = cx.bind(&session, &plans, &a.data)?;
+    let mut results = Vec::new();
+    if let Some(earlier) = &a.since {
+        // One scheme in two periods: the earlier one first, as the baseline.
+        plans.push(plans[0]);
+        for p in [PeriodChoice::One(earlier.clone()), period] {
+            results.push(session.evaluate_in(plans[0], &p)?);
+        }
+        names = results
+            .iter()
+            .map(|r| r.periods[0].period.clone().unwrap_or_default())
+            .collect();
+    } else {
+        for plan in &plans {
+            results.push(session.evaluate_in(plan, &period)?);
+        }
+    }
+    for r in &results {
+        cx.eval_warnings(&r.warnings);
+    }
+    let periods: Vec<&PeriodResult> = results.iter().map(|r| &r.periods[0]).collect();
+    let comparison = render::compare(frame, &names, &periods, a.top as usize);
+    // Why units moved: the unit asked for, else (in the table) the biggest mover each way.
+    let movers: Vec<(String, usize)> = match &a.explain {
+        Some(unit) => {
+            let row = qindex::report::profile::find_unit(frame, periods[0], unit)?;
+            let unit = frame.units().get(periods[0].rows[row]).to_string();
+            (1..plans.len()).map(|k| (unit.clone(), k)).collect()
+        }
+        None if format == Format::Table => {
+            let m = &comparison.movers;
+            m.up.iter()
+                .take(1)
+                .chain(m.down.iter().take(1))
+                .map(|m| {
+                    let k = names.iter().position(|n| *n == m.scheme).unwrap_or(1);
+                    (m.unit.clone(), k)
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    let explained: Vec<_> = movers
+        .iter()
+        .filter_map(|(unit, k)| {
+            let mut d = render::decompose(
+                frame,
+                [plans[0], plans[*k]],
+                [periods[0], periods[*k]],
+                unit,
+            )?;
+            // The compared versions' names: schemes, or periods with --since.
+            (d.a, d.b) = (names[0].clone(), names[*k].clone());
+            Some(d)
+        })
+        .collect();
+    let text = match format {
+        Format::Json => json_with(&comparison, a.explain.is_some().then_some(&explained)),
+        Format::Csv => render::csv(&comparison),
+        _ => {
+            let orientations: Vec<_> = plans
+                .iter()
+                .zip(&periods)
+                .map(|(plan, p)| qindex::report::orientation::orientation(plan, p))
+                .collect();
+            text_with(&comparison, &names, &orientations, &explained)
+        }
+    };
+    cx.emit(&text)
+}
+
+/// The comparison as JSON; with `--explain`, the decompositions under `explanations`.
+fn json_with(c: &render::Comparison, explained: Option<&Vec<render::Decomposition>>) -> String {
+    let out = render::json(c);
+    let Some(explained) = explained else {
+        return out;
+    };
+    let mut v: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
+    v["explanations"] = serde_json::to_value(explained).unwrap_or_default();
+    let mut out = serde_json::to_string_pretty(&v).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
+/// The comparison's table, each scheme's orientation, then the decompositions.
+fn text_with(
+    c: &render::Comparison,
+    names: &[String],
+    orientations: &[qindex::report::orientation::Orientation],
+    explained: &[render::Decomposition],
+) -> String {
+    let mut out = render::text(c);
+    out.push_str(
+        "\norientation: nominal weight / importance in the data (see `qindex orientation`)\n",
+    );
+    for (o, name) in orientations.iter().zip(names) {
+        let parts: Vec<String> = o
+            .tags
+            .iter()
+            .map(|t| {
+                format!(
+                    "{} {:.0}% / {:.0}%",
+                    t.tag.as_deref().unwrap_or("untagged"),
+                    t.nominal * 100.0,
+                    t.importance * 100.0
+                )
+            })
+            .collect();
+        // The compared versions' names: schemes, or periods with --since.
+        out.push_str(&format!("  {name}: {}\n", parts.join(", ")));
+    }
+    for d in explained {
+        out.push('\n');
+        out.push_str(&render::decomposition_text(d));
+    }
+    out
+}

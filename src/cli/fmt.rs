@@ -1,0 +1,107 @@
+//! `qindex fmt`: rules files in the one canonical layout, printed, rewritten or checked.
+
+use super::args::OutArgs;
+use super::emit::{self, Cx, Exit, Format, Outcome};
+use qindex::{Error, Sources};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Rules files (`*.qi`); `-` reads standard input.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Rewrite the files in place instead of printing them.
+    #[arg(long, conflicts_with = "check")]
+    write: bool,
+    /// Print nothing but the names of files that are not formatted; exit 1 if there are any.
+    #[arg(long)]
+    check: bool,
+    /// table (the default: the formatted text, or with --check the files not formatted) or
+    /// json (`qindex.fmt/1`: each file, whether it was formatted, and its formatted text).
+    #[arg(long, value_enum, hide_possible_values = true)]
+    format: Option<Format>,
+    #[command(flatten)]
+    pub out: OutArgs,
+}
+
+/// One file's formatting.
+#[derive(Serialize)]
+struct File {
+    path: String,
+    /// Already in the canonical layout.
+    formatted: bool,
+    /// The canonical text (not with --check or --write).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+}
+
+pub fn run(a: Args, cx: &mut Cx) -> Outcome {
+    let format = cx.format(
+        "fmt",
+        a.format,
+        &[Format::Table, Format::Json],
+        Format::Table,
+    )?;
+    let mut files = Vec::new();
+    let mut worst = Exit::Ok;
+    for path in &a.files {
+        let stdin = path.as_os_str() == "-";
+        let shown = if stdin { Path::new("<stdin>") } else { path };
+        let text = if stdin {
+            let mut t = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut t)
+                .map(|_| t)
+                .map_err(|e| Error::io("standard input", e))
+        } else {
+            qindex::check::load::read_rules(path)
+        };
+        let text = match text {
+            Ok(t) => t,
+            Err(e) => {
+                cx.exit(Err(e));
+                worst = Exit::Unusable;
+                continue;
+            }
+        };
+        let formatted = match qindex::syntax::fmt::format_source(&text) {
+            Ok(f) => f,
+            Err(d) => {
+                // A file with a syntax error is left alone.
+                let mut sources = Sources::new();
+                sources.add(shown, text);
+                cx.show(Error::Diagnostics(vec![*d]), &sources);
+                if worst == Exit::Ok {
+                    worst = Exit::Differences;
+                }
+                continue;
+            }
+        };
+        let same = formatted == text;
+        if a.check && !same && worst == Exit::Ok {
+            worst = Exit::Differences;
+        }
+        if a.write && !stdin && !same {
+            if let Err(e) = emit::write_atomic(path, |w| w.write_all(formatted.as_bytes())) {
+                cx.exit(Err(e));
+                worst = Exit::Unusable;
+            }
+        }
+        files.push(File {
+            path: shown.display().to_string(),
+            formatted: same,
+            text: (!a.check && (!a.write || stdin)).then_some(formatted),
+        });
+    }
+    let out = match format {
+        Format::Json => emit::json("fmt", 1, &serde_json::json!({ "files": files })),
+        _ if a.check => files
+            .iter()
+            .filter(|f| !f.formatted)
+            .map(|f| format!("{}\n", f.path))
+            .collect(),
+        _ => files.iter().filter_map(|f| f.text.clone()).collect(),
+    };
+    cx.emit(&out)?;
+    Ok(worst)
+}

@@ -1,0 +1,107 @@
+//! `qindex run`: one scheme evaluated over the data, every unit's values, scores and ranks.
+
+use super::args::{period_choice, Evaluated, OutArgs};
+use super::emit::{Cx, Format, Outcome};
+use qindex::report::run::{self as render, RunOutput, RunView};
+use std::io::IsTerminal;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    on: Evaluated,
+    /// Only units for which this condition holds are ranked and reported, e.g.
+    /// `--where "population > 1e6"`.
+    #[arg(long = "where", value_name = "EXPR")]
+    filter: Option<String>,
+    /// table (the default on a terminal), csv (the default otherwise), json, or xlsx (a
+    /// workbook with the results, indicators, weights and methods; needs --output).
+    #[arg(long, value_enum, hide_possible_values = true)]
+    format: Option<Format>,
+    /// Group levels to show below the index (1 = the index's children).
+    #[arg(long)]
+    depth: Option<u32>,
+    /// Add every indicator's normalised value.
+    #[arg(long)]
+    indicators: bool,
+    /// N: only the top group, the units ranked 1 to N.
+    #[arg(long, value_parser = super::args::at_least_one)]
+    top: Option<u64>,
+    #[command(flatten)]
+    pub out: OutArgs,
+}
+
+pub fn run(a: Args, cx: &mut Cx) -> Outcome {
+    let to_terminal = cx.output.is_none() && std::io::stdout().is_terminal();
+    let all = [Format::Table, Format::Csv, Format::Json, Format::Xlsx];
+    let default = if to_terminal {
+        Format::Table
+    } else {
+        Format::Csv
+    };
+    let format = cx.format("run", a.format, &all, default)?;
+    let timer = Timer::new();
+    let mut session = cx.session(&a.on.file)?;
+    let mut plan = session.plan(&a.on.scheme)?.clone();
+    cx.diagnostics(&session.warnings_for(&[&a.on.scheme]));
+    let filter = match &a.filter {
+        Some(text) => {
+            let code = session.condition(&mut plan, text);
+            cx.know(&session);
+            Some(code?)
+        }
+        None => None,
+    };
+    let frame = cx.bind(&session, &[&plan], &a.on.data)?;
+    timer.lap("rules and data loaded");
+    let opts = qindex::eval::EvalOptions {
+        period: period_choice(a.on.period.as_deref()),
+        filter,
+    };
+    let results = session.evaluate(&plan, &opts)?;
+    cx.eval_warnings(&results.warnings);
+    timer.lap("evaluated");
+    let out = RunOutput {
+        plan: &plan,
+        frame,
+        results: &results,
+        rules_hash: session.rules_hash(),
+        view: RunView {
+            depth: a.depth,
+            indicators: a.indicators,
+            top: a.top.map(|n| n as usize),
+        },
+    };
+    let written = cx.emit_with(|w| match format {
+        Format::Table => render::table(&out, w),
+        Format::Json => render::json(&out, w),
+        Format::Xlsx => qindex::report::xlsx::run(&out, w),
+        _ => render::csv(&out, w),
+    });
+    timer.lap("written");
+    written
+}
+
+/// Phase timings on standard error when `QINDEX_TIMINGS` is set: for finding where the time
+/// of a large run goes.
+struct Timer {
+    start: std::time::Instant,
+    on: bool,
+}
+
+impl Timer {
+    fn new() -> Timer {
+        Timer {
+            start: std::time::Instant::now(),
+            on: std::env::var_os("QINDEX_TIMINGS").is_some(),
+        }
+    }
+
+    fn lap(&self, what: &str) {
+        if self.on {
+            eprintln!(
+                "timing: {what} at {:.3} s",
+                self.start.elapsed().as_secs_f64()
+            );
+        }
+    }
+}

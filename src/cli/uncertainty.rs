@@ -1,0 +1,97 @@
+//! `qindex uncertainty`: the rules' `uncertainty` block as a Monte Carlo, and its audit
+//! outputs (docs/checking-uncertainty.md).
+
+use super::args::{one_period, DataArgs, OutArgs};
+use super::emit::{self, Cx, Format, Outcome};
+use qindex::sensitivity::{audit, uncertainty};
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The rules file.
+    file: PathBuf,
+    #[command(flatten)]
+    data: DataArgs,
+    /// The period (default: the latest).
+    #[arg(long)]
+    period: Option<String>,
+    /// Replications, 1 or more (default: `samples` of the uncertainty block).
+    #[arg(long, value_parser = super::args::at_least_one)]
+    samples: Option<u64>,
+    /// The random seed (default: `seed` of the uncertainty block).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// N: the top group (the units ranked 1 to N), whose membership probability is reported
+    /// (default: 10, or a third of the ranked units when there are fewer than 30).
+    #[arg(long, value_parser = super::args::at_least_one)]
+    top: Option<u64>,
+    /// table (the default), csv or json (`qindex.uncertainty/1`, see docs/uncertainty-json.md).
+    #[arg(long, value_enum, hide_possible_values = true)]
+    format: Option<Format>,
+    /// Also write what each replication drew and gave, as JSON Lines, to this file (see
+    /// docs/checking-uncertainty.md).
+    #[arg(long, value_name = "PATH")]
+    replications: Option<PathBuf>,
+    /// Print replication R as a rules file: a scheme `replication_R` that `qindex run`
+    /// evaluates to the replication's scores and ranks.
+    #[arg(long, value_name = "R", conflicts_with_all = ["configurations", "replications"])]
+    replay: Option<u64>,
+    /// List each configuration the block can produce (the options of `choose scheme`,
+    /// `normalise` and `missing`): its draws, what it imputes and winsorises, its
+    /// normalised values, and the groups' aggregations.
+    #[arg(long, conflicts_with = "replications")]
+    configurations: bool,
+    #[command(flatten)]
+    pub out: OutArgs,
+}
+
+pub fn run(a: Args, cx: &mut Cx) -> Outcome {
+    let all = [Format::Table, Format::Csv, Format::Json];
+    let format = cx.format("uncertainty", a.format, &all, Format::Table)?;
+    let period = one_period(a.period.as_deref())?;
+    let session = cx.session(&a.file)?;
+    let (base, unc, schemes) = session.uncertainty("nothing to sample")?;
+    cx.diagnostics(&session.warnings_for(&["default"]));
+    let mut plans_read = vec![base];
+    plans_read.extend(schemes.iter().copied());
+    let frame = cx.bind(&session, &plans_read, &a.data)?;
+    let samples = a.samples.unwrap_or(unc.samples);
+    let interrupted = emit::cooperate();
+    let counter = cx.progress("replications");
+    let progress = counter.as_ref().map(|c| move |done: u64| c(done, samples));
+    let opts = uncertainty::Options {
+        samples,
+        seed: a.seed.unwrap_or(unc.seed),
+        top_n: a.top.map(|t| t as usize),
+        period,
+        progress: progress.as_ref().map(|p| p as &(dyn Fn(u64) + Sync)),
+        interrupted: &interrupted,
+    };
+    let variants = session.variants()?;
+    let plans = uncertainty::Plans {
+        base,
+        schemes,
+        variants: &variants,
+    };
+    if let Some(r) = a.replay {
+        return cx.emit(&audit::replay(&plans, frame, &opts, r, &a.file)?);
+    }
+    if a.configurations {
+        let c = audit::configurations(&plans, frame, &opts)?;
+        return cx.emit(&match format {
+            Format::Json => audit::configurations_json(&c),
+            _ => audit::configurations_table(&c),
+        });
+    }
+    if let Some(path) = &a.replications {
+        let lines = audit::replications(&plans, frame, &opts)?;
+        emit::write_atomic(path, |w| w.write_all(lines.as_bytes()))?;
+    }
+    let summary = uncertainty::run(&plans, frame, &opts)?;
+    cx.counted_warnings(&summary.warnings, "over the replications");
+    cx.emit(&match format {
+        Format::Csv => uncertainty::csv(&summary),
+        Format::Json => uncertainty::json(&summary),
+        _ => uncertainty::table(&summary),
+    })
+}

@@ -1,0 +1,247 @@
+//! The pipeline, one function per arrow, chained once: **load** a rules file (and every file
+//! it `use`s) and check it; **compile** a scheme into a Plan (the program is checked once, for
+//! every scheme); **bind** the data the plans read; **evaluate** a plan over it.
+//!
+//! The commands, the tests, the report and the language server share this type, so none of
+//! them chains the stages by hand.
+
+use crate::check::{self, Checked, Program};
+use crate::data::Frame;
+use crate::diagnostics::{Diagnostic, Severity};
+use crate::eval::{DataOptions, EvalOptions, PeriodChoice, Results};
+use crate::plan::{Code, Plan, UncertaintyPlan};
+use crate::{Error, Result, Sources};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// A rules program, checked, with its plans and (once bound) its data.
+#[derive(Debug)]
+pub struct Session {
+    program: Program,
+    checked: Checked,
+    /// Everything found while loading and checking, in source order.
+    diagnostics: Vec<Diagnostic>,
+    data: OnceLock<Data>,
+}
+
+/// The data bound to a session: the frame, the file it came from, and what loading it found.
+#[derive(Debug)]
+pub struct Data {
+    pub frame: Frame,
+    pub path: PathBuf,
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Session {
+    /// Reads and checks a rules file. Fails only when a file cannot be read; problems in the
+    /// rules are in [`Session::diagnostics`] (see [`Session::valid`]).
+    pub fn open(path: &Path) -> Result<Session> {
+        let (program, mut diagnostics) = check::load(path)?;
+        let checked = check::check(&program);
+        diagnostics.extend(checked.diagnostics.iter().cloned());
+        Ok(Session {
+            program,
+            checked,
+            diagnostics,
+            data: OnceLock::new(),
+        })
+    }
+
+    /// Reads and checks a rules file; fails when the rules have errors.
+    pub fn load(path: &Path) -> Result<Session> {
+        let session = Session::open(path)?;
+        session.valid()?;
+        Ok(session)
+    }
+
+    /// `Ok` when the rules have no errors, else every diagnostic (warnings included).
+    pub fn valid(&self) -> Result<()> {
+        if self.diagnostics.iter().any(Diagnostic::is_error) {
+            return Err(Error::Diagnostics(self.diagnostics.clone()));
+        }
+        Ok(())
+    }
+
+    /// Every diagnostic of loading and checking, errors and warnings.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// The warnings that concern `schemes` (a warning about another scheme's plan is left
+    /// out).
+    pub fn warnings_for(&self, schemes: &[&str]) -> Vec<Diagnostic> {
+        let other = |d: &Diagnostic| {
+            d.notes.iter().any(|n| {
+                n.starts_with("in scheme `")
+                    && !schemes.iter().any(|s| *n == format!("in scheme `{s}`"))
+            })
+        };
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning && !other(d))
+            .cloned()
+            .collect()
+    }
+
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    pub fn sources(&self) -> &Sources {
+        &self.program.sources
+    }
+
+    /// The rules file the session was opened on.
+    pub fn path(&self) -> &Path {
+        &self.program.sources.get(self.program.root).path
+    }
+
+    /// The schemes the rules declare, in order (without `default`).
+    pub fn schemes(&self) -> &[String] {
+        &self.checked.schemes
+    }
+
+    /// `default` and every declared scheme.
+    pub fn all_schemes(&self) -> Vec<String> {
+        std::iter::once("default".to_string())
+            .chain(self.checked.schemes.iter().cloned())
+            .collect()
+    }
+
+    /// The compiled plan of a scheme (`default` is the base index).
+    pub fn plan(&self, scheme: &str) -> Result<&Plan> {
+        self.valid()?;
+        match self.checked.plan(scheme) {
+            Some(p) => Ok(p),
+            None => {
+                let names = self.all_schemes();
+                let hint = match crate::diagnostics::did_you_mean(
+                    scheme,
+                    names.iter().map(String::as_str),
+                ) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("the schemes are: {}", names.join(", ")),
+                };
+                Err(Error::Usage(format!(
+                    "there is no scheme `{scheme}` in these rules; {hint}"
+                )))
+            }
+        }
+    }
+
+    /// The plans of several schemes, in the order given.
+    pub fn plans(&self, schemes: &[String]) -> Result<Vec<&Plan>> {
+        schemes.iter().map(|s| self.plan(s)).collect()
+    }
+
+    /// The base index's `uncertainty` block and the plans of the schemes its `choose scheme`
+    /// lines name; `what` says which command needs it, for the error when there is none.
+    pub fn uncertainty(&self, what: &str) -> Result<(&Plan, &UncertaintyPlan, Vec<&Plan>)> {
+        let base = self.plan("default")?;
+        let Some(unc) = &base.uncertainty else {
+            return Err(Error::Usage(format!(
+                "{}: the rules have no `uncertainty` block; {what}",
+                self.path().display()
+            )));
+        };
+        let mut schemes: Vec<&Plan> = Vec::new();
+        for name in crate::sensitivity::chosen_schemes(unc) {
+            if name != "default" && !schemes.iter().any(|p| p.scheme == name) {
+                schemes.push(self.plan(name)?);
+            }
+        }
+        Ok((base, unc, schemes))
+    }
+
+    /// The program's configurations for the uncertainty kernel (`choose` lines as scheme
+    /// overrides).
+    pub fn variants(&self) -> Result<check::Variants<'_>> {
+        check::Variants::new(&self.program)
+    }
+
+    /// Compiles a `--where` condition into `plan` (which then reads the columns it names).
+    pub fn condition(&mut self, plan: &mut Plan, text: &str) -> Result<Code> {
+        let file = self.program.sources.add("--where", text.to_string());
+        check::compile_condition(plan, file, text).map_err(Error::Diagnostics)
+    }
+
+    /// A content hash of every rules file of the program, for reproducibility headers.
+    pub fn rules_hash(&self) -> String {
+        let mut bytes = Vec::new();
+        for (_, f) in self.program.sources.iter() {
+            bytes.extend_from_slice(f.text.as_bytes());
+            bytes.push(0);
+        }
+        crate::data::content_hash(&bytes)
+    }
+
+    /// Every rules file with its content hash, in load order.
+    pub fn rules_files(&self) -> Vec<(String, String)> {
+        self.program
+            .sources
+            .iter()
+            .filter(|(_, f)| f.path.as_os_str() != "--where")
+            .map(|(_, f)| {
+                (
+                    f.path.display().to_string(),
+                    crate::data::content_hash(f.text.as_bytes()),
+                )
+            })
+            .collect()
+    }
+
+    /// The data file the plans read: `--data`, else the rules' `data "PATH"`.
+    pub fn data_path(&self, plans: &[&Plan], opts: &DataOptions) -> Result<PathBuf> {
+        crate::eval::data_path(plans[0], opts)
+    }
+
+    /// Loads the columns that any of `plans` reads, once; the session keeps the data.
+    pub fn bind(&self, plans: &[&Plan], opts: &DataOptions) -> Result<&Data> {
+        if self.data.get().is_some() {
+            return Err(Error::Usage("the session's data is already bound".into()));
+        }
+        let path = self.data_path(plans, opts)?;
+        let (frame, warnings) = crate::eval::load_data_for(plans, &path, opts)?;
+        Ok(self.data.get_or_init(|| Data {
+            frame,
+            path,
+            warnings,
+        }))
+    }
+
+    /// The bound data.
+    pub fn data(&self) -> Result<&Data> {
+        self.data
+            .get()
+            .ok_or_else(|| Error::Usage("no data is bound to the session".into()))
+    }
+
+    pub fn frame(&self) -> Result<&Frame> {
+        Ok(&self.data()?.frame)
+    }
+
+    /// Evaluates a plan over the bound data.
+    pub fn evaluate(&self, plan: &Plan, opts: &EvalOptions) -> Result<Results<'_>> {
+        crate::eval::evaluate(plan, self.frame()?, opts)
+    }
+
+    /// Evaluates a plan in one period (the latest by default) without a filter.
+    pub fn evaluate_in(&self, plan: &Plan, period: &PeriodChoice) -> Result<Results<'_>> {
+        self.evaluate(
+            plan,
+            &EvalOptions {
+                period: period.clone(),
+                filter: None,
+            },
+        )
+    }
+
+    /// The period before `period` in the data, when it is a panel.
+    pub fn previous_period(&self, period: Option<&str>) -> Result<Option<String>> {
+        let periods = crate::eval::sorted_periods(self.frame()?);
+        Ok(period
+            .and_then(|p| periods.iter().position(|q| q == p))
+            .filter(|i| *i > 0)
+            .map(|i| periods[i - 1].clone()))
+    }
+}
