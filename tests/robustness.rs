@@ -335,3 +335,79 @@ fn too_many_samples_names_the_limit() {
     assert!(err.contains("at most 1000000000"), "{err}");
     assert!(!err.contains("whole number"), "{err}");
 }
+
+/// A signal during a large `run -o` leaves no temporary file beside the target, whenever it
+/// arrives: the test signals as soon as the temporary file appears.
+#[test]
+fn a_signal_during_a_write_leaves_no_temporary_file() {
+    let d = dir().join("signal");
+    std::fs::create_dir_all(&d).unwrap();
+    let mut csv = String::from("unit,a,b,c\n");
+    for i in 0..300_000 {
+        csv.push_str(&format!("u{i},{},{},{}\n", i % 97, i % 89, i % 83));
+    }
+    std::fs::write(d.join("big.csv"), csv).unwrap();
+    let rules = d.join("big.qi");
+    std::fs::write(
+        &rules,
+        "index t by unit {\n    data \"big.csv\"\n    indicator a = a\n    indicator b = b\n    indicator c = c\n}\n",
+    )
+    .unwrap();
+    let out = d.join("out.csv");
+    for signal in ["TERM", "INT"] {
+        // The write lasts a fraction of a second: try until the signal lands during it.
+        let mut attempts = 0;
+        let signalled = loop {
+            attempts += 1;
+            let (landed, left) = signal_during_write(&rules, &out, &d, signal);
+            assert!(!left, "{signal}: a temporary file was left");
+            if landed || attempts == 20 {
+                break landed;
+            }
+        };
+        assert!(signalled, "{signal}: never arrived during the write");
+    }
+}
+
+/// Runs `run -o`, sends `signal` as soon as the temporary file appears; whether it was sent,
+/// and whether a temporary file is left after the process ended.
+fn signal_during_write(
+    rules: &std::path::Path,
+    out: &std::path::Path,
+    d: &std::path::Path,
+    signal: &str,
+) -> (bool, bool) {
+    {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qindex"))
+            .args(["run", rules.to_str().unwrap(), "--format", "csv", "-o"])
+            .arg(out)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let temporary = || {
+            std::fs::read_dir(d)
+                .unwrap()
+                .filter_map(|e| e.ok())
+                .any(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        };
+        let mut signalled = false;
+        while child.try_wait().unwrap().is_none() {
+            if temporary() {
+                std::process::Command::new("kill")
+                    .args([&format!("-{signal}"), &child.id().to_string()])
+                    .status()
+                    .unwrap();
+                signalled = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        let status = child.wait().unwrap();
+        if signalled {
+            assert!(!status.success(), "{signal}: {status:?}");
+        }
+        let left = temporary();
+        let _ = std::fs::remove_file(out);
+        (signalled, left)
+    }
+}

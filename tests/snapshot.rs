@@ -183,3 +183,41 @@ fn review_reads_well() {
     insta::assert_snapshot!("review_product_weight", review);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A check of other schemes than the snapshot holds compares nothing: it says so, and how to
+/// check the same schemes or store these, instead of reporting every line as changed.
+#[test]
+fn check_of_another_scheme_set_says_so() {
+    let dir = workspace("schemes");
+    let rules = dir.join("quality_city.qi");
+    std::fs::write(
+        &rules,
+        std::fs::read_to_string(&rules).unwrap()
+            + "\nscheme heavier_product \"\" {\n    weight product = 20\n}\n",
+    )
+    .unwrap();
+    let r = rules.to_str().unwrap();
+    let o = qindex(&["snapshot", r, "--all"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let o = qindex(&["snapshot", r, "--check"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = text(&o.stdout);
+    assert!(!out.contains("results changed"), "{out}");
+    assert!(
+        out.contains(
+            "the snapshot holds the schemes default, heavier_product, this check is of default"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("`qindex snapshot {r} --check --all`")),
+        "{out}"
+    );
+    // The same check as the snapshot passes; the JSON says which case it is.
+    let o = qindex(&["snapshot", r, "--check", "--all"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    let o = qindex(&["snapshot", r, "--check", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["status"], "schemes-differ");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
