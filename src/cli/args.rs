@@ -1,6 +1,7 @@
 //! The command line: the subcommands in the order of a methodologist's workflow, and the
 //! arguments they share.
 
+use super::emit::Format;
 use clap::{Parser, Subcommand};
 use qindex::eval::PeriodChoice;
 use qindex::Error;
@@ -25,68 +26,101 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Check rules files: syntax, names, settings, weights, schemes and uncertainty.
+    ///
+    /// Formats: table (a line per file; the diagnostics on standard error) or json (`qindex.check/1`).
     #[command(after_help = EXIT_CODES)]
     Check(super::check::Args),
     /// Explain a rules file: the hierarchy with weights and methods, or the methods table.
+    ///
+    /// Formats: table (the tree), json (the compiled plan, `qindex.explain/1`), markdown or csv (the methods table).
     #[command(after_help = EXIT_CODES)]
     Explain(super::explain::Args),
     /// Evaluate the rules over the data: every unit's indicator values, group scores, index
     /// score and rank.
+    ///
+    /// Formats: table (the default on a terminal), csv (the default otherwise), json, or xlsx (a workbook with the results, indicators, weights and methods; needs --output).
     #[command(after_help = EXIT_CODES)]
     Run(super::run::Args),
     /// One unit's standing: its score and rank, every group and indicator by its rank among
     /// the units, its strengths and weaknesses, and its improvements since the previous period.
+    ///
+    /// Formats: table or json (`qindex.profile/1`, docs/profile-json.md).
     #[command(after_help = EXIT_CODES)]
     Profile(super::profile::Args),
     /// Compare schemes over the same data: each unit's rank and score under each, the rank
     /// correlations (Spearman, Kendall tau-b), the biggest movers and the top-N changes.
+    ///
+    /// Formats: table, csv or json (`qindex.compare/1`, docs/compare-json.md).
     #[command(after_help = EXIT_CODES)]
     Compare(super::compare::Args),
     /// How much weight each orientation (government, market, society) carries, nominally and
     /// in the data; flags silent indicators.
+    ///
+    /// Formats: table or json (`qindex.orientation/1`).
     #[command(after_help = EXIT_CODES)]
     Orientation(super::orientation::Args),
     /// The coherence report: each indicator's distribution and treatment, correlations within
     /// and across levels, Cronbach's alpha, principal components, KMO and Bartlett's test, and
     /// flags for likely direction mistakes, redundant pairs, weak groups and missing data.
+    ///
+    /// Formats: table or json (`qindex.stats/1`, docs/stats-json.md).
     #[command(after_help = EXIT_CODES)]
     Stats(super::stats::Args),
     /// The rules' `uncertainty` block as a Monte Carlo: each unit's nominal rank, median and
     /// 5th–95th percentile ranks, chance of a top-N place and score spread, and the MARC.
+    ///
+    /// Formats: table, csv or json (`qindex.uncertainty/1`, docs/uncertainty-json.md).
     #[command(after_help = EXIT_CODES)]
     Uncertainty(super::uncertainty::Args),
     /// First-order and total Sobol' indices of each factor of the rules' `uncertainty` block
     /// (each `vary`, `choose` and `drop` line) for the MARC, each unit's rank or each unit's
     /// score: which modelling choice drives the uncertainty.
+    ///
+    /// Formats: table, csv or json (`qindex.sensitivity/1`, docs/sensitivity-json.md).
     #[command(after_help = EXIT_CODES)]
     Sensitivity(super::sensitivity::Args),
     /// Each indicator's and group's main effect on the index (η² by a penalised spline) next to
     /// its nominal weight; flags silent indicators.
+    ///
+    /// Formats: table, csv or json (`qindex.importance/1`, docs/importance-json.md).
     #[command(after_help = EXIT_CODES)]
     Importance(super::importance::Args),
     /// For each weight moved from 0 to its parent's whole weight (siblings rescaled
     /// proportionally), where the top-N order and the top-N set stay the nominal ones.
+    ///
+    /// Formats: table or json (`qindex.stability/1`, docs/stability-json.md).
     #[command(after_help = EXIT_CODES)]
     Stability(super::stability::Args),
     /// The difference between two versions of an indicator system: nodes added, removed or
     /// moved, weights, methods and tags changed, and what it does to the results. Either side
     /// may be `git:REV:PATH`, e.g. `qindex diff git:HEAD~1:rules/quality_city.qi rules/quality_city.qi`.
+    ///
+    /// Formats: table or json (`qindex.diff/1`: the review and the decompositions).
     #[command(after_help = EXIT_CODES)]
     Diff(super::diff::Args),
     /// Snapshot testing of rules: write the results as a diff-friendly text next to the rules,
     /// or check that they have not changed (exit 1 with a review when they have).
+    ///
+    /// Formats: table or json (`qindex.snapshot/1`: the file, its status and review).
     #[command(after_help = EXIT_CODES)]
     Snapshot(super::snapshot::Args),
     /// Format rules files in the one canonical layout, keeping every comment.
+    ///
+    /// Formats: table (the formatted text; with --check the files not formatted) or json (`qindex.fmt/1`).
     #[command(after_help = EXIT_CODES)]
     Fmt(super::fmt::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(super::completions::Args),
 }
 
-/// Where the result goes and how much is said on the way (every command has them).
+/// The result's format, where it goes, and how much is said on the way (every command has
+/// them).
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct OutArgs {
+    /// The format of the result: table, json, csv, markdown or xlsx, as the command writes
+    /// them (its description lists them). JSON is one document with a `format` key.
+    #[arg(long, value_enum, hide_possible_values = true)]
+    pub format: Option<Format>,
     /// Write the result to this file (atomically: a failed run leaves the file as it was)
     /// instead of standard output.
     #[arg(long, short, value_name = "PATH")]
@@ -94,6 +128,54 @@ pub struct OutArgs {
     /// No warnings, notes or progress on standard error (errors are still shown).
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// The arguments of a command that looks at one scheme in one period.
+#[derive(clap::Args, Debug, Clone)]
+pub struct OneScheme {
+    #[command(flatten)]
+    pub on: Evaluated,
+    #[command(flatten)]
+    pub out: OutArgs,
+}
+
+/// A rules file evaluated in several schemes over the same data.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Schemes {
+    /// The rules file.
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// A scheme (repeatable; `default` is the base index, and the first is the baseline of
+    /// a comparison).
+    #[arg(long = "scheme")]
+    pub schemes: Vec<String>,
+    /// `default` and every scheme of the rules.
+    #[arg(long, conflicts_with = "schemes")]
+    pub all: bool,
+    /// The period (default: the latest).
+    #[arg(long)]
+    pub period: Option<String>,
+}
+
+/// The arguments of the commands that sample the `uncertainty` block.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Sampled {
+    /// The rules file.
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The period (default: the latest).
+    #[arg(long)]
+    pub period: Option<String>,
+    /// Replications (uncertainty) or base samples N, the design evaluating N·(factors + 2)
+    /// plans (sensitivity; a power of two keeps the Sobol' points balanced); 1 or more.
+    /// Default: `samples` of the uncertainty block.
+    #[arg(long, value_parser = at_least_one)]
+    pub samples: Option<u64>,
+    /// The random seed (default: `seed` of the uncertainty block).
+    #[arg(long)]
+    pub seed: Option<u64>,
 }
 
 /// A rules file evaluated over its data in one scheme and period.

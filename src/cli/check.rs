@@ -11,21 +11,12 @@ pub struct Args {
     /// Rules files (`*.qi`).
     #[arg(required = true)]
     files: Vec<PathBuf>,
-    /// table (the default: a line per file, the diagnostics on standard error) or json
-    /// (`qindex.check/1`: every file with its diagnostics).
-    #[arg(long, value_enum, hide_possible_values = true)]
-    format: Option<Format>,
     #[command(flatten)]
     pub out: OutArgs,
 }
 
 pub fn run(a: Args, cx: &mut Cx) -> Outcome {
-    let format = cx.format(
-        "check",
-        a.format,
-        &[Format::Table, Format::Json],
-        Format::Table,
-    )?;
+    let format = cx.format("check", &[Format::Table, Format::Json], Format::Table)?;
     let mut files = Vec::new();
     let (mut unreadable, mut rules_errors) = (false, false);
     for path in &a.files {

@@ -1,28 +1,15 @@
 //! `qindex compare`: schemes (or one scheme in two periods) over the same data.
 
-use super::args::{one_period, DataArgs, OutArgs};
+use super::args::{one_period, OutArgs, Schemes};
 use super::emit::{Cx, Format, Outcome};
 use qindex::eval::{PeriodChoice, PeriodResult};
 use qindex::report::compare as render;
 use qindex::Error;
-use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The rules file.
-    file: PathBuf,
     #[command(flatten)]
-    data: DataArgs,
-    /// A scheme to compare (repeatable; the first is the baseline). Default: `default` and
-    /// every scheme of the rules.
-    #[arg(long = "scheme")]
-    schemes: Vec<String>,
-    /// Compare `default` and every scheme (the default when no --scheme is given).
-    #[arg(long, conflicts_with = "schemes")]
-    all: bool,
-    /// The period to compare (default: the latest).
-    #[arg(long)]
-    period: Option<String>,
+    on: Schemes,
     /// N: the top group (the units ranked 1 to N), whose entries and exits are listed.
     #[arg(long, default_value_t = 10, value_parser = super::args::at_least_one)]
     top: u64,
@@ -34,33 +21,31 @@ pub struct Args {
     /// --period (default: the latest), instead of schemes within one period.
     #[arg(long, value_name = "PERIOD")]
     since: Option<String>,
-    /// table (the default), csv or json (`qindex.compare/1`, see docs/compare-json.md).
-    #[arg(long, value_enum, hide_possible_values = true)]
-    format: Option<Format>,
     #[command(flatten)]
     pub out: OutArgs,
 }
 
 pub fn run(a: Args, cx: &mut Cx) -> Outcome {
     let all = [Format::Table, Format::Csv, Format::Json];
-    let format = cx.format("compare", a.format, &all, Format::Table)?;
+    let format = cx.format("compare", &all, Format::Table)?;
     if a.explain.is_some() && format == Format::Csv {
         return Err(Error::Usage(
             "--explain with --format csv: the decomposition is not one table; use --format table or json".into(),
         ));
     }
-    let period = one_period(a.period.as_deref())?;
-    let session = cx.session(&a.file)?;
+    let period = one_period(a.on.period.as_deref())?;
+    let session = cx.session(&a.on.file)?;
     let mut names: Vec<String> = if a.since.is_some() {
         vec![a
+            .on
             .schemes
             .first()
             .cloned()
             .unwrap_or_else(|| "default".into())]
-    } else if a.schemes.is_empty() {
+    } else if a.on.schemes.is_empty() {
         session.all_schemes()
     } else {
-        a.schemes.clone()
+        a.on.schemes.clone()
     };
     let mut plans = session.plans(&names)?;
     let scheme_names: Vec<&str> = names.iter().map(String::as_str).collect();
@@ -68,7 +53,7 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
     if plans.len() < 2 && a.since.is_none() {
         return Err(Error::Usage("compare needs at least two schemes: name them with --scheme, or declare schemes in the rules".into()));
     }
-    let frame = cx.bind(&session, &plans, &a.data)?;
+    let frame = cx.bind(&session, &plans, &a.on.data)?;
     let mut results = Vec::new();
     if let Some(earlier) = &a.since {
         // One scheme in two periods: the earlier one first, as the baseline.

@@ -24,9 +24,6 @@ pub struct Args {
     /// Explain why this unit moved (the three biggest movers are explained anyway).
     #[arg(long, value_name = "UNIT")]
     explain: Option<String>,
-    /// table (the default) or json (`qindex.diff/1`: the review and the decompositions).
-    #[arg(long, value_enum, hide_possible_values = true)]
-    format: Option<Format>,
     #[command(flatten)]
     pub out: OutArgs,
 }
@@ -44,12 +41,7 @@ struct Diff {
 }
 
 pub fn run(a: Args, cx: &mut Cx) -> Outcome {
-    let format = cx.format(
-        "diff",
-        a.format,
-        &[Format::Table, Format::Json],
-        Format::Table,
-    )?;
+    let format = cx.format("diff", &[Format::Table, Format::Json], Format::Table)?;
     let period = one_period(a.period.as_deref())?;
     let old = cx.session(&a.old)?;
     let old_plan = old.plan(&a.scheme)?;

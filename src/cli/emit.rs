@@ -53,14 +53,16 @@ impl Format {
 pub struct Cx {
     pub output: Option<PathBuf>,
     pub quiet: bool,
+    asked: Option<Format>,
     sources: Sources,
 }
 
 impl Cx {
-    pub fn new(output: Option<PathBuf>, quiet: bool) -> Cx {
+    pub fn new(out: &super::args::OutArgs) -> Cx {
         Cx {
-            output,
-            quiet,
+            output: out.output.clone(),
+            quiet: out.quiet,
+            asked: out.format,
             sources: Sources::new(),
         }
     }
@@ -69,11 +71,10 @@ impl Cx {
     pub fn format(
         &self,
         command: &str,
-        asked: Option<Format>,
         allowed: &[Format],
         default: Format,
     ) -> Result<Format, Error> {
-        let f = asked.unwrap_or(default);
+        let f = self.asked.unwrap_or(default);
         if !allowed.contains(&f) {
             let names: Vec<&str> = allowed.iter().map(|f| f.name()).collect();
             return Err(Error::Usage(format!(
@@ -100,6 +101,38 @@ impl Cx {
         }
         session.valid()?;
         Ok(session)
+    }
+
+    /// A rules file with the data its scheme reads bound, the scheme's warnings shown.
+    pub fn bound(&mut self, on: &super::args::Evaluated) -> Result<Session, Error> {
+        let session = self.session(&on.file)?;
+        let plan = session.plan(&on.scheme)?;
+        self.diagnostics(&session.warnings_for(&[&on.scheme]));
+        self.bind(&session, &[plan], &on.data)?;
+        Ok(session)
+    }
+
+    /// A rules file with the data bound that its `uncertainty` block reads (the base index
+    /// and the schemes it chooses from); `what` says why the block is needed.
+    pub fn sampled(&mut self, on: &super::args::Sampled, what: &str) -> Result<Session, Error> {
+        let session = self.session(&on.file)?;
+        let (base, _, schemes) = session.uncertainty(what)?;
+        self.diagnostics(&session.warnings_for(&["default"]));
+        let mut plans = vec![base];
+        plans.extend(schemes);
+        self.bind(&session, &plans, &on.data)?;
+        Ok(session)
+    }
+
+    /// The scheme of a [`Cx::bound`] session evaluated in its one period, warnings shown.
+    pub fn evaluated<'s>(
+        &self,
+        session: &'s Session,
+        on: &super::args::Evaluated,
+    ) -> Result<qindex::eval::Results<'s>, Error> {
+        let results = session.evaluate_in(session.plan(&on.scheme)?, &on.one_period()?)?;
+        self.eval_warnings(&results.warnings);
+        Ok(results)
     }
 
     /// Remembers a session's sources (again after a `--where` was added to them).
@@ -200,15 +233,7 @@ impl Cx {
             warnings
                 .iter()
                 .zip(&messages)
-                .map(|((code, _), message)| Warn {
-                    code,
-                    message,
-                    node: None,
-                    unit: None,
-                    period: None,
-                    count: 1,
-                    units: &[],
-                }),
+                .map(|((code, _), message)| Warn::plain(code, message)),
         );
     }
 
@@ -242,6 +267,7 @@ impl Cx {
         let other = Cx {
             output: None,
             quiet: self.quiet,
+            asked: None,
             sources: sources.clone(),
         };
         other.exit(Err(e));
@@ -258,6 +284,7 @@ impl Cx {
                 let quiet = Cx {
                     quiet: false,
                     output: None,
+                    asked: None,
                     sources: self.sources.clone(),
                 };
                 quiet.diagnostics(&ds);
@@ -300,6 +327,21 @@ pub fn json(kind: &str, version: u32, value: &impl serde::Serialize) -> String {
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');
     text
+}
+
+impl<'w> Warn<'w> {
+    /// A warning about the whole run (no node, unit or period).
+    pub fn plain(code: &'w str, message: &'w str) -> Warn<'w> {
+        Warn {
+            code,
+            message,
+            node: None,
+            unit: None,
+            period: None,
+            count: 1,
+            units: &[],
+        }
+    }
 }
 
 /// One warning, by reference, for [`Cx::warnings`].
@@ -381,6 +423,21 @@ fn to_stdout(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Resul
             Err(Error::io("standard output", e))
         }
         _ => Ok(()),
+    }
+}
+
+/// Writes an audit file asked for beside the result (`--replications`, `--evaluations`),
+/// atomically.
+pub fn audit_file(
+    path: &Option<PathBuf>,
+    lines: impl FnOnce() -> Result<String, Error>,
+) -> Result<(), Error> {
+    match path {
+        Some(path) => {
+            let lines = lines()?;
+            write_atomic(path, |w| w.write_all(lines.as_bytes()))
+        }
+        None => Ok(()),
     }
 }
 

@@ -12,17 +12,13 @@ pub struct Args {
     /// The scheme to explain (`default` is the base index).
     #[arg(long, default_value = "default")]
     scheme: String,
-    /// table (the default): the tree; json (`qindex.explain/1`): the compiled plan; markdown
-    /// or csv: the methods table.
-    #[arg(long, value_enum, hide_possible_values = true)]
-    format: Option<Format>,
     #[command(flatten)]
     pub out: OutArgs,
 }
 
 pub fn run(a: Args, cx: &mut Cx) -> Outcome {
     let all = [Format::Table, Format::Json, Format::Markdown, Format::Csv];
-    let format = cx.format("explain", a.format, &all, Format::Table)?;
+    let format = cx.format("explain", &all, Format::Table)?;
     let session = cx.session(&a.file)?;
     let plan = session.plan(&a.scheme)?;
     cx.diagnostics(&session.warnings_for(&[&a.scheme]));

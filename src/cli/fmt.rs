@@ -17,10 +17,6 @@ pub struct Args {
     /// Print nothing but the names of files that are not formatted; exit 1 if there are any.
     #[arg(long)]
     check: bool,
-    /// table (the default: the formatted text, or with --check the files not formatted) or
-    /// json (`qindex.fmt/1`: each file, whether it was formatted, and its formatted text).
-    #[arg(long, value_enum, hide_possible_values = true)]
-    format: Option<Format>,
     #[command(flatten)]
     pub out: OutArgs,
 }
@@ -37,12 +33,7 @@ struct File {
 }
 
 pub fn run(a: Args, cx: &mut Cx) -> Outcome {
-    let format = cx.format(
-        "fmt",
-        a.format,
-        &[Format::Table, Format::Json],
-        Format::Table,
-    )?;
+    let format = cx.format("fmt", &[Format::Table, Format::Json], Format::Table)?;
     let mut files = Vec::new();
     let mut worst = Exit::Ok;
     for path in &a.files {

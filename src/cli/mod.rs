@@ -42,7 +42,7 @@ pub fn dispatch(command: Command) -> ExitCode {
         Command::Fmt(a) => &a.out,
         Command::Completions(a) => &a.out,
     };
-    let mut cx = Cx::new(out.output.clone(), out.quiet);
+    let mut cx = Cx::new(out);
     let outcome = match command {
         Command::Check(a) => check::run(a, &mut cx),
         Command::Explain(a) => explain::run(a, &mut cx),

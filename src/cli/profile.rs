@@ -11,29 +11,19 @@ pub struct Args {
     on: Evaluated,
     /// The unit: its id, or its display label (e.g. its Chinese name).
     unit: String,
-    /// table (the default) or json (`qindex.profile/1`, see docs/profile-json.md).
-    #[arg(long, value_enum, hide_possible_values = true)]
-    format: Option<Format>,
     #[command(flatten)]
     pub out: OutArgs,
 }
 
 pub fn run(a: Args, cx: &mut Cx) -> Outcome {
-    let format = cx.format(
-        "profile",
-        a.format,
-        &[Format::Table, Format::Json],
-        Format::Table,
-    )?;
-    let period = a.on.one_period()?;
-    let session = cx.session(&a.on.file)?;
-    let plan = session.plan(&a.on.scheme)?;
-    cx.diagnostics(&session.warnings_for(&[&a.on.scheme]));
-    let frame = cx.bind(&session, &[plan], &a.on.data)?;
-    let current = session.evaluate_in(plan, &period)?;
+    let format = cx.format("profile", &[Format::Table, Format::Json], Format::Table)?;
+    let session = cx.bound(&a.on)?;
+    let (plan, frame) = (session.plan(&a.on.scheme)?, session.frame()?);
+    let current = session.evaluate_in(plan, &a.on.one_period()?)?;
     let Some(now) = current.periods.first() else {
         return Err(Error::Usage("the data has no rows to profile".into()));
     };
+    // An unknown unit is the one thing said: the warnings come once it is found.
     let at = qindex::report::profile::find_unit(frame, now, &a.unit)?;
     cx.eval_warnings(&current.warnings);
     // The period before, when the data is a panel: evaluated on its own, as `run` would.

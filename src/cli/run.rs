@@ -13,10 +13,6 @@ pub struct Args {
     /// `--where "population > 1e6"`.
     #[arg(long = "where", value_name = "EXPR")]
     filter: Option<String>,
-    /// table (the default on a terminal), csv (the default otherwise), json, or xlsx (a
-    /// workbook with the results, indicators, weights and methods; needs --output).
-    #[arg(long, value_enum, hide_possible_values = true)]
-    format: Option<Format>,
     /// Group levels to show below the index (1 = the index's children).
     #[arg(long)]
     depth: Option<u32>,
@@ -38,7 +34,7 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
     } else {
         Format::Csv
     };
-    let format = cx.format("run", a.format, &all, default)?;
+    let format = cx.format("run", &all, default)?;
     let timer = Timer::new();
     let mut session = cx.session(&a.on.file)?;
     let mut plan = session.plan(&a.on.scheme)?.clone();

@@ -1,27 +1,14 @@
 //! `qindex sensitivity`: Sobol' indices of the `uncertainty` block's factors.
 
-use super::args::{one_period, DataArgs, OutArgs};
+use super::args::{one_period, OutArgs, Sampled};
 use super::emit::{self, Cx, Format, Outcome};
 use qindex::sensitivity::{audit, indices, kernel};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The rules file.
-    file: PathBuf,
     #[command(flatten)]
-    data: DataArgs,
-    /// The period (default: the latest).
-    #[arg(long)]
-    period: Option<String>,
-    /// Base samples N; the design evaluates N·(factors + 2) plans (default: `samples` of
-    /// the uncertainty block). A power of two keeps the Sobol' points balanced.
-    #[arg(long, value_parser = super::args::at_least_one)]
-    samples: Option<u64>,
-    /// The seed of the scrambled Sobol' sequence and of the bootstrap (default: `seed` of
-    /// the uncertainty block).
-    #[arg(long)]
-    seed: Option<u64>,
+    on: Sampled,
     /// What the indices are of: marc (one number per evaluation, the default), rank or
     /// score (one set of indices per unit).
     #[arg(long, value_enum, default_value_t = Target::Marc)]
@@ -29,9 +16,6 @@ pub struct Args {
     /// Bootstrap resamples for the 95% intervals.
     #[arg(long, default_value_t = 100)]
     resamples: usize,
-    /// table (the default), csv or json (`qindex.sensitivity/1`, see docs/sensitivity-json.md).
-    #[arg(long, value_enum, hide_possible_values = true)]
-    format: Option<Format>,
     /// Also write what each evaluation of the design drew and gave, as JSON Lines, to
     /// this file (see docs/checking-uncertainty.md).
     #[arg(long, value_name = "PATH")]
@@ -49,24 +33,22 @@ enum Target {
 
 pub fn run(a: Args, cx: &mut Cx) -> Outcome {
     let all = [Format::Table, Format::Csv, Format::Json];
-    let format = cx.format("sensitivity", a.format, &all, Format::Table)?;
-    let period = one_period(a.period.as_deref())?;
-    let session = cx.session(&a.file)?;
-    let (base, unc, schemes) = session.uncertainty(
+    let format = cx.format("sensitivity", &all, Format::Table)?;
+    let period = one_period(a.on.period.as_deref())?;
+    let session = cx.sampled(
+        &a.on,
         "its lines are the factors of the sensitivity analysis (see LANGUAGE.md, \"Uncertainty\")",
     )?;
-    cx.diagnostics(&session.warnings_for(&["default"]));
-    let mut plans_read = vec![base];
-    plans_read.extend(schemes.iter().copied());
-    let frame = cx.bind(&session, &plans_read, &a.data)?;
+    let (base, unc, schemes) = session.uncertainty("")?;
+    let frame = session.frame()?;
     let interrupted = emit::cooperate();
     let counter = cx.progress("evaluations");
     let progress = counter
         .as_ref()
         .map(|c| move |done: usize, total: usize| c(done as u64, total as u64));
     let opts = indices::Options {
-        samples: a.samples.map_or(unc.samples as usize, |n| n as usize),
-        seed: a.seed.unwrap_or(unc.seed),
+        samples: a.on.samples.map_or(unc.samples as usize, |n| n as usize),
+        seed: a.on.seed.unwrap_or(unc.seed),
         target: match a.target {
             Target::Marc => indices::Target::Marc,
             Target::Rank => indices::Target::Rank,
@@ -83,10 +65,7 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         schemes,
         variants: &variants,
     };
-    if let Some(path) = &a.evaluations {
-        let lines = audit::evaluations(&plans, frame, &opts)?;
-        emit::write_atomic(path, |w| w.write_all(lines.as_bytes()))?;
-    }
+    emit::audit_file(&a.evaluations, || audit::evaluations(&plans, frame, &opts))?;
     let report = indices::run(&plans, frame, &opts)?;
     cx.counted_warnings(&report.warnings, "over the evaluations");
     cx.emit(&match format {

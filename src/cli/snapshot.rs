@@ -1,7 +1,7 @@
 //! `qindex snapshot`: the results as a diff-friendly text beside the rules, written or
 //! checked.
 
-use super::args::{one_period, DataArgs, OutArgs};
+use super::args::{one_period, OutArgs, Schemes};
 use super::emit::{Cx, Exit, Format, Outcome};
 use qindex::report::snapshot;
 use serde::Serialize;
@@ -9,19 +9,8 @@ use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The rules file.
-    file: PathBuf,
     #[command(flatten)]
-    data: DataArgs,
-    /// The scheme (repeatable); default: `default` only.
-    #[arg(long = "scheme")]
-    schemes: Vec<String>,
-    /// Every scheme: `default` and each scheme of the rules.
-    #[arg(long, conflicts_with = "schemes")]
-    all: bool,
-    /// The period (default: the latest).
-    #[arg(long)]
-    period: Option<String>,
+    on: Schemes,
     /// The folder of the snapshot file (default: the rules file's folder).
     #[arg(long)]
     dir: Option<PathBuf>,
@@ -31,9 +20,6 @@ pub struct Args {
     /// Replace the stored snapshot with the current results.
     #[arg(long)]
     accept: bool,
-    /// table (the default) or json (`qindex.snapshot/1`: the file, its status and review).
-    #[arg(long, value_enum, hide_possible_values = true)]
-    format: Option<Format>,
     #[command(flatten)]
     pub out: OutArgs,
 }
@@ -50,23 +36,18 @@ struct Snapshot {
 }
 
 pub fn run(a: Args, cx: &mut Cx) -> Outcome {
-    let format = cx.format(
-        "snapshot",
-        a.format,
-        &[Format::Table, Format::Json],
-        Format::Table,
-    )?;
-    let period = one_period(a.period.as_deref())?;
-    let session = cx.session(&a.file)?;
-    let names: Vec<String> = if a.all {
+    let format = cx.format("snapshot", &[Format::Table, Format::Json], Format::Table)?;
+    let period = one_period(a.on.period.as_deref())?;
+    let session = cx.session(&a.on.file)?;
+    let names: Vec<String> = if a.on.all {
         session.all_schemes()
-    } else if a.schemes.is_empty() {
+    } else if a.on.schemes.is_empty() {
         vec!["default".to_string()]
     } else {
-        a.schemes.clone()
+        a.on.schemes.clone()
     };
     let plans = session.plans(&names)?;
-    let frame = cx.bind(&session, &plans, &a.data)?;
+    let frame = cx.bind(&session, &plans, &a.on.data)?;
     let mut results = Vec::new();
     for plan in &plans {
         results.push(session.evaluate_in(plan, &period)?);
@@ -89,17 +70,19 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         period: results[0].periods[0].period.clone(),
     };
     let text = snapshot::render(&header, frame, &runs);
-    let stem = a
-        .file
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "rules".into());
-    let folder = a
-        .dir
-        .clone()
-        .unwrap_or_else(|| a.file.parent().map(Path::to_path_buf).unwrap_or_default());
+    let stem =
+        a.on.file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "rules".into());
+    let folder = a.dir.clone().unwrap_or_else(|| {
+        a.on.file
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    });
     let target = folder.join(format!("{stem}.qisnap"));
-    let file = a.file.display();
+    let file = a.on.file.display();
     let (status, review) = if a.check {
         match std::fs::read_to_string(&target) {
             Err(_) => ("missing", Some(format!("there is no snapshot {} to check against; write one with `qindex snapshot {file}`\n", target.display()))),

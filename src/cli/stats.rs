@@ -1,34 +1,16 @@
 //! `qindex stats`: the coherence report of one evaluated period.
 
-use super::args::{Evaluated, OutArgs};
+use super::args::OneScheme;
 use super::emit::{Cx, Format, Outcome};
 use qindex::Error;
 
-#[derive(clap::Args)]
-pub struct Args {
-    #[command(flatten)]
-    on: Evaluated,
-    /// table (the default) or json (`qindex.stats/1`, see docs/stats-json.md).
-    #[arg(long, value_enum, hide_possible_values = true)]
-    format: Option<Format>,
-    #[command(flatten)]
-    pub out: OutArgs,
-}
+pub type Args = OneScheme;
 
 pub fn run(a: Args, cx: &mut Cx) -> Outcome {
-    let format = cx.format(
-        "stats",
-        a.format,
-        &[Format::Table, Format::Json],
-        Format::Table,
-    )?;
-    let period = a.on.one_period()?;
-    let session = cx.session(&a.on.file)?;
+    let format = cx.format("stats", &[Format::Table, Format::Json], Format::Table)?;
+    let session = cx.bound(&a.on)?;
+    let results = cx.evaluated(&session, &a.on)?;
     let plan = session.plan(&a.on.scheme)?;
-    cx.diagnostics(&session.warnings_for(&[&a.on.scheme]));
-    cx.bind(&session, &[plan], &a.on.data)?;
-    let results = session.evaluate_in(plan, &period)?;
-    cx.eval_warnings(&results.warnings);
     let Some(result) = results.periods.first() else {
         return Err(Error::Usage("the data has no rows to analyse".into()));
     };

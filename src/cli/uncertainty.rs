@@ -1,33 +1,19 @@
 //! `qindex uncertainty`: the rules' `uncertainty` block as a Monte Carlo, and its audit
 //! outputs (docs/checking-uncertainty.md).
 
-use super::args::{one_period, DataArgs, OutArgs};
+use super::args::{one_period, OutArgs, Sampled};
 use super::emit::{self, Cx, Format, Outcome};
 use qindex::sensitivity::{audit, uncertainty};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The rules file.
-    file: PathBuf,
     #[command(flatten)]
-    data: DataArgs,
-    /// The period (default: the latest).
-    #[arg(long)]
-    period: Option<String>,
-    /// Replications, 1 or more (default: `samples` of the uncertainty block).
-    #[arg(long, value_parser = super::args::at_least_one)]
-    samples: Option<u64>,
-    /// The random seed (default: `seed` of the uncertainty block).
-    #[arg(long)]
-    seed: Option<u64>,
+    on: Sampled,
     /// N: the top group (the units ranked 1 to N), whose membership probability is reported
     /// (default: 10, or a third of the ranked units when there are fewer than 30).
     #[arg(long, value_parser = super::args::at_least_one)]
     top: Option<u64>,
-    /// table (the default), csv or json (`qindex.uncertainty/1`, see docs/uncertainty-json.md).
-    #[arg(long, value_enum, hide_possible_values = true)]
-    format: Option<Format>,
     /// Also write what each replication drew and gave, as JSON Lines, to this file (see
     /// docs/checking-uncertainty.md).
     #[arg(long, value_name = "PATH")]
@@ -47,21 +33,18 @@ pub struct Args {
 
 pub fn run(a: Args, cx: &mut Cx) -> Outcome {
     let all = [Format::Table, Format::Csv, Format::Json];
-    let format = cx.format("uncertainty", a.format, &all, Format::Table)?;
-    let period = one_period(a.period.as_deref())?;
-    let session = cx.session(&a.file)?;
-    let (base, unc, schemes) = session.uncertainty("nothing to sample")?;
-    cx.diagnostics(&session.warnings_for(&["default"]));
-    let mut plans_read = vec![base];
-    plans_read.extend(schemes.iter().copied());
-    let frame = cx.bind(&session, &plans_read, &a.data)?;
-    let samples = a.samples.unwrap_or(unc.samples);
+    let format = cx.format("uncertainty", &all, Format::Table)?;
+    let period = one_period(a.on.period.as_deref())?;
+    let session = cx.sampled(&a.on, "nothing to sample")?;
+    let (base, unc, schemes) = session.uncertainty("")?;
+    let frame = session.frame()?;
+    let samples = a.on.samples.unwrap_or(unc.samples);
     let interrupted = emit::cooperate();
     let counter = cx.progress("replications");
     let progress = counter.as_ref().map(|c| move |done: u64| c(done, samples));
     let opts = uncertainty::Options {
         samples,
-        seed: a.seed.unwrap_or(unc.seed),
+        seed: a.on.seed.unwrap_or(unc.seed),
         top_n: a.top.map(|t| t as usize),
         period,
         progress: progress.as_ref().map(|p| p as &(dyn Fn(u64) + Sync)),
@@ -74,7 +57,7 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         variants: &variants,
     };
     if let Some(r) = a.replay {
-        return cx.emit(&audit::replay(&plans, frame, &opts, r, &a.file)?);
+        return cx.emit(&audit::replay(&plans, frame, &opts, r, &a.on.file)?);
     }
     if a.configurations {
         let c = audit::configurations(&plans, frame, &opts)?;
@@ -83,10 +66,9 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
             _ => audit::configurations_table(&c),
         });
     }
-    if let Some(path) = &a.replications {
-        let lines = audit::replications(&plans, frame, &opts)?;
-        emit::write_atomic(path, |w| w.write_all(lines.as_bytes()))?;
-    }
+    emit::audit_file(&a.replications, || {
+        audit::replications(&plans, frame, &opts)
+    })?;
     let summary = uncertainty::run(&plans, frame, &opts)?;
     cx.counted_warnings(&summary.warnings, "over the replications");
     cx.emit(&match format {
