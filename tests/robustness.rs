@@ -411,3 +411,50 @@ fn signal_during_write(
         (signalled, left)
     }
 }
+
+/// Only regular files and pipes are read: `/dev/zero` as rules, as a `use`d file or as data
+/// is refused at once (it used to be read until memory ran out).
+#[cfg(unix)]
+#[test]
+fn devices_are_not_read() {
+    let (code, err) = exit(&["check", "/dev/zero"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not a regular file or a pipe"), "{err}");
+    let used = rules(
+        "uses_zero.qi",
+        "use \"/dev/zero\"\nindex t by unit {\n    data \"d.csv\"\n    indicator a = x\n}\n",
+    );
+    let (code, err) = exit(&["check", used.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("not a regular file or a pipe"), "{err}");
+    let plain = with_formula("plain_for_zero.qi", "x");
+    let (code, err) = exit(&["run", plain.to_str().unwrap(), "--data", "/dev/zero"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("/dev/zero: not a regular file or a pipe"),
+        "{err}"
+    );
+}
+
+/// `fmt -` on text that is not UTF-8 says where, as for a file given by path, and exits 1.
+#[test]
+fn fmt_of_standard_input_that_is_not_utf8_gives_the_position() {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qindex"))
+        .args(["fmt", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"index a {\n  indicator x = \xff\n}\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("<stdin>:2:17"), "{err}");
+}

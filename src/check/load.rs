@@ -35,9 +35,19 @@ impl Program {
     }
 }
 
-/// Reads a file as UTF-8; a file in another encoding gets a clear message.
+/// The largest rules file read, in bytes: far above any indicator system (the 50-item seed
+/// is 20 kB), and a bound on what a wrong path (`/dev/zero`) can make qindex read.
+pub const MAX_RULES_BYTES: u64 = 64 << 20;
+
+/// Reads a file as UTF-8; a file in another encoding gets a clear message with its position.
 pub fn read_rules(path: &Path) -> Result<String, crate::Error> {
-    let bytes = std::fs::read(path).map_err(|e| crate::Error::io(path, e))?;
+    let bytes = read_file(path).map_err(|e| crate::Error::io(path, e))?;
+    decode_rules(bytes, path)
+}
+
+/// Rules text from bytes read elsewhere (standard input): UTF-8, or a diagnostic at the
+/// first byte that is not, by line and column.
+pub fn decode_rules(bytes: Vec<u8>, path: &Path) -> Result<String, crate::Error> {
     match String::from_utf8(bytes) {
         Ok(s) => Ok(s),
         Err(e) => {
@@ -66,6 +76,36 @@ pub fn read_rules(path: &Path) -> Result<String, crate::Error> {
     }
 }
 
+/// Reads a regular file or a FIFO, at most [`MAX_RULES_BYTES`]; anything else (a device such
+/// as `/dev/zero`, a folder) and anything longer is an error that says so.
+pub fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    let file = std::fs::File::open(path)?;
+    let kind = file.metadata()?.file_type();
+    #[cfg(unix)]
+    let readable = kind.is_file() || std::os::unix::fs::FileTypeExt::is_fifo(&kind);
+    #[cfg(not(unix))]
+    let readable = kind.is_file();
+    if !readable {
+        return Err(std::io::Error::other(
+            "not a regular file or a pipe: give the path of a rules file",
+        ));
+    }
+    read_capped(file, MAX_RULES_BYTES)
+}
+
+/// Reads at most `limit` bytes; a longer input is an error naming the limit.
+pub fn read_capped(input: impl std::io::Read, limit: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(input, limit + 1), &mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::other(format!(
+            "longer than {} MiB, the most qindex reads as rules",
+            limit >> 20
+        )));
+    }
+    Ok(bytes)
+}
+
 /// Loads the root file and, recursively, its `use`s. Syntax errors (the first of each file),
 /// missing files and `use` cycles are returned as diagnostics; files that parse are kept.
 ///
@@ -86,7 +126,7 @@ pub fn load(path: &Path) -> Result<(Program, Vec<Diagnostic>), crate::Error> {
 /// Reads a file from the file system, or from git for `git:REV:PATH`.
 fn read_any(path: &Path) -> std::io::Result<Vec<u8>> {
     let Some(rest) = path.to_str().and_then(|p| p.strip_prefix("git:")) else {
-        return std::fs::read(path);
+        return read_file(path);
     };
     let Some((rev, file)) = rest.split_once(':') else {
         return Err(std::io::Error::other(

@@ -40,18 +40,23 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         let stdin = path.as_os_str() == "-";
         let shown = if stdin { Path::new("<stdin>") } else { path };
         let text = if stdin {
-            let mut t = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut t)
-                .map(|_| t)
+            let limit = qindex::check::load::MAX_RULES_BYTES;
+            qindex::check::load::read_capped(std::io::stdin(), limit)
                 .map_err(|e| Error::io("standard input", e))
+                .and_then(|bytes| qindex::check::load::decode_rules(bytes, shown))
         } else {
             qindex::check::load::read_rules(path)
         };
         let text = match text {
             Ok(t) => t,
             Err(e) => {
+                // Not UTF-8 is an error in the rules (1, as by path); unreadable is 2.
+                let in_rules = matches!(e, Error::Diagnostics(_));
                 cx.exit(Err(e));
-                worst = Exit::Unusable;
+                worst = match (in_rules, worst) {
+                    (_, Exit::Unusable) | (false, _) => Exit::Unusable,
+                    (true, _) => Exit::Differences,
+                };
                 continue;
             }
         };

@@ -140,6 +140,17 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<(Frame, Vec<Diagnostic>),
         ));
     }
     let io = |e| Error::io(path, e);
+    let kind = std::fs::metadata(path).map_err(io)?.file_type();
+    #[cfg(unix)]
+    let readable = kind.is_file() || std::os::unix::fs::FileTypeExt::is_fifo(&kind);
+    #[cfg(not(unix))]
+    let readable = kind.is_file();
+    if !readable {
+        return Err(Error::Io {
+            path: path.to_path_buf(),
+            message: "not a regular file or a pipe: give the path of a data file".into(),
+        });
+    }
     match Format::of(path) {
         Format::Csv => {
             let before = std::fs::metadata(path).map_err(io)?;
@@ -197,12 +208,21 @@ pub(crate) fn threads(opts: &LoadOptions) -> usize {
     opts.threads.unwrap_or_else(crate::threads).max(1)
 }
 
+/// The most read from a pipe, whose length is not known beforehand (a file can be larger).
+const MAX_PIPE_BYTES: u64 = 16 << 30;
+
 /// Reads a whole file; a large one in as many pieces as threads, each read by its own thread
 /// into its part of one buffer, which spreads the cost of copying and of mapping fresh memory.
 fn read_file(path: &Path, threads: usize) -> std::io::Result<Vec<u8>> {
     use std::io::{Read, Seek, SeekFrom};
     const PARALLEL_MIN_BYTES: u64 = 64 << 20;
-    let len = std::fs::metadata(path)?.len();
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        // A pipe: read up to a bound, since its length is unknown.
+        return crate::check::load::read_capped(std::fs::File::open(path)?, MAX_PIPE_BYTES)
+            .map_err(|e| std::io::Error::other(e.to_string().replace("as rules", "from a pipe")));
+    }
+    let len = meta.len();
     if threads == 1 || len < PARALLEL_MIN_BYTES {
         return std::fs::read(path);
     }
