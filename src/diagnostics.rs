@@ -38,6 +38,10 @@ pub struct Diagnostic {
     /// Where a data problem was found, when it is not in the rules: `file:row:column`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
+    /// The data column the problem is about (`unknown-column`), so that a caller who knows
+    /// where the rules name it can point there.
+    #[serde(skip)]
+    pub column: Option<String>,
 }
 
 impl Diagnostic {
@@ -60,6 +64,7 @@ impl Diagnostic {
             hint: None,
             notes: Vec::new(),
             location: None,
+            column: None,
         }
     }
 
@@ -90,6 +95,11 @@ impl Diagnostic {
 
     pub fn with_location(mut self, location: impl Into<String>) -> Self {
         self.location = Some(location.into());
+        self
+    }
+
+    pub fn with_column(mut self, column: impl Into<String>) -> Self {
+        self.column = Some(column.into());
         self
     }
 

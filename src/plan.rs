@@ -2,11 +2,19 @@
 //! The checker produces one Plan per scheme; the engine never sees the AST.
 
 use crate::source::Span;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
+// The settings' vocabulary is the methods' own: one definition of each, with the pure
+// functions that take it.
+pub use crate::methods::aggregate::Aggregate;
+pub use crate::methods::impute::MissingPolicy;
+pub use crate::methods::normalise::{Band, BandOp, Direction, Normalise, RatioTo};
+pub use crate::methods::num;
+pub use crate::methods::treat::{Transform, Winsorise};
+
 /// A node's position in [`Plan::nodes`]; node 0 is the index.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct NodeId(pub u32);
 
 impl NodeId {
@@ -22,7 +30,7 @@ impl fmt::Debug for NodeId {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     /// The scheme this plan was compiled for; the base index is `default`.
     pub scheme: String,
@@ -43,7 +51,7 @@ pub struct Plan {
     pub uncertainty: Option<UncertaintyPlan>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndexInfo {
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -60,14 +68,14 @@ pub struct IndexInfo {
     pub reference: Reference,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Reference {
     Period,
     Panel,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum NodeKind {
     Index,
@@ -75,7 +83,7 @@ pub enum NodeKind {
     Indicator,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Node {
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -83,7 +91,7 @@ pub struct Node {
     pub kind: NodeKind,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<NodeId>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<NodeId>,
     /// 0 for the index, 1 for its children, ...
     pub depth: u32,
@@ -104,7 +112,7 @@ pub struct Node {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub indicator: Option<IndicatorPlan>,
     /// Own and inherited tags, own first.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     /// `government`, `market` or `society`, when the node or an ancestor carries one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -129,7 +137,7 @@ impl Node {
 }
 
 /// A node's weight within its parent.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Weight {
     /// Known before data is bound (given, equal, AHP), normalised among siblings.
@@ -147,7 +155,7 @@ impl Weight {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupPlan {
     pub aggregate: Aggregate,
     /// How this node's children are weighted.
@@ -156,44 +164,11 @@ pub struct GroupPlan {
     pub coverage: f64,
     /// Multipliers of the children's derived weights, applied after derivation and then
     /// renormalised (set by the uncertainty analysis; empty: none).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub vary_derived: Vec<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Aggregate {
-    Arithmetic,
-    Geometric,
-    Harmonic,
-    Power(f64),
-    Min,
-    Median,
-    Topsis,
-    MazziottaPareto,
-    Copeland { sum: bool },
-    Grey(f64),
-}
-
-impl fmt::Display for Aggregate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Aggregate::Arithmetic => write!(f, "arithmetic"),
-            Aggregate::Geometric => write!(f, "geometric"),
-            Aggregate::Harmonic => write!(f, "harmonic"),
-            Aggregate::Power(p) => write!(f, "power {}", num(*p)),
-            Aggregate::Min => write!(f, "min"),
-            Aggregate::Median => write!(f, "median"),
-            Aggregate::Topsis => write!(f, "topsis"),
-            Aggregate::MazziottaPareto => write!(f, "mazziotta_pareto"),
-            Aggregate::Copeland { sum: false } => write!(f, "copeland"),
-            Aggregate::Copeland { sum: true } => write!(f, "copeland sum"),
-            Aggregate::Grey(r) => write!(f, "grey {}", num(*r)),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Weights {
     /// Each child's `weight` (or equal when none has one).
@@ -260,7 +235,7 @@ impl fmt::Display for Weights {
 }
 
 /// An AHP weighting, computed when the rules are checked.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AhpInfo {
     /// Children in matrix order, by id.
     pub children: Vec<String>,
@@ -274,7 +249,7 @@ pub struct AhpInfo {
     pub ri_table: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndicatorPlan {
     /// The value before treatment: the formula, or the data column named by the id.
     pub formula: Code,
@@ -285,141 +260,8 @@ pub struct IndicatorPlan {
     pub normalise: Normalise,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MissingPolicy {
-    Skip,
-    Mean,
-    Median,
-    MeanBy(String),
-    MedianBy(String),
-    Worst,
-    Zero,
-    Carry,
-}
-
-impl fmt::Display for MissingPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            MissingPolicy::Skip => write!(f, "skip"),
-            MissingPolicy::Mean => write!(f, "mean"),
-            MissingPolicy::Median => write!(f, "median"),
-            MissingPolicy::MeanBy(c) => write!(f, "mean by {c}"),
-            MissingPolicy::MedianBy(c) => write!(f, "median by {c}"),
-            MissingPolicy::Worst => write!(f, "worst"),
-            MissingPolicy::Zero => write!(f, "zero"),
-            MissingPolicy::Carry => write!(f, "carry"),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Transform {
-    None,
-    Log,
-    Log1p,
-    Sqrt,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Winsorise {
-    None,
-    Auto,
-    /// Clip at these quantiles (fractions).
-    Percentiles(f64, f64),
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    Positive,
-    Negative,
-    Optimum(f64),
-}
-
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Direction::Positive => write!(f, "positive"),
-            Direction::Negative => write!(f, "negative"),
-            Direction::Optimum(x) => write!(f, "optimum {}", num(*x)),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Normalise {
-    #[serde(rename = "minmax")]
-    MinMax,
-    Goalposts(f64, f64),
-    #[serde(rename = "zscore")]
-    ZScore {
-        mean: f64,
-        sd: f64,
-    },
-    Rank,
-    Percentile,
-    Target(f64),
-    Ratio(RatioTo),
-    Vector,
-    Bands(Vec<Band>),
-    None,
-}
-
-impl fmt::Display for Normalise {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Normalise::MinMax => write!(f, "minmax"),
-            Normalise::Goalposts(lo, hi) => write!(f, "goalposts {}..{}", num(*lo), num(*hi)),
-            Normalise::ZScore { mean, sd } => write!(f, "zscore {}, {}", num(*mean), num(*sd)),
-            Normalise::Rank => write!(f, "rank"),
-            Normalise::Percentile => write!(f, "percentile"),
-            Normalise::Target(t) => write!(f, "target {}", num(*t)),
-            Normalise::Ratio(r) => match r {
-                RatioTo::Mean => write!(f, "ratio mean"),
-                RatioTo::Max => write!(f, "ratio max"),
-                RatioTo::Min => write!(f, "ratio min"),
-                RatioTo::Unit(u) => write!(f, "ratio unit {u:?}"),
-            },
-            Normalise::Vector => write!(f, "vector"),
-            Normalise::Bands(b) => write!(f, "bands ({} rows)", b.len()),
-            Normalise::None => write!(f, "none"),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RatioTo {
-    Mean,
-    Max,
-    Min,
-    Unit(String),
-}
-
-/// One row of a scoring table: `>= 90: 100`; `op` is `else` for the fallback row.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Band {
-    pub op: BandOp,
-    pub threshold: f64,
-    pub score: f64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BandOp {
-    Ge,
-    Gt,
-    Le,
-    Lt,
-    Else,
-}
-
 /// An expression compiled to postfix instructions over whole columns.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Code {
     pub ops: Vec<Instr>,
     /// The source text, for messages and reports.
@@ -427,7 +269,7 @@ pub struct Code {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Instr {
     Const(f64),
@@ -444,7 +286,7 @@ pub enum Instr {
     Select,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BinOp {
     Or,
@@ -462,7 +304,7 @@ pub enum BinOp {
     Pow,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Func {
     Log,
@@ -483,20 +325,20 @@ pub enum Func {
     Growth,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LetDef {
     pub name: String,
     pub code: Code,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ColumnRef {
     pub name: String,
     /// Where the rules first refer to it, for bind-time errors.
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AdjustKind {
     Bonus,
@@ -504,7 +346,7 @@ pub enum AdjustKind {
     Veto,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Adjustment {
     pub kind: AdjustKind,
     /// Points (bonus, penalty) or the veto condition.
@@ -516,14 +358,14 @@ pub struct Adjustment {
 
 /// The `uncertainty` block, with names checked; nodes are named by id because a factor may
 /// refer to a node that exists only in some schemes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UncertaintyPlan {
     pub samples: u64,
     pub seed: u64,
     pub factors: Vec<Factor>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Factor {
     /// The line as written, for reports.
     pub text: String,
@@ -539,7 +381,7 @@ pub struct Factor {
     pub key: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FactorKind {
     /// Every weight (`within: None`), or the children of one node, uniform in ±amount.
@@ -592,22 +434,5 @@ impl Plan {
 
     pub fn indicators(&self) -> impl Iterator<Item = NodeId> + '_ {
         self.ids().filter(|id| self.node(*id).is_indicator())
-    }
-}
-
-/// A number printed as briefly as it is exact: `0.15`, `100`, `1e-9`.
-pub fn num(x: f64) -> String {
-    if x == x.trunc() && x.abs() < 1e15 {
-        format!("{}", x as i64)
-    } else {
-        let s = format!("{x}");
-        if s.len() > 12 {
-            format!("{x:.6}")
-                .trim_end_matches('0')
-                .trim_end_matches('.')
-                .to_string()
-        } else {
-            s
-        }
     }
 }

@@ -1,6 +1,6 @@
 //! Source files, spans and positions.
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -59,6 +59,25 @@ impl fmt::Debug for Span {
 impl Serialize for Span {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(&format_args!("{:?}", self))
+    }
+}
+
+/// Reads the `Debug` form back (`0:12-18`), so that a serialised plan can be read.
+impl<'de> Deserialize<'de> for Span {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Span, D::Error> {
+        let text = String::deserialize(d)?;
+        let parse = || -> Option<Span> {
+            let (file, range) = text.split_once(':')?;
+            let (start, end) = range.split_once('-')?;
+            Some(Span {
+                file: FileId(file.parse().ok()?),
+                start: start.parse().ok()?,
+                end: end.parse().ok()?,
+            })
+        };
+        parse().ok_or_else(|| {
+            serde::de::Error::custom(format!("`{text}` is not a span (FILE:START-END)"))
+        })
     }
 }
 

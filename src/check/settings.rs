@@ -532,7 +532,7 @@ pub fn normalise(m: &Method) -> R<Normalise> {
             (Some(MethodBlock::Bands(rows, _)), true, None) => {
                 let mut bands = Vec::new();
                 for (i, r) in rows.iter().enumerate() {
-                    if r.op == ast::BandOp::Else && i + 1 < rows.len() {
+                    if r.op == BandOp::Else && i + 1 < rows.len() {
                         return Err(Diagnostic::error(
                             "bands",
                             "`else` must be the last row of the bands",
@@ -543,13 +543,7 @@ pub fn normalise(m: &Method) -> R<Normalise> {
                         ));
                     }
                     bands.push(Band {
-                        op: match r.op {
-                            ast::BandOp::Ge => BandOp::Ge,
-                            ast::BandOp::Gt => BandOp::Gt,
-                            ast::BandOp::Le => BandOp::Le,
-                            ast::BandOp::Lt => BandOp::Lt,
-                            ast::BandOp::Else => BandOp::Else,
-                        },
+                        op: r.op,
                         threshold: r.threshold.as_ref().map_or(0.0, |t| t.value),
                         score: r.score.value,
                     });

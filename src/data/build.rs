@@ -152,7 +152,8 @@ fn unknown_column(name: &str, headers: &[String], file: &str) -> Diagnostic {
         "unknown-column",
         format!("column `{name}` is not in the header of {file}"),
     )
-    .with_location(format!("{file}:1"));
+    .with_location(format!("{file}:1"))
+    .with_column(name);
     let close = closest(name, headers);
     if !close.is_empty() {
         let names: Vec<String> = close.iter().map(|c| format!("`{c}`")).collect();

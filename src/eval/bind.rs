@@ -84,11 +84,10 @@ pub fn load_for(
         Err(Error::Diagnostics(ds)) => Err(Error::Diagnostics(
             ds.into_iter()
                 .map(|d| {
-                    if d.code != "unknown-column" {
+                    let Some(name) = &d.column else {
                         return d;
-                    }
-                    let name = d.message.split('`').nth(1).unwrap_or("").to_string();
-                    match spans.iter().find(|(n, _)| *n == name) {
+                    };
+                    match spans.iter().find(|(n, _)| n == name) {
                         Some((_, span)) => {
                             let location = d.location.clone().unwrap_or_default();
                             let mut d = d

@@ -4,12 +4,11 @@
 use super::{flags, Warnings};
 use crate::data::Frame;
 use crate::diagnostics::Diagnostic;
-use crate::methods::aggregate::{self as agg, AggregateError, Aggregation};
-use crate::methods::normalise::{self as norm, Direction as Dir, Scale};
+use crate::methods::aggregate::{self as agg, AggregateError};
+use crate::methods::normalise::{self as norm, Scale};
 use crate::methods::pca;
-use crate::methods::treat::Transform as T;
 use crate::methods::weights as w;
-use crate::plan::{Aggregate, Direction, NodeId, NodeKind, Plan, Transform, Weight, Weights};
+use crate::plan::{Aggregate, Direction, NodeId, NodeKind, Plan, Weight, Weights};
 use crate::Error;
 use std::borrow::Cow;
 
@@ -152,34 +151,18 @@ fn one_group(
         lo: node.scale.0,
         hi: node.scale.1,
     };
-    let method = match g.aggregate {
-        Aggregate::Arithmetic => Some(Aggregation::Arithmetic),
-        Aggregate::Geometric => Some(Aggregation::Geometric),
-        Aggregate::Harmonic => Some(Aggregation::Harmonic),
-        Aggregate::Power(p) => Some(Aggregation::Power(p)),
-        Aggregate::Min => Some(Aggregation::Min),
-        Aggregate::Median => Some(Aggregation::Median),
-        _ => None,
-    };
     // The comparative methods take their reference set (ideal points, means and sds, maxima,
     // opponents) from the units only (`units where`); other rows are scored against it.
     let units = (!is_unit.iter().all(|u| *u)).then_some(is_unit);
-    let result = match (&g.aggregate, method) {
-        (_, Some(m)) => agg::aggregate(m, &columns, &ws, g.coverage, &mut out),
-        (Aggregate::Topsis, None) => {
-            agg::topsis_among(&columns, &ws, g.coverage, scale, units, &mut out)
-        }
-        (Aggregate::MazziottaPareto, None) => {
-            agg::mazziotta_pareto_among(&columns, &ws, g.coverage, units, &mut out)
-        }
-        (Aggregate::Copeland { sum }, None) => {
-            agg::copeland_among(&columns, &ws, g.coverage, *sum, scale, units, &mut out)
-        }
-        (Aggregate::Grey(rho), None) => {
-            agg::grey_among(&columns, &ws, g.coverage, *rho, scale, units, &mut out)
-        }
-        (_, None) => unreachable!("every other method maps to an `Aggregation`"),
-    };
+    let result = agg::aggregate_among(
+        g.aggregate,
+        &columns,
+        &ws,
+        g.coverage,
+        scale,
+        units,
+        &mut out,
+    );
     let report = match result {
         Ok(r) => r,
         Err(AggregateError::NegativeInput {
@@ -326,22 +309,9 @@ fn derive(
         kids.iter()
             .map(|c| {
                 let cn = plan.node(*c);
-                let (x, dir): (&[f64], Dir) = match &cn.indicator {
-                    Some(ind) => {
-                        let t = match ind.transform {
-                            Transform::None => T::None,
-                            Transform::Log => T::Log,
-                            Transform::Log1p => T::Log1p,
-                            Transform::Sqrt => T::Sqrt,
-                        };
-                        let dir = match ind.direction {
-                            Direction::Positive => Dir::Positive,
-                            Direction::Negative => Dir::Negative,
-                            Direction::Optimum(o) => Dir::Optimum(t.apply(o)),
-                        };
-                        (treated_of(*c), dir)
-                    }
-                    None => (&value[c.index()], Dir::Positive),
+                let (x, dir): (&[f64], Direction) = match &cn.indicator {
+                    Some(ind) => (treated_of(*c), ind.direction.transformed(ind.transform)),
+                    None => (&value[c.index()], Direction::Positive),
                 };
                 let u: Vec<f64> = units.iter().map(|i| x[*i]).collect();
                 if !oriented {

@@ -4,13 +4,11 @@
 use super::{flags, Warnings};
 use crate::data::Frame;
 use crate::diagnostics::Diagnostic;
-use crate::methods::impute::{self, MissingPolicy as Policy};
-use crate::methods::normalise::{
-    self as norm, Band, BandCmp, Bands, Direction as Dir, Method, RatioTo, Scale,
-};
+use crate::methods::impute::{self, ImputeData, MissingPolicy};
+use crate::methods::normalise::{self as norm, Normalise, RatioTo, Scale};
 use crate::methods::stats;
-use crate::methods::treat::{self, Transform as T, WinsoriseOutcome};
-use crate::plan::{self, Direction, MissingPolicy, NodeId, Normalise, Plan, Transform, Winsorise};
+use crate::methods::treat::{self, Transform, Winsorise, WinsoriseOutcome};
+use crate::plan::{NodeId, Plan};
 use crate::Error;
 use std::collections::HashMap;
 
@@ -25,15 +23,6 @@ fn set_flag(flags: &mut Vec<u8>, n: usize, row: usize, bit: u8) {
         *flags = vec![0; n];
     }
     flags[row] |= bit;
-}
-
-fn transform_of(t: Transform) -> T {
-    match t {
-        Transform::None => T::None,
-        Transform::Log => T::Log,
-        Transform::Log1p => T::Log1p,
-        Transform::Sqrt => T::Sqrt,
-    }
 }
 
 /// Category codes of a text column over the block's rows.
@@ -77,51 +66,37 @@ pub fn process(
             (0..n).filter(|i| is_unit[*i]).collect()
         };
     let gather = |x: &[f64]| -> Vec<f64> { units.iter().map(|i| x[*i]).collect() };
-    let transform = transform_of(ind.transform);
+    let transform = ind.transform;
 
     // Imputation, over the units.
     let wants_imputation = !matches!(ind.missing.as_slice(), [MissingPolicy::Skip]);
     if wants_imputation && units.iter().any(|i| raw[*i].is_nan()) {
         let mut x = raw.to_vec();
         let mut u = gather(&x);
-        let cats: Vec<(usize, Vec<u32>)> = ind
+        let unit_rows: Vec<usize> = units.iter().map(|i| rows[*i]).collect();
+        let codes: Vec<(&str, Vec<u32>)> = ind
             .missing
             .iter()
-            .enumerate()
-            .filter_map(|(k, p)| match p {
+            .filter_map(|p| match p {
                 MissingPolicy::MeanBy(c) | MissingPolicy::MedianBy(c) => {
-                    let unit_rows: Vec<usize> = units.iter().map(|i| rows[*i]).collect();
-                    Some((k, categories(frame, c, &unit_rows)))
+                    Some((c.as_str(), categories(frame, c, &unit_rows)))
                 }
                 _ => None,
             })
             .collect();
+        let codes: Vec<(&str, &[u32])> = codes.iter().map(|(c, v)| (*c, v.as_slice())).collect();
         let prev_u = if prev.is_empty() {
             Vec::new()
         } else {
             gather(prev)
         };
-        let dir = direction_of(&ind.direction, transform);
-        let policies: Vec<Policy> = ind
-            .missing
-            .iter()
-            .enumerate()
-            .map(|(k, p)| match p {
-                MissingPolicy::Skip => Policy::Skip,
-                MissingPolicy::Mean => Policy::Mean,
-                MissingPolicy::Median => Policy::Median,
-                MissingPolicy::MeanBy(_) => {
-                    Policy::MeanBy(&cats.iter().find(|c| c.0 == k).expect("codes").1)
-                }
-                MissingPolicy::MedianBy(_) => {
-                    Policy::MedianBy(&cats.iter().find(|c| c.0 == k).expect("codes").1)
-                }
-                MissingPolicy::Worst => Policy::Worst(dir),
-                MissingPolicy::Zero => Policy::Zero,
-                MissingPolicy::Carry => Policy::Carry(&prev_u),
-            })
-            .collect();
-        let report = impute::impute(&mut u, &policies).map_err(|e| internal(&node.id, e))?;
+        let data = ImputeData {
+            direction: ind.direction.transformed(transform),
+            previous: &prev_u,
+            categories: &codes,
+        };
+        let report =
+            impute::impute(&mut u, &ind.missing, &data).map_err(|e| internal(&node.id, e))?;
         for filled in &report.filled {
             for &j in filled {
                 set_flag(&mut fl, n, units[j], flags::IMPUTED);
@@ -149,7 +124,7 @@ pub fn process(
     }
 
     // Transform.
-    if transform != T::None {
+    if transform != Transform::None {
         let mut x = t.take().unwrap_or_else(|| raw.to_vec());
         let invalid = treat::transform(&mut x, transform);
         for &i in &invalid {
@@ -159,7 +134,7 @@ pub fn process(
             "transform-invalid",
             format!(
                 "`transform {}` is undefined for some values (missing)",
-                transform_name(ind.transform)
+                ind.transform
             ),
             nid,
             period,
@@ -257,68 +232,26 @@ pub fn process(
     let x: &[f64] = t.as_deref().unwrap_or(raw);
     let reference: Vec<f64> = if all_units { Vec::new() } else { gather(x) };
     let reference: &[f64] = if all_units { x } else { &reference };
-    let f = |v: f64| transform.apply(v);
-    let dir = direction_of(&ind.direction, transform);
-    let method = match &ind.normalise {
-        Normalise::MinMax => Method::MinMax,
-        Normalise::Goalposts(lo, hi) => Method::Goalposts {
-            lo: f(*lo),
-            hi: f(*hi),
-        },
-        Normalise::ZScore { mean, sd } => Method::ZScore {
-            mean: *mean,
-            sd: *sd,
-        },
-        Normalise::Rank => Method::Rank,
-        Normalise::Percentile => Method::Percentile,
-        Normalise::Target(tg) => Method::Target(f(*tg)),
-        Normalise::Ratio(r) => Method::Ratio(match r {
-            plan::RatioTo::Mean => RatioTo::Mean,
-            plan::RatioTo::Max => RatioTo::Max,
-            plan::RatioTo::Min => RatioTo::Min,
-            plan::RatioTo::Unit(name) => {
-                let at = rows.iter().position(|r| frame.units().get(*r) == name);
-                match at {
-                    Some(i) => RatioTo::Value(x[i]),
-                    None => {
-                        return Err(Error::Diagnostics(vec![Diagnostic::error(
-                            "ratio-unit",
-                            format!(
-                                "`{}` is normalised as a ratio to unit \"{name}\", but no unit is called \"{name}\"{}",
-                                node.id,
-                                period.map(|p| format!(" in period {p}")).unwrap_or_default()
-                            ),
-                        )
-                        .with_span(node.span)
-                        .with_hint(format!("check the spelling against the `{}` column of the data", plan.index.unit_column))]))
-                    }
-                }
-            }
-        }),
-        Normalise::Vector => Method::Vector,
-        Normalise::None => Method::None,
-        Normalise::Bands(rows) => {
-            let mut b = Bands::default();
-            for r in rows {
-                let cmp = match r.op {
-                    plan::BandOp::Ge => BandCmp::Ge,
-                    plan::BandOp::Gt => BandCmp::Gt,
-                    plan::BandOp::Le => BandCmp::Le,
-                    plan::BandOp::Lt => BandCmp::Lt,
-                    plan::BandOp::Else => {
-                        b.otherwise = Some(r.score);
-                        continue;
-                    }
-                };
-                b.rows.push(Band {
-                    cmp,
-                    threshold: f(r.threshold),
-                    score: r.score,
-                });
-            }
-            Method::Bands(b)
-        }
-    };
+    let dir = ind.direction.transformed(transform);
+    let mut method = ind.normalise.transformed(transform);
+    if let Normalise::Ratio(RatioTo::Unit(name)) = &method {
+        let Some(i) = rows.iter().position(|r| frame.units().get(*r) == name) else {
+            return Err(Error::Diagnostics(vec![Diagnostic::error(
+                "ratio-unit",
+                format!(
+                    "`{}` is normalised as a ratio to unit \"{name}\", but no unit is called \"{name}\"{}",
+                    node.id,
+                    period.map(|p| format!(" in period {p}")).unwrap_or_default()
+                ),
+            )
+            .with_span(node.span)
+            .with_hint(format!(
+                "check the spelling against the `{}` column of the data",
+                plan.index.unit_column
+            ))]));
+        };
+        method = Normalise::Ratio(RatioTo::Value(x[i]));
+    }
     let scale = Scale {
         lo: node.scale.0,
         hi: node.scale.1,
@@ -334,7 +267,7 @@ pub fn process(
         })?;
     if report.constant
         && stats::count(reference) > 0
-        && matches!(method, Method::MinMax | Method::ZScore { .. })
+        && matches!(method, Normalise::MinMax | Normalise::ZScore { .. })
     {
         warnings.add(
             "constant",
@@ -350,7 +283,7 @@ pub fn process(
     // Goalposts that every unit lies beyond on one side: a unit mistake, most often a
     // percentage read as a fraction (0.9 against goalposts 80..100).
     let ind = node.indicator.as_ref().expect("indicator");
-    let untransformed = matches!(ind.transform, plan::Transform::None);
+    let untransformed = ind.transform == Transform::None;
     if let (Normalise::Goalposts(lo, hi), true) = (&ind.normalise, untransformed) {
         let units: Vec<f64> = x
             .iter()
@@ -417,23 +350,6 @@ pub fn process(
         value,
         flags: fl,
     })
-}
-
-fn transform_name(t: Transform) -> &'static str {
-    match t {
-        Transform::None => "none",
-        Transform::Log => "log",
-        Transform::Log1p => "log1p",
-        Transform::Sqrt => "sqrt",
-    }
-}
-
-fn direction_of(d: &Direction, t: T) -> Dir {
-    match d {
-        Direction::Positive => Dir::Positive,
-        Direction::Negative => Dir::Negative,
-        Direction::Optimum(x) => Dir::Optimum(t.apply(*x)),
-    }
 }
 
 fn internal(node: &str, e: impl std::fmt::Display) -> Error {

@@ -6,6 +6,7 @@
 //! is present or when the present children carry less than `coverage` of the total weight.
 
 use super::normalise::Scale;
+use super::num;
 use super::stats;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -13,10 +14,11 @@ use std::fmt;
 /// Slack when comparing a share of weight with `coverage` or with ½ (weights are decimals).
 const WEIGHT_TOL: f64 = 1e-12;
 
-/// `aggregate METHOD` for the methods that work row by row.
+/// `aggregate METHOD`: the means work row by row, the others (TOPSIS, Mazziotta–Pareto,
+/// Copeland, grey relational analysis) compare the rows.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Aggregation {
+pub enum Aggregate {
     Arithmetic,
     Geometric,
     Harmonic,
@@ -25,6 +27,32 @@ pub enum Aggregation {
     Power(f64),
     Min,
     Median,
+    Topsis,
+    MazziottaPareto,
+    /// Copeland's pairwise majority count; `sum` counts weighted margins (`copeland sum`).
+    Copeland {
+        sum: bool,
+    },
+    /// Grey relational analysis with the distinguishing coefficient ρ.
+    Grey(f64),
+}
+
+impl fmt::Display for Aggregate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Aggregate::Arithmetic => write!(f, "arithmetic"),
+            Aggregate::Geometric => write!(f, "geometric"),
+            Aggregate::Harmonic => write!(f, "harmonic"),
+            Aggregate::Power(p) => write!(f, "power {}", num(*p)),
+            Aggregate::Min => write!(f, "min"),
+            Aggregate::Median => write!(f, "median"),
+            Aggregate::Topsis => write!(f, "topsis"),
+            Aggregate::MazziottaPareto => write!(f, "mazziotta_pareto"),
+            Aggregate::Copeland { sum: false } => write!(f, "copeland"),
+            Aggregate::Copeland { sum: true } => write!(f, "copeland sum"),
+            Aggregate::Grey(r) => write!(f, "grey {}", num(*r)),
+        }
+    }
 }
 
 /// What an aggregation noticed, for the caller's warnings.
@@ -157,28 +185,6 @@ fn check<C: AsRef<[f64]>>(
     Ok(())
 }
 
-/// Aggregates the children's columns row by row into `out`.
-///
-/// # Formula
-/// Over the present children with positive weight, W = Σw:
-/// - arithmetic: Σ w·x / W;
-/// - geometric: exp(Σ w·ln x / W); a zero input gives 0 (the limit, listed in `zero_rows`);
-/// - harmonic: W / Σ (w / x); zero → 0 as above;
-/// - power P: (Σ w·x^P / W)^(1/P); P = 0 is geometric; for P < 0 a zero gives 0 as above;
-/// - min: the smallest present child (weights ignored, zero weights included);
-/// - median: the weighted median, the smallest x whose cumulative weight share is ≥ ½, or the
-///   mean of it and the next x when the share is exactly ½.
-///
-/// Negative inputs are an error for geometric, harmonic and power P ≠ 1 (generalised means are
-/// defined on non-negative numbers).
-///
-/// # Reference
-/// LANGUAGE.md "Aggregation"; OECD/JRC Handbook (2008) §6; by hand in the tests.
-///
-/// # Missing values
-/// NaN children are skipped and the weights renormalised over those present; the row is
-/// missing when none is present or when the present children's weight share (of all the
-/// weights) is below `coverage` (a fraction, 60% = 0.6).
 /// The weighted arithmetic mean: the rule of the general loop of [`aggregate`], without its
 /// per-row buffer, for tables of a million rows.
 fn arithmetic<C: AsRef<[f64]>>(
@@ -235,8 +241,78 @@ fn arithmetic<C: AsRef<[f64]>>(
     }
 }
 
+/// Aggregates the children's columns row by row into `out`.
+///
+/// # Formula
+/// Over the present children with positive weight, W = Σw:
+/// - arithmetic: Σ w·x / W;
+/// - geometric: exp(Σ w·ln x / W); a zero input gives 0 (the limit, listed in `zero_rows`);
+/// - harmonic: W / Σ (w / x); zero → 0 as above;
+/// - power P: (Σ w·x^P / W)^(1/P); P = 0 is geometric; for P < 0 a zero gives 0 as above;
+/// - min: the smallest present child (weights ignored, zero weights included);
+/// - median: the weighted median, the smallest x whose cumulative weight share is ≥ ½, or the
+///   mean of it and the next x when the share is exactly ½.
+///
+/// Negative inputs are an error for geometric, harmonic and power P ≠ 1 (generalised means are
+/// defined on non-negative numbers).
+///
+/// # Reference
+/// LANGUAGE.md "Aggregation"; OECD/JRC Handbook (2008) §6; by hand in the tests.
+///
+/// # Missing values
+/// NaN children are skipped and the weights renormalised over those present; the row is
+/// missing when none is present or when the present children's weight share (of all the
+/// weights) is below `coverage` (a fraction, 60% = 0.6).
+///
+/// The comparative methods go onto the default scale and compare every row: see
+/// [`aggregate_among`].
 pub fn aggregate<C: AsRef<[f64]>>(
-    method: Aggregation,
+    method: Aggregate,
+    columns: &[C],
+    weights: &[f64],
+    coverage: f64,
+    out: &mut [f64],
+) -> Result<AggregateReport, AggregateError> {
+    aggregate_among(
+        method,
+        columns,
+        weights,
+        coverage,
+        Scale::DEFAULT,
+        None,
+        out,
+    )
+}
+
+/// Any `aggregate METHOD`: the means as [`aggregate`] (row by row; `scale` and `units` are not
+/// used), the comparative methods as [`topsis_among`], [`mazziotta_pareto_among`],
+/// [`copeland_among`] and [`grey_among`], onto `scale` with the reference set of the rows
+/// marked in `units` (`None`: every row).
+pub fn aggregate_among<C: AsRef<[f64]>>(
+    method: Aggregate,
+    columns: &[C],
+    weights: &[f64],
+    coverage: f64,
+    scale: Scale,
+    units: Option<&[bool]>,
+    out: &mut [f64],
+) -> Result<AggregateReport, AggregateError> {
+    match method {
+        Aggregate::Topsis => topsis_among(columns, weights, coverage, scale, units, out),
+        Aggregate::MazziottaPareto => {
+            mazziotta_pareto_among(columns, weights, coverage, units, out)
+        }
+        Aggregate::Copeland { sum } => {
+            copeland_among(columns, weights, coverage, sum, scale, units, out)
+        }
+        Aggregate::Grey(rho) => grey_among(columns, weights, coverage, rho, scale, units, out),
+        _ => means(method, columns, weights, coverage, out),
+    }
+}
+
+/// The means of [`aggregate`], row by row.
+fn means<C: AsRef<[f64]>>(
+    method: Aggregate,
     columns: &[C],
     weights: &[f64],
     coverage: f64,
@@ -244,14 +320,14 @@ pub fn aggregate<C: AsRef<[f64]>>(
 ) -> Result<AggregateReport, AggregateError> {
     check(columns, weights, coverage, out)?;
     let method = match method {
-        Aggregation::Power(p) if p.is_nan() => return Err(AggregateError::BadPower { p }),
-        Aggregation::Power(0.0) => Aggregation::Geometric,
-        Aggregation::Power(1.0) => Aggregation::Arithmetic,
+        Aggregate::Power(p) if p.is_nan() => return Err(AggregateError::BadPower { p }),
+        Aggregate::Power(0.0) => Aggregate::Geometric,
+        Aggregate::Power(1.0) => Aggregate::Arithmetic,
         m => m,
     };
     let total: f64 = weights.iter().sum();
     let mut report = AggregateReport::default();
-    if method == Aggregation::Arithmetic {
+    if method == Aggregate::Arithmetic {
         arithmetic(columns, weights, total, coverage, out, &mut report);
         return Ok(report);
     }
@@ -270,7 +346,7 @@ pub fn aggregate<C: AsRef<[f64]>>(
                 && w > 0.0
                 && matches!(
                     method,
-                    Aggregation::Geometric | Aggregation::Harmonic | Aggregation::Power(_)
+                    Aggregate::Geometric | Aggregate::Harmonic | Aggregate::Power(_)
                 )
             {
                 return Err(AggregateError::NegativeInput {
@@ -291,7 +367,7 @@ pub fn aggregate<C: AsRef<[f64]>>(
             *o = f64::NAN;
             continue;
         }
-        if method == Aggregation::Min {
+        if method == Aggregate::Min {
             *o = row_values.iter().map(|v| v.0).fold(f64::INFINITY, f64::min);
             continue;
         }
@@ -302,20 +378,21 @@ pub fn aggregate<C: AsRef<[f64]>>(
         }
         let has_zero = row_values.iter().any(|v| v.0 == 0.0);
         *o = match method {
-            Aggregation::Arithmetic => weighted_sum(&row_values, |x| x),
-            Aggregation::Geometric | Aggregation::Harmonic if has_zero => {
+            Aggregate::Arithmetic => weighted_sum(&row_values, |x| x),
+            Aggregate::Geometric | Aggregate::Harmonic if has_zero => {
                 report.zero_rows.push(row);
                 0.0
             }
-            Aggregation::Power(p) if p < 0.0 && has_zero => {
+            Aggregate::Power(p) if p < 0.0 && has_zero => {
                 report.zero_rows.push(row);
                 0.0
             }
-            Aggregation::Geometric => weighted_sum(&row_values, f64::ln).exp(),
-            Aggregation::Harmonic => 1.0 / weighted_sum(&row_values, |x| 1.0 / x),
-            Aggregation::Power(p) => weighted_sum(&row_values, |x| x.powf(p)).powf(1.0 / p),
-            Aggregation::Median => weighted_median(&mut row_values),
-            Aggregation::Min => unreachable!("handled above"),
+            Aggregate::Geometric => weighted_sum(&row_values, f64::ln).exp(),
+            Aggregate::Harmonic => 1.0 / weighted_sum(&row_values, |x| 1.0 / x),
+            Aggregate::Power(p) => weighted_sum(&row_values, |x| x.powf(p)).powf(1.0 / p),
+            Aggregate::Median => weighted_median(&mut row_values),
+            // Min is handled above, the comparative methods by `aggregate_among`.
+            _ => f64::NAN,
         };
     }
     Ok(report)
@@ -327,6 +404,59 @@ fn weighted_sum(values: &[(f64, f64)], f: impl Fn(f64) -> f64) -> f64 {
         .iter()
         .fold((0.0, 0.0), |(s, w), &(x, wx)| (s + wx * f(x), w + wx));
     s / w
+}
+
+/// Whether a child counts in a row's mean: its value is present and its weight positive.
+fn counts(x: f64, w: f64) -> bool {
+    !x.is_nan() && w > 0.0
+}
+
+/// The weighted arithmetic mean of one row, the weights renormalised over the children
+/// present: the rule of `aggregate arithmetic` (before `coverage`), which the evaluator's
+/// columnar loop, the replication kernel's batched route and the score-change decomposition
+/// follow.
+///
+/// # Formula
+/// Σ w·x / Σ w over the children whose value is present and whose weight is positive.
+///
+/// # Missing values
+/// NaN values are skipped; NaN when no child counts.
+pub fn weighted_mean(values: &[f64], weights: &[f64]) -> f64 {
+    let (mut num, mut den) = (0.0, 0.0);
+    for (&x, &w) in values.iter().zip(weights) {
+        if counts(x, w) {
+            num += w * x;
+            den += w;
+        }
+    }
+    if den == 0.0 {
+        f64::NAN
+    } else {
+        num / den
+    }
+}
+
+/// The weights of [`weighted_mean`] renormalised over the children present: each counted
+/// child's weight divided by the counted children's total, 0 for the others (all 0 when none
+/// counts). Σ share·x is the weighted mean, to rounding.
+pub fn renormalised_weights(values: &[f64], weights: &[f64]) -> Vec<f64> {
+    let total: f64 = values
+        .iter()
+        .zip(weights)
+        .filter(|(x, w)| counts(**x, **w))
+        .map(|(_, w)| w)
+        .sum();
+    values
+        .iter()
+        .zip(weights)
+        .map(|(&x, &w)| {
+            if counts(x, w) && total > 0.0 {
+                w / total
+            } else {
+                0.0
+            }
+        })
+        .collect()
 }
 
 /// The weighted median of (value, weight > 0) pairs; sorts them in place.
@@ -850,7 +980,7 @@ mod block_tests {
             for coverage in [0.0, 0.6] {
                 let mut out = vec![0.0; n];
                 let report = aggregate(
-                    Aggregation::Arithmetic,
+                    Aggregate::Arithmetic,
                     &columns,
                     &weights,
                     coverage,
@@ -902,7 +1032,7 @@ mod tests {
     const NAN: f64 = f64::NAN;
 
     fn run(
-        m: Aggregation,
+        m: Aggregate,
         cols: &[Vec<f64>],
         w: &[f64],
         coverage: f64,
@@ -917,23 +1047,23 @@ mod tests {
     fn means() {
         let cols = vec![vec![4.0, 2.0, NAN], vec![1.0, 8.0, 3.0]];
         let w = [3.0, 1.0];
-        let (a, _) = run(Aggregation::Arithmetic, &cols, &w, 0.0);
+        let (a, _) = run(Aggregate::Arithmetic, &cols, &w, 0.0);
         assert_all_close(&a, &[13.0 / 4.0, 14.0 / 4.0, 3.0], EXACT, "arithmetic");
         // geometric: (4^3 · 1)^(1/4) = 64^(1/4) = 2√2; (2^3 · 8)^(1/4) = 64^(1/4).
-        let (g, _) = run(Aggregation::Geometric, &cols, &w, 0.0);
+        let (g, _) = run(Aggregate::Geometric, &cols, &w, 0.0);
         let r = 8f64.sqrt();
         assert_all_close(&g, &[r, r, 3.0], EXACT, "geometric");
         // harmonic: 4 / (3/4 + 1) = 16/7; 4 / (3/2 + 1/8) = 32/13.
-        let (h, _) = run(Aggregation::Harmonic, &cols, &w, 0.0);
+        let (h, _) = run(Aggregate::Harmonic, &cols, &w, 0.0);
         assert_all_close(&h, &[16.0 / 7.0, 32.0 / 13.0, 3.0], EXACT, "harmonic");
         // power 2: √((3·16 + 1)/4) = √12.25 = 3.5; √((3·4 + 64)/4) = √19.
-        let (p, _) = run(Aggregation::Power(2.0), &cols, &w, 0.0);
+        let (p, _) = run(Aggregate::Power(2.0), &cols, &w, 0.0);
         assert_all_close(&p, &[3.5, 19f64.sqrt(), 3.0], EXACT, "power 2");
-        let (p0, _) = run(Aggregation::Power(0.0), &cols, &w, 0.0);
+        let (p0, _) = run(Aggregate::Power(0.0), &cols, &w, 0.0);
         assert_all_close(&p0, &g, EXACT, "power 0 = geometric");
-        let (p_1, _) = run(Aggregation::Power(-1.0), &cols, &w, 0.0);
+        let (p_1, _) = run(Aggregate::Power(-1.0), &cols, &w, 0.0);
         assert_all_close(&p_1, &h, EXACT, "power -1 = harmonic");
-        let (m, _) = run(Aggregation::Min, &cols, &w, 0.0);
+        let (m, _) = run(Aggregate::Min, &cols, &w, 0.0);
         assert_all_close(&m, &[1.0, 2.0, 3.0], 0.0, "min");
     }
 
@@ -942,28 +1072,28 @@ mod tests {
     fn zero_and_negative_rules() {
         let cols = vec![vec![0.0, 4.0], vec![5.0, 9.0]];
         for m in [
-            Aggregation::Geometric,
-            Aggregation::Harmonic,
-            Aggregation::Power(-2.0),
+            Aggregate::Geometric,
+            Aggregate::Harmonic,
+            Aggregate::Power(-2.0),
         ] {
             let (g, r) = run(m, &cols, &[1.0, 1.0], 0.0);
             assert_eq!(g[0], 0.0, "{m:?}");
             assert_eq!(r.zero_rows, vec![0], "{m:?}");
         }
-        let (p, r) = run(Aggregation::Power(2.0), &cols, &[1.0, 1.0], 0.0);
+        let (p, r) = run(Aggregate::Power(2.0), &cols, &[1.0, 1.0], 0.0);
         assert_close(p[0], 12.5f64.sqrt(), EXACT, "power 2 with a zero");
         assert!(r.zero_rows.is_empty());
         let neg = vec![vec![1.0, -0.5], vec![2.0, 1.0]];
         let mut out = [0.0; 2];
         assert_eq!(
-            aggregate(Aggregation::Geometric, &neg, &[1.0, 1.0], 0.0, &mut out),
+            aggregate(Aggregate::Geometric, &neg, &[1.0, 1.0], 0.0, &mut out),
             Err(AggregateError::NegativeInput {
                 row: 1,
                 child: 0,
                 value: -0.5
             })
         );
-        let (a, _) = run(Aggregation::Arithmetic, &neg, &[1.0, 1.0], 0.0);
+        let (a, _) = run(Aggregate::Arithmetic, &neg, &[1.0, 1.0], 0.0);
         assert_all_close(&a, &[1.5, 0.25], EXACT, "arithmetic takes negatives");
     }
 
@@ -977,13 +1107,13 @@ mod tests {
             vec![10.0, 10.0, 10.0],
         ];
         // Equal weights: cumulative ½ exactly at 2 → (2 + 3)/2; row 3 without the 3: 1, 2, 10 → 2.
-        let (m, _) = run(Aggregation::Median, &cols, &[1.0; 4], 0.0);
+        let (m, _) = run(Aggregate::Median, &cols, &[1.0; 4], 0.0);
         assert_all_close(&m, &[2.5, 2.5, 2.0], EXACT, "equal weights");
         // Weights 0.1, 0.1, 0.2, 0.6: cumulative 0.1, 0.2, 0.4, 1.0 → 10.
-        let (m, _) = run(Aggregation::Median, &cols, &[0.1, 0.1, 0.2, 0.6], 0.0);
+        let (m, _) = run(Aggregate::Median, &cols, &[0.1, 0.1, 0.2, 0.6], 0.0);
         assert_eq!(m[0], 10.0);
         // Weights 5, 1, 1, 1: cumulative 5/8 ≥ ½ at the first → 1.
-        let (m, _) = run(Aggregation::Median, &cols, &[5.0, 1.0, 1.0, 1.0], 0.0);
+        let (m, _) = run(Aggregate::Median, &cols, &[5.0, 1.0, 1.0, 1.0], 0.0);
         assert_eq!(m[0], 1.0);
     }
 
@@ -996,11 +1126,11 @@ mod tests {
             vec![30.0, 30.0, 30.0, NAN],
         ];
         let w = [0.2, 0.3, 0.5];
-        let (a, r) = run(Aggregation::Arithmetic, &cols, &w, 0.6);
+        let (a, r) = run(Aggregate::Arithmetic, &cols, &w, 0.6);
         // Row 1 carries 0.8 ≥ 0.6: (0.3·20 + 0.5·30)/0.8 = 26.25; row 2 carries 0.5 < 0.6.
         assert_all_close(&a, &[23.0, 26.25, NAN, NAN], EXACT, "coverage 60%");
         assert_eq!(r.uncovered, vec![2]);
-        let (a, r) = run(Aggregation::Arithmetic, &cols, &w, 0.5);
+        let (a, r) = run(Aggregate::Arithmetic, &cols, &w, 0.5);
         assert_all_close(
             &a,
             &[23.0, 26.25, 30.0, NAN],
@@ -1014,9 +1144,8 @@ mod tests {
     fn bad_arguments() {
         let cols = vec![vec![1.0], vec![2.0]];
         let mut out = [0.0; 1];
-        let agg = |w: &[f64], c: f64, out: &mut [f64]| {
-            aggregate(Aggregation::Arithmetic, &cols, w, c, out)
-        };
+        let agg =
+            |w: &[f64], c: f64, out: &mut [f64]| aggregate(Aggregate::Arithmetic, &cols, w, c, out);
         assert!(matches!(
             agg(&[1.0], 0.0, &mut out),
             Err(AggregateError::WeightCount { .. })
@@ -1035,7 +1164,7 @@ mod tests {
         ));
         let none: Vec<Vec<f64>> = vec![];
         assert_eq!(
-            aggregate(Aggregation::Min, &none, &[], 0.0, &mut out),
+            aggregate(Aggregate::Min, &none, &[], 0.0, &mut out),
             Err(AggregateError::NoChildren)
         );
     }

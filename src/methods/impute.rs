@@ -2,31 +2,59 @@
 
 use super::normalise::Direction;
 use super::stats;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// One `missing` policy. Policies that need more data carry it: category codes for `mean by`
-/// and `median by` (one code per row; the caller maps the text column to codes, giving rows
-/// with no category a code of their own), the unit's previous-period value for `carry` (one
-/// per row, NaN when there is none), and the indicator's direction for `worst`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum MissingPolicy<'a> {
+/// One `missing` policy, as in the `missing` setting. Policies that need more data than the
+/// column take it from [`ImputeData`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingPolicy {
     /// Leave the value missing and stop (later policies are not tried).
     Skip,
     /// The mean of the observed values.
     Mean,
     /// The median of the observed values.
     Median,
-    /// The mean of the observed values in the row's category.
-    MeanBy(&'a [u32]),
-    /// The median of the observed values in the row's category.
-    MedianBy(&'a [u32]),
+    /// The mean of the observed values in the row's category (of the text column named).
+    MeanBy(String),
+    /// The median of the observed values in the row's category (of the text column named).
+    MedianBy(String),
     /// The worst observed value given the direction: the minimum (positive), the maximum
     /// (negative), or the value farthest from the optimum.
-    Worst(Direction),
+    Worst,
     /// Zero.
     Zero,
     /// The unit's previous-period value; where that is missing too, the next policy is tried.
-    Carry(&'a [f64]),
+    Carry,
+}
+
+impl fmt::Display for MissingPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MissingPolicy::Skip => write!(f, "skip"),
+            MissingPolicy::Mean => write!(f, "mean"),
+            MissingPolicy::Median => write!(f, "median"),
+            MissingPolicy::MeanBy(c) => write!(f, "mean by {c}"),
+            MissingPolicy::MedianBy(c) => write!(f, "median by {c}"),
+            MissingPolicy::Worst => write!(f, "worst"),
+            MissingPolicy::Zero => write!(f, "zero"),
+            MissingPolicy::Carry => write!(f, "carry"),
+        }
+    }
+}
+
+/// What the policies need besides the column, one entry per row where per row: the category
+/// codes of `mean by` and `median by` (the caller maps the text column to codes, giving rows
+/// with no category a code of their own), the unit's previous-period value for `carry` (NaN
+/// when there is none), and the indicator's direction for `worst`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ImputeData<'a> {
+    pub direction: Direction,
+    /// Read only when a policy is `carry`.
+    pub previous: &'a [f64],
+    /// (column, codes) for each column a `mean by` or `median by` names.
+    pub categories: &'a [(&'a str, &'a [u32])],
 }
 
 /// What [`impute`] did.
@@ -43,12 +71,14 @@ pub struct ImputeReport {
 /// Why imputation could not run.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImputeError {
-    /// The data carried by policy number `policy` (0-based) does not have one entry per row.
+    /// The data of policy number `policy` (0-based) does not have one entry per row.
     LengthMismatch {
         policy: usize,
         len: usize,
         expected: usize,
     },
+    /// `mean by C` or `median by C` without the codes of C in the [`ImputeData`].
+    NoCategories { policy: usize, column: String },
 }
 
 impl fmt::Display for ImputeError {
@@ -61,6 +91,11 @@ impl fmt::Display for ImputeError {
             } => write!(
                 f,
                 "missing-data policy {} has {len} values for {expected} rows",
+                policy + 1
+            ),
+            ImputeError::NoCategories { policy, column } => write!(
+                f,
+                "missing-data policy {} needs the categories of `{column}`, which were not given",
                 policy + 1
             ),
         }
@@ -86,13 +121,29 @@ impl std::error::Error for ImputeError {}
 /// A policy that cannot produce a value (no observed values at all, no previous value) leaves
 /// the row to the next policy; `skip` ends the chain. The caller passes the rows of one period
 /// (or the panel, under `reference panel`).
-pub fn impute(x: &mut [f64], policies: &[MissingPolicy]) -> Result<ImputeReport, ImputeError> {
+pub fn impute(
+    x: &mut [f64],
+    policies: &[MissingPolicy],
+    data: &ImputeData,
+) -> Result<ImputeReport, ImputeError> {
     let n = x.len();
+    // Per policy, the category codes it reads (empty for the others).
+    let mut codes: Vec<&[u32]> = Vec::with_capacity(policies.len());
     for (policy, p) in policies.iter().enumerate() {
-        let len = match p {
-            MissingPolicy::MeanBy(c) | MissingPolicy::MedianBy(c) => c.len(),
-            MissingPolicy::Carry(prev) => prev.len(),
-            _ => n,
+        let (len, c): (usize, &[u32]) = match p {
+            MissingPolicy::MeanBy(column) | MissingPolicy::MedianBy(column) => {
+                match data.categories.iter().find(|(name, _)| name == column) {
+                    Some((_, c)) => (c.len(), c),
+                    None => {
+                        return Err(ImputeError::NoCategories {
+                            policy,
+                            column: column.clone(),
+                        })
+                    }
+                }
+            }
+            MissingPolicy::Carry => (data.previous.len(), &[]),
+            _ => (n, &[]),
         };
         if len != n {
             return Err(ImputeError::LengthMismatch {
@@ -101,6 +152,7 @@ pub fn impute(x: &mut [f64], policies: &[MissingPolicy]) -> Result<ImputeReport,
                 expected: n,
             });
         }
+        codes.push(c);
     }
     let mut report = ImputeReport {
         filled: vec![Vec::new(); policies.len()],
@@ -116,12 +168,13 @@ pub fn impute(x: &mut [f64], policies: &[MissingPolicy]) -> Result<ImputeReport,
         if open.is_empty() || *policy == MissingPolicy::Skip {
             break;
         }
+        let cats = codes[k];
         let value_for = |row: usize, report: &mut ImputeReport| -> f64 {
-            match *policy {
+            match policy {
                 MissingPolicy::Skip => f64::NAN,
                 MissingPolicy::Mean => stats::mean(&observed),
                 MissingPolicy::Median => stats::median(&observed),
-                MissingPolicy::MeanBy(cats) | MissingPolicy::MedianBy(cats) => {
+                MissingPolicy::MeanBy(_) | MissingPolicy::MedianBy(_) => {
                     let mean = matches!(policy, MissingPolicy::MeanBy(_));
                     let same: Vec<f64> = observed
                         .iter()
@@ -143,9 +196,9 @@ pub fn impute(x: &mut [f64], policies: &[MissingPolicy]) -> Result<ImputeReport,
                         stats::median(pool)
                     }
                 }
-                MissingPolicy::Worst(d) => worst(&observed, d),
+                MissingPolicy::Worst => worst(&observed, data.direction),
                 MissingPolicy::Zero => 0.0,
-                MissingPolicy::Carry(prev) => prev[row],
+                MissingPolicy::Carry => data.previous[row],
             }
         };
         let mut still = Vec::new();
@@ -194,19 +247,37 @@ mod tests {
             (MissingPolicy::Mean, 3.0),
             (MissingPolicy::Median, 2.0),
             (MissingPolicy::Zero, 0.0),
-            (MissingPolicy::Worst(Direction::Positive), 1.0),
-            (MissingPolicy::Worst(Direction::Negative), 6.0),
-            (MissingPolicy::Worst(Direction::Optimum(2.5)), 6.0),
-            (MissingPolicy::Worst(Direction::Optimum(4.0)), 1.0),
         ] {
             let mut y = x;
-            let r = impute(&mut y, &[policy]).unwrap();
+            let r = impute(&mut y, &[policy.clone()], &ImputeData::default()).unwrap();
+            assert_all_close(&y, &[1.0, v, 2.0, 6.0, v], EXACT, &format!("{policy:?}"));
+            assert_eq!(r.filled, vec![vec![1, 4]]);
+            assert!(r.still_missing.is_empty());
+        }
+        for (direction, v) in [
+            (Direction::Positive, 1.0),
+            (Direction::Negative, 6.0),
+            (Direction::Optimum(2.5), 6.0),
+            (Direction::Optimum(4.0), 1.0),
+        ] {
+            let mut y = x;
+            let data = ImputeData {
+                direction,
+                ..Default::default()
+            };
+            let policy = MissingPolicy::Worst;
+            let r = impute(&mut y, &[policy.clone()], &data).unwrap();
             assert_all_close(&y, &[1.0, v, 2.0, 6.0, v], EXACT, &format!("{policy:?}"));
             assert_eq!(r.filled, vec![vec![1, 4]]);
             assert!(r.still_missing.is_empty());
         }
         let mut y = x;
-        let r = impute(&mut y, &[MissingPolicy::Skip, MissingPolicy::Mean]).unwrap();
+        let r = impute(
+            &mut y,
+            &[MissingPolicy::Skip, MissingPolicy::Mean],
+            &ImputeData::default(),
+        )
+        .unwrap();
         assert_eq!(r.still_missing, vec![1, 4]);
         assert!(y[1].is_nan());
     }
@@ -216,7 +287,11 @@ mod tests {
     fn carry_then_mean() {
         let mut x = [1.0, NAN, 2.0, 6.0, NAN];
         let prev = [0.5, 7.0, 1.5, 5.0, NAN];
-        let r = impute(&mut x, &[MissingPolicy::Carry(&prev), MissingPolicy::Mean]).unwrap();
+        let data = ImputeData {
+            previous: &prev,
+            ..Default::default()
+        };
+        let r = impute(&mut x, &[MissingPolicy::Carry, MissingPolicy::Mean], &data).unwrap();
         // Row 1 carried (7); row 4 has no previous value → mean of the observed 1, 2, 6.
         assert_all_close(&x, &[1.0, 7.0, 2.0, 6.0, 3.0], EXACT, "carry, mean");
         assert_eq!(r.filled, vec![vec![1], vec![4]]);
@@ -227,7 +302,11 @@ mod tests {
     fn by_category() {
         let cats = [0, 0, 0, 1, 1, 2];
         let mut x = [1.0, 3.0, NAN, 10.0, NAN, NAN];
-        let r = impute(&mut x, &[MissingPolicy::MeanBy(&cats)]).unwrap();
+        let data = ImputeData {
+            categories: &[("region", &cats)],
+            ..Default::default()
+        };
+        let r = impute(&mut x, &[MissingPolicy::MeanBy("region".into())], &data).unwrap();
         // Category 0: mean(1, 3) = 2; 1: 10; 2 is empty → mean of all observed (14/3).
         assert_all_close(
             &x,
@@ -237,21 +316,40 @@ mod tests {
         );
         assert_eq!(r.empty_categories, vec![2]);
         let mut y = [1.0, 3.0, NAN, 10.0, 20.0, 30.0];
-        impute(&mut y, &[MissingPolicy::MedianBy(&[1, 0, 1, 1, 1, 0])]).unwrap();
+        let data = ImputeData {
+            categories: &[("region", &[1, 0, 1, 1, 1, 0])],
+            ..Default::default()
+        };
+        impute(&mut y, &[MissingPolicy::MedianBy("region".into())], &data).unwrap();
         assert_eq!(y[2], 10.0); // category 1 observed: 1, 10, 20
     }
 
     #[test]
     fn nothing_observed_and_errors() {
         let mut x = [NAN, NAN];
-        let r = impute(&mut x, &[MissingPolicy::Mean]).unwrap();
+        let r = impute(&mut x, &[MissingPolicy::Mean], &ImputeData::default()).unwrap();
         assert_eq!(r.still_missing, vec![0, 1]);
+        let data = ImputeData {
+            previous: &[1.0],
+            ..Default::default()
+        };
         assert_eq!(
-            impute(&mut x, &[MissingPolicy::Mean, MissingPolicy::Carry(&[1.0])]),
+            impute(&mut x, &[MissingPolicy::Mean, MissingPolicy::Carry], &data),
             Err(ImputeError::LengthMismatch {
                 policy: 1,
                 len: 1,
                 expected: 2
+            })
+        );
+        assert_eq!(
+            impute(
+                &mut x,
+                &[MissingPolicy::MeanBy("region".into())],
+                &ImputeData::default()
+            ),
+            Err(ImputeError::NoCategories {
+                policy: 0,
+                column: "region".into()
             })
         );
     }

@@ -30,3 +30,20 @@ pub mod weights;
 
 #[cfg(test)]
 pub(crate) mod tolerance;
+
+/// A number printed as briefly as it is exact: `0.15`, `100`, `1e-9`.
+pub fn num(x: f64) -> String {
+    if x == x.trunc() && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        let s = format!("{x}");
+        if s.len() > 12 {
+            format!("{x:.6}")
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .to_string()
+        } else {
+            s
+        }
+    }
+}

@@ -6,8 +6,10 @@
 //! thresholds are in the indicator's units: the caller transforms them together with the values
 //! (`transform log` etc.) before calling these functions.
 
+use super::num;
 use super::rank::{competition_ranks, Order};
 use super::stats;
+use super::treat::Transform;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -74,6 +76,14 @@ impl Direction {
             Direction::Optimum(o) => -(x - o).abs(),
         }
     }
+
+    /// The direction in the units of the transformed values: the optimum transformed.
+    pub fn transformed(self, t: Transform) -> Direction {
+        match self {
+            Direction::Optimum(x) => Direction::Optimum(t.apply(x)),
+            d => d,
+        }
+    }
 }
 
 impl fmt::Display for Direction {
@@ -81,25 +91,30 @@ impl fmt::Display for Direction {
         match self {
             Direction::Positive => write!(f, "positive"),
             Direction::Negative => write!(f, "negative"),
-            Direction::Optimum(x) => write!(f, "optimum {x}"),
+            Direction::Optimum(x) => write!(f, "optimum {}", num(*x)),
         }
     }
 }
 
 /// The reference value of `normalise ratio`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RatioTo {
     Mean,
     Max,
     Min,
-    /// A given value, e.g. the value of `unit "NAME"` looked up by the caller.
+    /// `ratio unit "NAME"`: the value of that unit, which the caller looks up in the data and
+    /// passes as [`RatioTo::Value`] (this module does not know the units' names).
+    Unit(String),
+    /// A given reference value, e.g. the value of the unit of [`RatioTo::Unit`]; never in a
+    /// compiled plan.
     Value(f64),
 }
 
-/// The comparison of one row of `normalise bands`.
+/// The comparison of one row of `normalise bands`; `else` always holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum BandCmp {
+#[serde(rename_all = "snake_case")]
+pub enum BandOp {
     /// `>=`
     Ge,
     /// `>`
@@ -108,50 +123,113 @@ pub enum BandCmp {
     Le,
     /// `<`
     Lt,
+    /// `else`: the fallback row, last.
+    Else,
 }
 
-impl BandCmp {
+impl BandOp {
     fn holds(self, x: f64, threshold: f64) -> bool {
         match self {
-            BandCmp::Ge => x >= threshold,
-            BandCmp::Gt => x > threshold,
-            BandCmp::Le => x <= threshold,
-            BandCmp::Lt => x < threshold,
+            BandOp::Ge => x >= threshold,
+            BandOp::Gt => x > threshold,
+            BandOp::Le => x <= threshold,
+            BandOp::Lt => x < threshold,
+            BandOp::Else => true,
+        }
+    }
+
+    /// The operator as written in the rules.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BandOp::Ge => ">=",
+            BandOp::Gt => ">",
+            BandOp::Le => "<=",
+            BandOp::Lt => "<",
+            BandOp::Else => "else",
         }
     }
 }
 
-/// One row of `normalise bands`: `>= 1000: 60` is `Band { cmp: Ge, threshold: 1000, score: 60 }`.
+/// One row of a scoring table: `>= 1000: 60` is `Band { op: Ge, threshold: 1000, score: 60 }`;
+/// `op` is `else` (threshold 0, unused) for the fallback row.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Band {
-    pub cmp: BandCmp,
+    pub op: BandOp,
     pub threshold: f64,
     pub score: f64,
-}
-
-/// `normalise bands { rows..., else: S }`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Bands {
-    /// Tried top-down; the first that holds gives the score.
-    pub rows: Vec<Band>,
-    /// The `else` score, if any.
-    pub otherwise: Option<f64>,
 }
 
 /// A normalisation method with its parameters, as in the `normalise` setting.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Method {
+pub enum Normalise {
+    #[serde(rename = "minmax")]
     MinMax,
-    Goalposts { lo: f64, hi: f64 },
-    ZScore { mean: f64, sd: f64 },
+    /// `goalposts LO..HI`.
+    Goalposts(f64, f64),
+    #[serde(rename = "zscore")]
+    ZScore {
+        mean: f64,
+        sd: f64,
+    },
     Rank,
     Percentile,
     Target(f64),
     Ratio(RatioTo),
     Vector,
-    Bands(Bands),
+    /// `bands { rows..., else: S }`, tried top-down; the first that holds gives the score.
+    Bands(Vec<Band>),
     None,
+}
+
+impl Normalise {
+    /// The method with its reference points (goalposts, target, band thresholds) in the units
+    /// of the transformed values, as the functions of this module take them.
+    pub fn transformed(&self, t: Transform) -> Normalise {
+        if t == Transform::None {
+            return self.clone();
+        }
+        match self {
+            Normalise::Goalposts(lo, hi) => Normalise::Goalposts(t.apply(*lo), t.apply(*hi)),
+            Normalise::Target(x) => Normalise::Target(t.apply(*x)),
+            Normalise::Bands(rows) => Normalise::Bands(
+                rows.iter()
+                    .map(|b| Band {
+                        threshold: if b.op == BandOp::Else {
+                            b.threshold
+                        } else {
+                            t.apply(b.threshold)
+                        },
+                        ..*b
+                    })
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+}
+
+impl fmt::Display for Normalise {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Normalise::MinMax => write!(f, "minmax"),
+            Normalise::Goalposts(lo, hi) => write!(f, "goalposts {}..{}", num(*lo), num(*hi)),
+            Normalise::ZScore { mean, sd } => write!(f, "zscore {}, {}", num(*mean), num(*sd)),
+            Normalise::Rank => write!(f, "rank"),
+            Normalise::Percentile => write!(f, "percentile"),
+            Normalise::Target(t) => write!(f, "target {}", num(*t)),
+            Normalise::Ratio(r) => match r {
+                RatioTo::Mean => write!(f, "ratio mean"),
+                RatioTo::Max => write!(f, "ratio max"),
+                RatioTo::Min => write!(f, "ratio min"),
+                RatioTo::Unit(u) => write!(f, "ratio unit {u:?}"),
+                RatioTo::Value(v) => write!(f, "ratio {}", num(*v)),
+            },
+            Normalise::Vector => write!(f, "vector"),
+            Normalise::Bands(b) => write!(f, "bands ({} rows)", b.len()),
+            Normalise::None => write!(f, "none"),
+        }
+    }
 }
 
 /// What a normalisation noticed, for the caller's warnings. Index lists are usually empty and
@@ -192,6 +270,8 @@ pub enum NormaliseError {
     /// `normalise ratio mean` where the mean is 0, or `ratio unit "X"` where X's value is 0 or
     /// missing.
     ZeroReference { reference: f64 },
+    /// `ratio unit "X"` given as such: the caller must pass X's value ([`RatioTo::Value`]).
+    UnresolvedUnit { name: String },
 }
 
 impl fmt::Display for NormaliseError {
@@ -223,6 +303,10 @@ impl fmt::Display for NormaliseError {
                 "`normalise {method}` cannot be used with `direction {direction}`; \
                  invert the indicator in its formula instead"
             ),
+            UnresolvedUnit { name } => write!(
+                f,
+                "the value of the unit \"{name}\" of `ratio unit` was not looked up"
+            ),
             ZeroReference { reference } => write!(
                 f,
                 "the ratio's reference value is {reference}; a ratio needs a non-zero reference"
@@ -252,7 +336,7 @@ fn check_len(x: &[f64], out: &[f64]) -> Result<(), NormaliseError> {
 /// over the present values. The caller chooses the rows (a period, or the panel).
 pub fn normalise(
     x: &[f64],
-    method: &Method,
+    method: &Normalise,
     direction: Direction,
     scale: Scale,
     out: &mut [f64],
@@ -267,23 +351,23 @@ pub fn normalise(
 pub fn normalise_against(
     x: &[f64],
     reference: &[f64],
-    method: &Method,
+    method: &Normalise,
     direction: Direction,
     scale: Scale,
     out: &mut [f64],
 ) -> Result<NormaliseReport, NormaliseError> {
     let r = reference;
     match method {
-        Method::MinMax => minmax_against(x, r, direction, scale, out),
-        Method::Goalposts { lo, hi } => goalposts(x, *lo, *hi, direction, scale, out),
-        Method::ZScore { mean, sd } => zscore_against(x, r, *mean, *sd, direction, out),
-        Method::Rank => rank_against(x, r, direction, out),
-        Method::Percentile => percentile_against(x, r, direction, scale, out),
-        Method::Target(t) => target(x, *t, direction, scale, out),
-        Method::Ratio(to) => ratio_against(x, r, *to, direction, out),
-        Method::Vector => vector_against(x, r, direction, out),
-        Method::Bands(b) => bands(x, b, out),
-        Method::None => none(x, direction, out),
+        Normalise::MinMax => minmax_against(x, r, direction, scale, out),
+        Normalise::Goalposts(lo, hi) => goalposts(x, *lo, *hi, direction, scale, out),
+        Normalise::ZScore { mean, sd } => zscore_against(x, r, *mean, *sd, direction, out),
+        Normalise::Rank => rank_against(x, r, direction, out),
+        Normalise::Percentile => percentile_against(x, r, direction, scale, out),
+        Normalise::Target(t) => target(x, *t, direction, scale, out),
+        Normalise::Ratio(to) => ratio_against(x, r, to, direction, out),
+        Normalise::Vector => vector_against(x, r, direction, out),
+        Normalise::Bands(b) => bands(x, b, out),
+        Normalise::None => none(x, direction, out),
     }
 }
 
@@ -651,7 +735,7 @@ pub fn target(
 /// an error: invert in the formula); a zero or missing reference is an error.
 pub fn ratio(
     x: &[f64],
-    to: RatioTo,
+    to: &RatioTo,
     direction: Direction,
     out: &mut [f64],
 ) -> Result<NormaliseReport, NormaliseError> {
@@ -662,7 +746,7 @@ pub fn ratio(
 pub fn ratio_against(
     x: &[f64],
     reference: &[f64],
-    to: RatioTo,
+    to: &RatioTo,
     direction: Direction,
     out: &mut [f64],
 ) -> Result<NormaliseReport, NormaliseError> {
@@ -673,7 +757,7 @@ pub fn ratio_against(
             direction,
         });
     }
-    if stats::count(reference) == 0 && !matches!(to, RatioTo::Value(_)) {
+    if stats::count(reference) == 0 && matches!(to, RatioTo::Mean | RatioTo::Max | RatioTo::Min) {
         out.fill(f64::NAN);
         return Ok(NormaliseReport::default());
     }
@@ -681,7 +765,8 @@ pub fn ratio_against(
         RatioTo::Mean => stats::mean(reference),
         RatioTo::Max => stats::max(reference),
         RatioTo::Min => stats::min(reference),
-        RatioTo::Value(v) => v,
+        RatioTo::Value(v) => *v,
+        RatioTo::Unit(name) => return Err(NormaliseError::UnresolvedUnit { name: name.clone() }),
     };
     if r == 0.0 || !r.is_finite() {
         return Err(NormaliseError::ZeroReference { reference: r });
@@ -746,14 +831,18 @@ pub fn vector_against(
 ///
 /// # Formula
 /// The score of the first row, top-down, whose comparison holds; else the `else` score; no
-/// match and no `else`: missing, listed in `unmatched`.
+/// match (no `else` row): missing, listed in `unmatched`.
 ///
 /// # Reference
 /// LANGUAGE.md "Normalisation"; by hand in the tests.
 ///
 /// # Missing values
 /// NaN in, NaN out (not counted as unmatched).
-pub fn bands(x: &[f64], bands: &Bands, out: &mut [f64]) -> Result<NormaliseReport, NormaliseError> {
+pub fn bands(
+    x: &[f64],
+    bands: &[Band],
+    out: &mut [f64],
+) -> Result<NormaliseReport, NormaliseError> {
     check_len(x, out)?;
     let mut report = NormaliseReport::default();
     for (i, (o, &v)) in out.iter_mut().zip(x).enumerate() {
@@ -761,11 +850,9 @@ pub fn bands(x: &[f64], bands: &Bands, out: &mut [f64]) -> Result<NormaliseRepor
             *o = f64::NAN;
             continue;
         }
-        let row = bands.rows.iter().find(|b| b.cmp.holds(v, b.threshold));
-        *o = match (row, bands.otherwise) {
-            (Some(b), _) => b.score,
-            (None, Some(s)) => s,
-            (None, None) => {
+        *o = match bands.iter().find(|b| b.op.holds(v, b.threshold)) {
+            Some(b) => b.score,
+            None => {
                 report.unmatched.push(i);
                 f64::NAN
             }
@@ -841,7 +928,7 @@ mod tests {
     const POS: Direction = Direction::Positive;
     const NEG: Direction = Direction::Negative;
 
-    fn run(x: &[f64], m: &Method, d: Direction, s: Scale) -> (Vec<f64>, NormaliseReport) {
+    fn run(x: &[f64], m: &Normalise, d: Direction, s: Scale) -> (Vec<f64>, NormaliseReport) {
         let mut out = vec![0.0; x.len()];
         let r = normalise(x, m, d, s, &mut out).unwrap();
         (out, r)
@@ -851,27 +938,27 @@ mod tests {
     #[test]
     fn minmax_directions() {
         let x = [10.0, 20.0, NAN, 40.0];
-        let (p, r) = run(&x, &Method::MinMax, POS, Scale::DEFAULT);
+        let (p, r) = run(&x, &Normalise::MinMax, POS, Scale::DEFAULT);
         assert_all_close(&p, &[0.0, 100.0 / 3.0, NAN, 100.0], EXACT, "positive");
         assert!(!r.constant);
-        let (n, _) = run(&x, &Method::MinMax, NEG, Scale::DEFAULT);
+        let (n, _) = run(&x, &Normalise::MinMax, NEG, Scale::DEFAULT);
         assert_all_close(&n, &[100.0, 200.0 / 3.0, NAN, 0.0], EXACT, "negative");
         // optimum 20: −|x − 20| = −10, 0, −20 → (y + 20)/20.
         let (o, _) = run(
             &x,
-            &Method::MinMax,
+            &Normalise::MinMax,
             Direction::Optimum(20.0),
             Scale::DEFAULT,
         );
         assert_all_close(&o, &[50.0, 100.0, NAN, 0.0], EXACT, "optimum");
-        let (s, _) = run(&x, &Method::MinMax, POS, Scale { lo: 1.0, hi: 10.0 });
+        let (s, _) = run(&x, &Normalise::MinMax, POS, Scale { lo: 1.0, hi: 10.0 });
         assert_all_close(&s, &[1.0, 4.0, NAN, 10.0], EXACT, "scale 1..10");
     }
 
     /// Source: LANGUAGE.md (a constant column gives the scale's midpoint, with a warning).
     #[test]
     fn minmax_constant() {
-        let (c, r) = run(&[3.0, NAN, 3.0], &Method::MinMax, POS, Scale::DEFAULT);
+        let (c, r) = run(&[3.0, NAN, 3.0], &Normalise::MinMax, POS, Scale::DEFAULT);
         assert_all_close(&c, &[50.0, NAN, 50.0], 0.0, "constant");
         assert!(r.constant);
     }
@@ -879,10 +966,7 @@ mod tests {
     /// Source: by hand, goalposts 80..100 (the pass-rate example of LANGUAGE.md).
     #[test]
     fn goalposts_clamp_and_direction() {
-        let g = Method::Goalposts {
-            lo: 80.0,
-            hi: 100.0,
-        };
+        let g = Normalise::Goalposts(80.0, 100.0);
         let x = [75.0, 80.0, 90.0, 105.0, NAN];
         let (p, r) = run(&x, &g, POS, Scale::DEFAULT);
         assert_all_close(&p, &[0.0, 0.0, 50.0, 100.0, NAN], EXACT, "positive");
@@ -895,10 +979,7 @@ mod tests {
     /// Source: LANGUAGE.md, optimum X with goalposts: (x − LO)/(X − LO) below, (HI − x)/(HI − X) above.
     #[test]
     fn goalposts_with_optimum() {
-        let g = Method::Goalposts {
-            lo: 80.0,
-            hi: 100.0,
-        };
+        let g = Normalise::Goalposts(80.0, 100.0);
         let x = [85.0, 90.0, 95.0, 100.0, 70.0, 82.0];
         let (o, r) = run(&x, &g, Direction::Optimum(90.0), Scale::DEFAULT);
         assert_all_close(&o, &[50.0, 100.0, 50.0, 0.0, 0.0, 20.0], EXACT, "optimum");
@@ -908,10 +989,7 @@ mod tests {
             normalise(&x, &g, Direction::Optimum(120.0), Scale::DEFAULT, &mut out),
             Err(NormaliseError::OptimumOutsideGoalposts { .. })
         ));
-        let bad = Method::Goalposts {
-            lo: 100.0,
-            hi: 80.0,
-        };
+        let bad = Normalise::Goalposts(100.0, 80.0);
         assert!(matches!(
             normalise(&x, &bad, POS, Scale::DEFAULT, &mut out),
             Err(NormaliseError::BadGoalposts { .. })
@@ -921,7 +999,7 @@ mod tests {
     /// Source: by hand, mean 2, sd 1.
     #[test]
     fn zscore_m_s() {
-        let z = Method::ZScore {
+        let z = Normalise::ZScore {
             mean: 100.0,
             sd: 10.0,
         };
@@ -938,11 +1016,11 @@ mod tests {
     #[test]
     fn rank_and_percentile() {
         let x = [3.0, 1.0, 3.0, 2.0, NAN];
-        let (p, _) = run(&x, &Method::Rank, POS, Scale::DEFAULT);
+        let (p, _) = run(&x, &Normalise::Rank, POS, Scale::DEFAULT);
         assert_all_close(&p, &[3.0, 1.0, 3.0, 2.0, NAN], 0.0, "rank");
-        let (n, _) = run(&x, &Method::Rank, NEG, Scale::DEFAULT);
+        let (n, _) = run(&x, &Normalise::Rank, NEG, Scale::DEFAULT);
         assert_all_close(&n, &[1.0, 4.0, 1.0, 3.0, NAN], 0.0, "rank negative");
-        let (q, _) = run(&x, &Method::Percentile, POS, Scale::DEFAULT);
+        let (q, _) = run(&x, &Normalise::Percentile, POS, Scale::DEFAULT);
         assert_all_close(&q, &[75.0, 25.0, 75.0, 50.0, NAN], EXACT, "percentile");
     }
 
@@ -951,7 +1029,7 @@ mod tests {
     fn target_attainment() {
         let (p, r) = run(
             &[40.0, 80.0, 120.0, -5.0, NAN],
-            &Method::Target(80.0),
+            &Normalise::Target(80.0),
             POS,
             Scale::DEFAULT,
         );
@@ -959,14 +1037,20 @@ mod tests {
         assert_eq!(r.clamped, vec![3]);
         let (n, _) = run(
             &[40.0, 80.0, 160.0, 0.0],
-            &Method::Target(80.0),
+            &Normalise::Target(80.0),
             NEG,
             Scale::DEFAULT,
         );
         assert_all_close(&n, &[100.0, 100.0, 50.0, 100.0], EXACT, "negative");
         let mut out = [0.0; 1];
         assert!(matches!(
-            normalise(&[1.0], &Method::Target(0.0), POS, Scale::DEFAULT, &mut out),
+            normalise(
+                &[1.0],
+                &Normalise::Target(0.0),
+                POS,
+                Scale::DEFAULT,
+                &mut out
+            ),
             Err(NormaliseError::TargetNotPositive { .. })
         ));
     }
@@ -975,17 +1059,22 @@ mod tests {
     #[test]
     fn ratios() {
         let x = [1.0, 2.0, 3.0, NAN];
-        let (m, _) = run(&x, &Method::Ratio(RatioTo::Mean), POS, Scale::DEFAULT);
+        let (m, _) = run(&x, &Normalise::Ratio(RatioTo::Mean), POS, Scale::DEFAULT);
         assert_all_close(&m, &[0.5, 1.0, 1.5, NAN], EXACT, "mean");
-        let (m, _) = run(&x, &Method::Ratio(RatioTo::Max), POS, Scale::DEFAULT);
+        let (m, _) = run(&x, &Normalise::Ratio(RatioTo::Max), POS, Scale::DEFAULT);
         assert_all_close(&m, &[1.0 / 3.0, 2.0 / 3.0, 1.0, NAN], EXACT, "max");
-        let (m, _) = run(&x, &Method::Ratio(RatioTo::Value(4.0)), POS, Scale::DEFAULT);
+        let (m, _) = run(
+            &x,
+            &Normalise::Ratio(RatioTo::Value(4.0)),
+            POS,
+            Scale::DEFAULT,
+        );
         assert_all_close(&m, &[0.25, 0.5, 0.75, NAN], EXACT, "value");
         let mut out = [0.0; 4];
         assert!(matches!(
             normalise(
                 &x,
-                &Method::Ratio(RatioTo::Min),
+                &Normalise::Ratio(RatioTo::Min),
                 NEG,
                 Scale::DEFAULT,
                 &mut out
@@ -995,7 +1084,7 @@ mod tests {
         assert!(matches!(
             normalise(
                 &[0.0, 0.0],
-                &Method::Ratio(RatioTo::Mean),
+                &Normalise::Ratio(RatioTo::Mean),
                 POS,
                 Scale::DEFAULT,
                 &mut out[..2]
@@ -1007,11 +1096,11 @@ mod tests {
     /// Source: by hand, the 3-4-5 triangle.
     #[test]
     fn vector_norm() {
-        let (p, _) = run(&[3.0, NAN, 4.0], &Method::Vector, POS, Scale::DEFAULT);
+        let (p, _) = run(&[3.0, NAN, 4.0], &Normalise::Vector, POS, Scale::DEFAULT);
         assert_all_close(&p, &[0.6, NAN, 0.8], EXACT, "positive");
-        let (n, _) = run(&[3.0, NAN, 4.0], &Method::Vector, NEG, Scale::DEFAULT);
+        let (n, _) = run(&[3.0, NAN, 4.0], &Normalise::Vector, NEG, Scale::DEFAULT);
         assert_all_close(&n, &[-0.6, NAN, -0.8], EXACT, "negative");
-        let (z, r) = run(&[0.0, 0.0], &Method::Vector, POS, Scale::DEFAULT);
+        let (z, r) = run(&[0.0, 0.0], &Normalise::Vector, POS, Scale::DEFAULT);
         assert_all_close(&z, &[0.0, 0.0], 0.0, "zero");
         assert!(r.constant);
     }
@@ -1019,48 +1108,47 @@ mod tests {
     /// Source: LANGUAGE.md example `bands { >= 10000: 100, >= 1000: 60, else: 20 }`, by hand.
     #[test]
     fn bands_first_match() {
-        let b = Bands {
-            rows: vec![
-                Band {
-                    cmp: BandCmp::Ge,
-                    threshold: 10000.0,
-                    score: 100.0,
-                },
-                Band {
-                    cmp: BandCmp::Ge,
-                    threshold: 1000.0,
-                    score: 60.0,
-                },
-            ],
-            otherwise: Some(20.0),
-        };
+        let b = vec![
+            Band {
+                op: BandOp::Ge,
+                threshold: 10000.0,
+                score: 100.0,
+            },
+            Band {
+                op: BandOp::Ge,
+                threshold: 1000.0,
+                score: 60.0,
+            },
+            Band {
+                op: BandOp::Else,
+                threshold: 0.0,
+                score: 20.0,
+            },
+        ];
         let x = [50000.0, 10000.0, 999.0, 1000.0, NAN];
-        let (s, r) = run(&x, &Method::Bands(b), NEG, Scale::DEFAULT);
+        let (s, r) = run(&x, &Normalise::Bands(b), NEG, Scale::DEFAULT);
         assert_all_close(&s, &[100.0, 100.0, 20.0, 60.0, NAN], 0.0, "with else");
         assert!(r.unmatched.is_empty());
-        let b = Bands {
-            rows: vec![
-                Band {
-                    cmp: BandCmp::Gt,
-                    threshold: 5.0,
-                    score: 1.0,
-                },
-                Band {
-                    cmp: BandCmp::Le,
-                    threshold: 0.0,
-                    score: 0.0,
-                },
-                Band {
-                    cmp: BandCmp::Lt,
-                    threshold: 2.0,
-                    score: 0.5,
-                },
-            ],
-            otherwise: None,
-        };
+        let b = vec![
+            Band {
+                op: BandOp::Gt,
+                threshold: 5.0,
+                score: 1.0,
+            },
+            Band {
+                op: BandOp::Le,
+                threshold: 0.0,
+                score: 0.0,
+            },
+            Band {
+                op: BandOp::Lt,
+                threshold: 2.0,
+                score: 0.5,
+            },
+        ];
         let (s, r) = run(
             &[6.0, 3.0, -1.0, 1.0],
-            &Method::Bands(b),
+            &Normalise::Bands(b),
             POS,
             Scale::DEFAULT,
         );
@@ -1070,7 +1158,7 @@ mod tests {
 
     #[test]
     fn none_and_errors() {
-        let (n, _) = run(&[1.0, NAN], &Method::None, NEG, Scale::DEFAULT);
+        let (n, _) = run(&[1.0, NAN], &Normalise::None, NEG, Scale::DEFAULT);
         assert_all_close(&n, &[-1.0, NAN], 0.0, "none negative");
         let mut short = [0.0; 1];
         assert_eq!(
@@ -1114,14 +1202,14 @@ mod against_tests {
         let mut plain = [0.0; 3];
         let mut against = [0.0; 3];
         for m in [
-            Method::MinMax,
-            Method::ZScore {
+            Normalise::MinMax,
+            Normalise::ZScore {
                 mean: 100.0,
                 sd: 10.0,
             },
-            Method::Rank,
-            Method::Percentile,
-            Method::Vector,
+            Normalise::Rank,
+            Normalise::Percentile,
+            Normalise::Vector,
         ] {
             normalise(&units, &m, Direction::Negative, Scale::DEFAULT, &mut plain).unwrap();
             normalise_against(

@@ -32,6 +32,28 @@ impl Transform {
     }
 }
 
+impl fmt::Display for Transform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Transform::None => "none",
+            Transform::Log => "log",
+            Transform::Log1p => "log1p",
+            Transform::Sqrt => "sqrt",
+        })
+    }
+}
+
+/// `winsorise none|auto|P1..P2`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Winsorise {
+    None,
+    /// COINr's rule: [`winsorise_auto`].
+    Auto,
+    /// Clip at these quantiles (fractions): [`clip_percentiles`].
+    Percentiles(f64, f64),
+}
+
 /// Transforms a column in place; returns the rows whose value was present but outside the
 /// domain and is now missing (to be counted and reported).
 ///

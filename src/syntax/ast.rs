@@ -309,26 +309,8 @@ pub struct ListItem {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum BandOp {
-    Ge,
-    Gt,
-    Le,
-    Lt,
-    Else,
-}
-
-impl BandOp {
-    pub fn symbol(self) -> &'static str {
-        match self {
-            BandOp::Ge => ">=",
-            BandOp::Gt => ">",
-            BandOp::Le => "<=",
-            BandOp::Lt => "<",
-            BandOp::Else => "else",
-        }
-    }
-}
+/// A band's comparison: the method's own ([`crate::methods::normalise::BandOp`]).
+pub use crate::methods::normalise::BandOp;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BandRow {
