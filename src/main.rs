@@ -939,7 +939,7 @@ fn profile_cmd(
     let Some(now) = current.periods.first() else {
         return fail(Error::Usage("the data has no rows to profile".into()), None);
     };
-    let at = match qindex::report::profile::find_unit(&frame, now, unit) {
+    let at = match qindex::analysis::profile::find_unit(&frame, now, unit) {
         Ok(i) => i,
         Err(e) => return fail(e, None),
     };
@@ -966,7 +966,7 @@ fn profile_cmd(
         None => None,
     };
     let prev = previous.as_ref().and_then(|r| r.periods.first());
-    let profile = qindex::report::profile::profile(&plan, &frame, now, prev, at);
+    let profile = qindex::analysis::profile::profile(&plan, &frame, now, prev, at);
     let out = match format {
         ProfileFormat::Text => qindex::report::profile::text(&profile),
         ProfileFormat::Json => qindex::report::profile::json(&profile),
@@ -1191,7 +1191,7 @@ fn compare_cmd(
         }
     }
     let periods: Vec<&qindex::eval::PeriodResult> = results.iter().map(|r| &r.periods[0]).collect();
-    let comparison = qindex::report::compare::compare(&frame, &names, &periods, top);
+    let comparison = qindex::analysis::compare::compare(&frame, &names, &periods, top);
     let mut out = match format {
         CompareFormat::Table => qindex::report::compare::text(&comparison),
         CompareFormat::Csv => qindex::report::compare::csv(&comparison),
@@ -1202,7 +1202,7 @@ fn compare_cmd(
             "\norientation: nominal weight / importance in the data (see `qindex orientation`)\n",
         );
         for ((plan, p), name) in plans.iter().zip(&periods).zip(&names) {
-            let o = qindex::report::orientation::orientation(plan, p);
+            let o = qindex::analysis::orientation::orientation(plan, p);
             let parts: Vec<String> = o
                 .tags
                 .iter()
@@ -1225,7 +1225,7 @@ fn compare_cmd(
         let movers = &comparison.movers;
         for m in movers.up.iter().take(1).chain(movers.down.iter().take(1)) {
             let k = names.iter().position(|n| *n == m.scheme).unwrap_or(1);
-            if let Some(mut d) = qindex::report::compare::decompose(
+            if let Some(mut d) = qindex::analysis::compare::decompose(
                 &frame,
                 [&plans[0], &plans[k]],
                 [periods[0], periods[k]],
@@ -1238,13 +1238,13 @@ fn compare_cmd(
         }
     }
     if let Some(unit) = explain {
-        let unit = match qindex::report::profile::find_unit(&frame, periods[0], &unit) {
+        let unit = match qindex::analysis::profile::find_unit(&frame, periods[0], &unit) {
             Ok(row) => frame.units().get(periods[0].rows[row]).to_string(),
             Err(e) => return fail(e, None),
         };
         let mut explained = Vec::new();
         for k in 1..plans.len() {
-            if let Some(mut d) = qindex::report::compare::decompose(
+            if let Some(mut d) = qindex::analysis::compare::decompose(
                 &frame,
                 [&plans[0], &plans[k]],
                 [periods[0], periods[k]],
@@ -1311,7 +1311,7 @@ fn orientation_cmd(
         Ok(r) => r,
         Err(e) => return fail(e, Some(&program.sources)),
     };
-    let o = qindex::report::orientation::orientation(&plan, &results.periods[0]);
+    let o = qindex::analysis::orientation::orientation(&plan, &results.periods[0]);
     let out = match format {
         OrientationFormat::Table => qindex::report::orientation::text(&o),
         OrientationFormat::Json => qindex::report::orientation::json(&o),
@@ -1329,7 +1329,7 @@ fn importance_cmd(
     format: CompareFormat,
     output: Option<PathBuf>,
 ) -> ExitCode {
-    use qindex::sensitivity::importance;
+    use qindex::analysis::importance;
     let (program, plan) = match compile_rules(path, scheme) {
         Ok(x) => x,
         Err(code) => return code,
@@ -1354,9 +1354,9 @@ fn importance_cmd(
         eprintln!("warning: {w}");
     }
     let out = match format {
-        CompareFormat::Table => importance::table(&r),
-        CompareFormat::Csv => importance::csv(&r),
-        CompareFormat::Json => importance::json(&r),
+        CompareFormat::Table => qindex::report::importance::table(&r),
+        CompareFormat::Csv => qindex::report::importance::csv(&r),
+        CompareFormat::Json => qindex::report::importance::json(&r),
     };
     emit(&out, output.as_deref())
 }
@@ -1373,7 +1373,7 @@ fn stability_cmd(
     format: OrientationFormat,
     output: Option<PathBuf>,
 ) -> ExitCode {
-    use qindex::sensitivity::stability;
+    use qindex::analysis::stability;
     if top == 0 {
         return fail(Error::Usage("--top 0: give N of at least 1".into()), None);
     }
@@ -1398,8 +1398,8 @@ fn stability_cmd(
         Err(e) => return fail(e, Some(&program.sources)),
     };
     let out = match format {
-        OrientationFormat::Table => stability::table(&s),
-        OrientationFormat::Json => stability::json(&s),
+        OrientationFormat::Table => qindex::report::stability::table(&s),
+        OrientationFormat::Json => qindex::report::stability::json(&s),
     };
     emit(&out, output.as_deref())
 }
@@ -1665,8 +1665,8 @@ fn uncertainty_cmd(
         return match audit::configurations(&plans, &frame, &opts) {
             Ok(c) => emit(
                 &match format {
-                    CompareFormat::Json => audit::configurations_json(&c),
-                    _ => audit::configurations_table(&c),
+                    CompareFormat::Json => qindex::report::audit::configurations_json(&c),
+                    _ => qindex::report::audit::configurations_table(&c),
                 },
                 output,
             ),
@@ -1690,9 +1690,9 @@ fn uncertainty_cmd(
         eprintln!("warning[{code}]: {count} times over the replications");
     }
     let out = match format {
-        CompareFormat::Table => qindex::sensitivity::uncertainty::table(&summary),
-        CompareFormat::Csv => qindex::sensitivity::uncertainty::csv(&summary),
-        CompareFormat::Json => qindex::sensitivity::uncertainty::json(&summary),
+        CompareFormat::Table => qindex::report::uncertainty::table(&summary),
+        CompareFormat::Csv => qindex::report::uncertainty::csv(&summary),
+        CompareFormat::Json => qindex::report::uncertainty::json(&summary),
     };
     emit(&out, output)
 }
@@ -1815,9 +1815,9 @@ fn sensitivity_cmd(
         eprintln!("warning[{code}]: {count} times over the evaluations");
     }
     let out = match format {
-        CompareFormat::Table => indices::table(&report),
-        CompareFormat::Csv => indices::csv(&report),
-        CompareFormat::Json => indices::json(&report),
+        CompareFormat::Table => qindex::report::sensitivity::table(&report),
+        CompareFormat::Csv => qindex::report::sensitivity::csv(&report),
+        CompareFormat::Json => qindex::report::sensitivity::json(&report),
     };
     emit(&out, output)
 }
@@ -1971,7 +1971,7 @@ fn diff_cmd(
     movers.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
     movers.truncate(3);
     if let Some(unit) = explain {
-        match qindex::report::profile::find_unit(&frame, pa, &unit) {
+        match qindex::analysis::profile::find_unit(&frame, pa, &unit) {
             Ok(row) => {
                 let unit = frame.units().get(pa.rows[row]).to_string();
                 movers.retain(|m| m.1 != unit);
@@ -1982,7 +1982,7 @@ fn diff_cmd(
     }
     for (_, unit) in &movers {
         if let Some(mut d) =
-            qindex::report::compare::decompose(&frame, [&old_plan, &new_plan], [pa, pb], unit)
+            qindex::analysis::compare::decompose(&frame, [&old_plan, &new_plan], [pa, pb], unit)
         {
             (d.a, d.b) = ("old".into(), "new".into());
             out.push('\n');
