@@ -558,6 +558,7 @@ fn run(cli: Cli) -> ExitCode {
                 depth,
                 indicators,
                 top,
+                width: None,
             };
             run_cmd(&file, &data, &scheme, period, filter, format, output, view)
         }
@@ -1193,7 +1194,7 @@ fn compare_cmd(
     let periods: Vec<&qindex::eval::PeriodResult> = results.iter().map(|r| &r.periods[0]).collect();
     let comparison = qindex::analysis::compare::compare(&frame, &names, &periods, top);
     let mut out = match format {
-        CompareFormat::Table => qindex::report::compare::text(&comparison),
+        CompareFormat::Table => qindex::report::compare::text(&comparison, None),
         CompareFormat::Csv => qindex::report::compare::csv(&comparison),
         CompareFormat::Json => qindex::report::compare::json(&comparison),
     };

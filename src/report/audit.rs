@@ -1,5 +1,6 @@
 //! Renderers of `qindex uncertainty --configurations`.
 
+use super::table::Table;
 use crate::sensitivity::audit::Configurations;
 use serde_json::{json, Map, Value};
 
@@ -55,7 +56,6 @@ pub fn configurations_json(c: &Configurations) -> String {
 /// winsorises (with their counts) and the range of every indicator's normalised values, and
 /// the groups' aggregations.
 pub fn configurations_table(c: &Configurations) -> String {
-    use crate::diagnostics::display_width;
     let mut out = format!(
         "{} configurations over {} replications{}\n",
         c.configurations.len(),
@@ -74,16 +74,17 @@ pub fn configurations_table(c: &Configurations) -> String {
         for (l, o) in &conf.choices {
             out.push_str(&format!("  {l} → {o}\n"));
         }
-        let mut rows = vec![vec![
-            "indicator".to_string(),
-            "imputed".to_string(),
-            "winsorised".to_string(),
-            "min".to_string(),
-            "mean".to_string(),
-            "max".to_string(),
-        ]];
+        let mut table = Table::new()
+            .key_left("indicator")
+            .right("imputed")
+            .right("winsorised")
+            .right("min")
+            .right("mean")
+            .right("max")
+            .align_headings()
+            .indent("  ");
         for i in &conf.indicators {
-            rows.push(vec![
+            table.row([
                 i.id.clone(),
                 i.imputed.to_string(),
                 i.winsorised.to_string(),
@@ -92,25 +93,7 @@ pub fn configurations_table(c: &Configurations) -> String {
                 f(i.max),
             ]);
         }
-        let widths: Vec<usize> = (0..6)
-            .map(|j| rows.iter().map(|r| display_width(&r[j])).max().unwrap_or(0))
-            .collect();
-        for r in &rows {
-            let mut line = String::from("  ");
-            for (j, cell) in r.iter().enumerate() {
-                let pad = " ".repeat(widths[j] - display_width(cell));
-                if j == 0 {
-                    line.push_str(cell);
-                    line.push_str(&pad);
-                } else {
-                    line.push_str("  ");
-                    line.push_str(&pad);
-                    line.push_str(cell);
-                }
-            }
-            out.push_str(line.trim_end());
-            out.push('\n');
-        }
+        out.push_str(&table.render_text(None));
         let groups: Vec<String> = conf
             .groups
             .iter()

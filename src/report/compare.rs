@@ -1,8 +1,7 @@
 //! Renderers of `qindex compare`: the comparison and the score-change decomposition.
 
-use super::{csv_field, guard_formula, pad, pad_left, truncate_to_width};
+use super::table::Table;
 use crate::analysis::compare::{Comparison, Decomposition, Mover, Part, UnitRow};
-use crate::diagnostics::display_width;
 
 fn num(x: Option<f64>, d: usize) -> String {
     x.map_or("—".into(), |v| format!("{v:.d$}"))
@@ -10,7 +9,7 @@ fn num(x: Option<f64>, d: usize) -> String {
 
 /// The comparison as text: ranks side by side (sorted by the first scheme), then the pairs,
 /// the movers and the top-N changes.
-pub fn text(c: &Comparison) -> String {
+pub fn text(c: &Comparison, width: Option<usize>) -> String {
     let mut out = String::new();
     if let Some(p) = &c.period {
         out.push_str(&format!("period {p}\n"));
@@ -25,21 +24,17 @@ pub fn text(c: &Comparison) -> String {
             ps.join(" → ")
         ));
     }
-    let mut head = vec!["unit".to_string(), "label".to_string()];
+    let mut table = Table::new().key_left("unit").left("label").max_width(20);
     for s in &c.schemes {
-        head.push(s.clone());
+        table = table.right(s.clone());
     }
     for s in c.schemes.iter().skip(1) {
-        head.push(format!("Δ {s}"));
+        table = table.right(format!("Δ {s}"));
     }
     let mut order: Vec<&UnitRow> = c.units.iter().collect();
     order.sort_by_key(|u| (u.ranks[0].unwrap_or(u32::MAX), u.unit.clone()));
-    let mut grid = vec![head];
     for u in order {
-        let mut row = vec![
-            u.unit.clone(),
-            truncate_to_width(u.label.as_deref().unwrap_or(""), 20),
-        ];
+        let mut row = vec![u.unit.clone(), u.label.clone().unwrap_or_default()];
         for r in &u.ranks {
             row.push(r.map_or("—".into(), |r| r.to_string()));
         }
@@ -51,26 +46,9 @@ pub fn text(c: &Comparison) -> String {
                 None => "—".into(),
             });
         }
-        grid.push(row);
+        table.row(row);
     }
-    let widths: Vec<usize> = (0..grid[0].len())
-        .map(|k| grid.iter().map(|r| display_width(&r[k])).max().unwrap_or(0))
-        .collect();
-    for (i, row) in grid.iter().enumerate() {
-        let cells: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(k, cell)| {
-                if k < 2 || i == 0 {
-                    pad(cell, widths[k])
-                } else {
-                    pad_left(cell, widths[k])
-                }
-            })
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
+    out.push_str(&table.render_text(width));
     out.push_str("\nrank agreement (units ranked under both)\n");
     for p in &c.pairs {
         out.push_str(&format!(
@@ -139,32 +117,23 @@ pub fn text(c: &Comparison) -> String {
 
 /// CSV: unit, label, then rank, score and shift per scheme.
 pub fn csv(c: &Comparison) -> String {
-    let mut head = vec!["unit".to_string(), "label".to_string()];
+    let mut table = Table::new().left("unit").left("label");
     for s in &c.schemes {
-        head.push(format!("rank_{s}"));
-        head.push(format!("score_{s}"));
-        head.push(format!("shift_{s}"));
+        table = table
+            .right(format!("rank_{s}"))
+            .right(format!("score_{s}"))
+            .right(format!("shift_{s}"));
     }
-    let mut out = head
-        .iter()
-        .map(|h| csv_field(&guard_formula(h)))
-        .collect::<Vec<_>>()
-        .join(",");
-    out.push_str("\r\n");
     for u in &c.units {
-        let mut row = vec![
-            csv_field(&guard_formula(&u.unit)),
-            csv_field(&guard_formula(u.label.as_deref().unwrap_or(""))),
-        ];
+        let mut row = vec![u.unit.clone(), u.label.clone().unwrap_or_default()];
         for k in 0..c.schemes.len() {
             row.push(u.ranks[k].map_or(String::new(), |r| r.to_string()));
             row.push(u.scores[k].map_or(String::new(), |x| x.to_string()));
             row.push(u.shift[k].map_or(String::new(), |x| x.to_string()));
         }
-        out.push_str(&row.join(","));
-        out.push_str("\r\n");
+        table.row(row);
     }
-    out
+    table.render_csv(true)
 }
 
 /// JSON `qindex.compare/1`, documented in `docs/compare-json.md`.
@@ -225,67 +194,44 @@ pub fn decomposition_text(d: &Decomposition) -> String {
             .abs()
             .total_cmp(&(x.weight_effect + x.value_effect).abs())
     });
-    let mut grid = vec![vec![
-        "node".to_string(),
-        "label".to_string(),
-        "weights".to_string(),
-        "values".to_string(),
-        "total".to_string(),
-    ]];
+    let mut table = Table::new()
+        .key_left("node")
+        .left("label")
+        .max_width(20)
+        .right("weights")
+        .right("values")
+        .right("total");
     let f = |x: f64| format!("{x:+.2}");
     for p in &rows {
-        grid.push(vec![
+        table.row([
             p.node.clone(),
-            truncate_to_width(p.label.as_deref().unwrap_or(""), 20),
+            p.label.clone().unwrap_or_default(),
             f(p.weight_effect),
             f(p.value_effect),
             f(p.weight_effect + p.value_effect),
         ]);
     }
     let total: f64 = top.iter().map(|p| p.weight_effect + p.value_effect).sum();
-    grid.push(vec![
-        "adjustments".into(),
-        String::new(),
-        String::new(),
-        String::new(),
-        f(d.adjustments),
-    ]);
+    table.row(["adjustments", "", "", "", &f(d.adjustments)]);
     // What the parts do not explain (a group that is not arithmetic, the index among them)
     // is shown as such, so the rows add up to the real change.
     if !d.not_split.is_empty() && d.not_split_change != 0.0 {
-        grid.push(vec![
+        table.row([
             "not split".into(),
-            truncate_to_width(&d.not_split.join(", "), 20),
+            d.not_split.join(", "),
             String::new(),
             String::new(),
             f(d.not_split_change),
         ]);
     }
-    grid.push(vec![
-        "score change".into(),
-        String::new(),
-        String::new(),
-        String::new(),
-        f(total + d.adjustments + d.not_split_change),
+    table.row([
+        "score change",
+        "",
+        "",
+        "",
+        &f(total + d.adjustments + d.not_split_change),
     ]);
-    let widths: Vec<usize> = (0..5)
-        .map(|k| grid.iter().map(|r| display_width(&r[k])).max().unwrap_or(0))
-        .collect();
-    for (i, row) in grid.iter().enumerate() {
-        let cells: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(k, c)| {
-                if k < 2 || i == 0 {
-                    pad(c, widths[k])
-                } else {
-                    pad_left(c, widths[k])
-                }
-            })
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
+    out.push_str(&table.render_text(None));
     let mut deeper: Vec<&Part> = d.parts.iter().filter(|p| p.depth > 1).collect();
     deeper.sort_by(|x, y| {
         (y.weight_effect + y.value_effect)

@@ -1,8 +1,7 @@
 //! Renderers of `qindex importance`.
 
-use super::csv_field;
+use super::table::Table;
 use crate::analysis::importance::Importance;
-use crate::diagnostics::display_width;
 
 fn pct(x: Option<f64>) -> String {
     x.map_or("—".into(), |v| format!("{:.1}%", v * 100.0))
@@ -23,30 +22,28 @@ pub fn table(r: &Importance) -> String {
             .unwrap_or_default(),
         r.units
     );
-    let mut grid = vec![[
-        "node",
-        "label",
-        "n",
-        "weight",
-        "overall",
-        "η²",
-        "eff. share",
-        "nominal",
-        "r²",
-        "",
-        "",
-    ]
-    .map(String::from)
-    .to_vec()];
+    let mut table = Table::new()
+        .key_left("node")
+        .left("label")
+        .max_width(24)
+        .right("n")
+        .right("weight")
+        .right("overall")
+        .right("η²")
+        .right("eff. share")
+        .right("nominal")
+        .right("r²")
+        .left("")
+        .left("");
     for nd in &r.nodes {
         let indent = "  ".repeat(nd.depth.saturating_sub(1) as usize);
         let (eff, nom) = match nd.kind {
             "indicator" => (nd.share_of_indicators, nd.nominal_share_of_indicators),
             _ => (nd.share_of_siblings, Some(nd.nominal_share_of_siblings)),
         };
-        grid.push(vec![
+        table.row([
             format!("{indent}{}", nd.id),
-            crate::report::truncate_to_width(nd.label.as_deref().unwrap_or(""), 24),
+            nd.label.clone().unwrap_or_default(),
             nd.n.to_string(),
             format!("{:.3}", nd.weight),
             pct(Some(nd.overall)),
@@ -64,24 +61,7 @@ pub fn table(r: &Importance) -> String {
                 .unwrap_or_default(),
         ]);
     }
-    let widths: Vec<usize> = (0..grid[0].len())
-        .map(|k| grid.iter().map(|r| display_width(&r[k])).max().unwrap_or(0))
-        .collect();
-    for (i, row) in grid.iter().enumerate() {
-        let cells: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(k, c)| {
-                if !(2..9).contains(&k) || i == 0 {
-                    crate::report::pad(c, widths[k])
-                } else {
-                    crate::report::pad_left(c, widths[k])
-                }
-            })
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
+    out.push_str(&table.render_text(None));
     out.push_str(
         "\nη²: the index's variance explained by the node alone, by a P-spline with GCV (Becker et al. 2017);\n\
          eff. share: η² as a share of all indicators' (of the siblings' for a group); nominal: the same share of the weight\n",
@@ -113,23 +93,40 @@ fn opt(x: Option<f64>) -> String {
 
 /// One row per node; empty cells for missing values.
 pub fn csv(r: &Importance) -> String {
-    let mut out = String::from(
-        "id,label,kind,parent,depth,weight,overall,n,eta2,undefined,df,nominal_share_of_siblings,share_of_siblings,nominal_share_of_indicators,share_of_indicators,r,r2,linear_share,silent\n",
-    );
+    let mut table = Table::new()
+        .left("id")
+        .left("label")
+        .left("kind")
+        .left("parent");
+    for h in ["depth", "weight", "overall", "n", "eta2"] {
+        table = table.right(h);
+    }
+    table = table.left("undefined");
+    for h in [
+        "df",
+        "nominal_share_of_siblings",
+        "share_of_siblings",
+        "nominal_share_of_indicators",
+        "share_of_indicators",
+        "r",
+        "r2",
+        "linear_share",
+    ] {
+        table = table.right(h);
+    }
+    table = table.left("silent");
     for nd in &r.nodes {
-        let cells = [
-            csv_field(&nd.id),
-            csv_field(&crate::report::guard_formula(
-                nd.label.as_deref().unwrap_or(""),
-            )),
+        table.row([
+            nd.id.clone(),
+            nd.label.clone().unwrap_or_default(),
             nd.kind.to_string(),
-            csv_field(&nd.parent),
+            nd.parent.clone(),
             nd.depth.to_string(),
             format!("{}", nd.weight),
             format!("{}", nd.overall),
             nd.n.to_string(),
             opt(nd.eta2),
-            csv_field(nd.undefined.unwrap_or("")),
+            nd.undefined.unwrap_or("").to_string(),
             opt(nd.df),
             format!("{}", nd.nominal_share_of_siblings),
             opt(nd.share_of_siblings),
@@ -139,9 +136,7 @@ pub fn csv(r: &Importance) -> String {
             opt(nd.r2),
             opt(nd.linear_share),
             nd.silent.to_string(),
-        ];
-        out.push_str(&cells.join(","));
-        out.push('\n');
+        ]);
     }
-    out
+    table.render_csv(false)
 }

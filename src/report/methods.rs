@@ -1,8 +1,7 @@
 //! The methods table: one row per node with its metadata, direction, normalisation and weights.
 
-use super::{csv_field, guard_formula};
-use super::{fixed_number, one_line, pad, pad_left, weight_text};
-use crate::diagnostics::display_width;
+use super::table::{Align, Table};
+use super::{fixed_number, weight_text};
 use crate::plan::{Node, Plan};
 
 /// How [`methods_table`] writes its table.
@@ -88,101 +87,39 @@ fn cells(node: &Node, decimals: Option<usize>) -> [Option<String>; 9] {
 }
 
 fn markdown(plan: &Plan) -> String {
-    let rows: Vec<Vec<String>> = plan
-        .nodes
-        .iter()
-        .map(|node| {
-            cells(node, Some(3))
-                .into_iter()
-                .enumerate()
-                .map(|(k, cell)| match cell {
-                    Some(text) => markdown_cell(&text),
-                    // An empty weight reads as a gap in the data; a dash says "not applicable".
-                    None if NUMERIC[k] => "—".to_string(),
-                    None => String::new(),
-                })
-                .collect()
-        })
-        .collect();
-    let widths: Vec<usize> = (0..HEADINGS.len())
-        .map(|k| {
-            rows.iter()
-                .map(|r| display_width(&r[k]))
-                .chain([display_width(HEADINGS[k]), 3])
-                .max()
-                .unwrap_or(3)
-        })
-        .collect();
-
-    let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
-    let mut out = line(
-        HEADINGS
-            .iter()
-            .zip(&widths)
-            .map(|(h, w)| pad(h, *w))
-            .collect(),
-    );
-    out.push_str(&line(
-        widths
-            .iter()
-            .zip(NUMERIC)
-            .map(|(w, numeric)| {
-                if numeric {
-                    format!("{}:", "-".repeat(w - 1))
-                } else {
-                    "-".repeat(*w)
-                }
-            })
-            .collect(),
-    ));
-    for row in rows {
-        out.push_str(&line(
-            row.iter()
-                .zip(&widths)
-                .zip(NUMERIC)
-                .map(|((cell, w), numeric)| {
-                    if numeric {
-                        pad_left(cell, *w)
-                    } else {
-                        pad(cell, *w)
-                    }
-                })
-                .collect(),
-        ));
+    let mut table = Table::new();
+    for (h, numeric) in HEADINGS.iter().zip(NUMERIC) {
+        table = table.column(*h, if numeric { Align::Right } else { Align::Left });
     }
-    out
-}
-
-/// A cell of a pipe table: on one line, with `|` escaped.
-fn markdown_cell(text: &str) -> String {
-    one_line(text).replace('|', "\\|")
+    for node in &plan.nodes {
+        table.row(cells(node, Some(3)).into_iter().enumerate().map(|(k, cell)| {
+            match cell {
+                Some(text) => text,
+                // An empty weight reads as a gap in the data; a dash says "not applicable".
+                None if NUMERIC[k] => "—".to_string(),
+                None => String::new(),
+            }
+        }));
+    }
+    table.render_markdown()
 }
 
 fn csv(plan: &Plan) -> String {
-    let mut out = String::new();
-    let heading: Vec<String> = HEADINGS.iter().map(|h| csv_field(h)).collect();
-    out.push_str(&heading.join(","));
-    out.push_str("\r\n");
-    for node in &plan.nodes {
-        let row: Vec<String> = cells(node, None)
-            .into_iter()
-            .zip(NUMERIC)
-            .map(|(cell, numeric)| match cell {
-                None => String::new(),
-                // A number is safe as it is; a text in a number column (`derived (..)`) is not.
-                Some(text) if numeric && text.parse::<f64>().is_ok() => csv_field(&text),
-                Some(text) => csv_field(&guard_formula(&text)),
-            })
-            .collect();
-        out.push_str(&row.join(","));
-        out.push_str("\r\n");
+    let mut table = Table::new();
+    for (h, numeric) in HEADINGS.iter().zip(NUMERIC) {
+        table = table.column(*h, if numeric { Align::Right } else { Align::Left });
     }
-    out
+    for node in &plan.nodes {
+        table.row(cells(node, None).into_iter().map(Option::unwrap_or_default));
+    }
+    table.render_csv(true)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostics::display_width;
+    use crate::report::{csv_field, guard_formula};
     use crate::report::fixtures::sample_plan;
 
     #[test]

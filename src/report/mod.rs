@@ -7,6 +7,7 @@ mod explain;
 #[cfg(test)]
 mod fixtures;
 pub mod importance;
+pub mod json;
 mod methods;
 pub mod orientation;
 pub mod profile;
@@ -15,6 +16,7 @@ pub mod sensitivity;
 pub mod snapshot;
 pub mod stability;
 pub mod stats;
+pub mod table;
 pub mod uncertainty;
 pub mod xlsx;
 

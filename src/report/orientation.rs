@@ -1,8 +1,7 @@
 //! Renderers of `qindex orientation`.
 
-use super::{pad, pad_left, truncate_to_width};
+use super::table::Table;
 use crate::analysis::orientation::Orientation;
-use crate::diagnostics::display_width;
 
 fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
@@ -17,30 +16,34 @@ pub fn text(o: &Orientation) -> String {
             .map(|p| format!(", period {p}"))
             .unwrap_or_default()
     );
-    out.push_str("orientation   nominal weight  importance\n");
+    let mut tags = Table::new()
+        .key_left("orientation")
+        .min_width(12)
+        .right("nominal weight")
+        .right("importance");
     for t in &o.tags {
-        out.push_str(&format!(
-            "{}  {}  {}\n",
-            pad(t.tag.as_deref().unwrap_or("(untagged)"), 12),
-            pad_left(&pct(t.nominal), 14),
-            pad_left(&pct(t.importance), 10)
-        ));
+        tags.row([
+            t.tag.as_deref().unwrap_or("(untagged)").to_string(),
+            pct(t.nominal),
+            pct(t.importance),
+        ]);
     }
+    out.push_str(&tags.render_text(None));
     out.push_str("\nimportance is each indicator's squared correlation with the index, as a share (Paruolo, Saisana & Saltelli 2013)\n\n");
-    let mut grid = vec![vec![
-        "indicator".to_string(),
-        "label".to_string(),
-        "orientation".to_string(),
-        "nominal".to_string(),
-        "r".to_string(),
-        "importance".to_string(),
-        "ratio".to_string(),
-        String::new(),
-    ]];
+    let mut table = Table::new()
+        .key_left("indicator")
+        .left("label")
+        .max_width(24)
+        .left("orientation")
+        .right("nominal")
+        .right("r")
+        .right("importance")
+        .right("ratio")
+        .left("");
     for r in &o.indicators {
-        grid.push(vec![
+        table.row([
             r.id.clone(),
-            truncate_to_width(r.label.as_deref().unwrap_or(""), 24),
+            r.label.clone().unwrap_or_default(),
             r.tag.clone().unwrap_or_default(),
             pct(r.nominal),
             r.r.map_or("—".into(), |v| format!("{v:.2}")),
@@ -53,24 +56,7 @@ pub fn text(o: &Orientation) -> String {
             },
         ]);
     }
-    let widths: Vec<usize> = (0..grid[0].len())
-        .map(|k| grid.iter().map(|r| display_width(&r[k])).max().unwrap_or(0))
-        .collect();
-    for (i, row) in grid.iter().enumerate() {
-        let cells: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(k, c)| {
-                if k < 3 || k == 7 || i == 0 {
-                    pad(c, widths[k])
-                } else {
-                    pad_left(c, widths[k])
-                }
-            })
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
+    out.push_str(&table.render_text(None));
     let silent: Vec<&str> = o
         .indicators
         .iter()

@@ -1,8 +1,8 @@
 //! Renderers of `qindex profile`.
 
-use super::{pad, pad_left, truncate_to_width};
+use super::table::{Align, Table};
+use super::truncate_to_width;
 use crate::analysis::profile::{NodeProfile, Profile, MIN_DISTINCT};
-use crate::diagnostics::display_width;
 use crate::plan::NodeKind;
 use serde::Serialize;
 
@@ -65,36 +65,33 @@ fn name(n: &NodeProfile) -> String {
     truncate_to_width(n.label.as_deref().unwrap_or(""), 30)
 }
 
-/// Lines of cells aligned by display width; `right` says which columns hold numbers.
+/// Lines of cells aligned by display width, the first row the headings; `right` says which
+/// columns hold numbers.
 fn grid(rows: &[Vec<String>], right: &[bool], indent: &str) -> String {
-    let ncol = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..ncol)
-        .map(|k| {
-            rows.iter()
-                .filter_map(|r| r.get(k))
-                .map(|c| display_width(c))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for (r, cells) in rows.iter().enumerate() {
-        let line: Vec<String> = cells
-            .iter()
-            .enumerate()
-            .map(|(k, c)| {
-                if r > 0 && right.get(k).copied().unwrap_or(false) {
-                    pad_left(c, widths[k])
-                } else {
-                    pad(c, widths[k])
-                }
-            })
-            .collect();
-        out.push_str(indent);
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
+    if rows.is_empty() {
+        return String::new();
     }
-    out
+    let ncol = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let mut table = Table::new().indent(indent);
+    for k in 0..ncol {
+        let heading = rows
+            .first()
+            .and_then(|r| r.get(k))
+            .cloned()
+            .unwrap_or_default();
+        table = table.column(
+            heading,
+            if right.get(k).copied().unwrap_or(false) {
+                Align::Right
+            } else {
+                Align::Left
+            },
+        );
+    }
+    for row in rows.iter().skip(1) {
+        table.row(row.clone());
+    }
+    table.render_text(None)
 }
 
 /// The profile for a terminal: the headline, the groups, the strengths, weaknesses and

@@ -1,5 +1,6 @@
 //! Renderers of `qindex sensitivity`.
 
+use super::table::{Align, Table};
 use crate::sensitivity::indices::{Report, Target};
 use serde_json::{json, Value};
 
@@ -45,7 +46,13 @@ pub fn json(r: &Report) -> String {
 
 /// CSV: one row per output and factor.
 pub fn csv(r: &Report) -> String {
-    let mut out = String::from("unit,factor,S1,S1_conf,ST,ST_conf\n");
+    let mut table = Table::new()
+        .left("unit")
+        .left("factor")
+        .right("S1")
+        .right("S1_conf")
+        .right("ST")
+        .right("ST_conf");
     let cell = |x: f64| {
         if x.is_finite() {
             x.to_string()
@@ -53,28 +60,19 @@ pub fn csv(r: &Report) -> String {
             String::new()
         }
     };
-    let quote = |s: &str| {
-        let s = crate::report::guard_formula(s);
-        if s.contains([',', '"', '\n']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s
-        }
-    };
     for e in &r.entries {
         for (i, f) in r.factors.iter().enumerate() {
-            out.push_str(&format!(
-                "{},{},{},{},{},{}\n",
-                quote(e.unit.as_deref().unwrap_or("")),
-                quote(f),
+            table.row([
+                e.unit.clone().unwrap_or_default(),
+                f.clone(),
                 cell(e.s1[i]),
                 cell(e.s1_conf[i]),
                 cell(e.st[i]),
                 cell(e.st_conf[i]),
-            ));
+            ]);
         }
     }
-    out
+    table.render_csv(false)
 }
 
 fn fmt2(x: f64) -> String {
@@ -99,7 +97,6 @@ fn mean(xs: impl Iterator<Item = f64>) -> f64 {
 /// The table: each factor's indices (for `rank` and `score`: averaged over the units, with the
 /// number of units it drives most), then the units with their leading factor.
 pub fn table(r: &Report) -> String {
-    use crate::diagnostics::display_width;
     let mut out = format!(
         "sensitivity of the {}: {} base samples, {} evaluations, seed {}{}\n\n",
         match r.target {
@@ -164,7 +161,7 @@ pub fn table(r: &Report) -> String {
             ]);
         }
     }
-    align(&mut out, &rows, display_width);
+    align(&mut out, &rows);
     if per_unit {
         out.push_str(
             "\nleads: the number of units whose total index is largest for the factor\n\n",
@@ -190,7 +187,7 @@ pub fn table(r: &Report) -> String {
                 l.map_or("-".into(), |i| fmt2(e.st[i])),
             ]);
         }
-        align(&mut out, &rows, display_width);
+        align(&mut out, &rows);
     }
     if !r.notes.is_empty() {
         out.push('\n');
@@ -201,33 +198,28 @@ pub fn table(r: &Report) -> String {
     out
 }
 
-/// Appends rows as columns aligned by display width: text columns left, numbers right.
-fn align(out: &mut String, rows: &[Vec<String>], width: fn(&str) -> usize) {
-    let cols = rows[0].len();
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| rows.iter().map(|r| width(&r[c])).max().unwrap_or(0))
-        .collect();
+/// Appends rows (the first the headings) as columns aligned by display width: text columns
+/// left, numbers right.
+fn align(out: &mut String, rows: &[Vec<String>]) {
+    let Some(head) = rows.first() else { return };
     let numeric = |c: usize| {
         rows.iter()
             .skip(1)
             .all(|r| r[c] == "-" || r[c].parse::<f64>().is_ok())
     };
-    for r in rows {
-        let mut line = String::new();
-        for (c, cell) in r.iter().enumerate() {
-            let pad = " ".repeat(widths[c] - width(cell));
-            if c > 0 {
-                line.push_str("  ");
-            }
+    let mut table = Table::new().align_headings();
+    for (c, h) in head.iter().enumerate() {
+        table = table.column(
+            h.clone(),
             if numeric(c) {
-                line.push_str(&pad);
-                line.push_str(cell);
+                Align::Right
             } else {
-                line.push_str(cell);
-                line.push_str(&pad);
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
+                Align::Left
+            },
+        );
     }
+    for r in rows.iter().skip(1) {
+        table.row(r.clone());
+    }
+    out.push_str(&table.render_text(None));
 }

@@ -1,7 +1,7 @@
 //! Renderers of `qindex stability`.
 
+use super::table::Table;
 use crate::analysis::stability::{Interval, Stability};
-use crate::diagnostics::display_width;
 
 fn share_range(i: &Option<Interval>) -> String {
     i.map_or("—".into(), |i| format!("{:.3}–{:.3}", i.low, i.high))
@@ -24,25 +24,23 @@ pub fn table(s: &Stability) -> String {
         s.top,
         s.nominal_top.join(", ")
     ));
-    let mut grid = vec![[
-        "node",
-        "label",
-        "share",
-        "order holds",
-        "set holds",
-        "method",
-        "",
-    ]
-    .map(String::from)
-    .to_vec()];
+    let mut table = Table::new()
+        .key_left("node")
+        .left("label")
+        .max_width(24)
+        .right("share")
+        .right("order holds")
+        .right("set holds")
+        .left("method")
+        .left("");
     for n in &s.nodes {
-        grid.push(vec![
+        table.row([
             format!(
                 "{}{}",
                 "  ".repeat(n.depth.saturating_sub(1) as usize),
                 n.id
             ),
-            crate::report::truncate_to_width(n.label.as_deref().unwrap_or(""), 24),
+            n.label.clone().unwrap_or_default(),
             if n.share.is_finite() {
                 format!("{:.3}", n.share)
             } else {
@@ -57,24 +55,7 @@ pub fn table(s: &Stability) -> String {
             n.reason.clone().unwrap_or_default(),
         ]);
     }
-    let widths: Vec<usize> = (0..grid[0].len())
-        .map(|k| grid.iter().map(|r| display_width(&r[k])).max().unwrap_or(0))
-        .collect();
-    for (i, row) in grid.iter().enumerate() {
-        let cells: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(k, c)| {
-                if (2..5).contains(&k) && i > 0 {
-                    crate::report::pad_left(c, widths[k])
-                } else {
-                    crate::report::pad(c, widths[k])
-                }
-            })
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
+    out.push_str(&table.render_text(None));
     out.push_str(
         "\nshare: the weight as a share of its and its siblings' weights; moving it from 0 to 1 rescales the siblings\n\
          proportionally. order/set holds: the shares over which the nominal top-N order/set stays the same.\n",

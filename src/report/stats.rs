@@ -1,9 +1,9 @@
 //! Renderers of the coherence report (`qindex stats`): aligned text and `qindex.stats/1` JSON.
 
-use super::{one_line, pad, pad_left, truncate_to_width};
+use super::table::{Align, Table};
+use super::{one_line, truncate_to_width};
 use crate::analysis::coherence::{Corr, GroupStats};
 use crate::analysis::Coherence;
-use crate::diagnostics::display_width;
 use crate::plan::Plan;
 use serde::Serialize;
 
@@ -40,34 +40,20 @@ fn raw(x: Option<f64>) -> String {
     }
 }
 
-/// Columns of cells: the first `left` columns left-aligned, the rest right-aligned.
+/// Columns of cells, the first row the headings: the first `left` columns left-aligned, the
+/// rest right-aligned.
 fn table(out: &mut String, indent: &str, rows: &[Vec<String>], left: usize) {
+    let Some(head) = rows.first() else { return };
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| display_width(s))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(c, s)| {
-                if c < left {
-                    pad(s, widths[c])
-                } else {
-                    pad_left(s, widths[c])
-                }
-            })
-            .collect();
-        out.push_str(indent);
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
+    let mut table = Table::new().indent(indent).align_headings();
+    for c in 0..cols {
+        let heading = head.get(c).cloned().unwrap_or_default();
+        table = table.column(heading, if c < left { Align::Left } else { Align::Right });
     }
+    for row in rows.iter().skip(1) {
+        table.row(row.clone());
+    }
+    out.push_str(&table.render_text(None));
 }
 
 fn corr_text(c: &Corr) -> String {

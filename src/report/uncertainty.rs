@@ -1,5 +1,6 @@
 //! Renderers of `qindex uncertainty`.
 
+use super::table::Table;
 use crate::sensitivity::uncertainty::Summary;
 use serde_json::{json, Value};
 
@@ -55,39 +56,43 @@ fn fmt(x: Option<f64>, decimals: usize) -> String {
 
 /// CSV, one row per unit, the JSON's columns.
 pub fn csv(s: &Summary) -> String {
-    let mut out = String::from(
-        "unit,nominal_rank,median_rank,mean_rank,p05_rank,p95_rank,width,p_top,mean_score,sd_score\n",
-    );
+    let mut table = Table::new().left("unit");
+    for h in [
+        "nominal_rank",
+        "median_rank",
+        "mean_rank",
+        "p05_rank",
+        "p95_rank",
+        "width",
+        "p_top",
+        "mean_score",
+        "sd_score",
+    ] {
+        table = table.right(h);
+    }
     let cell = |x: Option<f64>| {
         x.filter(|v| v.is_finite())
             .map_or(String::new(), |v| v.to_string())
     };
     for u in &s.units {
-        let unit = crate::report::guard_formula(&u.unit);
-        let unit = if unit.contains([',', '"', '\n']) {
-            format!("\"{}\"", unit.replace('"', "\"\""))
-        } else {
-            unit
-        };
-        out.push_str(&format!(
-            "{unit},{},{},{},{},{},{},{},{},{}\n",
+        table.row([
+            u.unit.clone(),
             u.nominal_rank.map_or(String::new(), |r| r.to_string()),
             cell(u.median_rank),
             cell(u.mean_rank),
             cell(u.p05_rank),
             cell(u.p95_rank),
             cell(u.width),
-            u.p_top,
+            u.p_top.to_string(),
             cell(u.mean_score),
             cell(u.sd_score),
-        ));
+        ]);
     }
-    out
+    table.render_csv(false)
 }
 
 /// The table: units by nominal rank, aligned by display width.
 pub fn table(s: &Summary) -> String {
-    use crate::diagnostics::display_width;
     let mut out = String::new();
     out.push_str(&format!(
         "uncertainty: {} replications, seed {}{}\n",
@@ -104,24 +109,23 @@ pub fn table(s: &Summary) -> String {
         "MARC (mean absolute rank change against the nominal ranks): {}\n\n",
         fmt(s.marc, 2)
     ));
-    let header = [
-        "rank".to_string(),
-        "unit".to_string(),
-        "median".to_string(),
-        "p05".to_string(),
-        "p95".to_string(),
-        "width".to_string(),
-        format!("P(top {})", s.top_n),
-        "mean score".to_string(),
-        "sd".to_string(),
-    ];
-    let mut rows: Vec<Vec<String>> = vec![header.to_vec()];
+    let mut table = Table::new()
+        .key_right("rank")
+        .key_left("unit")
+        .right("median")
+        .right("p05")
+        .right("p95")
+        .right("width")
+        .right(format!("P(top {})", s.top_n))
+        .right("mean score")
+        .right("sd")
+        .align_headings();
     for u in &s.units {
         let name = match &u.label {
             Some(l) if *l != u.unit && !l.is_empty() => format!("{l} ({})", u.unit),
             _ => u.unit.clone(),
         };
-        rows.push(vec![
+        table.row([
             u.nominal_rank.map_or("-".into(), |r| r.to_string()),
             name,
             fmt(u.median_rank, 1),
@@ -133,28 +137,7 @@ pub fn table(s: &Summary) -> String {
             fmt(u.sd_score, 2),
         ]);
     }
-    let cols = header.len();
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| rows.iter().map(|r| display_width(&r[c])).max().unwrap_or(0))
-        .collect();
-    for r in &rows {
-        let mut line = String::new();
-        for (c, cell) in r.iter().enumerate() {
-            let pad = " ".repeat(widths[c] - display_width(cell));
-            if c > 0 {
-                line.push_str("  ");
-            }
-            if c == 1 {
-                line.push_str(cell);
-                line.push_str(&pad);
-            } else {
-                line.push_str(&pad);
-                line.push_str(cell);
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
+    out.push_str(&table.render_text(None));
     if !s.notes.is_empty() {
         out.push('\n');
         for n in &s.notes {
