@@ -1259,11 +1259,7 @@ fn compare_cmd(
         match format {
             // JSON stays one document: the decompositions go in under `explanations`.
             CompareFormat::Json => {
-                let mut v: serde_json::Value =
-                    serde_json::from_str(&out).expect("the comparison is JSON");
-                v["explanations"] = serde_json::to_value(&explained).expect("plain data");
-                out = serde_json::to_string_pretty(&v).expect("json");
-                out.push('\n');
+                out = qindex::report::compare::json_explained(&comparison, Some(&explained));
             }
             // CSV is one table: the decompositions are text, for the table or JSON.
             CompareFormat::Csv => {

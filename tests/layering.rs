@@ -274,7 +274,10 @@ fn the_checker_finds_every_way_of_writing_a_use() {
         ("eval/a.rs", "use crate::report as r;\n"),
     ];
     for (file, text) in bad {
-        assert!(!violations(file, text).is_empty(), "missed in {file}: {text}");
+        assert!(
+            !violations(file, text).is_empty(),
+            "missed in {file}: {text}"
+        );
     }
     let good = [
         // The renderers and the front ends may use anything.

@@ -193,7 +193,6 @@ pub fn correlation_ratio(x: &[f64], y: &[f64]) -> Result<Smooth, Undefined> {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Importance {
-    pub format: &'static str,
     pub scheme: String,
     pub period: Option<String>,
     /// The units (rows the rules rank) the measures are computed over.
@@ -347,7 +346,6 @@ pub fn importance(plan: &Plan, p: &PeriodResult) -> Importance {
         ));
     }
     Importance {
-        format: "qindex.importance/1",
         scheme: plan.scheme.clone(),
         period: p.period.clone(),
         units: rows.len(),

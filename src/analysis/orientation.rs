@@ -11,7 +11,6 @@ pub const SILENT_RATIO: f64 = 0.25;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Orientation {
-    pub format: &'static str,
     pub scheme: String,
     pub period: Option<String>,
     pub tags: Vec<TagShare>,
@@ -111,7 +110,6 @@ pub fn orientation(plan: &Plan, p: &PeriodResult) -> Orientation {
         });
     }
     Orientation {
-        format: "qindex.orientation/1",
         scheme: plan.scheme.clone(),
         period: p.period.clone(),
         tags,

@@ -40,7 +40,6 @@ pub struct Options {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Stability {
-    pub format: &'static str,
     pub scheme: String,
     pub period: Option<String>,
     /// N: the size of the top group (at most the number of ranked units).
@@ -618,7 +617,6 @@ pub fn stability(plan: &Plan, frame: &Frame, opts: &Options) -> Result<Stability
     done.sort_by_key(|(k, _)| *k);
     let units = frame.units();
     Ok(Stability {
-        format: "qindex.stability/1",
         scheme: plan.scheme.clone(),
         period: nominal.period.clone(),
         top: top.len(),

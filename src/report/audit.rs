@@ -41,15 +41,12 @@ pub fn configurations_json(c: &Configurations) -> String {
         })
         .collect();
     let v = json!({
-        "format": "qindex.configurations/1",
         "samples": c.samples,
         "period": c.period,
         "configurations": configs,
         "notes": c.notes,
     });
-    let mut out = serde_json::to_string_pretty(&v).expect("json");
-    out.push('\n');
-    out
+    super::json::document("configurations", 1, &v)
 }
 
 /// The configurations as text: each with its choices and draws, the indicators it imputes or

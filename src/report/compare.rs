@@ -138,6 +138,12 @@ pub fn csv(c: &Comparison) -> String {
 
 /// JSON `qindex.compare/1`, documented in `docs/compare-json.md`.
 pub fn json(c: &Comparison) -> String {
+    json_explained(c, None)
+}
+
+/// JSON `qindex.compare/1` with the decompositions of `compare --explain` under
+/// `explanations`, so that the output stays one document.
+pub fn json_explained(c: &Comparison, explanations: Option<&[Decomposition]>) -> String {
     use serde_json::{json, Map, Value};
     let by_scheme = |vals: Vec<Value>| -> Value {
         let mut m = Map::new();
@@ -159,8 +165,7 @@ pub fn json(c: &Comparison) -> String {
             })
         })
         .collect();
-    let v = json!({
-        "format": "qindex.compare/1",
+    let mut v = json!({
         "schemes": c.schemes,
         "period": c.period,
         "periods": c.periods,
@@ -170,9 +175,10 @@ pub fn json(c: &Comparison) -> String {
         "movers": c.movers,
         "top_changes": c.top_changes,
     });
-    let mut s = serde_json::to_string_pretty(&v).expect("plain data serialises");
-    s.push('\n');
-    s
+    if let Some(d) = explanations {
+        v["explanations"] = json!(d);
+    }
+    super::json::document("compare", 1, &v)
 }
 
 /// The decomposition as text: the index's children, then the deeper parts, largest first.

@@ -64,11 +64,7 @@ pub fn explain_text(plan: &Plan) -> String {
 
 /// The Plan as pretty-printed JSON, ending in a newline.
 pub fn explain_json(plan: &Plan) -> String {
-    // A Plan has no maps and no fallible `Serialize` impls, and serde_json writes a
-    // non-finite number as `null`, so serialising it cannot fail.
-    let mut out = serde_json::to_string_pretty(plan).expect("a Plan always serialises to JSON");
-    out.push('\n');
-    out
+    super::json::document("explain", 1, plan)
 }
 
 /// The line above the tree: the index, the scheme and where the data comes from.
@@ -425,6 +421,7 @@ mod tests {
         assert!(out.ends_with("}\n"));
         insta::assert_snapshot!(out, @r#"
             {
+              "format": "qindex.explain/1",
               "scheme": "market_led",
               "scheme_label": "市场导向方案",
               "index": {

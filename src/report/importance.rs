@@ -81,10 +81,9 @@ pub fn table(r: &Importance) -> String {
     out
 }
 
+/// JSON `qindex.importance/1`, documented in `docs/importance-json.md`.
 pub fn json(r: &Importance) -> String {
-    let mut s = serde_json::to_string_pretty(r).expect("plain data serialises");
-    s.push('\n');
-    s
+    super::json::document("importance", 1, r)
 }
 
 fn opt(x: Option<f64>) -> String {

@@ -92,14 +92,19 @@ fn markdown(plan: &Plan) -> String {
         table = table.column(*h, if numeric { Align::Right } else { Align::Left });
     }
     for node in &plan.nodes {
-        table.row(cells(node, Some(3)).into_iter().enumerate().map(|(k, cell)| {
-            match cell {
-                Some(text) => text,
-                // An empty weight reads as a gap in the data; a dash says "not applicable".
-                None if NUMERIC[k] => "—".to_string(),
-                None => String::new(),
-            }
-        }));
+        table.row(
+            cells(node, Some(3))
+                .into_iter()
+                .enumerate()
+                .map(|(k, cell)| {
+                    match cell {
+                        Some(text) => text,
+                        // An empty weight reads as a gap in the data; a dash says "not applicable".
+                        None if NUMERIC[k] => "—".to_string(),
+                        None => String::new(),
+                    }
+                }),
+        );
     }
     table.render_markdown()
 }
@@ -119,8 +124,8 @@ fn csv(plan: &Plan) -> String {
 mod tests {
     use super::*;
     use crate::diagnostics::display_width;
-    use crate::report::{csv_field, guard_formula};
     use crate::report::fixtures::sample_plan;
+    use crate::report::{csv_field, guard_formula};
 
     #[test]
     fn methods_table_markdown() {

@@ -72,8 +72,7 @@ pub fn text(o: &Orientation) -> String {
     out
 }
 
+/// JSON `qindex.orientation/1`, documented in `docs/orientation-json.md`.
 pub fn json(o: &Orientation) -> String {
-    let mut s = serde_json::to_string_pretty(o).expect("plain data serialises");
-    s.push('\n');
-    s
+    super::json::document("orientation", 1, o)
 }

@@ -10,19 +10,15 @@ use serde::Serialize;
 pub fn json(p: &Profile) -> String {
     #[derive(Serialize)]
     struct Doc<'a> {
-        format: &'static str,
         qindex: &'static str,
         #[serde(flatten)]
         profile: &'a Profile,
     }
     let doc = Doc {
-        format: "qindex.profile/1",
         qindex: env!("CARGO_PKG_VERSION"),
         profile: p,
     };
-    let mut s = serde_json::to_string_pretty(&doc).expect("a profile serialises");
-    s.push('\n');
-    s
+    super::json::document("profile", 1, &doc)
 }
 
 /// A score or value with two decimals (three on a scale of width 1 or less, as the HDI's

@@ -29,7 +29,6 @@ pub fn json(r: &Report) -> String {
         })
         .collect();
     let v = json!({
-        "format": "qindex.sensitivity/1",
         "samples": r.samples,
         "seed": r.seed,
         "period": r.period,
@@ -39,9 +38,7 @@ pub fn json(r: &Report) -> String {
         "indices": indices,
         "notes": r.notes,
     });
-    let mut out = serde_json::to_string_pretty(&v).expect("json");
-    out.push('\n');
-    out
+    super::json::document("sensitivity", 1, &v)
 }
 
 /// CSV: one row per output and factor.
@@ -83,17 +80,6 @@ fn fmt2(x: f64) -> String {
     }
 }
 
-fn mean(xs: impl Iterator<Item = f64>) -> f64 {
-    let (s, n) = xs
-        .filter(|x| x.is_finite())
-        .fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
-    if n == 0 {
-        f64::NAN
-    } else {
-        s / n as f64
-    }
-}
-
 /// The table: each factor's indices (for `rank` and `score`: averaged over the units, with the
 /// number of units it drives most), then the units with their leading factor.
 pub fn table(r: &Report) -> String {
@@ -111,16 +97,6 @@ pub fn table(r: &Report) -> String {
             .as_ref()
             .map_or(String::new(), |p| format!(", period {p}"))
     );
-    let k = r.factors.len();
-    let leading: Vec<Option<usize>> = r
-        .entries
-        .iter()
-        .map(|e| {
-            (0..k)
-                .filter(|i| e.st[*i].is_finite())
-                .max_by(|a, b| e.st[*a].total_cmp(&e.st[*b]))
-        })
-        .collect();
     let per_unit = r.target != Target::Marc;
     let mut rows: Vec<Vec<String>> = vec![if per_unit {
         vec![
@@ -142,13 +118,9 @@ pub fn table(r: &Report) -> String {
         if per_unit {
             rows.push(vec![
                 f.clone(),
-                fmt2(mean(r.entries.iter().map(|e| e.s1[i]))),
-                fmt2(mean(r.entries.iter().map(|e| e.st[i]))),
-                leading
-                    .iter()
-                    .filter(|l| **l == Some(i))
-                    .count()
-                    .to_string(),
+                fmt2(r.mean_s1[i]),
+                fmt2(r.mean_st[i]),
+                r.leads[i].to_string(),
             ]);
         } else {
             let e = &r.entries[0];
@@ -173,7 +145,8 @@ pub fn table(r: &Report) -> String {
             "S1".into(),
             "ST".into(),
         ]];
-        for (e, l) in r.entries.iter().zip(&leading) {
+        for e in &r.entries {
+            let l = &e.leading;
             let name = match (&e.label, &e.unit) {
                 (Some(l), Some(u)) if l != u && !l.is_empty() => format!("{l} ({u})"),
                 (_, Some(u)) => u.clone(),

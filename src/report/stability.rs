@@ -63,8 +63,7 @@ pub fn table(s: &Stability) -> String {
     out
 }
 
+/// JSON `qindex.stability/1`, documented in `docs/stability-json.md`.
 pub fn json(s: &Stability) -> String {
-    let mut t = serde_json::to_string_pretty(s).expect("plain data serialises");
-    t.push('\n');
-    t
+    super::json::document("stability", 1, s)
 }

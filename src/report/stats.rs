@@ -254,7 +254,6 @@ fn group(out: &mut String, g: &GroupStats) {
 
 #[derive(Serialize)]
 struct Json<'a> {
-    format: &'static str,
     qindex: &'static str,
     index: &'a str,
     index_label: Option<&'a str>,
@@ -266,16 +265,13 @@ struct Json<'a> {
 /// The `qindex.stats/1` JSON document (docs/stats-json.md).
 pub fn json(plan: &Plan, c: &Coherence) -> String {
     let doc = Json {
-        format: "qindex.stats/1",
         qindex: env!("CARGO_PKG_VERSION"),
         index: &plan.index.id,
         index_label: plan.index.label.as_deref(),
         scheme: &plan.scheme,
         coherence: c,
     };
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_string());
-    s.push('\n');
-    s
+    super::json::document("stats", 1, &doc)
 }
 
 #[cfg(test)]

@@ -32,7 +32,6 @@ pub fn json(s: &Summary) -> String {
         })
         .collect();
     let v = json!({
-        "format": "qindex.uncertainty/1",
         "samples": s.samples,
         "seed": s.seed,
         "top_n": s.top_n,
@@ -42,9 +41,7 @@ pub fn json(s: &Summary) -> String {
         "units": units,
         "notes": s.notes,
     });
-    let mut out = serde_json::to_string_pretty(&v).expect("json");
-    out.push('\n');
-    out
+    super::json::document("uncertainty", 1, &v)
 }
 
 fn fmt(x: Option<f64>, decimals: usize) -> String {

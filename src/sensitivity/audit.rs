@@ -314,7 +314,7 @@ pub fn replay(
 }
 
 /// One indicator's figures in one configuration, over the units of the period.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct IndicatorFigures {
     pub id: String,
     pub imputed: usize,
@@ -326,7 +326,7 @@ pub struct IndicatorFigures {
 
 /// One configuration: a combination of the options of `choose scheme`, `choose normalise` and
 /// `choose missing` (the lines that change indicators).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Configuration {
     pub choices: Vec<(String, String)>,
     pub replications: usize,
@@ -335,7 +335,7 @@ pub struct Configuration {
     pub groups: Vec<(String, String)>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Configurations {
     pub samples: u64,
     pub period: Option<String>,

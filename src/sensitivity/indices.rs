@@ -22,7 +22,8 @@ use crate::eval::{self, EvalOptions, PeriodChoice};
 use crate::Error;
 
 /// What the indices are of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Target {
     Marc,
     Rank,
@@ -54,7 +55,7 @@ pub struct Options<'a> {
 }
 
 /// One output's indices, in factor order.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Entry {
     /// `None` for the MARC.
     pub unit: Option<String>,
@@ -64,9 +65,12 @@ pub struct Entry {
     pub st: Vec<f64>,
     pub s1_conf: Vec<f64>,
     pub st_conf: Vec<f64>,
+    /// The factor whose total index is the largest for this output; `None` when none is
+    /// defined.
+    pub leading: Option<usize>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Report {
     pub samples: usize,
     pub seed: u64,
@@ -76,6 +80,11 @@ pub struct Report {
     pub evaluations: usize,
     /// Outputs in nominal rank order (one entry for `marc`).
     pub entries: Vec<Entry>,
+    /// Per factor: the mean of its first-order and total indices over the outputs (those
+    /// not defined left out; NaN when none is), and how many outputs it leads.
+    pub mean_s1: Vec<f64>,
+    pub mean_st: Vec<f64>,
+    pub leads: Vec<usize>,
     /// Plain-words warnings about the design and the estimates.
     pub notes: Vec<String>,
     /// Evaluation warnings over all evaluations: (code, count), by first appearance.
@@ -255,7 +264,7 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Report, Error
         });
     }
 
-    let entries = (0..outputs)
+    let mut entries: Vec<Entry> = (0..outputs)
         .map(|o| {
             let (unit, label, nominal_rank) = match opts.target {
                 Target::Marc => (None, None, None),
@@ -277,8 +286,24 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Report, Error
                 st: indices.st(o).to_vec(),
                 s1_conf: indices.s1_conf(o).to_vec(),
                 st_conf: indices.st_conf(o).to_vec(),
+                leading: None,
             }
         })
+        .collect();
+    for e in &mut entries {
+        e.leading = (0..e.st.len())
+            .filter(|i| e.st[*i].is_finite())
+            .max_by(|a, b| e.st[*a].total_cmp(&e.st[*b]));
+    }
+    let k = names.len();
+    let mean_s1 = (0..k)
+        .map(|i| finite_mean(entries.iter().map(|e| e.s1[i])))
+        .collect();
+    let mean_st = (0..k)
+        .map(|i| finite_mean(entries.iter().map(|e| e.st[i])))
+        .collect();
+    let leads = (0..k)
+        .map(|i| entries.iter().filter(|e| e.leading == Some(i)).count())
         .collect();
     Ok(Report {
         samples: opts.samples,
@@ -288,9 +313,24 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Report, Error
         factors: names,
         evaluations: total,
         entries,
+        mean_s1,
+        mean_st,
+        leads,
         notes,
         warnings,
     })
+}
+
+/// The mean of the finite values; NaN when there are none.
+fn finite_mean(xs: impl Iterator<Item = f64>) -> f64 {
+    let (s, n) = xs
+        .filter(|x| x.is_finite())
+        .fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+    if n == 0 {
+        f64::NAN
+    } else {
+        s / n as f64
+    }
 }
 
 fn usage(e: &sobol::SobolError) -> Error {

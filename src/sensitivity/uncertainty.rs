@@ -47,7 +47,7 @@ pub struct Options<'a> {
 
 /// One unit's summary over the replications; rank statistics are over the replications in
 /// which the unit is ranked (`None` when it never is).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct UnitSummary {
     pub unit: String,
     pub label: Option<String>,
@@ -64,7 +64,7 @@ pub struct UnitSummary {
     pub sd_score: Option<f64>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Summary {
     pub samples: u64,
     pub seed: u64,
