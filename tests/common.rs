@@ -47,6 +47,7 @@ pub fn qindex(args: &[&str]) -> std::process::Output {
         .args(args)
         .current_dir(root())
         .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
         .output()
         .expect("run qindex")
 }

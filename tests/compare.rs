@@ -97,7 +97,7 @@ fn decomposition_adds_up() {
     let mut checked = 0;
     for i in 0..pa.len() {
         let unit = frame.units().get(pa.rows[i]);
-        let d = qindex::report::compare::decompose(&frame, [&a, &b], [pa, pb], unit).unwrap();
+        let d = qindex::analysis::compare::decompose(&frame, [&a, &b], [pa, pb], unit).unwrap();
         assert!(
             d.not_split.is_empty(),
             "both schemes aggregate arithmetically"
@@ -227,7 +227,7 @@ fn decomposition_adds_up_for_every_aggregation() {
             let (pa, pb) = (&results[a].periods[0], &results[b].periods[0]);
             for i in 0..pa.len() {
                 let unit = frame.units().get(pa.rows[i]);
-                let d = qindex::report::compare::decompose(
+                let d = qindex::analysis::compare::decompose(
                     &frame,
                     [&plans[a], &plans[b]],
                     [pa, pb],
@@ -260,7 +260,7 @@ fn decomposition_adds_up_for_every_aggregation() {
         "market_strong's geometric index is not split"
     );
     let (pa, pb) = (&results[0].periods[0], &results[2].periods[0]);
-    let d = qindex::report::compare::decompose(&frame, [&plans[0], &plans[2]], [pa, pb], "C15")
+    let d = qindex::analysis::compare::decompose(&frame, [&plans[0], &plans[2]], [pa, pb], "C15")
         .unwrap();
     let real = d.score_b.unwrap() - d.score_a.unwrap();
     assert!(real < -1.0, "C15 falls under market_strong");

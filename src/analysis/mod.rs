@@ -1,10 +1,19 @@
-//! Coherence statistics of an evaluated index: reliability, principal components and sampling
-//! adequacy (OECD/JRC Handbook, COINr `get_stats`, `get_corr`, `get_cronbach`, `get_PCA`).
+//! Analyses of evaluated results, computed and never formatted: coherence statistics
+//! (reliability, principal components, sampling adequacy: OECD/JRC Handbook, COINr
+//! `get_stats`, `get_corr`, `get_cronbach`, `get_PCA`), comparisons of schemes and the
+//! decomposition of a score change, orientation, a unit's profile, the indicators' importance
+//! and the stability of the top N under each weight. Each returns a `Serialize` value that
+//! `report/` renders.
 
 pub mod alpha;
 pub mod coherence;
+pub mod compare;
+pub mod importance;
 pub mod kmo;
+pub mod orientation;
 pub mod pca;
+pub mod profile;
+pub mod stability;
 
 pub use coherence::{coherence, Coherence};
 

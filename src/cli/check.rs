@@ -37,7 +37,9 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         }
     }
     let text = match format {
-        Format::Json => super::emit::json("check", 1, &serde_json::json!({ "files": files })),
+        Format::Json => {
+            qindex::report::json::document("check", 1, &serde_json::json!({ "files": files }))
+        }
         _ => files.iter().map(qindex::report::checked::line).collect(),
     };
     cx.emit(&text)?;

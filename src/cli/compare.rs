@@ -2,6 +2,7 @@
 
 use super::args::{one_period, OutArgs, Schemes};
 use super::emit::{Cx, Format, Outcome};
+use qindex::analysis::compare;
 use qindex::eval::{PeriodChoice, PeriodResult};
 use qindex::report::compare as render;
 use qindex::Error;
@@ -74,11 +75,11 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         cx.eval_warnings(&r.warnings);
     }
     let periods: Vec<&PeriodResult> = results.iter().map(|r| &r.periods[0]).collect();
-    let comparison = render::compare(frame, &names, &periods, a.top as usize);
+    let comparison = compare::compare(frame, &names, &periods, a.top as usize);
     // Why units moved: the unit asked for, else (in the table) the biggest mover each way.
     let movers: Vec<(String, usize)> = match &a.explain {
         Some(unit) => {
-            let row = qindex::report::profile::find_unit(frame, periods[0], unit)?;
+            let row = qindex::analysis::profile::find_unit(frame, periods[0], unit)?;
             let unit = frame.units().get(periods[0].rows[row]).to_string();
             (1..plans.len()).map(|k| (unit.clone(), k)).collect()
         }
@@ -98,7 +99,7 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
     let explained: Vec<_> = movers
         .iter()
         .filter_map(|(unit, k)| {
-            let mut d = render::decompose(
+            let mut d = compare::decompose(
                 frame,
                 [plans[0], plans[*k]],
                 [periods[0], periods[*k]],
@@ -109,64 +110,18 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
             Some(d)
         })
         .collect();
-    let text = match format {
-        Format::Json => json_with(&comparison, a.explain.is_some().then_some(&explained)),
+    cx.emit(&match format {
+        Format::Json => {
+            render::json_explained(&comparison, a.explain.is_some().then_some(&explained))
+        }
         Format::Csv => render::csv(&comparison),
         _ => {
             let orientations: Vec<_> = plans
                 .iter()
                 .zip(&periods)
-                .map(|(plan, p)| qindex::report::orientation::orientation(plan, p))
+                .map(|(plan, p)| qindex::analysis::orientation::orientation(plan, p))
                 .collect();
-            text_with(&comparison, &names, &orientations, &explained)
+            render::text_explained(&comparison, &orientations, &explained, cx.width())
         }
-    };
-    cx.emit(&text)
-}
-
-/// The comparison as JSON; with `--explain`, the decompositions under `explanations`.
-fn json_with(c: &render::Comparison, explained: Option<&Vec<render::Decomposition>>) -> String {
-    let out = render::json(c);
-    let Some(explained) = explained else {
-        return out;
-    };
-    let mut v: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
-    v["explanations"] = serde_json::to_value(explained).unwrap_or_default();
-    let mut out = serde_json::to_string_pretty(&v).unwrap_or_default();
-    out.push('\n');
-    out
-}
-
-/// The comparison's table, each scheme's orientation, then the decompositions.
-fn text_with(
-    c: &render::Comparison,
-    names: &[String],
-    orientations: &[qindex::report::orientation::Orientation],
-    explained: &[render::Decomposition],
-) -> String {
-    let mut out = render::text(c);
-    out.push_str(
-        "\norientation: nominal weight / importance in the data (see `qindex orientation`)\n",
-    );
-    for (o, name) in orientations.iter().zip(names) {
-        let parts: Vec<String> = o
-            .tags
-            .iter()
-            .map(|t| {
-                format!(
-                    "{} {:.0}% / {:.0}%",
-                    t.tag.as_deref().unwrap_or("untagged"),
-                    t.nominal * 100.0,
-                    t.importance * 100.0
-                )
-            })
-            .collect();
-        // The compared versions' names: schemes, or periods with --since.
-        out.push_str(&format!("  {name}: {}\n", parts.join(", ")));
-    }
-    for d in explained {
-        out.push('\n');
-        out.push_str(&render::decomposition_text(d));
-    }
-    out
+    })
 }

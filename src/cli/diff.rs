@@ -2,9 +2,9 @@
 
 use super::args::{one_period, DataArgs, OutArgs};
 use super::emit::{Cx, Format, Outcome};
-use qindex::report::{compare, snapshot};
+use qindex::analysis::compare;
+use qindex::report::snapshot;
 use qindex::Error;
-use serde::Serialize;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -26,18 +26,6 @@ pub struct Args {
     explain: Option<String>,
     #[command(flatten)]
     pub out: OutArgs,
-}
-
-/// The result of a diff.
-#[derive(Serialize)]
-struct Diff {
-    old: String,
-    new: String,
-    scheme: String,
-    /// The review of the plans' and results' differences (`None`: no difference).
-    review: Option<String>,
-    /// Why the biggest movers (and the unit asked for) moved.
-    explanations: Vec<compare::Decomposition>,
 }
 
 pub fn run(a: Args, cx: &mut Cx) -> Outcome {
@@ -76,59 +64,20 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         snapshot::render(&header, frame, &[run])
     };
     let review = snapshot::review(&render(&old, old_plan, &ra), &render(&new, new_plan, &rb));
-    // Why the biggest movers moved.
     let (pa, pb) = (&ra.periods[0], &rb.periods[0]);
-    let mut movers: Vec<(i64, String)> = (0..pa.len())
-        .filter(|i| {
-            pa.final_rank[*i] != 0
-                && pb.final_rank[*i] != 0
-                && pa.final_rank[*i] != pb.final_rank[*i]
-        })
-        .map(|i| {
-            (
-                (pa.final_rank[i] as i64 - pb.final_rank[i] as i64).abs(),
-                frame.units().get(pa.rows[i]).to_string(),
-            )
-        })
-        .collect();
-    movers.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
-    movers.truncate(3);
-    if let Some(unit) = &a.explain {
-        let row = qindex::report::profile::find_unit(frame, pa, unit)?;
-        let unit = frame.units().get(pa.rows[row]).to_string();
-        movers.retain(|m| m.1 != unit);
-        movers.insert(0, (0, unit));
-    }
-    let explanations = movers
-        .iter()
-        .filter_map(|(_, unit)| {
-            let mut d = compare::decompose(frame, [old_plan, new_plan], [pa, pb], unit)?;
-            (d.a, d.b) = ("old".into(), "new".into());
-            Some(d)
-        })
-        .collect();
-    let diff = Diff {
+    let asked = match &a.explain {
+        Some(unit) => Some(qindex::analysis::profile::find_unit(frame, pa, unit)?),
+        None => None,
+    };
+    let diff = compare::Diff {
         old: a.old.display().to_string(),
         new: a.new.display().to_string(),
         scheme: a.scheme,
         review,
-        explanations,
+        explanations: compare::diff_explanations(frame, [old_plan, new_plan], [pa, pb], asked),
     };
     cx.emit(&match format {
-        Format::Json => super::emit::json("diff", 1, &diff),
-        _ => text(&diff),
+        Format::Json => qindex::report::json::document("diff", 1, &diff),
+        _ => qindex::report::compare::diff_text(&diff),
     })
-}
-
-fn text(d: &Diff) -> String {
-    let mut out = format!("{} → {} (scheme {})\n\n", d.old, d.new, d.scheme);
-    match &d.review {
-        None => out.push_str("no difference in the plan or the results\n"),
-        Some(review) => out.push_str(review),
-    }
-    for e in &d.explanations {
-        out.push('\n');
-        out.push_str(&compare::decomposition_text(e));
-    }
-    out
 }

@@ -247,6 +247,11 @@ impl Cx {
         })
     }
 
+    /// The width to fit tables to: none for a file (`-o`), else `COLUMNS` or the terminal's.
+    pub fn width(&self) -> Option<usize> {
+        self.output.is_none().then(width).flatten()
+    }
+
     /// Writes the result: to `--output` (atomically), or to standard output.
     pub fn emit(&self, text: &str) -> Outcome {
         self.emit_with(|w| w.write_all(text.as_bytes()))
@@ -307,28 +312,6 @@ impl Cx {
     }
 }
 
-/// A JSON document: `{"format": "qindex.KIND/VERSION", ...the value's fields}`, pretty-printed,
-/// ending in a newline.
-pub fn json(kind: &str, version: u32, value: &impl serde::Serialize) -> String {
-    let mut doc = serde_json::Map::new();
-    doc.insert(
-        "format".into(),
-        serde_json::Value::String(format!("qindex.{kind}/{version}")),
-    );
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::Object(fields)) => doc.extend(fields),
-        Ok(other) => {
-            doc.insert("value".into(), other);
-        }
-        Err(e) => {
-            doc.insert("error".into(), serde_json::Value::String(e.to_string()));
-        }
-    }
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    text.push('\n');
-    text
-}
-
 impl<'w> Warn<'w> {
     /// A warning about the whole run (no node, unit or period).
     pub fn plain(code: &'w str, message: &'w str) -> Warn<'w> {
@@ -356,9 +339,9 @@ pub struct Warn<'w> {
     pub units: &'w [String],
 }
 
-/// The width to fit tables to: `COLUMNS`, else the terminal's, else none (a file or a pipe).
-#[allow(dead_code)] // fitted tables come with the table builder
-pub fn width() -> Option<usize> {
+/// The width to fit tables to: `COLUMNS`, else the terminal's, else none (a pipe). Nothing
+/// written to a file (`-o`) is fitted: see [`Cx::width`].
+fn width() -> Option<usize> {
     if let Some(n) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
         return Some(n);
     }
@@ -369,7 +352,6 @@ pub fn width() -> Option<usize> {
 }
 
 #[cfg(unix)]
-#[allow(dead_code)]
 fn terminal_width() -> Option<usize> {
     // SAFETY: TIOCGWINSZ fills the winsize struct given; standard output is a terminal.
     unsafe {
@@ -380,7 +362,6 @@ fn terminal_width() -> Option<usize> {
 }
 
 #[cfg(not(unix))]
-#[allow(dead_code)]
 fn terminal_width() -> Option<usize> {
     None
 }

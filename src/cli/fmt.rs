@@ -90,7 +90,9 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         });
     }
     let out = match format {
-        Format::Json => emit::json("fmt", 1, &serde_json::json!({ "files": files })),
+        Format::Json => {
+            qindex::report::json::document("fmt", 1, &serde_json::json!({ "files": files }))
+        }
         _ if a.check => files
             .iter()
             .filter(|f| !f.formatted)

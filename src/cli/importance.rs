@@ -2,7 +2,7 @@
 
 use super::args::OneScheme;
 use super::emit::{Cx, Format, Outcome, Warn};
-use qindex::sensitivity::importance;
+use qindex::analysis::importance;
 
 pub type Args = OneScheme;
 
@@ -14,8 +14,8 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
     let r = importance::importance(session.plan(&a.on.scheme)?, &results.periods[0]);
     cx.warnings(r.warnings.iter().map(|w| Warn::plain("importance", w)));
     cx.emit(&match format {
-        Format::Csv => importance::csv(&r),
-        Format::Json => importance::json(&r),
-        _ => importance::table(&r),
+        Format::Csv => qindex::report::importance::csv(&r),
+        Format::Json => qindex::report::importance::json(&r),
+        _ => qindex::report::importance::table(&r),
     })
 }

@@ -9,8 +9,10 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
     let format = cx.format("orientation", &[Format::Table, Format::Json], Format::Table)?;
     let session = cx.bound(&a.on)?;
     let results = cx.evaluated(&session, &a.on)?;
-    let o =
-        qindex::report::orientation::orientation(session.plan(&a.on.scheme)?, &results.periods[0]);
+    let o = qindex::analysis::orientation::orientation(
+        session.plan(&a.on.scheme)?,
+        &results.periods[0],
+    );
     cx.emit(&match format {
         Format::Json => qindex::report::orientation::json(&o),
         _ => qindex::report::orientation::text(&o),

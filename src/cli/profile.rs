@@ -24,7 +24,7 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         return Err(Error::Usage("the data has no rows to profile".into()));
     };
     // An unknown unit is the one thing said: the warnings come once it is found.
-    let at = qindex::report::profile::find_unit(frame, now, &a.unit)?;
+    let at = qindex::analysis::profile::find_unit(frame, now, &a.unit)?;
     cx.eval_warnings(&current.warnings);
     // The period before, when the data is a panel: evaluated on its own, as `run` would.
     let previous = match session.previous_period(now.period.as_deref())? {
@@ -32,7 +32,7 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         None => None,
     };
     let prev = previous.as_ref().and_then(|r| r.periods.first());
-    let profile = qindex::report::profile::profile(plan, frame, now, prev, at);
+    let profile = qindex::analysis::profile::profile(plan, frame, now, prev, at);
     cx.emit(&match format {
         Format::Json => qindex::report::profile::json(&profile),
         _ => qindex::report::profile::text(&profile),

@@ -65,6 +65,7 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
             depth: a.depth,
             indicators: a.indicators,
             top: a.top.map(|n| n as usize),
+            width: cx.width(),
         },
     };
     let written = cx.emit_with(|w| match format {

@@ -69,8 +69,8 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
     let report = indices::run(&plans, frame, &opts)?;
     cx.counted_warnings(&report.warnings, "over the evaluations");
     cx.emit(&match format {
-        Format::Csv => indices::csv(&report),
-        Format::Json => indices::json(&report),
-        _ => indices::table(&report),
+        Format::Csv => qindex::report::sensitivity::csv(&report),
+        Format::Json => qindex::report::sensitivity::json(&report),
+        _ => qindex::report::sensitivity::table(&report),
     })
 }

@@ -122,7 +122,7 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         return Ok(Exit::Differences);
     }
     cx.emit(&match format {
-        Format::Json => super::emit::json("snapshot", 1, &outcome),
+        Format::Json => qindex::report::json::document("snapshot", 1, &outcome),
         _ => self::text(&outcome),
     })?;
     Ok(match status {

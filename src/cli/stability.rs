@@ -2,7 +2,7 @@
 
 use super::args::{Evaluated, OutArgs};
 use super::emit::{Cx, Format, Outcome};
-use qindex::sensitivity::stability;
+use qindex::analysis::stability;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -28,7 +28,7 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
     let session = cx.bound(&a.on)?;
     let s = stability::stability(session.plan(&a.on.scheme)?, session.frame()?, &opts)?;
     cx.emit(&match format {
-        Format::Json => stability::json(&s),
-        _ => stability::table(&s),
+        Format::Json => qindex::report::stability::json(&s),
+        _ => qindex::report::stability::table(&s),
     })
 }

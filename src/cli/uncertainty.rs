@@ -62,8 +62,8 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
     if a.configurations {
         let c = audit::configurations(&plans, frame, &opts)?;
         return cx.emit(&match format {
-            Format::Json => audit::configurations_json(&c),
-            _ => audit::configurations_table(&c),
+            Format::Json => qindex::report::audit::configurations_json(&c),
+            _ => qindex::report::audit::configurations_table(&c),
         });
     }
     emit::audit_file(&a.replications, || {
@@ -72,8 +72,8 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
     let summary = uncertainty::run(&plans, frame, &opts)?;
     cx.counted_warnings(&summary.warnings, "over the replications");
     cx.emit(&match format {
-        Format::Csv => uncertainty::csv(&summary),
-        Format::Json => uncertainty::json(&summary),
-        _ => uncertainty::table(&summary),
+        Format::Csv => qindex::report::uncertainty::csv(&summary),
+        Format::Json => qindex::report::uncertainty::json(&summary),
+        _ => qindex::report::uncertainty::table(&summary),
     })
 }

@@ -1,234 +1,7 @@
-//! `qindex compare`: each unit's score and rank under several schemes, the rank correlations
-//! between schemes, and who moves.
+//! Renderers of `qindex compare`: the comparison and the score-change decomposition.
 
-use super::{csv_field, guard_formula, pad, pad_left, truncate_to_width};
-use crate::data::Frame;
-use crate::diagnostics::display_width;
-use crate::eval::PeriodResult;
-use crate::methods::stats;
-use serde::Serialize;
-
-/// How many movers each list shows.
-pub const MOVERS: usize = 5;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Comparison {
-    pub schemes: Vec<String>,
-    /// The period, when every compared result is of the same one.
-    pub period: Option<String>,
-    /// The period of each compared result, in the order of `schemes` (two periods with
-    /// `--since`).
-    pub periods: Vec<Option<String>>,
-    pub top_n: usize,
-    pub units: Vec<UnitRow>,
-    pub pairs: Vec<Pair>,
-    pub movers: Movers,
-    /// Per scheme after the first: units entering and leaving the top N against the first.
-    pub top_changes: Vec<TopChange>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct UnitRow {
-    pub unit: String,
-    pub label: Option<String>,
-    /// By scheme, in the order of `schemes`; `None` when unranked (vetoed, missing, not a unit).
-    pub ranks: Vec<Option<u32>>,
-    pub scores: Vec<Option<f64>>,
-    /// Rank under the first scheme minus rank under each scheme: positive = moved up.
-    pub shift: Vec<Option<i64>>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Pair {
-    pub a: String,
-    pub b: String,
-    /// Units ranked under both.
-    pub n: usize,
-    pub spearman: Option<f64>,
-    pub kendall: Option<f64>,
-    pub mean_abs_shift: Option<f64>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Mover {
-    pub unit: String,
-    pub label: Option<String>,
-    pub scheme: String,
-    pub from: u32,
-    pub to: u32,
-    pub shift: i64,
-}
-
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct Movers {
-    pub up: Vec<Mover>,
-    pub down: Vec<Mover>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct TopChange {
-    pub scheme: String,
-    pub entering: Vec<String>,
-    pub leaving: Vec<String>,
-}
-
-fn opt(x: f64) -> Option<f64> {
-    x.is_finite().then_some(x)
-}
-
-/// Compares results over the same data: one period under several schemes, or one scheme in two
-/// periods (`names` label them). The first is the baseline of the shifts; units are matched by
-/// id, and those ranked in the baseline are listed.
-pub fn compare(
-    frame: &Frame,
-    schemes: &[String],
-    results: &[&PeriodResult],
-    top_n: usize,
-) -> Comparison {
-    let base = results[0];
-    let label = |row: usize| frame.labels().map(|l| l.get(row).to_string());
-    // Results are aligned by unit id, so that two periods (different rows) compare too.
-    let index: Vec<std::collections::HashMap<&str, usize>> = results
-        .iter()
-        .map(|r| {
-            (0..r.len())
-                .map(|i| (frame.units().get(r.rows[i]), i))
-                .collect()
-        })
-        .collect();
-    let units: Vec<UnitRow> = (0..base.len())
-        .filter(|i| base.is_unit[*i])
-        .map(|i| {
-            let row = base.rows[i];
-            let unit = frame.units().get(row);
-            let at: Vec<Option<usize>> = index.iter().map(|m| m.get(unit).copied()).collect();
-            let ranks: Vec<Option<u32>> = results
-                .iter()
-                .zip(&at)
-                .map(|(r, k)| k.and_then(|k| (r.final_rank[k] != 0).then_some(r.final_rank[k])))
-                .collect();
-            let scores = results
-                .iter()
-                .zip(&at)
-                .map(|(r, k)| k.and_then(|k| opt(r.score[k])))
-                .collect();
-            let shift = ranks
-                .iter()
-                .map(|r| match (ranks[0], r) {
-                    (Some(a), Some(b)) => Some(a as i64 - *b as i64),
-                    _ => None,
-                })
-                .collect();
-            UnitRow {
-                unit: unit.to_string(),
-                label: label(row),
-                ranks,
-                scores,
-                shift,
-            }
-        })
-        .collect();
-    let mut pairs = Vec::new();
-    for a in 0..schemes.len() {
-        for b in a + 1..schemes.len() {
-            let both: Vec<&UnitRow> = units
-                .iter()
-                .filter(|u| u.ranks[a].is_some() && u.ranks[b].is_some())
-                .collect();
-            let xa: Vec<f64> = both
-                .iter()
-                .map(|u| u.scores[a].unwrap_or(f64::NAN))
-                .collect();
-            let xb: Vec<f64> = both
-                .iter()
-                .map(|u| u.scores[b].unwrap_or(f64::NAN))
-                .collect();
-            let shifts: Vec<f64> = both
-                .iter()
-                .map(|u| (u.ranks[a].unwrap_or(0) as f64 - u.ranks[b].unwrap_or(0) as f64).abs())
-                .collect();
-            pairs.push(Pair {
-                a: schemes[a].clone(),
-                b: schemes[b].clone(),
-                n: both.len(),
-                spearman: opt(stats::spearman(&xa, &xb)),
-                kendall: opt(stats::kendall_tau_b(&xa, &xb)),
-                mean_abs_shift: opt(stats::mean(&shifts)),
-            });
-        }
-    }
-    let mut all: Vec<Mover> = Vec::new();
-    for (s, scheme) in schemes.iter().enumerate().skip(1) {
-        for u in &units {
-            if let (Some(from), Some(to), Some(shift)) = (u.ranks[0], u.ranks[s], u.shift[s]) {
-                all.push(Mover {
-                    unit: u.unit.clone(),
-                    label: u.label.clone(),
-                    scheme: scheme.clone(),
-                    from,
-                    to,
-                    shift,
-                });
-            }
-        }
-    }
-    let mut up: Vec<Mover> = all.iter().filter(|m| m.shift > 0).cloned().collect();
-    up.sort_by(|a, b| {
-        b.shift
-            .cmp(&a.shift)
-            .then(a.to.cmp(&b.to))
-            .then(a.unit.cmp(&b.unit))
-    });
-    up.truncate(MOVERS);
-    let mut down: Vec<Mover> = all.iter().filter(|m| m.shift < 0).cloned().collect();
-    down.sort_by(|a, b| {
-        a.shift
-            .cmp(&b.shift)
-            .then(a.to.cmp(&b.to))
-            .then(a.unit.cmp(&b.unit))
-    });
-    down.truncate(MOVERS);
-    let in_top = |s: usize| -> Vec<&str> {
-        units
-            .iter()
-            .filter(|u| u.ranks[s].is_some_and(|r| r as usize <= top_n))
-            .map(|u| u.unit.as_str())
-            .collect()
-    };
-    let top_changes = (1..schemes.len())
-        .map(|s| {
-            let (before, after) = (in_top(0), in_top(s));
-            TopChange {
-                scheme: schemes[s].clone(),
-                entering: after
-                    .iter()
-                    .filter(|u| !before.contains(u))
-                    .map(|u| u.to_string())
-                    .collect(),
-                leaving: before
-                    .iter()
-                    .filter(|u| !after.contains(u))
-                    .map(|u| u.to_string())
-                    .collect(),
-            }
-        })
-        .collect();
-    let periods: Vec<Option<String>> = results.iter().map(|r| r.period.clone()).collect();
-    Comparison {
-        schemes: schemes.to_vec(),
-        period: if periods.iter().all(|p| *p == base.period) {
-            base.period.clone()
-        } else {
-            None
-        },
-        periods,
-        top_n,
-        units,
-        pairs,
-        movers: Movers { up, down },
-        top_changes,
-    }
-}
+use super::table::Table;
+use crate::analysis::compare::{Comparison, Decomposition, Mover, Part, UnitRow};
 
 fn num(x: Option<f64>, d: usize) -> String {
     x.map_or("—".into(), |v| format!("{v:.d$}"))
@@ -236,7 +9,7 @@ fn num(x: Option<f64>, d: usize) -> String {
 
 /// The comparison as text: ranks side by side (sorted by the first scheme), then the pairs,
 /// the movers and the top-N changes.
-pub fn text(c: &Comparison) -> String {
+pub fn text(c: &Comparison, width: Option<usize>) -> String {
     let mut out = String::new();
     if let Some(p) = &c.period {
         out.push_str(&format!("period {p}\n"));
@@ -251,21 +24,17 @@ pub fn text(c: &Comparison) -> String {
             ps.join(" → ")
         ));
     }
-    let mut head = vec!["unit".to_string(), "label".to_string()];
+    let mut table = Table::new().key_left("unit").left("label").max_width(20);
     for s in &c.schemes {
-        head.push(s.clone());
+        table = table.right(s.clone());
     }
     for s in c.schemes.iter().skip(1) {
-        head.push(format!("Δ {s}"));
+        table = table.right(format!("Δ {s}"));
     }
     let mut order: Vec<&UnitRow> = c.units.iter().collect();
     order.sort_by_key(|u| (u.ranks[0].unwrap_or(u32::MAX), u.unit.clone()));
-    let mut grid = vec![head];
     for u in order {
-        let mut row = vec![
-            u.unit.clone(),
-            truncate_to_width(u.label.as_deref().unwrap_or(""), 20),
-        ];
+        let mut row = vec![u.unit.clone(), u.label.clone().unwrap_or_default()];
         for r in &u.ranks {
             row.push(r.map_or("—".into(), |r| r.to_string()));
         }
@@ -277,26 +46,9 @@ pub fn text(c: &Comparison) -> String {
                 None => "—".into(),
             });
         }
-        grid.push(row);
+        table.row(row);
     }
-    let widths: Vec<usize> = (0..grid[0].len())
-        .map(|k| grid.iter().map(|r| display_width(&r[k])).max().unwrap_or(0))
-        .collect();
-    for (i, row) in grid.iter().enumerate() {
-        let cells: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(k, cell)| {
-                if k < 2 || i == 0 {
-                    pad(cell, widths[k])
-                } else {
-                    pad_left(cell, widths[k])
-                }
-            })
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
+    out.push_str(&table.render_text(width));
     out.push_str("\nrank agreement (units ranked under both)\n");
     for p in &c.pairs {
         out.push_str(&format!(
@@ -365,36 +117,33 @@ pub fn text(c: &Comparison) -> String {
 
 /// CSV: unit, label, then rank, score and shift per scheme.
 pub fn csv(c: &Comparison) -> String {
-    let mut head = vec!["unit".to_string(), "label".to_string()];
+    let mut table = Table::new().left("unit").left("label");
     for s in &c.schemes {
-        head.push(format!("rank_{s}"));
-        head.push(format!("score_{s}"));
-        head.push(format!("shift_{s}"));
+        table = table
+            .right(format!("rank_{s}"))
+            .right(format!("score_{s}"))
+            .right(format!("shift_{s}"));
     }
-    let mut out = head
-        .iter()
-        .map(|h| csv_field(&guard_formula(h)))
-        .collect::<Vec<_>>()
-        .join(",");
-    out.push_str("\r\n");
     for u in &c.units {
-        let mut row = vec![
-            csv_field(&guard_formula(&u.unit)),
-            csv_field(&guard_formula(u.label.as_deref().unwrap_or(""))),
-        ];
+        let mut row = vec![u.unit.clone(), u.label.clone().unwrap_or_default()];
         for k in 0..c.schemes.len() {
             row.push(u.ranks[k].map_or(String::new(), |r| r.to_string()));
             row.push(u.scores[k].map_or(String::new(), |x| x.to_string()));
             row.push(u.shift[k].map_or(String::new(), |x| x.to_string()));
         }
-        out.push_str(&row.join(","));
-        out.push_str("\r\n");
+        table.row(row);
     }
-    out
+    table.render_csv(true)
 }
 
 /// JSON `qindex.compare/1`, documented in `docs/compare-json.md`.
 pub fn json(c: &Comparison) -> String {
+    json_explained(c, None)
+}
+
+/// JSON `qindex.compare/1` with the decompositions of `compare --explain` under
+/// `explanations`, so that the output stays one document.
+pub fn json_explained(c: &Comparison, explanations: Option<&[Decomposition]>) -> String {
     use serde_json::{json, Map, Value};
     let by_scheme = |vals: Vec<Value>| -> Value {
         let mut m = Map::new();
@@ -416,8 +165,7 @@ pub fn json(c: &Comparison) -> String {
             })
         })
         .collect();
-    let v = json!({
-        "format": "qindex.compare/1",
+    let mut v = json!({
         "schemes": c.schemes,
         "period": c.period,
         "periods": c.periods,
@@ -427,169 +175,10 @@ pub fn json(c: &Comparison) -> String {
         "movers": c.movers,
         "top_changes": c.top_changes,
     });
-    let mut s = serde_json::to_string_pretty(&v).expect("plain data serialises");
-    s.push('\n');
-    s
-}
-
-/// One node's part in a unit's score change between two schemes.
-#[derive(Debug, Clone, Serialize)]
-pub struct Part {
-    pub node: String,
-    pub label: Option<String>,
-    pub depth: u32,
-    /// The part of the change due to the node's effective weight within its parent changing.
-    pub weight_effect: f64,
-    /// The part due to the node's value changing.
-    pub value_effect: f64,
-}
-
-/// Why one unit's score changed between two schemes.
-#[derive(Debug, Clone, Serialize)]
-pub struct Decomposition {
-    pub unit: String,
-    pub a: String,
-    pub b: String,
-    pub score_a: Option<f64>,
-    pub score_b: Option<f64>,
-    pub rank_a: Option<u32>,
-    pub rank_b: Option<u32>,
-    /// The index's children, and below them the children of every arithmetic group.
-    pub parts: Vec<Part>,
-    /// The change from adjustments (bonus, penalty, veto cap).
-    pub adjustments: f64,
-    /// Groups whose aggregation is not arithmetic: their change is not split among children.
-    pub not_split: Vec<String>,
-    /// The part of the score change that the parts do not explain, because a group (the
-    /// index, say) is not arithmetic: the parts, the adjustments and this add up to the real
-    /// change.
-    pub not_split_change: f64,
-}
-
-/// Splits a unit's score change between two schemes by node.
-///
-/// # Formula
-/// An arithmetic group's score is S = Σₖ wₖxₖ with wₖ the effective weights (renormalised over
-/// the children present). Its change splits exactly as
-/// ΔS = Σₖ Δwₖ·(xₖ + x'ₖ)/2 + Σₖ Δxₖ·(wₖ + w'ₖ)/2,
-/// the first sum being the effect of changed weights and the second of changed values (the
-/// symmetric, Shapley split of a product). A child in one scheme only has weight 0 in the
-/// other. Each child's value effect is split again among its own children when it is an
-/// arithmetic group too, scaled by its weight (w + w')/2 in its parent.
-pub fn decompose(
-    frame: &Frame,
-    plans: [&crate::plan::Plan; 2],
-    results: [&PeriodResult; 2],
-    unit: &str,
-) -> Option<Decomposition> {
-    let row = |r: &PeriodResult| (0..r.len()).find(|i| frame.units().get(r.rows[*i]) == unit);
-    let (ia, ib) = (row(results[0])?, row(results[1])?);
-    let mut parts = Vec::new();
-    let mut not_split = Vec::new();
-    // (node id, scale) pairs to split: the index first.
-    let mut queue: Vec<(String, f64)> = vec![(plans[0].index.id.clone(), 1.0)];
-    while let Some((id, scale)) = queue.pop() {
-        let na = plans[0].find(&id);
-        let nb = plans[1].find(&id);
-        let group_of = |k: usize, n: Option<crate::plan::NodeId>| {
-            n.and_then(|n| plans[k].node(n).group.as_ref().map(|g| g.aggregate.clone()))
-        };
-        let arithmetic = [group_of(0, na), group_of(1, nb)].iter().all(|g| {
-            g.as_ref()
-                .is_none_or(|g| *g == crate::plan::Aggregate::Arithmetic)
-        });
-        if !arithmetic {
-            not_split.push(id);
-            continue;
-        }
-        // Effective weights and values of the children, by child id, in each scheme.
-        let kids =
-            |k: usize, n: Option<crate::plan::NodeId>, i: usize| -> Vec<(String, f64, f64)> {
-                let Some(n) = n else { return Vec::new() };
-                let plan = plans[k];
-                let r = results[k];
-                let node = plan.node(n);
-                let present: Vec<(String, f64, f64)> = node
-                    .children
-                    .iter()
-                    .filter_map(|c| {
-                        let x = r.value[c.index()][i];
-                        let w = r.weights[c.index()];
-                        (x.is_finite() && w.is_finite()).then(|| (plan.node(*c).id.clone(), w, x))
-                    })
-                    .collect();
-                let total: f64 = present.iter().map(|p| p.1).sum();
-                present
-                    .into_iter()
-                    .map(|(c, w, x)| (c, if total > 0.0 { w / total } else { 0.0 }, x))
-                    .collect()
-            };
-        let (ka, kb) = (kids(0, na, ia), kids(1, nb, ib));
-        let mut ids: Vec<String> = ka.iter().map(|k| k.0.clone()).collect();
-        for k in &kb {
-            if !ids.contains(&k.0) {
-                ids.push(k.0.clone());
-            }
-        }
-        for c in ids {
-            let (wa, xa) = ka
-                .iter()
-                .find(|k| k.0 == c)
-                .map_or((0.0, 0.0), |k| (k.1, k.2));
-            let (wb, xb) = kb
-                .iter()
-                .find(|k| k.0 == c)
-                .map_or((0.0, 0.0), |k| (k.1, k.2));
-            let (xa, xb) = match (ka.iter().any(|k| k.0 == c), kb.iter().any(|k| k.0 == c)) {
-                (true, false) => (xa, xa),
-                (false, true) => (xb, xb),
-                _ => (xa, xb),
-            };
-            let node = plans[1]
-                .find(&c)
-                .map(|n| plans[1].node(n))
-                .or_else(|| plans[0].find(&c).map(|n| plans[0].node(n)));
-            let weight_effect = scale * (wb - wa) * (xa + xb) / 2.0;
-            let value_effect = scale * (xb - xa) * (wa + wb) / 2.0;
-            let is_group = node.is_some_and(|n| n.kind != crate::plan::NodeKind::Indicator);
-            parts.push(Part {
-                node: c.clone(),
-                label: node.and_then(|n| n.label.clone()),
-                depth: node.map_or(1, |n| n.depth),
-                weight_effect,
-                value_effect,
-            });
-            if is_group && value_effect != 0.0 {
-                queue.push((c, scale * (wa + wb) / 2.0));
-            }
-        }
+    if let Some(d) = explanations {
+        v["explanations"] = json!(d);
     }
-    let (sa, sb) = (results[0].score[ia], results[1].score[ib]);
-    let (va, vb) = (results[0].value[0][ia], results[1].value[0][ib]);
-    let adjustments = (sb - vb) - (sa - va);
-    let explained: f64 = parts
-        .iter()
-        .filter(|p| p.depth == 1)
-        .map(|p| p.weight_effect + p.value_effect)
-        .sum();
-    let not_split_change = if sa.is_finite() && sb.is_finite() && !not_split.is_empty() {
-        (sb - sa) - explained - adjustments
-    } else {
-        0.0
-    };
-    Some(Decomposition {
-        unit: unit.to_string(),
-        a: plans[0].scheme.clone(),
-        b: plans[1].scheme.clone(),
-        score_a: opt(sa),
-        score_b: opt(sb),
-        rank_a: (results[0].final_rank[ia] != 0).then_some(results[0].final_rank[ia]),
-        rank_b: (results[1].final_rank[ib] != 0).then_some(results[1].final_rank[ib]),
-        parts,
-        adjustments,
-        not_split,
-        not_split_change,
-    })
+    super::json::document("compare", 1, &v)
 }
 
 /// The decomposition as text: the index's children, then the deeper parts, largest first.
@@ -611,67 +200,44 @@ pub fn decomposition_text(d: &Decomposition) -> String {
             .abs()
             .total_cmp(&(x.weight_effect + x.value_effect).abs())
     });
-    let mut grid = vec![vec![
-        "node".to_string(),
-        "label".to_string(),
-        "weights".to_string(),
-        "values".to_string(),
-        "total".to_string(),
-    ]];
+    let mut table = Table::new()
+        .key_left("node")
+        .left("label")
+        .max_width(20)
+        .right("weights")
+        .right("values")
+        .right("total");
     let f = |x: f64| format!("{x:+.2}");
     for p in &rows {
-        grid.push(vec![
+        table.row([
             p.node.clone(),
-            truncate_to_width(p.label.as_deref().unwrap_or(""), 20),
+            p.label.clone().unwrap_or_default(),
             f(p.weight_effect),
             f(p.value_effect),
             f(p.weight_effect + p.value_effect),
         ]);
     }
     let total: f64 = top.iter().map(|p| p.weight_effect + p.value_effect).sum();
-    grid.push(vec![
-        "adjustments".into(),
-        String::new(),
-        String::new(),
-        String::new(),
-        f(d.adjustments),
-    ]);
+    table.row(["adjustments", "", "", "", &f(d.adjustments)]);
     // What the parts do not explain (a group that is not arithmetic, the index among them)
     // is shown as such, so the rows add up to the real change.
     if !d.not_split.is_empty() && d.not_split_change != 0.0 {
-        grid.push(vec![
+        table.row([
             "not split".into(),
-            truncate_to_width(&d.not_split.join(", "), 20),
+            d.not_split.join(", "),
             String::new(),
             String::new(),
             f(d.not_split_change),
         ]);
     }
-    grid.push(vec![
-        "score change".into(),
-        String::new(),
-        String::new(),
-        String::new(),
-        f(total + d.adjustments + d.not_split_change),
+    table.row([
+        "score change",
+        "",
+        "",
+        "",
+        &f(total + d.adjustments + d.not_split_change),
     ]);
-    let widths: Vec<usize> = (0..5)
-        .map(|k| grid.iter().map(|r| display_width(&r[k])).max().unwrap_or(0))
-        .collect();
-    for (i, row) in grid.iter().enumerate() {
-        let cells: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(k, c)| {
-                if k < 2 || i == 0 {
-                    pad(c, widths[k])
-                } else {
-                    pad_left(c, widths[k])
-                }
-            })
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
+    out.push_str(&table.render_text(None));
     let mut deeper: Vec<&Part> = d.parts.iter().filter(|p| p.depth > 1).collect();
     deeper.sort_by(|x, y| {
         (y.weight_effect + y.value_effect)
@@ -695,6 +261,56 @@ pub fn decomposition_text(d: &Decomposition) -> String {
             "\nnot split (aggregation not arithmetic, so a change in it has no exact split by node): {}\n",
             d.not_split.join(", ")
         ));
+    }
+    out
+}
+
+/// `qindex compare`'s table: the comparison, each version's orientation (nominal weight /
+/// importance by tag), then the decompositions of the units explained.
+pub fn text_explained(
+    c: &Comparison,
+    orientations: &[crate::analysis::orientation::Orientation],
+    explained: &[Decomposition],
+    width: Option<usize>,
+) -> String {
+    let mut out = text(c, width);
+    out.push_str(
+        "\norientation: nominal weight / importance in the data (see `qindex orientation`)\n",
+    );
+    for (o, name) in orientations.iter().zip(&c.schemes) {
+        let parts: Vec<String> = o
+            .tags
+            .iter()
+            .map(|t| {
+                format!(
+                    "{} {:.0}% / {:.0}%",
+                    t.tag.as_deref().unwrap_or("untagged"),
+                    t.nominal * 100.0,
+                    t.importance * 100.0
+                )
+            })
+            .collect();
+        // The compared versions' names: schemes, or periods with --since.
+        out.push_str(&format!("  {name}: {}\n", parts.join(", ")));
+    }
+    for d in explained {
+        out.push('\n');
+        out.push_str(&decomposition_text(d));
+    }
+    out
+}
+
+/// `qindex diff`'s text: the review of the plans' and results' differences, then why the
+/// biggest movers moved.
+pub fn diff_text(d: &crate::analysis::compare::Diff) -> String {
+    let mut out = format!("{} → {} (scheme {})\n\n", d.old, d.new, d.scheme);
+    match &d.review {
+        None => out.push_str("no difference in the plan or the results\n"),
+        Some(review) => out.push_str(review),
+    }
+    for e in &d.explanations {
+        out.push('\n');
+        out.push_str(&decomposition_text(e));
     }
     out
 }

@@ -1,7 +1,7 @@
 //! `qindex explain`: the Plan as a text tree, and as JSON.
 
-use super::{one_line, pad, truncate_to_width, weight_text, LABEL_MAX_WIDTH};
-use crate::diagnostics::display_width;
+use super::table::Table;
+use super::{one_line, truncate_to_width, weight_text, LABEL_MAX_WIDTH};
 use crate::plan::{
     num, AdjustKind, Direction, IndicatorPlan, MissingPolicy, Node, NodeId, Normalise, Plan,
     Reference, Transform, Winsorise,
@@ -24,43 +24,20 @@ pub fn explain_text(plan: &Plan) -> String {
     out.push_str("\n\n");
 
     let rows: Vec<Row> = plan.ids().map(|id| row(plan, id)).collect();
-    let tree_width = rows
-        .iter()
-        .map(|r| display_width(&r.tree))
-        .max()
-        .unwrap_or(0)
-        .max(display_width("node"));
-    let weight_width = rows
-        .iter()
-        .map(|r| display_width(&r.weight))
-        .max()
-        .unwrap_or(0)
-        .max(display_width("weight"));
-
-    let overall_width = rows
-        .iter()
-        .map(|r| display_width(&r.overall))
-        .max()
-        .unwrap_or(0)
-        .max(display_width("overall"));
-    let heading = format!(
-        "{}  {}  overall",
-        pad("node", tree_width),
-        pad("weight", weight_width)
-    );
-    out.push_str(heading.trim_end());
-    out.push('\n');
+    let mut table = Table::new()
+        .key_left("node")
+        .left("weight")
+        .left("overall")
+        .left("");
     for r in &rows {
-        let line = format!(
-            "{}  {}  {}  {}",
-            pad(&r.tree, tree_width),
-            pad(&r.weight, weight_width),
-            pad(&r.overall, overall_width),
-            r.details.join(SEP)
-        );
-        out.push_str(line.trim_end());
-        out.push('\n');
+        table.row([
+            r.tree.clone(),
+            r.weight.clone(),
+            r.overall.clone(),
+            r.details.join(SEP),
+        ]);
     }
+    out.push_str(&table.render_text(None));
 
     let adjust = adjustments(plan);
     if !adjust.is_empty() {
@@ -87,11 +64,7 @@ pub fn explain_text(plan: &Plan) -> String {
 
 /// The Plan as pretty-printed JSON, ending in a newline.
 pub fn explain_json(plan: &Plan) -> String {
-    // A Plan has no maps and no fallible `Serialize` impls, and serde_json writes a
-    // non-finite number as `null`, so serialising it cannot fail.
-    let mut out = serde_json::to_string_pretty(plan).expect("a Plan always serialises to JSON");
-    out.push('\n');
-    out
+    super::json::document("explain", 1, plan)
 }
 
 /// The line above the tree: the index, the scheme and where the data comes from.
@@ -308,6 +281,7 @@ fn adjustments(plan: &Plan) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostics::display_width;
     use crate::report::fixtures::sample_plan;
 
     #[test]
@@ -447,6 +421,7 @@ mod tests {
         assert!(out.ends_with("}\n"));
         insta::assert_snapshot!(out, @r#"
             {
+              "format": "qindex.explain/1",
               "scheme": "market_led",
               "scheme_label": "市场导向方案",
               "index": {

@@ -1,20 +1,28 @@
-//! Renderers of the Plan for `qindex explain`: a text tree, the methods table, JSON.
+//! Renderers only: every command's result (the Plan for `qindex explain`, the analyses, the
+//! uncertainty and sensitivity summaries) as text, CSV, JSON or xlsx. Nothing here computes.
 
+pub mod audit;
 pub mod checked;
 pub mod compare;
 mod explain;
 #[cfg(test)]
 mod fixtures;
+pub mod importance;
+pub mod json;
+mod methods;
 pub mod orientation;
 pub mod profile;
 pub mod run;
+pub mod sensitivity;
 pub mod snapshot;
+pub mod stability;
 pub mod stats;
-mod table;
+pub mod table;
+pub mod uncertainty;
 pub mod xlsx;
 
 pub use explain::{explain_json, explain_text};
-pub use table::{methods_cells, methods_table, Cell, TableFormat};
+pub use methods::{methods_cells, methods_table, Cell, TableFormat};
 
 use crate::diagnostics::display_width;
 use crate::plan::Weight;

@@ -1,6 +1,7 @@
 //! Renderers of `qindex run`: a ranked table, CSV and JSON.
 
-use super::{csv_field, guard_formula, pad, pad_left, truncate_to_width};
+use super::table::Table;
+use super::{csv_field, guard_formula, truncate_to_width};
 use crate::data::Frame;
 use crate::eval::{flags, PeriodResult, Results};
 use crate::plan::{NodeId, NodeKind, Plan};
@@ -15,6 +16,9 @@ pub struct RunView {
     pub indicators: bool,
     /// Only the first N ranked rows (`--top`).
     pub top: Option<usize>,
+    /// The widest a table's line may be (the terminal's width): wider tables are split into
+    /// blocks that repeat the rank and the unit. No limit when `None`.
+    pub width: Option<usize>,
 }
 
 /// Everything a renderer needs.
@@ -438,17 +442,19 @@ pub fn table(o: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
     let mut out = String::new();
     for p in &o.results.periods {
         let decimals = table_decimals(plan, p, &o.ranked_rows(p));
-        let mut grid: Vec<Vec<String>> = Vec::new();
-        let mut head = vec!["rank".to_string(), plan.index.unit_column.clone()];
+        let mut table = Table::new()
+            .key_right("rank")
+            .key_left(plan.index.unit_column.clone());
         if o.frame.labels().is_some() {
-            head.push(plan.index.label_column.clone().unwrap_or_default());
+            table = table
+                .left(plan.index.label_column.clone().unwrap_or_default())
+                .max_width(24);
         }
-        head.push("score".into());
+        table = table.right("score");
         for c in &cols {
             let n = plan.node(*c);
-            head.push(truncate_to_width(n.label.as_deref().unwrap_or(&n.id), 16));
+            table = table.right(truncate_to_width(n.label.as_deref().unwrap_or(&n.id), 16));
         }
-        grid.push(head);
         for i in o.ranked_rows(p) {
             let row = p.rows[i];
             let rank = match (p.final_rank[i], p.vetoed[i], p.is_unit[i]) {
@@ -459,45 +465,21 @@ pub fn table(o: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
             };
             let mut cells = vec![rank, o.frame.units().get(row).to_string()];
             if let Some(l) = o.frame.labels() {
-                cells.push(truncate_to_width(l.get(row), 24));
+                cells.push(l.get(row).to_string());
             }
             cells.push(fixed(p.score[i], decimals));
             for c in &cols {
                 cells.push(fixed(p.value[c.index()][i], decimals));
             }
-            grid.push(cells);
+            table.row(cells);
         }
-        let ncol = grid[0].len();
-        let widths: Vec<usize> = (0..ncol)
-            .map(|k| {
-                grid.iter()
-                    .map(|r| crate::diagnostics::display_width(&r[k]))
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
         if let Some(period) = &p.period {
             out.push_str(&format!(
                 "{} {period}\n",
                 plan.index.period_column.as_deref().unwrap_or("period")
             ));
         }
-        for (r, cells) in grid.iter().enumerate() {
-            let line: Vec<String> = cells
-                .iter()
-                .enumerate()
-                .map(|(k, c)| {
-                    let text_col = k == 1 || (k == 2 && o.frame.labels().is_some());
-                    if text_col || r == 0 {
-                        pad(c, widths[k])
-                    } else {
-                        pad_left(c, widths[k])
-                    }
-                })
-                .collect();
-            out.push_str(line.join("  ").trim_end());
-            out.push('\n');
-        }
+        out.push_str(&table.render_text(o.view.width));
         // Why a unit is vetoed or capped: the condition that fired.
         let shown = o.ranked_rows(p);
         let mut seen = Vec::new();

@@ -1,9 +1,9 @@
 //! Renderers of the coherence report (`qindex stats`): aligned text and `qindex.stats/1` JSON.
 
-use super::{one_line, pad, pad_left, truncate_to_width};
+use super::table::{Align, Table};
+use super::{one_line, truncate_to_width};
 use crate::analysis::coherence::{Corr, GroupStats};
 use crate::analysis::Coherence;
-use crate::diagnostics::display_width;
 use crate::plan::Plan;
 use serde::Serialize;
 
@@ -40,34 +40,20 @@ fn raw(x: Option<f64>) -> String {
     }
 }
 
-/// Columns of cells: the first `left` columns left-aligned, the rest right-aligned.
+/// Columns of cells, the first row the headings: the first `left` columns left-aligned, the
+/// rest right-aligned.
 fn table(out: &mut String, indent: &str, rows: &[Vec<String>], left: usize) {
+    let Some(head) = rows.first() else { return };
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| display_width(s))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(c, s)| {
-                if c < left {
-                    pad(s, widths[c])
-                } else {
-                    pad_left(s, widths[c])
-                }
-            })
-            .collect();
-        out.push_str(indent);
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
+    let mut table = Table::new().indent(indent).align_headings();
+    for c in 0..cols {
+        let heading = head.get(c).cloned().unwrap_or_default();
+        table = table.column(heading, if c < left { Align::Left } else { Align::Right });
     }
+    for row in rows.iter().skip(1) {
+        table.row(row.clone());
+    }
+    out.push_str(&table.render_text(None));
 }
 
 fn corr_text(c: &Corr) -> String {
@@ -268,7 +254,6 @@ fn group(out: &mut String, g: &GroupStats) {
 
 #[derive(Serialize)]
 struct Json<'a> {
-    format: &'static str,
     qindex: &'static str,
     index: &'a str,
     index_label: Option<&'a str>,
@@ -280,16 +265,13 @@ struct Json<'a> {
 /// The `qindex.stats/1` JSON document (docs/stats-json.md).
 pub fn json(plan: &Plan, c: &Coherence) -> String {
     let doc = Json {
-        format: "qindex.stats/1",
         qindex: env!("CARGO_PKG_VERSION"),
         index: &plan.index.id,
         index_label: plan.index.label.as_deref(),
         scheme: &plan.scheme,
         coherence: c,
     };
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_string());
-    s.push('\n');
-    s
+    super::json::document("stats", 1, &doc)
 }
 
 #[cfg(test)]

@@ -1,312 +1,442 @@
-//! The methods table: one row per node with its metadata, direction, normalisation and weights.
+//! The one table builder: headings, columns aligned by display width (CJK labels are two
+//! columns wide, numbers right-aligned), long labels elided with `…`; rendered as aligned text
+//! (split into blocks that fit a terminal), as CSV (RFC 4180, guarded against formulas) or as
+//! a markdown pipe table.
 
-use super::{csv_field, guard_formula};
-use super::{fixed_number, one_line, pad, pad_left, weight_text};
+use super::{csv_field, guard_formula, pad, pad_left, truncate_to_width};
 use crate::diagnostics::display_width;
-use crate::plan::{Node, Plan};
 
-/// How [`methods_table`] writes its table.
+/// Where a column's cells sit: text on the left, numbers on the right.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TableFormat {
-    /// A pipe table (GitHub-flavoured), padded so that it also reads as plain text.
-    Markdown,
-    /// RFC 4180 (CRLF line ends), safe to open in a spreadsheet.
-    Csv,
+pub enum Align {
+    Left,
+    Right,
 }
 
-const HEADINGS: [&str; 9] = [
-    "level",
-    "id",
-    "label",
-    "unit",
-    "source",
-    "direction",
-    "normalisation",
-    "weight",
-    "overall weight",
-];
+#[derive(Debug, Clone)]
+struct Column {
+    heading: String,
+    align: Align,
+    /// Cells wider than this (in display columns) are cut and end in `…` in text.
+    max_width: Option<usize>,
+    /// The column is at least this wide in text.
+    min_width: usize,
+    /// Repeated in every block when the table is split to fit a width.
+    key: bool,
+}
 
-/// Columns holding numbers: right-aligned in Markdown; their numbers are not guarded in CSV.
-const NUMERIC: [bool; 9] = [true, false, false, false, false, false, false, true, true];
+/// A table of text cells, built column by column, then row by row.
+///
+/// ```
+/// use qindex::report::table::Table;
+/// let mut t = Table::new().key_left("unit").left("label").right("score");
+/// t.row(["C01", "质量强市", "61.20"]);
+/// assert_eq!(t.render_text(None), "unit  label     score\nC01   质量强市  61.20\n");
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    columns: Vec<Column>,
+    rows: Vec<Vec<String>>,
+    /// Headings take their column's alignment (else they are all on the left).
+    align_headings: bool,
+    /// Written before every text line.
+    indent: String,
+}
 
-/// The methods table every published index ships: one row per node in plan order, with its
-/// level (depth), id, label, unit, source, direction and normalisation (indicators), its weight
-/// within its parent and its overall weight. A weight derived from data reads
-/// `derived (METHOD)`, and an overall weight that depends on one is left empty (`—` in
-/// Markdown).
-pub fn methods_table(plan: &Plan, format: TableFormat) -> String {
-    match format {
-        TableFormat::Markdown => markdown(plan),
-        TableFormat::Csv => csv(plan),
+/// The columns between text columns in the text rendering.
+const GAP: &str = "  ";
+
+impl Table {
+    pub fn new() -> Self {
+        Self::default()
     }
-}
 
-/// A cell of a spreadsheet: numbers stay numbers, at full precision.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
-    Empty,
-    Text(String),
-    Number(f64),
-}
+    /// Adds a column.
+    pub fn column(mut self, heading: impl Into<String>, align: Align) -> Self {
+        self.columns.push(Column {
+            heading: heading.into(),
+            align,
+            max_width: None,
+            min_width: 0,
+            key: false,
+        });
+        self
+    }
 
-/// The methods table as cells for a spreadsheet: the headings, then the rows of
-/// [`methods_table`]. The level and fixed weights are numbers; a derived weight is its text.
-pub fn methods_cells(plan: &Plan) -> (&'static [&'static str], Vec<Vec<Cell>>) {
-    let rows = plan
-        .nodes
-        .iter()
-        .map(|node| {
-            let mut row: Vec<Cell> = cells(node, None)
-                .into_iter()
-                .map(|c| c.map_or(Cell::Empty, Cell::Text))
-                .collect();
-            row[0] = Cell::Number(f64::from(node.depth));
-            if let Some(w) = node.weight.as_ref().and_then(|w| w.fixed()) {
-                row[7] = Cell::Number(w);
-            }
-            row[8] = node.overall.map_or(Cell::Empty, Cell::Number);
-            row
-        })
-        .collect();
-    (&HEADINGS, rows)
-}
+    /// Adds a left-aligned (text) column.
+    pub fn left(self, heading: impl Into<String>) -> Self {
+        self.column(heading, Align::Left)
+    }
 
-/// A row's cells; `None` for a cell with nothing to say.
-fn cells(node: &Node, decimals: Option<usize>) -> [Option<String>; 9] {
-    let ind = node.indicator.as_ref();
-    [
-        Some(node.depth.to_string()),
-        Some(node.id.clone()),
-        node.label.clone(),
-        node.unit.clone(),
-        node.source.clone(),
-        ind.map(|i| i.direction.to_string()),
-        ind.map(|i| i.normalise.to_string()),
-        weight_text(node.weight.as_ref(), decimals),
-        node.overall.map(|w| fixed_number(w, decimals)),
-    ]
-}
+    /// Adds a right-aligned (number) column.
+    pub fn right(self, heading: impl Into<String>) -> Self {
+        self.column(heading, Align::Right)
+    }
 
-fn markdown(plan: &Plan) -> String {
-    let rows: Vec<Vec<String>> = plan
-        .nodes
-        .iter()
-        .map(|node| {
-            cells(node, Some(3))
-                .into_iter()
-                .enumerate()
-                .map(|(k, cell)| match cell {
-                    Some(text) => markdown_cell(&text),
-                    // An empty weight reads as a gap in the data; a dash says "not applicable".
-                    None if NUMERIC[k] => "—".to_string(),
-                    None => String::new(),
-                })
-                .collect()
-        })
-        .collect();
-    let widths: Vec<usize> = (0..HEADINGS.len())
-        .map(|k| {
-            rows.iter()
-                .map(|r| display_width(&r[k]))
-                .chain([display_width(HEADINGS[k]), 3])
-                .max()
-                .unwrap_or(3)
-        })
-        .collect();
+    /// Adds a left-aligned key column: repeated in every block of a split table.
+    pub fn key_left(self, heading: impl Into<String>) -> Self {
+        self.left(heading).key()
+    }
 
-    let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
-    let mut out = line(
-        HEADINGS
+    /// Adds a right-aligned key column (a rank, say).
+    pub fn key_right(self, heading: impl Into<String>) -> Self {
+        self.right(heading).key()
+    }
+
+    /// Makes the last column a key column.
+    pub fn key(mut self) -> Self {
+        if let Some(c) = self.columns.last_mut() {
+            c.key = true;
+        }
+        self
+    }
+
+    /// Elides the last column's cells past `width` display columns in text.
+    pub fn max_width(mut self, width: usize) -> Self {
+        if let Some(c) = self.columns.last_mut() {
+            c.max_width = Some(width);
+        }
+        self
+    }
+
+    /// Makes the last column at least `width` display columns wide in text.
+    pub fn min_width(mut self, width: usize) -> Self {
+        if let Some(c) = self.columns.last_mut() {
+            c.min_width = width;
+        }
+        self
+    }
+
+    /// Aligns each heading as its column (numbers' headings on the right).
+    pub fn align_headings(mut self) -> Self {
+        self.align_headings = true;
+        self
+    }
+
+    /// Starts every text line with `indent`.
+    pub fn indent(mut self, indent: impl Into<String>) -> Self {
+        self.indent = indent.into();
+        self
+    }
+
+    /// Adds a row; missing cells are empty and extra ones are dropped.
+    pub fn row<S: Into<String>>(&mut self, cells: impl IntoIterator<Item = S>) {
+        let mut row: Vec<String> = cells.into_iter().map(Into::into).collect();
+        row.resize(self.columns.len(), String::new());
+        self.rows.push(row);
+    }
+
+    /// The number of rows (headings aside).
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// A cell as shown in text: on one line, elided past the column's maximum width.
+    fn shown(&self, k: usize, cell: &str) -> String {
+        match self.columns[k].max_width {
+            Some(w) => truncate_to_width(cell, w),
+            None => cell.to_string(),
+        }
+    }
+
+    /// Aligned text, one line per row under a line of headings, columns two spaces apart and
+    /// no trailing spaces. When `width` is given and the lines would be wider, the columns that
+    /// do not fit go into further blocks (separated by a blank line), each repeating the key
+    /// columns; a block always has at least one column besides the keys.
+    pub fn render_text(&self, width: Option<usize>) -> String {
+        let cells: Vec<Vec<String>> = self
+            .rows
             .iter()
-            .zip(&widths)
-            .map(|(h, w)| pad(h, *w))
-            .collect(),
-    );
-    out.push_str(&line(
-        widths
-            .iter()
-            .zip(NUMERIC)
-            .map(|(w, numeric)| {
-                if numeric {
-                    format!("{}:", "-".repeat(w - 1))
-                } else {
-                    "-".repeat(*w)
-                }
+            .map(|r| {
+                r.iter()
+                    .enumerate()
+                    .map(|(k, c)| self.shown(k, c))
+                    .collect()
             })
-            .collect(),
-    ));
-    for row in rows {
-        out.push_str(&line(
-            row.iter()
-                .zip(&widths)
-                .zip(NUMERIC)
-                .map(|((cell, w), numeric)| {
-                    if numeric {
-                        pad_left(cell, *w)
+            .collect();
+        let widths: Vec<usize> = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(k, c)| {
+                cells
+                    .iter()
+                    .map(|r| display_width(&r[k]))
+                    .chain([display_width(&c.heading), c.min_width])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let mut out = String::new();
+        for (b, block) in self.blocks(&widths, width).iter().enumerate() {
+            if b > 0 {
+                out.push('\n');
+            }
+            let heading: Vec<String> = block
+                .iter()
+                .map(|&k| {
+                    let c = &self.columns[k];
+                    if self.align_headings && c.align == Align::Right {
+                        pad_left(&c.heading, widths[k])
                     } else {
-                        pad(cell, *w)
+                        pad(&c.heading, widths[k])
                     }
+                })
+                .collect();
+            self.push_line(&mut out, &heading);
+            for row in &cells {
+                let line: Vec<String> = block
+                    .iter()
+                    .map(|&k| match self.columns[k].align {
+                        Align::Left => pad(&row[k], widths[k]),
+                        Align::Right => pad_left(&row[k], widths[k]),
+                    })
+                    .collect();
+                self.push_line(&mut out, &line);
+            }
+        }
+        out
+    }
+
+    fn push_line(&self, out: &mut String, cells: &[String]) {
+        let line = format!("{}{}", self.indent, cells.join(GAP));
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+
+    /// The columns of each block: all of them when they fit in `width` (or no width is
+    /// given), else the key columns and as many others as fit, in order.
+    fn blocks(&self, widths: &[usize], width: Option<usize>) -> Vec<Vec<usize>> {
+        let all: Vec<usize> = (0..self.columns.len()).collect();
+        let line = |cols: &[usize]| -> usize {
+            display_width(&self.indent)
+                + cols.iter().map(|&k| widths[k]).sum::<usize>()
+                + GAP.len() * cols.len().saturating_sub(1)
+        };
+        let Some(width) = width else {
+            return vec![all];
+        };
+        if line(&all) <= width {
+            return vec![all];
+        }
+        let keys: Vec<usize> = all
+            .iter()
+            .copied()
+            .filter(|&k| self.columns[k].key)
+            .collect();
+        let mut blocks = Vec::new();
+        let mut block = keys.clone();
+        for k in all.iter().copied().filter(|&k| !self.columns[k].key) {
+            let mut wider = block.clone();
+            wider.push(k);
+            wider.sort_unstable();
+            if block.len() > keys.len() && line(&wider) > width {
+                blocks.push(block);
+                block = keys.clone();
+                block.push(k);
+                block.sort_unstable();
+            } else {
+                block = wider;
+            }
+        }
+        if block.len() > keys.len() || blocks.is_empty() {
+            blocks.push(block);
+        }
+        blocks
+    }
+
+    /// CSV per RFC 4180: a heading line, then a line per row, each ended by CRLF when `crlf`
+    /// (else LF); fields holding a comma, a quote or a line break are quoted, and text cells
+    /// (and headings) that a spreadsheet would run as a formula get a leading `'`. Numbers are
+    /// written as they are, so `-1.5` stays a number.
+    pub fn render_csv(&self, crlf: bool) -> String {
+        let end = if crlf { "\r\n" } else { "\n" };
+        let mut out = String::new();
+        let heading: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| csv_field(&guard_formula(&c.heading)))
+            .collect();
+        out.push_str(&heading.join(","));
+        out.push_str(end);
+        for row in &self.rows {
+            let fields: Vec<String> = row
+                .iter()
+                .map(|cell| {
+                    if cell.parse::<f64>().is_ok() {
+                        csv_field(cell)
+                    } else {
+                        csv_field(&guard_formula(cell))
+                    }
+                })
+                .collect();
+            out.push_str(&fields.join(","));
+            out.push_str(end);
+        }
+        out
+    }
+
+    /// A markdown pipe table, its columns padded to line up in the source: `|` inside cells
+    /// escaped, line breaks as spaces, numbers' columns right-aligned (`---:`). Cells are not
+    /// elided.
+    pub fn render_markdown(&self) -> String {
+        let esc = |s: &str| -> String {
+            s.chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect::<String>()
+                .replace('|', "\\|")
+        };
+        let rows: Vec<Vec<String>> = self
+            .rows
+            .iter()
+            .map(|r| r.iter().map(|c| esc(c)).collect())
+            .collect();
+        let headings: Vec<String> = self.columns.iter().map(|c| esc(&c.heading)).collect();
+        let widths: Vec<usize> = (0..self.columns.len())
+            .map(|k| {
+                rows.iter()
+                    .map(|r| display_width(&r[k]))
+                    .chain([display_width(&headings[k]), 3])
+                    .max()
+                    .unwrap_or(3)
+            })
+            .collect();
+        let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
+        let mut out = line(
+            headings
+                .iter()
+                .zip(&widths)
+                .map(|(h, w)| pad(h, *w))
+                .collect(),
+        );
+        out.push_str(&line(
+            self.columns
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| match c.align {
+                    Align::Left => "-".repeat(*w),
+                    Align::Right => format!("{}:", "-".repeat(w - 1)),
                 })
                 .collect(),
         ));
+        for row in &rows {
+            out.push_str(&line(
+                row.iter()
+                    .zip(&widths)
+                    .zip(&self.columns)
+                    .map(|((cell, w), c)| match c.align {
+                        Align::Left => pad(cell, *w),
+                        Align::Right => pad_left(cell, *w),
+                    })
+                    .collect(),
+            ));
+        }
+        out
     }
-    out
-}
-
-/// A cell of a pipe table: on one line, with `|` escaped.
-fn markdown_cell(text: &str) -> String {
-    one_line(text).replace('|', "\\|")
-}
-
-fn csv(plan: &Plan) -> String {
-    let mut out = String::new();
-    let heading: Vec<String> = HEADINGS.iter().map(|h| csv_field(h)).collect();
-    out.push_str(&heading.join(","));
-    out.push_str("\r\n");
-    for node in &plan.nodes {
-        let row: Vec<String> = cells(node, None)
-            .into_iter()
-            .zip(NUMERIC)
-            .map(|(cell, numeric)| match cell {
-                None => String::new(),
-                // A number is safe as it is; a text in a number column (`derived (..)`) is not.
-                Some(text) if numeric && text.parse::<f64>().is_ok() => csv_field(&text),
-                Some(text) => csv_field(&guard_formula(&text)),
-            })
-            .collect();
-        out.push_str(&row.join(","));
-        out.push_str("\r\n");
-    }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::fixtures::sample_plan;
+
+    fn sample() -> Table {
+        let mut t = Table::new()
+            .key_right("rank")
+            .key_left("unit")
+            .left("label")
+            .max_width(8)
+            .right("score")
+            .right("change");
+        t.row(["1", "C01", "质量强市示范城市", "61.20", "+3"]);
+        t.row(["2", "C02", "Ōsaka", "58.05", "-1"]);
+        t.row(["10", "C10", "", "7.5", "="]);
+        t
+    }
 
     #[test]
-    fn methods_table_markdown() {
-        let out = methods_table(&sample_plan(), TableFormat::Markdown);
-        insta::assert_snapshot!(out, @r"
-            | level | id             | label                                                      | unit    | source                       | direction | normalisation     | weight            | overall weight |
-            | ----: | -------------- | ---------------------------------------------------------- | ------- | ---------------------------- | --------- | ----------------- | ----------------: | -------------: |
-            |     0 | quality_city   | 质量强市示范城市评价                                       |         |                              |           |                   |                 — |          1.000 |
-            |     1 | product        | 产品质量                                                   |         | 国家统计局, 《城市统计年鉴》 |           |                   |             0.600 |          0.600 |
-            |     2 | pass_rate      | 产品质量监督抽查合格率                                     | %       |                              | positive  | goalposts 80..100 |             0.667 |          0.400 |
-            |     2 | complaints     | 质量投诉率                                                 | 件/万人 |                              | negative  | minmax            |             0.333 |          0.200 |
-            |     1 | market         | 市场质量                                                   |         |                              |           |                   |             0.400 |          0.400 |
-            |     2 | sales_share    | 品牌产品销售份额                                           |         |                              | positive  | minmax            | derived (entropy) |              — |
-            |     2 | intermediaries | 每万人拥有的质量检验检测认证中介服务机构数量（含分支机构） |         |                              | positive  | rank              | derived (entropy) |              — |
+    fn aligns_by_display_width_numbers_right() {
+        insta::assert_snapshot!(sample().render_text(None), @r"
+        rank  unit  label    score  change
+           1  C01   质量强…  61.20      +3
+           2  C02   Ōsaka    58.05      -1
+          10  C10              7.5       =
         ");
     }
 
     #[test]
-    fn methods_table_csv() {
-        let out = methods_table(&sample_plan(), TableFormat::Csv);
-        assert!(out.ends_with("\r\n"));
-        assert!(!out.replace("\r\n", "").contains('\n'));
-        insta::assert_snapshot!(out.replace("\r\n", "\n"), @r#"
-            level,id,label,unit,source,direction,normalisation,weight,overall weight
-            0,quality_city,质量强市示范城市评价,,,,,,1
-            1,product,产品质量,,"国家统计局, 《城市统计年鉴》",,,0.6,0.6
-            2,pass_rate,产品质量监督抽查合格率,%,,positive,goalposts 80..100,0.666667,0.4
-            2,complaints,质量投诉率,件/万人,,negative,minmax,0.333333,0.2
-            1,market,市场质量,,,,,0.4,0.4
-            2,sales_share,品牌产品销售份额,,,positive,minmax,derived (entropy),
-            2,intermediaries,每万人拥有的质量检验检测认证中介服务机构数量（含分支机构）,,,positive,rank,derived (entropy),
-        "#);
+    fn cjk_counts_two_columns() {
+        let mut t = Table::new().left("a").left("b");
+        t.row(["质量", "x"]);
+        t.row(["ab", "y"]);
+        assert_eq!(t.render_text(None), "a     b\n质量  x\nab    y\n");
     }
 
     #[test]
-    fn methods_cells_keep_numbers_as_numbers() {
-        let (head, rows) = methods_cells(&sample_plan());
-        assert_eq!(head.len(), 9);
-        assert_eq!(rows.len(), 7);
-        assert_eq!(rows[0][0], Cell::Number(0.0));
-        assert_eq!(rows[0][2], Cell::Text("质量强市示范城市评价".into()));
-        assert_eq!(rows[0][7], Cell::Empty);
-        assert_eq!(rows[0][8], Cell::Number(1.0));
-        assert_eq!(rows[2][7], Cell::Number(2.0 / 3.0), "full precision");
-        assert_eq!(rows[5][7], Cell::Text("derived (entropy)".into()));
-        assert_eq!(rows[5][8], Cell::Empty);
+    fn headings_may_follow_their_column() {
+        let mut t = Table::new()
+            .left("id")
+            .right("value")
+            .align_headings()
+            .indent("  ");
+        t.row(["a", "1234567"]);
+        assert_eq!(t.render_text(None), "  id    value\n  a   1234567\n");
     }
 
     #[test]
-    fn csv_quotes_per_rfc_4180() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a, b"), "\"a, b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
-        assert_eq!(csv_field("质量"), "质量");
+    fn splits_into_blocks_repeating_the_keys_when_narrow() {
+        let t = sample();
+        let text = t.render_text(Some(26));
+        insta::assert_snapshot!(text, @r"
+        rank  unit  label    score
+           1  C01   质量强…  61.20
+           2  C02   Ōsaka    58.05
+          10  C10              7.5
+
+        rank  unit  change
+           1  C01       +3
+           2  C02       -1
+          10  C10        =
+        ");
+        assert!(text.lines().all(|l| display_width(l) <= 26));
+        // Wide enough: one block, as without a width.
+        assert_eq!(t.render_text(Some(200)), t.render_text(None));
     }
 
     #[test]
-    fn csv_guards_against_formula_injection() {
-        for bad in ["=1+2", "+1", "-1", "@SUM(A1)", "\t=1"] {
-            assert_eq!(guard_formula(bad), format!("'{bad}"));
-        }
-        assert_eq!(guard_formula("1-2"), "1-2");
-        assert_eq!(guard_formula("质量=好"), "质量=好");
-
-        let mut plan = sample_plan();
-        plan.nodes[1].label = Some("=HYPERLINK(\"http://x\", \"a\")".into());
-        plan.nodes[1].unit = Some("-".into());
-        plan.nodes[1].source = Some("@统计局".into());
-        let out = methods_table(&plan, TableFormat::Csv);
-        let line = out.lines().nth(2).unwrap();
-        assert!(
-            line.starts_with("1,product,\"'=HYPERLINK(\"\"http://x\"\", \"\"a\"\")\",'-,'@统计局,"),
-            "{line}"
+    fn a_column_wider_than_the_width_gets_a_block_of_its_own() {
+        let mut t = Table::new().key_left("k").left("a").left("b");
+        t.row(["1", "aaaaaaaaaa", "bbbbbbbbbb"]);
+        assert_eq!(
+            t.render_text(Some(5)),
+            "k  a\n1  aaaaaaaaaa\n\nk  b\n1  bbbbbbbbbb\n"
         );
     }
 
     #[test]
-    fn csv_keeps_numbers_unguarded_and_precise() {
-        let mut plan = sample_plan();
-        plan.nodes[1].weight = Some(crate::plan::Weight::Fixed(-0.25));
-        let out = methods_table(&plan, TableFormat::Csv);
-        let line = out.lines().nth(2).unwrap();
-        assert!(line.contains(",-0.25,"), "{line}");
-        // Full precision, unlike the 3 decimals of the text and Markdown forms.
-        assert!(
-            out.contains(",0.333333,") || out.contains(",0.333333\r"),
-            "{out}"
+    fn csv_quotes_and_guards_text_not_numbers() {
+        let mut t = Table::new().left("unit").left("label").right("shift");
+        t.row(["C1", "Smith, \"Jr\"", "-3"]);
+        t.row(["=HYPERLINK(1)", "a\nb", "2.5"]);
+        t.row(["C3", "", "-x+1"]);
+        assert_eq!(
+            t.render_csv(true),
+            "unit,label,shift\r\nC1,\"Smith, \"\"Jr\"\"\",-3\r\n'=HYPERLINK(1),\"a\nb\",2.5\r\nC3,,'-x+1\r\n"
         );
+        assert!(t.render_csv(false).starts_with("unit,label,shift\nC1,"));
     }
 
     #[test]
-    fn markdown_escapes_pipes_and_line_breaks() {
-        let mut plan = sample_plan();
-        plan.nodes[1].label = Some("a|b\nc".into());
-        let out = methods_table(&plan, TableFormat::Markdown);
-        let line = out.lines().nth(3).unwrap();
-        assert!(line.contains(" a\\|b c "), "{line}");
-        // Every line has the same number of unescaped pipes: ten cell borders.
-        for line in out.lines() {
-            assert_eq!(line.replace("\\|", "").matches('|').count(), 10, "{line}");
-        }
-    }
-
-    #[test]
-    fn markdown_columns_line_up_with_chinese_labels() {
-        let out = methods_table(&sample_plan(), TableFormat::Markdown);
-        let borders: Vec<Vec<usize>> = out.lines().map(pipe_columns).collect();
-        for b in &borders {
-            assert_eq!(b, &borders[0]);
-        }
-    }
-
-    /// The display columns of a line's unescaped pipes.
-    fn pipe_columns(line: &str) -> Vec<usize> {
-        let mut cols = Vec::new();
-        let mut prev = None;
-        for (i, c) in line.char_indices() {
-            if c == '|' && prev != Some('\\') {
-                cols.push(display_width(&line[..i]));
-            }
-            prev = Some(c);
-        }
-        cols
+    fn markdown_escapes_pipes_and_right_aligns_numbers() {
+        let mut t = Table::new().left("unit").right("score");
+        t.row(["a|b", "1.5"]);
+        t.row(["质量", "12.25"]);
+        assert_eq!(
+            t.render_markdown(),
+            "| unit | score |\n| ---- | ----: |\n| a\\|b |   1.5 |\n| 质量 | 12.25 |\n"
+        );
     }
 }

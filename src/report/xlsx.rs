@@ -1,8 +1,8 @@
 //! `qindex run --format xlsx`: the results, every indicator's values, the weights and the
 //! methods table as one workbook, byte-for-byte the same on every run.
 
+use super::methods::{methods_cells, Cell};
 use super::run::RunOutput;
-use super::table::{methods_cells, Cell};
 use crate::plan::NodeKind;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 use std::io::Write;

@@ -314,7 +314,7 @@ pub fn replay(
 }
 
 /// One indicator's figures in one configuration, over the units of the period.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct IndicatorFigures {
     pub id: String,
     pub imputed: usize,
@@ -326,7 +326,7 @@ pub struct IndicatorFigures {
 
 /// One configuration: a combination of the options of `choose scheme`, `choose normalise` and
 /// `choose missing` (the lines that change indicators).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Configuration {
     pub choices: Vec<(String, String)>,
     pub replications: usize,
@@ -335,7 +335,7 @@ pub struct Configuration {
     pub groups: Vec<(String, String)>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Configurations {
     pub samples: u64,
     pub period: Option<String>,
@@ -510,125 +510,4 @@ fn indicator_figures(plan: &Plan, p: &PeriodResult, id: NodeId) -> IndicatorFigu
         mean: (n > 0).then(|| sum / n as f64),
         max: (n > 0).then_some(max),
     }
-}
-
-/// `qindex.configurations/1`.
-pub fn configurations_json(c: &Configurations) -> String {
-    let num = |x: Option<f64>| x.map_or(Value::Null, |v| json!(v));
-    let configs: Vec<Value> = c
-        .configurations
-        .iter()
-        .map(|k| {
-            let mut choices = Map::new();
-            for (l, o) in &k.choices {
-                choices.insert(l.clone(), json!(o));
-            }
-            let mut inds = Map::new();
-            for f in &k.indicators {
-                inds.insert(
-                    f.id.clone(),
-                    json!({
-                        "imputed": f.imputed,
-                        "winsorised": f.winsorised,
-                        "min": num(f.min),
-                        "mean": num(f.mean),
-                        "max": num(f.max),
-                    }),
-                );
-            }
-            let mut groups = Map::new();
-            for (g, a) in &k.groups {
-                groups.insert(g.clone(), json!({ "aggregate": a }));
-            }
-            json!({
-                "choices": choices,
-                "replications": k.replications,
-                "indicators": inds,
-                "groups": groups,
-            })
-        })
-        .collect();
-    let v = json!({
-        "format": "qindex.configurations/1",
-        "samples": c.samples,
-        "period": c.period,
-        "configurations": configs,
-        "notes": c.notes,
-    });
-    let mut out = serde_json::to_string_pretty(&v).expect("json");
-    out.push('\n');
-    out
-}
-
-/// The configurations as text: each with its choices and draws, the indicators it imputes or
-/// winsorises (with their counts) and the range of every indicator's normalised values, and
-/// the groups' aggregations.
-pub fn configurations_table(c: &Configurations) -> String {
-    use crate::diagnostics::display_width;
-    let mut out = format!(
-        "{} configurations over {} replications{}\n",
-        c.configurations.len(),
-        c.samples,
-        c.period
-            .as_ref()
-            .map_or(String::new(), |p| format!(", period {p}"))
-    );
-    let f = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.2}"));
-    for (k, conf) in c.configurations.iter().enumerate() {
-        out.push_str(&format!(
-            "\nconfiguration {} ({} replications)\n",
-            k + 1,
-            conf.replications
-        ));
-        for (l, o) in &conf.choices {
-            out.push_str(&format!("  {l} → {o}\n"));
-        }
-        let mut rows = vec![vec![
-            "indicator".to_string(),
-            "imputed".to_string(),
-            "winsorised".to_string(),
-            "min".to_string(),
-            "mean".to_string(),
-            "max".to_string(),
-        ]];
-        for i in &conf.indicators {
-            rows.push(vec![
-                i.id.clone(),
-                i.imputed.to_string(),
-                i.winsorised.to_string(),
-                f(i.min),
-                f(i.mean),
-                f(i.max),
-            ]);
-        }
-        let widths: Vec<usize> = (0..6)
-            .map(|j| rows.iter().map(|r| display_width(&r[j])).max().unwrap_or(0))
-            .collect();
-        for r in &rows {
-            let mut line = String::from("  ");
-            for (j, cell) in r.iter().enumerate() {
-                let pad = " ".repeat(widths[j] - display_width(cell));
-                if j == 0 {
-                    line.push_str(cell);
-                    line.push_str(&pad);
-                } else {
-                    line.push_str("  ");
-                    line.push_str(&pad);
-                    line.push_str(cell);
-                }
-            }
-            out.push_str(line.trim_end());
-            out.push('\n');
-        }
-        let groups: Vec<String> = conf
-            .groups
-            .iter()
-            .map(|(g, a)| format!("{g} {a}"))
-            .collect();
-        out.push_str(&format!("  groups: {}\n", groups.join(", ")));
-    }
-    for n in &c.notes {
-        out.push_str(&format!("\nnote: {n}\n"));
-    }
-    out
 }

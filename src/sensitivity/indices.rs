@@ -20,10 +20,10 @@ use super::uncertainty::check_block;
 use crate::data::Frame;
 use crate::eval::{self, EvalOptions, PeriodChoice};
 use crate::Error;
-use serde_json::{json, Value};
 
 /// What the indices are of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Target {
     Marc,
     Rank,
@@ -55,7 +55,7 @@ pub struct Options<'a> {
 }
 
 /// One output's indices, in factor order.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Entry {
     /// `None` for the MARC.
     pub unit: Option<String>,
@@ -65,9 +65,12 @@ pub struct Entry {
     pub st: Vec<f64>,
     pub s1_conf: Vec<f64>,
     pub st_conf: Vec<f64>,
+    /// The factor whose total index is the largest for this output; `None` when none is
+    /// defined.
+    pub leading: Option<usize>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Report {
     pub samples: usize,
     pub seed: u64,
@@ -77,6 +80,11 @@ pub struct Report {
     pub evaluations: usize,
     /// Outputs in nominal rank order (one entry for `marc`).
     pub entries: Vec<Entry>,
+    /// Per factor: the mean of its first-order and total indices over the outputs (those
+    /// not defined left out; NaN when none is), and how many outputs it leads.
+    pub mean_s1: Vec<f64>,
+    pub mean_st: Vec<f64>,
+    pub leads: Vec<usize>,
     /// Plain-words warnings about the design and the estimates.
     pub notes: Vec<String>,
     /// Evaluation warnings over all evaluations: (code, count), by first appearance.
@@ -256,7 +264,7 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Report, Error
         });
     }
 
-    let entries = (0..outputs)
+    let mut entries: Vec<Entry> = (0..outputs)
         .map(|o| {
             let (unit, label, nominal_rank) = match opts.target {
                 Target::Marc => (None, None, None),
@@ -278,8 +286,24 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Report, Error
                 st: indices.st(o).to_vec(),
                 s1_conf: indices.s1_conf(o).to_vec(),
                 st_conf: indices.st_conf(o).to_vec(),
+                leading: None,
             }
         })
+        .collect();
+    for e in &mut entries {
+        e.leading = (0..e.st.len())
+            .filter(|i| e.st[*i].is_finite())
+            .max_by(|a, b| e.st[*a].total_cmp(&e.st[*b]));
+    }
+    let k = names.len();
+    let mean_s1 = (0..k)
+        .map(|i| finite_mean(entries.iter().map(|e| e.s1[i])))
+        .collect();
+    let mean_st = (0..k)
+        .map(|i| finite_mean(entries.iter().map(|e| e.st[i])))
+        .collect();
+    let leads = (0..k)
+        .map(|i| entries.iter().filter(|e| e.leading == Some(i)).count())
         .collect();
     Ok(Report {
         samples: opts.samples,
@@ -289,98 +313,16 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Report, Error
         factors: names,
         evaluations: total,
         entries,
+        mean_s1,
+        mean_st,
+        leads,
         notes,
         warnings,
     })
 }
 
-fn usage(e: &sobol::SobolError) -> Error {
-    Error::Usage(format!("sensitivity: {e}"))
-}
-
-fn num(x: f64) -> Value {
-    if x.is_finite() {
-        json!(x)
-    } else {
-        Value::Null
-    }
-}
-
-/// `qindex.sensitivity/1` (see docs/sensitivity-json.md).
-pub fn json(r: &Report) -> String {
-    let arr = |v: &[f64]| Value::Array(v.iter().map(|x| num(*x)).collect());
-    let indices: Vec<Value> = r
-        .entries
-        .iter()
-        .map(|e| {
-            json!({
-                "unit": e.unit,
-                "S1": arr(&e.s1),
-                "ST": arr(&e.st),
-                "S1_conf": arr(&e.s1_conf),
-                "ST_conf": arr(&e.st_conf),
-            })
-        })
-        .collect();
-    let v = json!({
-        "format": "qindex.sensitivity/1",
-        "samples": r.samples,
-        "seed": r.seed,
-        "period": r.period,
-        "target": r.target.name(),
-        "factors": r.factors,
-        "evaluations": r.evaluations,
-        "indices": indices,
-        "notes": r.notes,
-    });
-    let mut out = serde_json::to_string_pretty(&v).expect("json");
-    out.push('\n');
-    out
-}
-
-/// CSV: one row per output and factor.
-pub fn csv(r: &Report) -> String {
-    let mut out = String::from("unit,factor,S1,S1_conf,ST,ST_conf\n");
-    let cell = |x: f64| {
-        if x.is_finite() {
-            x.to_string()
-        } else {
-            String::new()
-        }
-    };
-    let quote = |s: &str| {
-        let s = crate::report::guard_formula(s);
-        if s.contains([',', '"', '\n']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s
-        }
-    };
-    for e in &r.entries {
-        for (i, f) in r.factors.iter().enumerate() {
-            out.push_str(&format!(
-                "{},{},{},{},{},{}\n",
-                quote(e.unit.as_deref().unwrap_or("")),
-                quote(f),
-                cell(e.s1[i]),
-                cell(e.s1_conf[i]),
-                cell(e.st[i]),
-                cell(e.st_conf[i]),
-            ));
-        }
-    }
-    out
-}
-
-fn fmt2(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x:.2}")
-    } else {
-        "-".into()
-    }
-}
-
-fn mean(xs: impl Iterator<Item = f64>) -> f64 {
+/// The mean of the finite values; NaN when there are none.
+fn finite_mean(xs: impl Iterator<Item = f64>) -> f64 {
     let (s, n) = xs
         .filter(|x| x.is_finite())
         .fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
@@ -391,138 +333,6 @@ fn mean(xs: impl Iterator<Item = f64>) -> f64 {
     }
 }
 
-/// The table: each factor's indices (for `rank` and `score`: averaged over the units, with the
-/// number of units it drives most), then the units with their leading factor.
-pub fn table(r: &Report) -> String {
-    use crate::diagnostics::display_width;
-    let mut out = format!(
-        "sensitivity of the {}: {} base samples, {} evaluations, seed {}{}\n\n",
-        match r.target {
-            Target::Marc => "MARC (mean absolute rank change)",
-            Target::Rank => "units' ranks",
-            Target::Score => "units' scores",
-        },
-        r.samples,
-        r.evaluations,
-        r.seed,
-        r.period
-            .as_ref()
-            .map_or(String::new(), |p| format!(", period {p}"))
-    );
-    let k = r.factors.len();
-    let leading: Vec<Option<usize>> = r
-        .entries
-        .iter()
-        .map(|e| {
-            (0..k)
-                .filter(|i| e.st[*i].is_finite())
-                .max_by(|a, b| e.st[*a].total_cmp(&e.st[*b]))
-        })
-        .collect();
-    let per_unit = r.target != Target::Marc;
-    let mut rows: Vec<Vec<String>> = vec![if per_unit {
-        vec![
-            "factor".into(),
-            "mean S1".into(),
-            "mean ST".into(),
-            "leads".into(),
-        ]
-    } else {
-        vec![
-            "factor".into(),
-            "S1".into(),
-            "±".into(),
-            "ST".into(),
-            "±".into(),
-        ]
-    }];
-    for (i, f) in r.factors.iter().enumerate() {
-        if per_unit {
-            rows.push(vec![
-                f.clone(),
-                fmt2(mean(r.entries.iter().map(|e| e.s1[i]))),
-                fmt2(mean(r.entries.iter().map(|e| e.st[i]))),
-                leading
-                    .iter()
-                    .filter(|l| **l == Some(i))
-                    .count()
-                    .to_string(),
-            ]);
-        } else {
-            let e = &r.entries[0];
-            rows.push(vec![
-                f.clone(),
-                fmt2(e.s1[i]),
-                fmt2(e.s1_conf[i]),
-                fmt2(e.st[i]),
-                fmt2(e.st_conf[i]),
-            ]);
-        }
-    }
-    align(&mut out, &rows, display_width);
-    if per_unit {
-        out.push_str(
-            "\nleads: the number of units whose total index is largest for the factor\n\n",
-        );
-        let mut rows: Vec<Vec<String>> = vec![vec![
-            "rank".into(),
-            "unit".into(),
-            "leading factor".into(),
-            "S1".into(),
-            "ST".into(),
-        ]];
-        for (e, l) in r.entries.iter().zip(&leading) {
-            let name = match (&e.label, &e.unit) {
-                (Some(l), Some(u)) if l != u && !l.is_empty() => format!("{l} ({u})"),
-                (_, Some(u)) => u.clone(),
-                _ => String::new(),
-            };
-            rows.push(vec![
-                e.nominal_rank.map_or("-".into(), |r| r.to_string()),
-                name,
-                l.map_or("-".into(), |i| r.factors[i].clone()),
-                l.map_or("-".into(), |i| fmt2(e.s1[i])),
-                l.map_or("-".into(), |i| fmt2(e.st[i])),
-            ]);
-        }
-        align(&mut out, &rows, display_width);
-    }
-    if !r.notes.is_empty() {
-        out.push('\n');
-        for n in &r.notes {
-            out.push_str(&format!("note: {n}\n"));
-        }
-    }
-    out
-}
-
-/// Appends rows as columns aligned by display width: text columns left, numbers right.
-fn align(out: &mut String, rows: &[Vec<String>], width: fn(&str) -> usize) {
-    let cols = rows[0].len();
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| rows.iter().map(|r| width(&r[c])).max().unwrap_or(0))
-        .collect();
-    let numeric = |c: usize| {
-        rows.iter()
-            .skip(1)
-            .all(|r| r[c] == "-" || r[c].parse::<f64>().is_ok())
-    };
-    for r in rows {
-        let mut line = String::new();
-        for (c, cell) in r.iter().enumerate() {
-            let pad = " ".repeat(widths[c] - width(cell));
-            if c > 0 {
-                line.push_str("  ");
-            }
-            if numeric(c) {
-                line.push_str(&pad);
-                line.push_str(cell);
-            } else {
-                line.push_str(cell);
-                line.push_str(&pad);
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
+fn usage(e: &sobol::SobolError) -> Error {
+    Error::Usage(format!("sensitivity: {e}"))
 }

@@ -1,14 +1,11 @@
 //! Uncertainty and sensitivity analysis of an index: the rules' `uncertainty` block, each
 //! replication evaluated by the [`kernel`] compiled from the plans ([`uncertainty`], and the
-//! Sobol indices of [`sobol`]); the main effects of the indicators ([`importance`]) and the
-//! stability of the top N under each weight ([`stability`]).
+//! Sobol indices of [`sobol`]).
 
 pub mod audit;
-pub mod importance;
 pub mod indices;
 pub mod kernel;
 pub mod sobol;
-pub mod stability;
 pub mod uncertainty;
 
 use crate::plan::{FactorKind, UncertaintyPlan};

@@ -28,7 +28,6 @@ use crate::plan::{FactorKind, UncertaintyPlan};
 use crate::Error;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde_json::{json, Value};
 
 /// How to run.
 pub struct Options<'a> {
@@ -48,7 +47,7 @@ pub struct Options<'a> {
 
 /// One unit's summary over the replications; rank statistics are over the replications in
 /// which the unit is ranked (`None` when it never is).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct UnitSummary {
     pub unit: String,
     pub label: Option<String>,
@@ -65,7 +64,7 @@ pub struct UnitSummary {
     pub sd_score: Option<f64>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Summary {
     pub samples: u64,
     pub seed: u64,
@@ -516,165 +515,4 @@ impl UnitRanks {
                 / n as f64
         })
     }
-}
-
-fn opt(x: Option<f64>) -> Value {
-    match x {
-        Some(v) if v.is_finite() => json!(v),
-        _ => Value::Null,
-    }
-}
-
-/// `qindex.uncertainty/1` (see docs/uncertainty-json.md).
-pub fn json(s: &Summary) -> String {
-    let units: Vec<Value> = s
-        .units
-        .iter()
-        .map(|u| {
-            json!({
-                "unit": u.unit,
-                "nominal_rank": u.nominal_rank,
-                "median_rank": opt(u.median_rank),
-                "mean_rank": opt(u.mean_rank),
-                "p05_rank": opt(u.p05_rank),
-                "p95_rank": opt(u.p95_rank),
-                "width": opt(u.width),
-                "p_top": u.p_top,
-                "mean_score": opt(u.mean_score),
-                "sd_score": opt(u.sd_score),
-            })
-        })
-        .collect();
-    let v = json!({
-        "format": "qindex.uncertainty/1",
-        "samples": s.samples,
-        "seed": s.seed,
-        "top_n": s.top_n,
-        "period": s.period,
-        "factors": s.factors,
-        "marc": opt(s.marc),
-        "units": units,
-        "notes": s.notes,
-    });
-    let mut out = serde_json::to_string_pretty(&v).expect("json");
-    out.push('\n');
-    out
-}
-
-fn fmt(x: Option<f64>, decimals: usize) -> String {
-    match x {
-        Some(v) if v.is_finite() => format!("{v:.decimals$}"),
-        _ => "-".into(),
-    }
-}
-
-/// CSV, one row per unit, the JSON's columns.
-pub fn csv(s: &Summary) -> String {
-    let mut out = String::from(
-        "unit,nominal_rank,median_rank,mean_rank,p05_rank,p95_rank,width,p_top,mean_score,sd_score\n",
-    );
-    let cell = |x: Option<f64>| {
-        x.filter(|v| v.is_finite())
-            .map_or(String::new(), |v| v.to_string())
-    };
-    for u in &s.units {
-        let unit = crate::report::guard_formula(&u.unit);
-        let unit = if unit.contains([',', '"', '\n']) {
-            format!("\"{}\"", unit.replace('"', "\"\""))
-        } else {
-            unit
-        };
-        out.push_str(&format!(
-            "{unit},{},{},{},{},{},{},{},{},{}\n",
-            u.nominal_rank.map_or(String::new(), |r| r.to_string()),
-            cell(u.median_rank),
-            cell(u.mean_rank),
-            cell(u.p05_rank),
-            cell(u.p95_rank),
-            cell(u.width),
-            u.p_top,
-            cell(u.mean_score),
-            cell(u.sd_score),
-        ));
-    }
-    out
-}
-
-/// The table: units by nominal rank, aligned by display width.
-pub fn table(s: &Summary) -> String {
-    use crate::diagnostics::display_width;
-    let mut out = String::new();
-    out.push_str(&format!(
-        "uncertainty: {} replications, seed {}{}\n",
-        s.samples,
-        s.seed,
-        s.period
-            .as_ref()
-            .map_or(String::new(), |p| format!(", period {p}"))
-    ));
-    for f in &s.factors {
-        out.push_str(&format!("  {f}\n"));
-    }
-    out.push_str(&format!(
-        "MARC (mean absolute rank change against the nominal ranks): {}\n\n",
-        fmt(s.marc, 2)
-    ));
-    let header = [
-        "rank".to_string(),
-        "unit".to_string(),
-        "median".to_string(),
-        "p05".to_string(),
-        "p95".to_string(),
-        "width".to_string(),
-        format!("P(top {})", s.top_n),
-        "mean score".to_string(),
-        "sd".to_string(),
-    ];
-    let mut rows: Vec<Vec<String>> = vec![header.to_vec()];
-    for u in &s.units {
-        let name = match &u.label {
-            Some(l) if *l != u.unit && !l.is_empty() => format!("{l} ({})", u.unit),
-            _ => u.unit.clone(),
-        };
-        rows.push(vec![
-            u.nominal_rank.map_or("-".into(), |r| r.to_string()),
-            name,
-            fmt(u.median_rank, 1),
-            fmt(u.p05_rank, 1),
-            fmt(u.p95_rank, 1),
-            fmt(u.width, 1),
-            format!("{:.2}", u.p_top),
-            fmt(u.mean_score, 2),
-            fmt(u.sd_score, 2),
-        ]);
-    }
-    let cols = header.len();
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| rows.iter().map(|r| display_width(&r[c])).max().unwrap_or(0))
-        .collect();
-    for r in &rows {
-        let mut line = String::new();
-        for (c, cell) in r.iter().enumerate() {
-            let pad = " ".repeat(widths[c] - display_width(cell));
-            if c > 0 {
-                line.push_str("  ");
-            }
-            if c == 1 {
-                line.push_str(cell);
-                line.push_str(&pad);
-            } else {
-                line.push_str(&pad);
-                line.push_str(cell);
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    if !s.notes.is_empty() {
-        out.push('\n');
-        for n in &s.notes {
-            out.push_str(&format!("note: {n}\n"));
-        }
-    }
-    out
 }
