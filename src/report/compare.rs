@@ -492,7 +492,7 @@ pub fn decompose(
         let na = plans[0].find(&id);
         let nb = plans[1].find(&id);
         let group_of = |k: usize, n: Option<crate::plan::NodeId>| {
-            n.and_then(|n| plans[k].node(n).group.as_ref().map(|g| g.aggregate.clone()))
+            n.and_then(|n| plans[k].node(n).group.as_ref().map(|g| g.aggregate))
         };
         let arithmetic = [group_of(0, na), group_of(1, nb)].iter().all(|g| {
             g.as_ref()
