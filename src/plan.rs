@@ -363,6 +363,9 @@ pub struct UncertaintyPlan {
     pub samples: u64,
     pub seed: u64,
     pub factors: Vec<Factor>,
+    /// The block, for diagnostics about the factors as a whole (not in the JSON).
+    #[serde(skip)]
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -379,6 +382,10 @@ pub struct Factor {
     /// A stable identity of the factor, independent of the line's position: the order of
     /// the replication's inputs (see `sensitivity::kernel::Layout`).
     pub key: String,
+    /// The `vary`, `choose` or `drop` line, for diagnostics about the factor (not in the
+    /// JSON, which shows the line's text).
+    #[serde(skip)]
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

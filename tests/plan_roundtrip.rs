@@ -19,13 +19,16 @@ fn qi_files(dir: &str) -> Vec<PathBuf> {
     files
 }
 
-/// The plan as the JSON describes it: the factors' scheme overrides are compiled from the
-/// rules for the replications and are not part of the JSON.
+/// The plan as the JSON describes it: the factors' scheme overrides (compiled from the rules
+/// for the replications) and the spans of the `uncertainty` block and its lines are not part
+/// of the JSON.
 fn as_written(plan: &Plan) -> Plan {
     let mut plan = plan.clone();
     if let Some(u) = &mut plan.uncertainty {
+        u.span = Default::default();
         for f in &mut u.factors {
             f.overrides.clear();
+            f.span = Default::default();
         }
     }
     plan

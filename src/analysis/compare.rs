@@ -288,7 +288,7 @@ pub fn decompose(
         let na = plans[0].find(&id);
         let nb = plans[1].find(&id);
         let group_of = |k: usize, n: Option<crate::plan::NodeId>| {
-            n.and_then(|n| plans[k].node(n).group.as_ref().map(|g| g.aggregate.clone()))
+            n.and_then(|n| plans[k].node(n).group.as_ref().map(|g| g.aggregate))
         };
         let arithmetic = [group_of(0, na), group_of(1, nb)].iter().all(|g| {
             g.as_ref()
@@ -314,10 +314,12 @@ pub fn decompose(
                         (x.is_finite() && w.is_finite()).then(|| (plan.node(*c).id.clone(), w, x))
                     })
                     .collect();
-                let total: f64 = present.iter().map(|p| p.1).sum();
+                let (ws, xs): (Vec<f64>, Vec<f64>) = present.iter().map(|p| (p.1, p.2)).unzip();
+                let shares = crate::methods::aggregate::renormalised_weights(&xs, &ws);
                 present
                     .into_iter()
-                    .map(|(c, w, x)| (c, if total > 0.0 { w / total } else { 0.0 }, x))
+                    .zip(shares)
+                    .map(|((c, _, x), share)| (c, share, x))
                     .collect()
             };
         let (ka, kb) = (kids(0, na, ia), kids(1, nb, ib));

@@ -168,7 +168,7 @@ pub fn build(
                 Some(Set {
                     val: Val::Aggregate(a),
                     ..
-                }) => a.clone(),
+                }) => *a,
                 _ => Aggregate::Arithmetic,
             };
             let coverage = match resolve(model, m, SettingKey::Coverage) {
@@ -389,7 +389,7 @@ fn indicator_plan(
     let dir = match direction {
         Some(Set {
             val: Val::Dir(d), ..
-        }) => d.clone(),
+        }) => *d,
         _ => Direction::Positive,
     };
     let norm = match normalise {

@@ -20,6 +20,7 @@ pub fn check(
         samples: 1000,
         seed: 0,
         factors: Vec::new(),
+        span: u.span,
     };
     let mut seen: HashMap<String, ast::UncertaintyLine> = HashMap::new();
     let mut samples_seen = None;
@@ -330,6 +331,7 @@ pub fn check(
             kind,
             overrides,
             key,
+            span: line.span(),
         });
     }
     plan

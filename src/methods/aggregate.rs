@@ -1344,3 +1344,57 @@ mod tests {
         assert_close(out[1], 1.0, EXACT, "copeland without unit 3");
     }
 }
+
+#[cfg(test)]
+mod weighted_mean_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// k children over n rows (across the columnar loop's blocks of 256), some weights 0, some
+    /// values missing.
+    fn children() -> impl Strategy<Value = (Vec<f64>, Vec<Vec<f64>>)> {
+        (1usize..6, 1usize..300).prop_flat_map(|(k, n)| {
+            (
+                prop::collection::vec(prop_oneof![Just(0.0), 0.0f64..10.0], k),
+                prop::collection::vec(
+                    prop::collection::vec(
+                        prop::option::weighted(0.7, -100.0f64..100.0)
+                            .prop_map(|v| v.unwrap_or(f64::NAN)),
+                        n,
+                    ),
+                    k,
+                ),
+            )
+        })
+    }
+
+    proptest! {
+        /// The columnar loop of `aggregate arithmetic` is the one weighted mean, bit for bit.
+        #[test]
+        fn arithmetic_is_the_weighted_mean_row_by_row((weights, columns) in children()) {
+            let n = columns[0].len();
+            let mut out = vec![0.0; n];
+            aggregate(Aggregate::Arithmetic, &columns, &weights, 0.0, &mut out).unwrap();
+            for (r, got) in out.iter().enumerate() {
+                let row: Vec<f64> = columns.iter().map(|c| c[r]).collect();
+                let want = weighted_mean(&row, &weights);
+                prop_assert!(
+                    got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                    "row {r}: {got} against {want}"
+                );
+                let shares = renormalised_weights(&row, &weights);
+                let by_shares: f64 = shares
+                    .iter()
+                    .zip(&row)
+                    .filter(|(s, _)| **s > 0.0)
+                    .map(|(s, x)| s * x)
+                    .sum();
+                if want.is_nan() {
+                    prop_assert!(shares.iter().all(|s| *s == 0.0));
+                } else {
+                    prop_assert!((by_shares - want).abs() <= 1e-12 * (1.0 + want.abs()));
+                }
+            }
+        }
+    }
+}

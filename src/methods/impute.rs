@@ -249,7 +249,12 @@ mod tests {
             (MissingPolicy::Zero, 0.0),
         ] {
             let mut y = x;
-            let r = impute(&mut y, &[policy.clone()], &ImputeData::default()).unwrap();
+            let r = impute(
+                &mut y,
+                std::slice::from_ref(&policy),
+                &ImputeData::default(),
+            )
+            .unwrap();
             assert_all_close(&y, &[1.0, v, 2.0, 6.0, v], EXACT, &format!("{policy:?}"));
             assert_eq!(r.filled, vec![vec![1, 4]]);
             assert!(r.still_missing.is_empty());
@@ -266,7 +271,7 @@ mod tests {
                 ..Default::default()
             };
             let policy = MissingPolicy::Worst;
-            let r = impute(&mut y, &[policy.clone()], &data).unwrap();
+            let r = impute(&mut y, std::slice::from_ref(&policy), &data).unwrap();
             assert_all_close(&y, &[1.0, v, 2.0, 6.0, v], EXACT, &format!("{policy:?}"));
             assert_eq!(r.filled, vec![vec![1, 4]]);
             assert!(r.still_missing.is_empty());

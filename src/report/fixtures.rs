@@ -264,6 +264,7 @@ pub(crate) fn sample_plan() -> Plan {
                         amount: 0.25,
                     },
                     overrides: Vec::new(),
+                    span: Span::default(),
                     key: "vary weights None".into(),
                 },
                 Factor {
@@ -273,6 +274,7 @@ pub(crate) fn sample_plan() -> Plan {
                         amount: 0.1,
                     },
                     overrides: Vec::new(),
+                    span: Span::default(),
                     key: "vary weights Some(\"product\")".into(),
                 },
                 Factor {
@@ -282,9 +284,11 @@ pub(crate) fn sample_plan() -> Plan {
                         at: None,
                     },
                     overrides: Vec::new(),
+                    span: Span::default(),
                     key: "normalise None".into(),
                 },
             ],
+            span: Span::default(),
         }),
     }
 }

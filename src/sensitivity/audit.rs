@@ -162,7 +162,7 @@ pub fn evaluations(plans: &Plans, frame: &Frame, opts: &indices::Options) -> Res
     let nom = &nominal.periods[0];
     let unc = check_block(plans)?;
     let design = Design::new(opts.samples, kernel.layout().factor_columns(), opts.seed)
-        .map_err(|e| Error::Usage(e.to_string()))?;
+        .map_err(|e| indices::design_error(e, unc))?;
     let rows = design.rows();
     export(
         &mut kernel,

@@ -18,7 +18,9 @@ use super::kernel::{Kernel, Plans};
 use super::sobol::{self, AnalyzeOptions, Design, IndexKind, SobolWarning};
 use super::uncertainty::check_block;
 use crate::data::Frame;
+use crate::diagnostics::Diagnostic;
 use crate::eval::{self, EvalOptions, PeriodChoice};
+use crate::plan::UncertaintyPlan;
 use crate::Error;
 
 /// What the indices are of.
@@ -115,13 +117,21 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Report, Error
     let factors = kernel.layout().factor_columns();
     for (f, cols) in unc.factors.iter().zip(&factors) {
         if cols.is_empty() {
-            return Err(Error::Usage(format!(
-                "`{}` varies no weight in any scheme, so it cannot be a factor of the sensitivity analysis: remove it",
-                f.text
-            )));
+            return Err(Error::diagnostic(
+                Diagnostic::error(
+                    "sensitivity-factor",
+                    format!(
+                        "`{}` varies no weight in any scheme, so it cannot be a factor of the sensitivity analysis",
+                        f.text
+                    ),
+                )
+                .with_span(f.span)
+                .with_hint("remove the line, or point it at a group whose children have fixed weights"),
+            ));
         }
     }
-    let design = Design::new(opts.samples, factors.clone(), opts.seed).map_err(|e| usage(&e))?;
+    let design =
+        Design::new(opts.samples, factors.clone(), opts.seed).map_err(|e| design_error(e, unc))?;
     let total = design.rows();
 
     // The outputs: the MARC, or the nominally ranked units in nominal rank order.
@@ -208,7 +218,7 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Report, Error
             threads,
         },
     )
-    .map_err(|e| usage(&e))?;
+    .map_err(|e| design_error(e, unc))?;
 
     let mut notes: Vec<String> = sobol::design_warnings(opts.samples)
         .iter()
@@ -321,6 +331,32 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Report, Error
     })
 }
 
+/// Why the Saltelli design could not be made: a mistake in the `uncertainty` block is a
+/// diagnostic at its line (or at the block), a sample count a usage error.
+pub(crate) fn design_error(e: sobol::SobolError, unc: &UncertaintyPlan) -> Error {
+    use sobol::SobolError::*;
+    let at = match &e {
+        EmptyFactor { factor } => unc.factors.get(*factor).map(|f| (f.span, f.text.as_str())),
+        NoFactors | TooManyDimensions { .. } => Some((unc.span, "")),
+        _ => None,
+    };
+    match at {
+        Some((span, text)) => {
+            let message = if text.is_empty() {
+                format!("sensitivity: {e}")
+            } else {
+                format!("sensitivity: `{text}`: {e}")
+            };
+            Error::diagnostic(
+                Diagnostic::error("sensitivity-design", message)
+                    .with_span(span)
+                    .with_hint("the factors of a sensitivity analysis are the `vary`, `choose` and `drop` lines of the `uncertainty` block"),
+            )
+        }
+        None => Error::Usage(format!("sensitivity: {e}")),
+    }
+}
+
 /// The mean of the finite values; NaN when there are none.
 fn finite_mean(xs: impl Iterator<Item = f64>) -> f64 {
     let (s, n) = xs
@@ -333,6 +369,3 @@ fn finite_mean(xs: impl Iterator<Item = f64>) -> f64 {
     }
 }
 
-fn usage(e: &sobol::SobolError) -> Error {
-    Error::Usage(format!("sensitivity: {e}"))
-}

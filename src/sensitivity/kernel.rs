@@ -896,11 +896,7 @@ impl<'a, 'f> Kernel<'a, 'f> {
             out.resize(m * b, 0.0);
             for (r, d) in draws.iter().enumerate() {
                 let kids = d.children(plan, *g);
-                let den: f64 = kids
-                    .iter()
-                    .map(|c| d.weights[c.index()])
-                    .filter(|w| *w > 0.0)
-                    .sum();
+                let den = counted_weight(d, kids);
                 let acc = &mut out[r * m..(r + 1) * m];
                 acc.fill(0.0);
                 for c in kids {
@@ -1150,6 +1146,16 @@ fn collect_indicators(plan: &Plan, draw: &Draw, id: NodeId, out: &mut Vec<NodeId
     }
 }
 
+/// The total weight a group's mean divides by: that of the children with a positive weight,
+/// as [`crate::methods::aggregate::weighted_mean`] renormalises (the batched route's children
+/// are all present; a dropped one is not among `kids`). Tested equal to it below.
+fn counted_weight(draw: &Draw, kids: &[NodeId]) -> f64 {
+    kids.iter()
+        .map(|c| draw.weights[c.index()])
+        .filter(|w| *w > 0.0)
+        .sum()
+}
+
 /// Adds each indicator's effective weight under `id` (times `scale`) at its `position` (by
 /// node) in `out`: the product of the weights down the path, each divided by the sum of its
 /// siblings' positive weights, as the arithmetic mean divides.
@@ -1162,11 +1168,7 @@ fn effective(
     out: &mut [f64],
 ) {
     let kids = draw.children(plan, id);
-    let den: f64 = kids
-        .iter()
-        .map(|c| draw.weights[c.index()])
-        .filter(|w| *w > 0.0)
-        .sum();
+    let den = counted_weight(draw, kids);
     for c in kids {
         let w = draw.weights[c.index()];
         if w <= 0.0 {
@@ -1354,6 +1356,78 @@ fn reject_negative_inputs(plan: &Plan) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::methods::aggregate::weighted_mean;
+    use proptest::prelude::*;
+
+    /// An index over `k` indicators, read from JSON as `qindex explain --format json` writes it.
+    fn flat_plan(k: usize) -> Plan {
+        let mut nodes = vec![format!(
+            r#"{{"id": "index", "kind": "index", "depth": 0, "scale": [0.0, 100.0],
+                "children": [{}], "span": "0:0-0"}}"#,
+            (1..=k)
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )];
+        for i in 1..=k {
+            nodes.push(format!(
+                r#"{{"id": "x{i}", "kind": "indicator", "parent": 0, "depth": 1,
+                    "weight": {{"fixed": 1.0}}, "scale": [0.0, 100.0], "span": "0:0-0"}}"#
+            ));
+        }
+        let json = format!(
+            r#"{{"scheme": "default", "index": {{"id": "index", "unit_column": "unit",
+                "reference": "period"}}, "nodes": [{}], "lets": [], "columns": [],
+                "adjustments": []}}"#,
+            nodes.join(", ")
+        );
+        serde_json::from_str(&json).expect("a plan")
+    }
+
+    proptest! {
+        /// The batched route's effective weights of an arithmetic group give the one weighted
+        /// mean with renormalised weights, a dropped child counting as a missing one.
+        #[test]
+        fn batched_weights_are_the_weighted_mean(
+            (weights, values, kept) in (1usize..7).prop_flat_map(|k| (
+                prop::collection::vec(prop_oneof![Just(0.0), 0.01f64..5.0], k),
+                prop::collection::vec(-50.0f64..50.0, k),
+                prop::collection::vec(prop::bool::weighted(0.7), k),
+            ))
+        ) {
+            let k = weights.len();
+            let plan = flat_plan(k);
+            let kids: Vec<NodeId> = (1..=k as u32).filter(|i| kept[*i as usize - 1]).map(NodeId).collect();
+            let mut children = vec![Vec::new(); k + 1];
+            children[0] = kids;
+            let mut node_weights = vec![f64::NAN];
+            node_weights.extend(&weights);
+            let draw = Draw {
+                key: Vec::new(),
+                weights: node_weights,
+                derived: vec![1.0; k + 1],
+                children: Some(children),
+                drops: Vec::new(),
+                dropped: Vec::new(),
+            };
+            let row: Vec<f64> = values
+                .iter()
+                .zip(&kept)
+                .map(|(x, k)| if *k { *x } else { f64::NAN })
+                .collect();
+            let want = weighted_mean(&row, &weights);
+            // No positive weight among the kept: the batched route does not serve it.
+            prop_assume!(counted_weight(&draw, draw.children(&plan, NodeId::ROOT)) > 0.0);
+            let position: Vec<usize> = (0..=k).map(|i| i.saturating_sub(1)).collect();
+            let mut effective_weights = vec![0.0; k];
+            effective(&plan, &draw, NodeId::ROOT, 1.0, &position, &mut effective_weights);
+            let batched: f64 = effective_weights.iter().zip(&values).map(|(w, x)| w * x).sum();
+            prop_assert!(
+                (batched - want).abs() <= 1e-12 * (1.0 + want.abs()),
+                "{batched} against {want}"
+            );
+        }
+    }
 
     #[test]
     fn pick_is_uniform_over_options() {

@@ -21,6 +21,7 @@
 
 use super::kernel::{Kernel, View};
 use crate::data::Frame;
+use crate::diagnostics::Diagnostic;
 use crate::eval::{self, EvalOptions, PeriodChoice};
 #[cfg(doc)]
 use crate::methods::stats::quantile_sorted;
@@ -379,10 +380,16 @@ pub(crate) fn check_block<'p>(plans: &Plans<'p>) -> Result<&'p UncertaintyPlan, 
         if let FactorKind::ChooseScheme { options } = &f.kind {
             for o in options {
                 if plans.get(o).is_none() {
-                    return Err(Error::Usage(format!(
-                        "`{}`: the scheme `{o}` was not compiled",
-                        f.text
-                    )));
+                    return Err(Error::diagnostic(
+                        Diagnostic::error(
+                            "uncertainty-scheme",
+                            format!("`{}`: the scheme `{o}` was not compiled", f.text),
+                        )
+                        .with_span(f.span)
+                        .with_hint(format!(
+                            "declare `scheme {o}` in the rules, or remove it from the line"
+                        )),
+                    ));
                 }
             }
         }
