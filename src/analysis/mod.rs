@@ -5,6 +5,7 @@ pub mod alpha;
 pub mod coherence;
 pub mod kmo;
 pub mod pca;
+pub mod survey;
 
 pub use coherence::{coherence, Coherence};
 

@@ -557,12 +557,10 @@ impl Builder {
                 ("missing-period", "period")
             };
             for (i, (row, c, _)) in empty.first.iter().enumerate() {
-                let mut d = Diagnostic::error(
-                    code,
-                    format!("row {row} has no {what} in column `{name}`"),
-                )
-                .with_location(format!("{source}:{row}:{}", col(*c)))
-                .with_hint("fill in the cell, or delete the row if it is not data");
+                let mut d =
+                    Diagnostic::error(code, format!("row {row} has no {what} in column `{name}`"))
+                        .with_location(format!("{source}:{row}:{}", col(*c)))
+                        .with_hint("fill in the cell, or delete the row if it is not data");
                 if i + 1 == empty.first.len() && empty.count > empty.first.len() {
                     d = d.with_note(format!(
                         "{} more rows have no value in this column",
@@ -613,8 +611,11 @@ impl Builder {
         }
         if self.rows.is_empty() && !diags.iter().any(|d| d.is_error()) {
             diags.push(
-                Diagnostic::error("no-rows", format!("{source} has a header but no respondents"))
-                    .with_location(format!("{source}:2")),
+                Diagnostic::error(
+                    "no-rows",
+                    format!("{source} has a header but no respondents"),
+                )
+                .with_location(format!("{source}:2")),
             );
         }
         if diags.iter().any(|d| d.is_error()) {
@@ -682,8 +683,8 @@ mod tests {
 
     #[test]
     fn data_errors_name_file_row_and_column() {
-        let e = load_text("city,year,district,weight,q1\na,2022,d1,x,3\n,2022,d1,1,3\n")
-            .unwrap_err();
+        let e =
+            load_text("city,year,district,weight,q1\na,2022,d1,x,3\n,2022,d1,1,3\n").unwrap_err();
         assert_eq!(
             codes(e),
             vec![
@@ -692,16 +693,23 @@ mod tests {
             ]
         );
         let e = load_text("city,year,district,weight\na,2022,d1,1\n").unwrap_err();
-        assert_eq!(codes(e), vec![("unknown-column", Some("r.csv:1".to_string()))]);
+        assert_eq!(
+            codes(e),
+            vec![("unknown-column", Some("r.csv:1".to_string()))]
+        );
         let e = load_text("city,year,district,weight,q1\na,2022,d1,1\n").unwrap_err();
         assert_eq!(codes(e), vec![("field-count", Some("r.csv:2".to_string()))]);
         let e = load_text("city,year,district,weight,q1\na,2022,\"d1,1,3\n").unwrap_err();
-        assert_eq!(codes(e), vec![("unclosed-quote", Some("r.csv:2".to_string()))]);
+        assert_eq!(
+            codes(e),
+            vec![("unclosed-quote", Some("r.csv:2".to_string()))]
+        );
     }
 
     #[test]
     fn gbk_text_is_detected() {
-        let (bytes, _, _) = encoding_rs::GBK.encode("city,year,district,weight,q1\n北京,2022,东城,1,2\n");
+        let (bytes, _, _) =
+            encoding_rs::GBK.encode("city,year,district,weight,q1\n北京,2022,东城,1,2\n");
         let (t, _) = load_csv_bytes(Path::new("r.csv"), &bytes, &opts()).unwrap();
         assert_eq!(t.text("city").unwrap().get(0), "北京");
         assert_eq!(t.encoding(), "gb18030");

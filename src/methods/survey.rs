@@ -147,7 +147,9 @@ impl Design {
     /// PSU; a PSU without respondents still counts in its stratum's n_h.
     pub fn new(psu: Vec<usize>, stratum: Vec<usize>) -> Result<Design, SurveyError> {
         if psu.iter().any(|&p| p >= stratum.len()) {
-            return Err(SurveyError::BadDesign("a respondent's PSU id is past the PSU table"));
+            return Err(SurveyError::BadDesign(
+                "a respondent's PSU id is past the PSU table",
+            ));
         }
         let strata = stratum.iter().max().map_or(0, |&h| h + 1);
         let mut psus_in = vec![0usize; strata];
@@ -324,10 +326,7 @@ pub fn rescaling_weights<R: Rng + ?Sized>(w: &[f64], design: &Design, rng: &mut 
         return Vec::new();
     }
     let m = rescaling_multipliers(design, rng);
-    w.iter()
-        .zip(&design.psu)
-        .map(|(&w, &p)| w * m[p])
-        .collect()
+    w.iter().zip(&design.psu).map(|(&w, &p)| w * m[p]).collect()
 }
 
 #[cfg(test)]
@@ -344,7 +343,9 @@ mod tests {
         assert_eq!(item_score(1.0, LIKERT, false, &[9.0]), Ok(0.0));
         assert_eq!(item_score(4.0, LIKERT, false, &[9.0]), Ok(75.0));
         assert_eq!(item_score(4.0, LIKERT, true, &[9.0]), Ok(25.0));
-        assert!(item_score(9.0, LIKERT, false, &[8.0, 9.0]).unwrap().is_nan());
+        assert!(item_score(9.0, LIKERT, false, &[8.0, 9.0])
+            .unwrap()
+            .is_nan());
         assert!(item_score(f64::NAN, LIKERT, false, &[]).unwrap().is_nan());
         assert!(matches!(
             item_score(7.0, LIKERT, false, &[9.0]),
