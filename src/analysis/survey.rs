@@ -361,10 +361,7 @@ pub fn prepare(design: &SurveyDesign, table: &Respondents) -> Result<Prepared, E
         }
     }
     let units = table.text(&design.by);
-    let periods_col = match &design.over {
-        Some(p) => Some(table.text(p)),
-        None => None,
-    };
+    let periods_col = design.over.as_ref().map(|p| table.text(p));
     let missing_column = |errors: &mut Errors, name: &str| {
         errors.diags.push(design_error(
             "unknown-column",
@@ -546,10 +543,11 @@ pub fn prepare(design: &SurveyDesign, table: &Respondents) -> Result<Prepared, E
     values.extend(item_values);
 
     // Units × periods, in order of first appearance; strata and PSUs within each.
-    let (Some(units), Some(periods_col)) = (units, periods_col.map_or(Some(None), |p| p.map(Some)))
-    else {
+    // Both were checked above: an absent unit or period column is an error already returned.
+    let Some(units) = units else {
         return Err(Error::Usage("the unit column was not read".to_string()));
     };
+    let periods_col = periods_col.flatten();
     let periods: Vec<Option<String>> = (0..n)
         .map(|i| periods_col.map(|p| p.get(i).to_string()))
         .collect();
@@ -957,5 +955,181 @@ impl Prepared {
             estimates: e,
             means,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::methods::tolerance::{assert_close, EXACT};
+
+    fn item(id: &str) -> SurveyItem {
+        SurveyItem {
+            id: id.into(),
+            label: None,
+            scale: None,
+            reverse: false,
+            weight: 1.0,
+        }
+    }
+
+    /// Units a (3 respondents) and b (1), items q1, q2 on 1..5, codes 8 and 9 for no answer.
+    fn design() -> SurveyDesign {
+        SurveyDesign {
+            id: "s".into(),
+            label: None,
+            data: None,
+            by: "unit".into(),
+            over: None,
+            weight: None,
+            strata: None,
+            cluster: None,
+            scale: Some(Scale { lo: 1.0, hi: 5.0 }),
+            dont_know: vec![8.0, 9.0],
+            min_respondents: None,
+            dimensions: vec![SurveyDimension {
+                id: "d".into(),
+                label: None,
+                scale: None,
+                items: vec![item("q1"), item("q2")],
+            }],
+        }
+    }
+
+    fn table(q1: Vec<f64>, q2: Vec<f64>, w: Vec<f64>) -> Respondents {
+        let units = ["a", "a", "a", "b"].map(String::from).to_vec();
+        Respondents::from_columns(
+            "t.csv",
+            vec![("unit".into(), units)],
+            vec![("q1".into(), q1), ("q2".into(), q2), ("w".into(), w)],
+        )
+        .unwrap()
+    }
+
+    /// Without weight, strata or cluster: equal weights, each respondent its own PSU in one
+    /// stratum, so var = n/(n − 1)·Σ((y − ȳ)/n)² = s²/n, the textbook SE s/√n.
+    #[test]
+    fn simple_random_sample() {
+        let nan = f64::NAN;
+        let t = table(
+            vec![1.0, 3.0, 5.0, 2.0],
+            vec![8.0, 9.0, nan, 4.0],
+            vec![1.0; 4],
+        );
+        let est = estimate(&design(), &t).unwrap();
+        let a = est.unit("a", None).unwrap();
+        assert_eq!(a.n, 3);
+        assert_eq!(a.sum_weights, 3.0);
+        let q1 = a.get("q1").unwrap();
+        // Scores 0, 50, 100: mean 50, sd 50, SE 50/√3.
+        assert_close(q1.mean.unwrap(), 50.0, EXACT, "mean");
+        assert_close(q1.se.unwrap(), 50.0 / 3f64.sqrt(), EXACT, "se");
+        assert_eq!(q1.no_answer, 0.0);
+        // q2: codes 8 and 9 and an empty cell are no answers.
+        let q2 = a.get("q2").unwrap();
+        assert_eq!((q2.mean, q2.se, q2.no_answer), (None, None, 1.0));
+        // The dimension: one of two items answered is half the weight, kept.
+        assert_close(a.get("d").unwrap().mean.unwrap(), 50.0, EXACT, "dimension");
+        // b has one respondent: one PSU, a lonely stratum.
+        assert!(est.warnings.iter().any(|w| matches!(
+            w,
+            SurveyWarning::LonelyPsu { unit, stratum: None, .. } if unit == "b"
+        )));
+        assert_eq!(
+            est.unit("b", None).unwrap().get("q1").unwrap().se,
+            Some(0.0)
+        );
+    }
+
+    /// Weighted, and item weights renormalised over the answered items.
+    #[test]
+    fn weights_and_item_weights() {
+        let mut d = design();
+        d.weight = Some("w".into());
+        d.dimensions[0].items[1].weight = 3.0;
+        let nan = f64::NAN;
+        let t = table(
+            vec![1.0, 5.0, nan, 3.0],
+            vec![5.0, nan, 3.0, 3.0],
+            vec![1.0, 3.0, 2.0, 1.0],
+        );
+        let a = estimate(&d, &t).unwrap();
+        let a = a.unit("a", None).unwrap();
+        // q1: (1·0 + 3·100)/4.
+        assert_close(a.get("q1").unwrap().mean.unwrap(), 75.0, EXACT, "q1");
+        // Respondent scores: (0 + 3·100)/4 = 75; q1 alone carries 1 of 4: missing; q2 alone
+        // carries 3 of 4: 50. Dimension mean (1·75 + 2·50)/3.
+        assert_close(
+            a.get("d").unwrap().mean.unwrap(),
+            175.0 / 3.0,
+            EXACT,
+            "dimension",
+        );
+        assert_close(a.get("d").unwrap().no_answer, 1.0 / 3.0, EXACT, "no answer");
+    }
+
+    #[test]
+    fn small_units_have_no_estimates() {
+        let mut d = design();
+        d.min_respondents = Some(2);
+        let t = table(vec![1.0; 4], vec![2.0; 4], vec![1.0; 4]);
+        let prepared = prepare(&d, &t).unwrap();
+        let est = prepared.estimates();
+        let b = est.unit("b", None).unwrap();
+        assert!(b.estimates.iter().all(|(_, e)| e.mean.is_none()));
+        assert!(est.warnings.contains(&SurveyWarning::SmallSample {
+            unit: "b".into(),
+            period: None,
+            n: 1,
+            min: 2
+        }));
+        let rep = prepared.replicate(&vec![1.0; prepared.psus()]).unwrap();
+        assert!(rep.mean(1, 0).is_nan() && !rep.mean(0, 0).is_nan());
+    }
+
+    #[test]
+    fn design_errors_are_reported() {
+        let t = table(vec![1.0; 4], vec![2.0; 4], vec![1.0; 4]);
+        let codes = |d: &SurveyDesign| match prepare(d, &t) {
+            Err(Error::Diagnostics(ds)) => ds.iter().map(|d| d.code).collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        let mut d = design();
+        d.scale = None;
+        assert_eq!(codes(&d), ["no-scale", "no-scale"]);
+        let mut d = design();
+        d.dimensions[0].items[0].scale = Some(Scale { lo: 5.0, hi: 1.0 });
+        d.dimensions[0].items[1].id = "d".into();
+        assert_eq!(
+            codes(&d),
+            ["duplicate-survey-name", "bad-scale", "unknown-column"]
+        );
+        let mut d = design();
+        d.weight = Some("w".into());
+        let t0 = table(vec![1.0; 4], vec![2.0; 4], vec![1.0, 0.0, -1.0, f64::NAN]);
+        match prepare(&d, &t0) {
+            Err(Error::Diagnostics(ds)) => {
+                let locs: Vec<_> = ds.iter().map(|d| d.location.clone().unwrap()).collect();
+                assert_eq!(locs, ["t.csv:3:4", "t.csv:4:4", "t.csv:5:4"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(prepare(&design(), &t).unwrap().reestimate(&[1.0]).is_err());
+        assert!(prepare(&design(), &t).unwrap().replicate(&[1.0]).is_err());
+    }
+
+    /// The design is plain data (the checker produces it, `explain` prints it), and the
+    /// estimates serialise with each unit's estimates keyed by name.
+    #[test]
+    fn serialised_forms() {
+        let d = design();
+        let json = serde_json::to_string(&d).unwrap();
+        assert_eq!(serde_json::from_str::<SurveyDesign>(&json).unwrap(), d);
+        let t = table(vec![1.0; 4], vec![2.0; 4], vec![1.0; 4]);
+        let est = serde_json::to_value(estimate(&d, &t).unwrap()).unwrap();
+        let q1 = &est["units"][0]["estimates"]["q1"];
+        assert_eq!(q1["mean"], 0.0);
+        assert_eq!(q1["no_answer"], 0.0);
+        assert_eq!(est["warnings"][0]["kind"], "lonely_psu");
     }
 }

@@ -714,4 +714,63 @@ mod tests {
         assert_eq!(t.text("city").unwrap().get(0), "北京");
         assert_eq!(t.encoding(), "gb18030");
     }
+
+    /// A workbook: numbers typed as numbers, a unit id typed as a number, an Excel error
+    /// value (missing), a located error in a sheet that does not start at A1.
+    #[test]
+    fn workbooks_read_like_csv() {
+        let dir = std::env::temp_dir().join(format!("qindex-respondents-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("r.xlsx");
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        for (c, h) in ["city", "year", "district", "weight", "q1"]
+            .iter()
+            .enumerate()
+        {
+            ws.write_string(1, 1 + c as u16, *h).unwrap();
+        }
+        ws.write_number(2, 1, 101.0).unwrap();
+        ws.write_number(2, 2, 2022.0).unwrap();
+        ws.write_string(2, 3, "d1").unwrap();
+        ws.write_number(2, 4, 1.25).unwrap();
+        ws.write_number(2, 5, 4.0).unwrap();
+        ws.write_string(3, 1, "a").unwrap();
+        ws.write_number(3, 2, 2022.0).unwrap();
+        ws.write_string(3, 3, "d2").unwrap();
+        ws.write_number(3, 4, 2.0).unwrap();
+        ws.write_string(3, 5, "#N/A").unwrap();
+        wb.save(&path).unwrap();
+        let (t, _) = load(&path, &opts()).unwrap();
+        assert_eq!(t.text("city").unwrap().get(0), "101");
+        assert_eq!(t.numeric("weight").unwrap(), &[1.25, 2.0]);
+        assert!(t.numeric("q1").unwrap()[1].is_nan());
+        // Sheet row 4, column F.
+        assert_eq!(
+            t.location(1, "q1"),
+            format!("{}[Sheet1]:4:6", path.display())
+        );
+
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        for (c, h) in ["city", "year", "district", "weight", "q1"]
+            .iter()
+            .enumerate()
+        {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        for (c, v) in ["a", "2022", "d1", "heavy", "1"].iter().enumerate() {
+            ws.write_string(1, c as u16, *v).unwrap();
+        }
+        wb.save(&path).unwrap();
+        let e = load(&path, &opts()).unwrap_err();
+        assert_eq!(
+            codes(e),
+            vec![(
+                "not-a-number",
+                Some(format!("{}[Sheet1]:2:4", path.display()))
+            )]
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }
