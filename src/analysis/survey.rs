@@ -334,10 +334,6 @@ impl Errors {
     }
 }
 
-fn design_error(code: &'static str, message: String) -> Diagnostic {
-    Diagnostic::error(code, message)
-}
-
 /// Validates the respondents against the design and builds what estimation needs: item and
 /// dimension scores, weights, each unit × period's sampling design and per-PSU sums.
 ///
@@ -351,7 +347,7 @@ pub fn prepare(design: &SurveyDesign, table: &Respondents) -> Result<Prepared, E
     let names = design.estimate_names();
     for (k, (name, _)) in names.iter().enumerate() {
         if names[..k].iter().any(|(m, _)| m == name) {
-            errors.diags.push(design_error(
+            errors.diags.push(Diagnostic::error(
                 "duplicate-survey-name",
                 format!(
                     "`{name}` names two dimensions or items of survey `{}`",
@@ -363,7 +359,7 @@ pub fn prepare(design: &SurveyDesign, table: &Respondents) -> Result<Prepared, E
     let units = table.text(&design.by);
     let periods_col = design.over.as_ref().map(|p| table.text(p));
     let missing_column = |errors: &mut Errors, name: &str| {
-        errors.diags.push(design_error(
+        errors.diags.push(Diagnostic::error(
             "unknown-column",
             format!(
                 "column `{name}` of survey `{}` was not read from {}",
@@ -462,7 +458,7 @@ pub fn prepare(design: &SurveyDesign, table: &Respondents) -> Result<Prepared, E
         for item in &d.items {
             members.push(dims + item_values.len());
             if !(item.weight.is_finite() && item.weight > 0.0) {
-                errors.diags.push(design_error(
+                errors.diags.push(Diagnostic::error(
                     "bad-item-weight",
                     format!(
                         "item `{}` of survey `{}` has the weight {}: item weights must be positive",
@@ -473,7 +469,7 @@ pub fn prepare(design: &SurveyDesign, table: &Respondents) -> Result<Prepared, E
             let scale = match design.scale_of(d, item) {
                 Some(s) if s.is_valid() => s,
                 Some(s) => {
-                    errors.diags.push(design_error(
+                    errors.diags.push(Diagnostic::error(
                         "bad-scale",
                         format!(
                             "the scale {}..{} of item `{}` is not an increasing range",
@@ -484,7 +480,7 @@ pub fn prepare(design: &SurveyDesign, table: &Respondents) -> Result<Prepared, E
                     continue;
                 }
                 None => {
-                    errors.diags.push(design_error(
+                    errors.diags.push(Diagnostic::error(
                         "no-scale",
                         format!(
                             "item `{}` of survey `{}` has no scale: give one to the item, its \
