@@ -14,6 +14,7 @@ pub mod orientation;
 pub mod pca;
 pub mod profile;
 pub mod stability;
+pub mod survey;
 
 pub use coherence::{coherence, Coherence};
 

@@ -57,6 +57,8 @@ mod frame;
 mod hash;
 mod xlsx_formats;
 
+pub mod respondents;
+
 pub use cell::DEFAULT_NA_TOKENS;
 pub use frame::{Frame, TextColumn};
 pub use hash::content_hash;

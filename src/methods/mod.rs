@@ -24,6 +24,7 @@ pub mod normalise;
 pub mod pca;
 pub mod rank;
 pub mod stats;
+pub mod survey;
 pub mod treat;
 pub mod vmath;
 pub mod weights;
