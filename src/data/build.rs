@@ -10,7 +10,7 @@ use std::hash::{Hash, Hasher};
 use std::path::Path;
 
 /// How many examples of one kind of problem in one column become diagnostics.
-const EXAMPLES: usize = 5;
+pub(crate) const EXAMPLES: usize = 5;
 
 /// Which file columns are read, and into which numeric or text column.
 #[derive(Debug)]
@@ -223,6 +223,54 @@ impl Examples {
         for e in &mut self.first {
             e.0 += offset;
         }
+    }
+}
+
+/// The cells of a numeric column that are not numbers: with `lenient`, one warning (they are
+/// read as missing); else an error for each example, located at `file:row:column`.
+pub(crate) fn not_a_number(
+    diags: &mut Vec<Diagnostic>,
+    name: &str,
+    invalid: &Examples,
+    lenient: bool,
+    file: &str,
+    col: impl Fn(usize) -> usize,
+) {
+    if invalid.count == 0 {
+        return;
+    }
+    if lenient {
+        let (row, c, value) = &invalid.first[0];
+        diags.push(
+            Diagnostic::warning(
+                "not-a-number",
+                format!(
+                    "{} cell(s) in column `{name}` are not numbers and were read as missing \
+                     (first in row {row}: `{value}`)",
+                    invalid.count
+                ),
+            )
+            .with_location(format!("{file}:{row}:{}", col(*c))),
+        );
+        return;
+    }
+    for (i, (row, c, value)) in invalid.first.iter().enumerate() {
+        let mut d = Diagnostic::error(
+            "not-a-number",
+            format!("`{value}` in column `{name}`, row {row}, is not a number"),
+        )
+        .with_location(format!("{file}:{row}:{}", col(*c)))
+        .with_hint(
+            "write a number (0.5, 50%), leave the cell empty or write NA if it is missing, or \
+             load leniently to read such cells as missing",
+        );
+        if i + 1 == invalid.first.len() && invalid.count > invalid.first.len() {
+            d = d.with_note(format!(
+                "{} more cells in this column are not numbers",
+                invalid.count - invalid.first.len()
+            ));
+        }
+        diags.push(d);
     }
 }
 
@@ -648,42 +696,14 @@ pub(crate) fn finish(
     }
 
     for (slot, name) in layout.numeric_names.iter().enumerate() {
-        let invalid = &issues.invalid[slot];
-        if invalid.count > 0 {
-            if meta.lenient {
-                let (row, c, value) = &invalid.first[0];
-                diags.push(
-                    Diagnostic::warning(
-                        "not-a-number",
-                        format!(
-                            "{} cell(s) in column `{name}` are not numbers and were read as \
-                             missing (first in row {row}: `{value}`)",
-                            invalid.count
-                        ),
-                    )
-                    .with_location(format!("{file}:{row}:{}", col(*c))),
-                );
-            } else {
-                for (i, (row, c, value)) in invalid.first.iter().enumerate() {
-                    let mut d = Diagnostic::error(
-                        "not-a-number",
-                        format!("`{value}` in column `{name}`, row {row}, is not a number"),
-                    )
-                    .with_location(format!("{file}:{row}:{}", col(*c)))
-                    .with_hint(
-                        "write a number (0.5, 50%), leave the cell empty or write NA if it is \
-                         missing, or load leniently to read such cells as missing",
-                    );
-                    if i + 1 == invalid.first.len() && invalid.count > invalid.first.len() {
-                        d = d.with_note(format!(
-                            "{} more cells in this column are not numbers",
-                            invalid.count - invalid.first.len()
-                        ));
-                    }
-                    diags.push(d);
-                }
-            }
-        }
+        not_a_number(
+            &mut diags,
+            name,
+            &issues.invalid[slot],
+            meta.lenient,
+            &file,
+            col,
+        );
         let (pct, plain) = (&issues.percent[slot], &issues.plain[slot]);
         if pct.count > 0 && plain.count > 0 {
             let (prow, c, pvalue) = &pct.first[0];

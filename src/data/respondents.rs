@@ -8,6 +8,7 @@
 //! header being row 1; the codes are those of [`super::load`] (`not-a-number`,
 //! `unknown-column`, `missing-unit`, `missing-period`, `field-count`, `unclosed-quote`, ...).
 
+use super::build::Examples;
 use super::cell::{trim, Cell, CellReader};
 use super::csv::detect_delimiter;
 use super::encoding::decode;
@@ -20,7 +21,6 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 /// How many examples of one problem in one column become diagnostics.
-const EXAMPLES: usize = 5;
 
 /// One loaded respondent file, by columns: row `i` of every column is respondent `i`. Missing
 /// numbers are NaN; text cells are trimmed.
@@ -371,22 +371,6 @@ impl Records<'_> {
     }
 }
 
-/// Problems of one kind in one column: the first examples (row, column) and how many.
-#[derive(Default)]
-struct Examples {
-    count: usize,
-    first: Vec<(u32, usize, String)>,
-}
-
-impl Examples {
-    fn add(&mut self, row: u32, col: usize, value: &str) {
-        if self.first.len() < EXAMPLES {
-            self.first.push((row, col, value.to_string()));
-        }
-        self.count += 1;
-    }
-}
-
 /// The columns being filled, and the problems found.
 struct Builder {
     source: String,
@@ -490,7 +474,7 @@ impl Builder {
     }
 
     fn field_count(&mut self, row: u32, found: usize, width: usize) {
-        if self.field_count.first.len() < EXAMPLES {
+        if self.field_count.first.len() < super::build::EXAMPLES {
             self.diags.push(
                 Diagnostic::error(
                     "field-count",
@@ -503,7 +487,7 @@ impl Builder {
                 ),
             );
         }
-        self.field_count.add(row, 0, "");
+        self.field_count.add(row.into(), 0, String::new);
     }
 
     /// Adds a respondent from its cells: `cell(col)` is the text of file column `col` and
@@ -513,7 +497,7 @@ impl Builder {
         for (k, (_, col, cells, key)) in self.text.iter_mut().enumerate() {
             let t = trim(cell(*col).0);
             if *key && t.is_empty() {
-                self.empty_key[k].add(row, *col, "");
+                self.empty_key[k].add(row.into(), *col, String::new);
             }
             cells.push(t);
         }
@@ -523,7 +507,7 @@ impl Builder {
                 Cell::Number(v) | Cell::Percent(v) => v,
                 Cell::Missing => f64::NAN,
                 Cell::Invalid => {
-                    self.invalid[k].add(row, *col, trim(raw));
+                    self.invalid[k].add(row.into(), *col, || trim(raw).to_string());
                     f64::NAN
                 }
             };
@@ -571,43 +555,8 @@ impl Builder {
             }
         }
         for (k, (name, ..)) in self.numeric.iter().enumerate() {
-            let invalid = &self.invalid[k];
-            if invalid.count == 0 {
-                continue;
-            }
-            if self.lenient {
-                let (row, c, value) = &invalid.first[0];
-                diags.push(
-                    Diagnostic::warning(
-                        "not-a-number",
-                        format!(
-                            "{} cell(s) in column `{name}` are not numbers and were read as \
-                             missing (first in row {row}: `{value}`)",
-                            invalid.count
-                        ),
-                    )
-                    .with_location(format!("{source}:{row}:{}", col(*c))),
-                );
-                continue;
-            }
-            for (i, (row, c, value)) in invalid.first.iter().enumerate() {
-                let mut d = Diagnostic::error(
-                    "not-a-number",
-                    format!("`{value}` in column `{name}`, row {row}, is not a number"),
-                )
-                .with_location(format!("{source}:{row}:{}", col(*c)))
-                .with_hint(
-                    "write a number, leave the cell empty or write NA if it is missing, or \
-                     load leniently to read such cells as missing",
-                );
-                if i + 1 == invalid.first.len() && invalid.count > invalid.first.len() {
-                    d = d.with_note(format!(
-                        "{} more cells in this column are not numbers",
-                        invalid.count - invalid.first.len()
-                    ));
-                }
-                diags.push(d);
-            }
+            let lenient = self.lenient;
+            super::build::not_a_number(&mut diags, name, &self.invalid[k], lenient, &source, col);
         }
         if self.rows.is_empty() && !diags.iter().any(|d| d.is_error()) {
             diags.push(

@@ -368,4 +368,3 @@ fn finite_mean(xs: impl Iterator<Item = f64>) -> f64 {
         s / n as f64
     }
 }
-
