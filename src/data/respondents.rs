@@ -20,8 +20,6 @@ use calamine::{Data, Reader};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-/// How many examples of one problem in one column become diagnostics.
-
 /// One loaded respondent file, by columns: row `i` of every column is respondent `i`. Missing
 /// numbers are NaN; text cells are trimmed.
 #[derive(Debug, Clone, PartialEq)]
