@@ -10,7 +10,6 @@ use std::hash::{Hash, Hasher};
 use std::path::Path;
 
 /// How many examples of one kind of problem in one column become diagnostics.
-/// How many examples of one problem in one column become diagnostics.
 pub(crate) const EXAMPLES: usize = 5;
 
 /// Which file columns are read, and into which numeric or text column.
