@@ -49,8 +49,20 @@ fn fixed_number(x: f64, decimals: Option<usize>) -> String {
 /// The text on one line: control characters (a newline in a label) become spaces.
 fn one_line(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            if c.is_control() || is_bidi_control(c) {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect()
+}
+
+/// The invisible characters that reorder text on a terminal (LRM/RLM, embeddings, overrides,
+/// isolates): a label could otherwise make a table line read differently from its bytes.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Cuts `text` to at most `max` display columns, ending in `…` when anything was cut.
@@ -133,5 +145,7 @@ mod tests {
     #[test]
     fn one_line_replaces_control_characters() {
         assert_eq!(one_line("a\nb\tc"), "a b c");
+        assert_eq!(one_line("x\u{1b}[31my\u{7}z\rw"), "x [31my z w");
+        assert_eq!(one_line("ab\u{202E}cd\u{2066}e"), "ab cd e");
     }
 }

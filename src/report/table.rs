@@ -136,10 +136,13 @@ impl Table {
     }
 
     /// A cell as shown in text: on one line, elided past the column's maximum width.
+    /// Control characters (ESC, BEL, CR, ...) and bidirectional overrides from labels never
+    /// reach the terminal: they show as spaces.
     fn shown(&self, k: usize, cell: &str) -> String {
+        let cell = super::one_line(cell);
         match self.columns[k].max_width {
-            Some(w) => truncate_to_width(cell, w),
-            None => cell.to_string(),
+            Some(w) => truncate_to_width(&cell, w),
+            None => cell,
         }
     }
 
@@ -342,6 +345,20 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        let mut t = Table::new().left("unit").left("label");
+        t.row(["C01", "\u{1b}[2J\u{7}Zürich\r\u{202E}cba"]);
+        let text = t.render_text(None);
+        assert!(
+            !text
+                .chars()
+                .any(|c| (c.is_control() && c != '\n') || c == '\u{202E}'),
+            "{text:?}"
+        );
+        assert!(text.contains("[2J Zürich  cba"), "{text:?}");
+    }
 
     fn sample() -> Table {
         let mut t = Table::new()
