@@ -21,7 +21,7 @@ fn scores(rows: &[Vec<f64>], weights: &[f64], sum: bool) -> Vec<f64> {
         .map(|j| rows.iter().map(|r| r[j]).collect())
         .collect();
     let mut out = vec![0.0; rows.len()];
-    copeland(&columns, weights, 0.0, sum, Scale::UNIT, &mut out).unwrap();
+    copeland(&columns, weights, 0.0, sum, Scale::UNIT, None, &mut out).unwrap();
     out
 }
 

@@ -319,7 +319,7 @@ fn derive(
                 }
                 let mut out = vec![0.0; u.len()];
                 // The scale is valid, so this cannot fail.
-                let _ = norm::minmax(&u, dir, Scale::UNIT, &mut out);
+                let _ = norm::minmax(&u, &u, dir, Scale::UNIT, &mut out);
                 out
             })
             .collect()

@@ -148,6 +148,21 @@ impl fmt::Display for AggregateError {
 
 impl std::error::Error for AggregateError {}
 
+/// [`check`] and [`check_units`] for the comparative methods; the columns as slices and the
+/// weights' total.
+fn checked_among<'a, C: AsRef<[f64]>>(
+    columns: &'a [C],
+    weights: &[f64],
+    coverage: f64,
+    units: Option<&[bool]>,
+    out: &[f64],
+) -> Result<(Vec<&'a [f64]>, f64), AggregateError> {
+    check(columns, weights, coverage, out)?;
+    check_units(units, out)?;
+    let columns = columns.iter().map(|c| c.as_ref()).collect();
+    Ok((columns, weights.iter().sum()))
+}
+
 fn check<C: AsRef<[f64]>>(
     columns: &[C],
     weights: &[f64],
@@ -285,8 +300,8 @@ pub fn aggregate<C: AsRef<[f64]>>(
 }
 
 /// Any `aggregate METHOD`: the means as [`aggregate`] (row by row; `scale` and `units` are not
-/// used), the comparative methods as [`topsis_among`], [`mazziotta_pareto_among`],
-/// [`copeland_among`] and [`grey_among`], onto `scale` with the reference set of the rows
+/// used), the comparative methods as [`topsis`], [`mazziotta_pareto`],
+/// [`copeland`] and [`grey`], onto `scale` with the reference set of the rows
 /// marked in `units` (`None`: every row).
 pub fn aggregate_among<C: AsRef<[f64]>>(
     method: Aggregate,
@@ -298,14 +313,14 @@ pub fn aggregate_among<C: AsRef<[f64]>>(
     out: &mut [f64],
 ) -> Result<AggregateReport, AggregateError> {
     match method {
-        Aggregate::Topsis => topsis_among(columns, weights, coverage, scale, units, out),
+        Aggregate::Topsis => topsis(columns, weights, coverage, scale, units, out),
         Aggregate::MazziottaPareto => {
-            mazziotta_pareto_among(columns, weights, coverage, units, out)
+            mazziotta_pareto(columns, weights, coverage, units, out)
         }
         Aggregate::Copeland { sum } => {
-            copeland_among(columns, weights, coverage, sum, scale, units, out)
+            copeland(columns, weights, coverage, sum, scale, units, out)
         }
-        Aggregate::Grey(rho) => grey_among(columns, weights, coverage, rho, scale, units, out),
+        Aggregate::Grey(rho) => grey(columns, weights, coverage, rho, scale, units, out),
         _ => means(method, columns, weights, coverage, out),
     }
 }
@@ -495,22 +510,11 @@ fn weighted_median(values: &mut [(f64, f64)]) -> f64 {
 /// # Missing values
 /// As [`aggregate`]: present children only, subject to `coverage`.
 ///
-/// Every row is compared with every row; [`topsis_among`] takes the ideal and anti-ideal from
-/// the units only.
-pub fn topsis<C: AsRef<[f64]>>(
-    columns: &[C],
-    weights: &[f64],
-    coverage: f64,
-    scale: Scale,
-    out: &mut [f64],
-) -> Result<AggregateReport, AggregateError> {
-    topsis_among(columns, weights, coverage, scale, None, out)
-}
-
-/// [`topsis`] with the ideal and anti-ideal taken over the rows marked in `units` (`units
+/// # Reference rows
+/// The ideal and anti-ideal taken over the rows marked in `units` (`units
 /// where`; `None`: every row). Every row, unit or not, is then scored against them, as
 /// normalisation scores non-units against the units' min and max.
-pub fn topsis_among<C: AsRef<[f64]>>(
+pub fn topsis<C: AsRef<[f64]>>(
     columns: &[C],
     weights: &[f64],
     coverage: f64,
@@ -518,14 +522,12 @@ pub fn topsis_among<C: AsRef<[f64]>>(
     units: Option<&[bool]>,
     out: &mut [f64],
 ) -> Result<AggregateReport, AggregateError> {
-    check(columns, weights, coverage, out)?;
-    check_units(units, out)?;
-    let total: f64 = weights.iter().sum();
+    let (columns, total) = checked_among(columns, weights, coverage, units, out)?;
     let (ideal, anti): (Vec<f64>, Vec<f64>) = columns
         .iter()
         .zip(weights)
         .map(|(c, &w)| {
-            let v = reference_values(c.as_ref(), units).map(|x| w * x);
+            let v = reference_values(c, units).map(|x| w * x);
             let hi = v.clone().fold(f64::NEG_INFINITY, f64::max);
             let lo = v.fold(f64::INFINITY, f64::min);
             (hi, lo)
@@ -535,7 +537,7 @@ pub fn topsis_among<C: AsRef<[f64]>>(
     for (row, o) in out.iter_mut().enumerate() {
         let (mut d_plus, mut d_minus, mut present_weight, mut present) = (0.0, 0.0, 0.0, 0);
         for (j, c) in columns.iter().enumerate() {
-            let x = c.as_ref()[row];
+            let x = c[row];
             // A child no unit has (no ideal) is left out, as a missing one.
             if x.is_nan() || !ideal[j].is_finite() {
                 continue;
@@ -643,31 +645,18 @@ fn scored(
 /// mean_j and sd_j over each child's present values; per row as [`aggregate`]: present children
 /// only, subject to `coverage`.
 ///
-/// mean_j and sd_j are taken over every row; [`mazziotta_pareto_among`] takes them over the
-/// units only.
-pub fn mazziotta_pareto<C: AsRef<[f64]>>(
-    columns: &[C],
-    weights: &[f64],
-    coverage: f64,
-    out: &mut [f64],
-) -> Result<AggregateReport, AggregateError> {
-    mazziotta_pareto_among(columns, weights, coverage, None, out)
-}
-
-/// [`mazziotta_pareto`] with each child's mean and sd taken over the rows marked in `units`
+/// # Reference rows
+/// Each child's mean and sd taken over the rows marked in `units`
 /// (`units where`; `None`: every row); every row, unit or not, is standardised with them, as
 /// `normalise zscore` standardises non-units with the units' mean and sd.
-pub fn mazziotta_pareto_among<C: AsRef<[f64]>>(
+pub fn mazziotta_pareto<C: AsRef<[f64]>>(
     columns: &[C],
     weights: &[f64],
     coverage: f64,
     units: Option<&[bool]>,
     out: &mut [f64],
 ) -> Result<AggregateReport, AggregateError> {
-    check(columns, weights, coverage, out)?;
-    check_units(units, out)?;
-    let columns: Vec<&[f64]> = columns.iter().map(|c| c.as_ref()).collect();
-    let total: f64 = weights.iter().sum();
+    let (columns, total) = checked_among(columns, weights, coverage, units, out)?;
     let mut report = AggregateReport::default();
     // (mean, sd) per child; sd NaN marks a constant child, standardised to 100.
     let moments: Vec<(f64, f64)> = columns
@@ -747,26 +736,15 @@ pub fn mazziotta_pareto_among<C: AsRef<[f64]>>(
 /// Only rows with a score (some child present, `coverage` met) are compared; a pair compares
 /// the children present in both.
 ///
-/// Every row is compared with every row; [`copeland_among`] compares with the units only.
-pub fn copeland<C: AsRef<[f64]>>(
-    columns: &[C],
-    weights: &[f64],
-    coverage: f64,
-    sum: bool,
-    scale: Scale,
-    out: &mut [f64],
-) -> Result<AggregateReport, AggregateError> {
-    copeland_among(columns, weights, coverage, sum, scale, None, out)
-}
-
-/// [`copeland`] among the rows marked in `units` (`units where`; `None`: every row): the units
+/// # Reference rows
+/// Compared among the rows marked in `units` (`units where`; `None`: every row): the units
 /// are compared with each other only, so a non-unit changes no unit's score. A non-unit row is
 /// compared with every unit (n comparisons, one more than a unit has), and its wins − losses
 /// (or row sum) is mapped onto `scale` with the units' map, so it can fall up to
 /// 1/(2(n − 1)) of the scale outside it, as a min-max value of a non-unit outside the units'
 /// range does; a non-unit equal to a unit on every child gets that unit's classic score. With
 /// fewer than two units every row with a score gets the midpoint and is listed in `undefined`.
-pub fn copeland_among<C: AsRef<[f64]>>(
+pub fn copeland<C: AsRef<[f64]>>(
     columns: &[C],
     weights: &[f64],
     coverage: f64,
@@ -775,10 +753,7 @@ pub fn copeland_among<C: AsRef<[f64]>>(
     units: Option<&[bool]>,
     out: &mut [f64],
 ) -> Result<AggregateReport, AggregateError> {
-    check(columns, weights, coverage, out)?;
-    check_units(units, out)?;
-    let columns: Vec<&[f64]> = columns.iter().map(|c| c.as_ref()).collect();
-    let total: f64 = weights.iter().sum();
+    let (columns, total) = checked_among(columns, weights, coverage, units, out)?;
     let mut report = AggregateReport::default();
     let rows: Vec<usize> = (0..out.len())
         .filter(|&r| scored(&columns, weights, total, coverage, r, &mut report))
@@ -869,24 +844,12 @@ pub fn copeland_among<C: AsRef<[f64]>>(
 /// # Missing values
 /// The maxima, Δmin and Δmax over the present values; per row as [`aggregate`].
 ///
-/// The maxima, Δmin and Δmax are taken over every row; [`grey_among`] takes them over the
-/// units only.
-pub fn grey<C: AsRef<[f64]>>(
-    columns: &[C],
-    weights: &[f64],
-    coverage: f64,
-    rho: f64,
-    scale: Scale,
-    out: &mut [f64],
-) -> Result<AggregateReport, AggregateError> {
-    grey_among(columns, weights, coverage, rho, scale, None, out)
-}
-
-/// [`grey`] with the reference series (the column maxima), Δmin and Δmax taken over the rows
+/// # Reference rows
+/// The reference series (the column maxima), Δmin and Δmax taken over the rows
 /// marked in `units` (`units where`; `None`: every row). Every row, unit or not, is then scored
 /// against them: Δ = |x⁰_j − x| for a non-unit above the units' maximum too, so ξ stays in
 /// (0, 1].
-pub fn grey_among<C: AsRef<[f64]>>(
+pub fn grey<C: AsRef<[f64]>>(
     columns: &[C],
     weights: &[f64],
     coverage: f64,
@@ -895,13 +858,10 @@ pub fn grey_among<C: AsRef<[f64]>>(
     units: Option<&[bool]>,
     out: &mut [f64],
 ) -> Result<AggregateReport, AggregateError> {
-    check(columns, weights, coverage, out)?;
-    check_units(units, out)?;
     if !(rho > 0.0 && rho <= 1.0) {
         return Err(AggregateError::BadRho { rho });
     }
-    let columns: Vec<&[f64]> = columns.iter().map(|c| c.as_ref()).collect();
-    let total: f64 = weights.iter().sum();
+    let (columns, total) = checked_among(columns, weights, coverage, units, out)?;
     let mut report = AggregateReport::default();
     let maxima: Vec<f64> = columns
         .iter()
@@ -1196,15 +1156,15 @@ mod tests {
                 .map(|(c, &d)| {
                     let mut out = vec![0.0; m];
                     if norm == 0 {
-                        vector(c, d, &mut out).unwrap();
+                        vector(c, c, d, &mut out).unwrap();
                     } else {
-                        minmax(c, d, Scale::UNIT, &mut out).unwrap();
+                        minmax(c, c, d, Scale::UNIT, &mut out).unwrap();
                     }
                     out
                 })
                 .collect();
             let mut out = vec![0.0; m];
-            topsis(&normalised, &w, 0.0, Scale::UNIT, &mut out).unwrap();
+            topsis(&normalised, &w, 0.0, Scale::UNIT, None, &mut out).unwrap();
             let expected = floats(&r["topsis"][variant]["score"]);
             assert_all_close(&out, &expected, REFERENCE, variant);
         }
@@ -1216,12 +1176,12 @@ mod tests {
     fn topsis_edges() {
         let cols = vec![vec![1.0, 1.0], vec![2.0, 2.0]];
         let mut out = [0.0; 2];
-        let r = topsis(&cols, &[1.0, 1.0], 0.0, Scale::DEFAULT, &mut out).unwrap();
+        let r = topsis(&cols, &[1.0, 1.0], 0.0, Scale::DEFAULT, None, &mut out).unwrap();
         assert_eq!(out, [50.0, 50.0]);
         assert_eq!(r.undefined, vec![0, 1]);
         let cols = vec![vec![0.0, 1.0, NAN], vec![1.0, 0.0, 1.0]];
         let mut out = [0.0; 3];
-        topsis(&cols, &[1.0, 1.0], 0.0, Scale::UNIT, &mut out).unwrap();
+        topsis(&cols, &[1.0, 1.0], 0.0, Scale::UNIT, None, &mut out).unwrap();
         assert_all_close(&out, &[0.5, 0.5, 1.0], EXACT, "with a missing child");
     }
     /// Five units × three children, unit 4 missing child 2, weights 0.5 : 0.3 : 0.2; shared by
@@ -1243,7 +1203,7 @@ mod tests {
     fn mazziotta_pareto_by_hand() {
         let (cols, w) = five();
         let mut out = [0.0; 5];
-        let r = mazziotta_pareto(&cols, &w, 0.0, &mut out).unwrap();
+        let r = mazziotta_pareto(&cols, &w, 0.0, None, &mut out).unwrap();
         let expected = [
             96.35101760905866,
             102.62567389427295,
@@ -1256,11 +1216,11 @@ mod tests {
         // Balanced children (every z equal) are not penalised: MPI = M.
         let cols = vec![vec![1.0, 2.0, 3.0], vec![10.0, 20.0, 30.0]];
         let mut out = [0.0; 3];
-        mazziotta_pareto(&cols, &[1.0, 1.0], 0.0, &mut out).unwrap();
+        mazziotta_pareto(&cols, &[1.0, 1.0], 0.0, None, &mut out).unwrap();
         assert_all_close(&out, &[90.0, 100.0, 110.0], EXACT, "balanced");
         // A constant child stands at 100: row 0 has z = (90, 100), M = 95, S = 5, 95 − 25/95.
         let cols = vec![vec![1.0, 2.0, 3.0], vec![7.0, 7.0, 7.0]];
-        let r = mazziotta_pareto(&cols, &[1.0, 1.0], 0.0, &mut out).unwrap();
+        let r = mazziotta_pareto(&cols, &[1.0, 1.0], 0.0, None, &mut out).unwrap();
         assert_close(out[0], 95.0 - 25.0 / 95.0, EXACT, "constant child");
         assert_eq!(r.constant, vec![1]);
     }
@@ -1274,9 +1234,9 @@ mod tests {
     fn copeland_by_hand() {
         let (cols, w) = five();
         let mut out = [0.0; 5];
-        copeland(&cols, &w, 0.0, false, Scale::UNIT, &mut out).unwrap();
+        copeland(&cols, &w, 0.0, false, Scale::UNIT, None, &mut out).unwrap();
         assert_all_close(&out, &[0.25, 0.75, 0.0, 1.0, 0.5], EXACT, "classic");
-        copeland(&cols, &w, 0.0, true, Scale::UNIT, &mut out).unwrap();
+        copeland(&cols, &w, 0.0, true, Scale::UNIT, None, &mut out).unwrap();
         let expected = [
             1.3857142857142855,
             2.4000000000000004,
@@ -1286,15 +1246,15 @@ mod tests {
         ]
         .map(|s| s / 4.0);
         assert_all_close(&out, &expected, EXACT, "sum");
-        copeland(&cols, &w, 0.0, false, Scale::DEFAULT, &mut out).unwrap();
+        copeland(&cols, &w, 0.0, false, Scale::DEFAULT, None, &mut out).unwrap();
         assert_all_close(&out, &[25.0, 75.0, 0.0, 100.0, 50.0], EXACT, "onto 0..100");
         // A tie in weight is neither a win nor a loss; one unit alone gets the midpoint.
         let cols = vec![vec![1.0, 2.0], vec![2.0, 1.0]];
         let mut out = [0.0; 2];
-        copeland(&cols, &[1.0, 1.0], 0.0, false, Scale::UNIT, &mut out).unwrap();
+        copeland(&cols, &[1.0, 1.0], 0.0, false, Scale::UNIT, None, &mut out).unwrap();
         assert_eq!(out, [0.5, 0.5]);
         let cols = vec![vec![1.0, NAN]];
-        let r = copeland(&cols, &[1.0], 0.0, false, Scale::DEFAULT, &mut out).unwrap();
+        let r = copeland(&cols, &[1.0], 0.0, false, Scale::DEFAULT, None, &mut out).unwrap();
         assert_eq!(out[0], 50.0);
         assert!(out[1].is_nan());
         assert_eq!(r.undefined, vec![0]);
@@ -1307,23 +1267,23 @@ mod tests {
     fn grey_by_hand() {
         let (cols, w) = five();
         let mut out = [0.0; 5];
-        grey(&cols, &w, 0.0, 0.5, Scale::UNIT, &mut out).unwrap();
+        grey(&cols, &w, 0.0, 0.5, Scale::UNIT, None, &mut out).unwrap();
         let expected = [0.57, 0.7, 0.5, 0.58 / 0.7, 0.5357142857142857];
         assert_all_close(&out, &expected, EXACT, "grey 0.5");
         // ρ = 1: ξ = 8/(Δ + 8); row 2: Δ = 6, 2, 4 → 0.5·8/14 + 0.3·0.8 + 0.2·8/12.
-        grey(&cols, &w, 0.0, 1.0, Scale::DEFAULT, &mut out).unwrap();
+        grey(&cols, &w, 0.0, 1.0, Scale::DEFAULT, None, &mut out).unwrap();
         let row2 = 0.5 * 8.0 / 14.0 + 0.3 * 0.8 + 0.2 * 8.0 / 12.0;
         assert_close(out[2], 100.0 * row2, EXACT, "grey 1 row 2");
         for rho in [0.0, -0.5, 1.5, NAN] {
             assert!(matches!(
-                grey(&cols, &w, 0.0, rho, Scale::UNIT, &mut out),
+                grey(&cols, &w, 0.0, rho, Scale::UNIT, None, &mut out),
                 Err(AggregateError::BadRho { .. })
             ));
         }
         // All at the maximum: ξ = 1.
         let cols = vec![vec![3.0, 3.0]];
         let mut out = [0.0; 2];
-        let r = grey(&cols, &[1.0], 0.0, 0.5, Scale::UNIT, &mut out).unwrap();
+        let r = grey(&cols, &[1.0], 0.0, 0.5, Scale::UNIT, None, &mut out).unwrap();
         assert_eq!(out, [1.0, 1.0]);
         assert_eq!(r.constant, vec![0]);
     }
@@ -1334,11 +1294,11 @@ mod tests {
         let (cols, w) = five();
         let mut out = [0.0; 5];
         // Unit 3 lacks child 1 (0.3): 0.7 < 0.8.
-        let r = mazziotta_pareto(&cols, &w, 0.8, &mut out).unwrap();
+        let r = mazziotta_pareto(&cols, &w, 0.8, None, &mut out).unwrap();
         assert!(out[3].is_nan() && r.uncovered == vec![3]);
-        let r = grey(&cols, &w, 0.8, 0.5, Scale::UNIT, &mut out).unwrap();
+        let r = grey(&cols, &w, 0.8, 0.5, Scale::UNIT, None, &mut out).unwrap();
         assert!(out[3].is_nan() && r.uncovered == vec![3]);
-        let r = copeland(&cols, &w, 0.8, false, Scale::UNIT, &mut out).unwrap();
+        let r = copeland(&cols, &w, 0.8, false, Scale::UNIT, None, &mut out).unwrap();
         assert!(out[3].is_nan() && r.uncovered == vec![3]);
         // Without unit 3 the others compare among four: unit 1 beats 0, 2, 4 → (3 + 3)/6.
         assert_close(out[1], 1.0, EXACT, "copeland without unit 3");

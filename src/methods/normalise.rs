@@ -358,14 +358,14 @@ pub fn normalise_against(
 ) -> Result<NormaliseReport, NormaliseError> {
     let r = reference;
     match method {
-        Normalise::MinMax => minmax_against(x, r, direction, scale, out),
+        Normalise::MinMax => minmax(x, r, direction, scale, out),
         Normalise::Goalposts(lo, hi) => goalposts(x, *lo, *hi, direction, scale, out),
-        Normalise::ZScore { mean, sd } => zscore_against(x, r, *mean, *sd, direction, out),
-        Normalise::Rank => rank_against(x, r, direction, out),
-        Normalise::Percentile => percentile_against(x, r, direction, scale, out),
+        Normalise::ZScore { mean, sd } => zscore(x, r, *mean, *sd, direction, out),
+        Normalise::Rank => rank(x, r, direction, out),
+        Normalise::Percentile => percentile(x, r, direction, scale, out),
         Normalise::Target(t) => target(x, *t, direction, scale, out),
-        Normalise::Ratio(to) => ratio_against(x, r, to, direction, out),
-        Normalise::Vector => vector_against(x, r, direction, out),
+        Normalise::Ratio(to) => ratio(x, r, to, direction, out),
+        Normalise::Vector => vector(x, r, direction, out),
         Normalise::Bands(b) => bands(x, b, out),
         Normalise::None => none(x, direction, out),
     }
@@ -382,17 +382,11 @@ pub fn normalise_against(
 ///
 /// # Missing values
 /// NaN in, NaN out; min and max over the present values.
+///
+/// # Reference rows
+/// Min and max are taken over `reference`.
+/// Pass `x` itself for the column's own.
 pub fn minmax(
-    x: &[f64],
-    direction: Direction,
-    scale: Scale,
-    out: &mut [f64],
-) -> Result<NormaliseReport, NormaliseError> {
-    minmax_against(x, x, direction, scale, out)
-}
-
-/// [`minmax`] with min and max taken over `reference`.
-pub fn minmax_against(
     x: &[f64],
     reference: &[f64],
     direction: Direction,
@@ -509,31 +503,39 @@ pub fn goalposts(
             return Err(NormaliseError::OptimumOutsideGoalposts { optimum: o, lo, hi });
         }
     }
+    let attainment = |v: f64| match direction {
+        Direction::Positive => (v - lo) / (hi - lo),
+        Direction::Negative => (hi - v) / (hi - lo),
+        Direction::Optimum(opt) if v == opt => 1.0,
+        Direction::Optimum(opt) if v < opt => (v - lo) / (opt - lo),
+        Direction::Optimum(opt) => (hi - v) / (hi - opt),
+    };
+    let outside = |u: f64| !(0.0..=1.0).contains(&u);
+    Ok(clamp_onto(x, scale, out, attainment, outside))
+}
+
+/// `out = scale.map(clamp(u(x), 0, 1))`, NaN for NaN; the rows whose `u` is `listed` are
+/// reported as clamped.
+fn clamp_onto(
+    x: &[f64],
+    scale: Scale,
+    out: &mut [f64],
+    u: impl Fn(f64) -> f64,
+    listed: impl Fn(f64) -> bool,
+) -> NormaliseReport {
     let mut report = NormaliseReport::default();
     for (i, (o, &v)) in out.iter_mut().zip(x).enumerate() {
         if v.is_nan() {
             *o = f64::NAN;
             continue;
         }
-        let u = match direction {
-            Direction::Positive => (v - lo) / (hi - lo),
-            Direction::Negative => (hi - v) / (hi - lo),
-            Direction::Optimum(opt) => {
-                if v == opt {
-                    1.0
-                } else if v < opt {
-                    (v - lo) / (opt - lo)
-                } else {
-                    (hi - v) / (hi - opt)
-                }
-            }
-        };
-        if !(0.0..=1.0).contains(&u) {
+        let u = u(v);
+        if listed(u) {
             report.clamped.push(i);
         }
         *o = scale.map(u.clamp(0.0, 1.0));
     }
-    Ok(report)
+    report
 }
 
 /// Standardisation to mean M and spread S (`zscore M, S`; defaults 0, 1).
@@ -547,18 +549,11 @@ pub fn goalposts(
 ///
 /// # Missing values
 /// NaN in, NaN out; mean and sd over the present values.
+///
+/// # Reference rows
+/// The mean and sd are taken over `reference`.
+/// Pass `x` itself for the column's own.
 pub fn zscore(
-    x: &[f64],
-    mean: f64,
-    sd: f64,
-    direction: Direction,
-    out: &mut [f64],
-) -> Result<NormaliseReport, NormaliseError> {
-    zscore_against(x, x, mean, sd, direction, out)
-}
-
-/// [`zscore`] with the mean and sd taken over `reference`.
-pub fn zscore_against(
     x: &[f64],
     reference: &[f64],
     mean: f64,
@@ -600,17 +595,12 @@ pub fn zscore_against(
 ///
 /// # Missing values
 /// NaN gets no rank (NaN); n counts the present values.
-pub fn rank(
-    x: &[f64],
-    direction: Direction,
-    out: &mut [f64],
-) -> Result<NormaliseReport, NormaliseError> {
-    rank_against(x, x, direction, out)
-}
-
-/// [`rank`] among the values of `reference`: 1 + the number of reference values below (ties
+///
+/// # Reference rows
+/// Ranks among the values of `reference`: 1 + the number of reference values below (ties
 /// share the lowest rank, as R's `ties = "min"`).
-pub fn rank_against(
+/// Pass `x` itself for the column's own.
+pub fn rank(
     x: &[f64],
     reference: &[f64],
     direction: Direction,
@@ -647,17 +637,11 @@ pub fn rank_against(
 ///
 /// # Missing values
 /// NaN in, NaN out.
+///
+/// # Reference rows
+/// Ranks and n are taken over `reference`.
+/// Pass `x` itself for the column's own.
 pub fn percentile(
-    x: &[f64],
-    direction: Direction,
-    scale: Scale,
-    out: &mut [f64],
-) -> Result<NormaliseReport, NormaliseError> {
-    percentile_against(x, x, direction, scale, out)
-}
-
-/// [`percentile`] with ranks and n taken over `reference`.
-pub fn percentile_against(
     x: &[f64],
     reference: &[f64],
     direction: Direction,
@@ -665,7 +649,7 @@ pub fn percentile_against(
     out: &mut [f64],
 ) -> Result<NormaliseReport, NormaliseError> {
     scale.check()?;
-    rank_against(x, reference, direction, out)?;
+    rank(x, reference, direction, out)?;
     let n = stats::count(reference) as f64;
     for o in out.iter_mut().filter(|o| !o.is_nan()) {
         *o = scale.map((*o / n).min(1.0));
@@ -697,29 +681,18 @@ pub fn target(
     if !(t.is_finite() && t > 0.0) {
         return Err(NormaliseError::TargetNotPositive { target: t });
     }
-    let mut report = NormaliseReport::default();
-    for (i, (o, &v)) in out.iter_mut().zip(x).enumerate() {
-        if v.is_nan() {
-            *o = f64::NAN;
-            continue;
-        }
-        let u = match direction {
-            Direction::Positive => v / t,
-            Direction::Negative if v <= 0.0 => 1.0,
-            Direction::Negative => t / v,
-            Direction::Optimum(_) => {
-                return Err(NormaliseError::DirectionNotSupported {
-                    method: "target",
-                    direction,
-                })
-            }
-        };
-        if u < 0.0 {
-            report.clamped.push(i);
-        }
-        *o = scale.map(u.clamp(0.0, 1.0));
+    if let Direction::Optimum(_) = direction {
+        return Err(NormaliseError::DirectionNotSupported {
+            method: "target",
+            direction,
+        });
     }
-    Ok(report)
+    let attainment = |v: f64| match direction {
+        Direction::Negative if v <= 0.0 => 1.0,
+        Direction::Negative => t / v,
+        _ => v / t,
+    };
+    Ok(clamp_onto(x, scale, out, attainment, |u| u < 0.0))
 }
 
 /// Ratio to a reference value (unscaled).
@@ -733,17 +706,11 @@ pub fn target(
 /// # Missing values
 /// NaN in, NaN out; an all-missing column stays missing. Only `direction positive` (others are
 /// an error: invert in the formula); a zero or missing reference is an error.
+///
+/// # Reference rows
+/// The mean, max or min is taken over `reference`.
+/// Pass `x` itself for the column's own.
 pub fn ratio(
-    x: &[f64],
-    to: &RatioTo,
-    direction: Direction,
-    out: &mut [f64],
-) -> Result<NormaliseReport, NormaliseError> {
-    ratio_against(x, x, to, direction, out)
-}
-
-/// [`ratio`] with the mean, max or min taken over `reference`.
-pub fn ratio_against(
     x: &[f64],
     reference: &[f64],
     to: &RatioTo,
@@ -789,16 +756,11 @@ pub fn ratio_against(
 ///
 /// # Missing values
 /// NaN in, NaN out; the norm is over the present values.
+///
+/// # Reference rows
+/// The norm is taken over `reference`.
+/// Pass `x` itself for the column's own.
 pub fn vector(
-    x: &[f64],
-    direction: Direction,
-    out: &mut [f64],
-) -> Result<NormaliseReport, NormaliseError> {
-    vector_against(x, x, direction, out)
-}
-
-/// [`vector`] with the norm taken over `reference`.
-pub fn vector_against(
     x: &[f64],
     reference: &[f64],
     direction: Direction,
@@ -1162,7 +1124,7 @@ mod tests {
         assert_all_close(&n, &[-1.0, NAN], 0.0, "none negative");
         let mut short = [0.0; 1];
         assert_eq!(
-            minmax(&[1.0, 2.0], POS, Scale::DEFAULT, &mut short),
+            minmax(&[1.0, 2.0], &[1.0, 2.0], POS, Scale::DEFAULT, &mut short),
             Err(NormaliseError::LengthMismatch {
                 input: 2,
                 output: 1
@@ -1170,7 +1132,7 @@ mod tests {
         );
         let mut out = [0.0; 2];
         assert!(matches!(
-            minmax(&[1.0, 2.0], POS, Scale { lo: 5.0, hi: 5.0 }, &mut out),
+            minmax(&[1.0, 2.0], &[1.0, 2.0], POS, Scale { lo: 5.0, hi: 5.0 }, &mut out),
             Err(NormaliseError::BadScale { .. })
         ));
     }
@@ -1187,12 +1149,12 @@ mod against_tests {
         let units = [10.0, 20.0, 30.0];
         let all = [10.0, 20.0, 30.0, 40.0, 5.0];
         let mut out = [0.0; 5];
-        minmax_against(&all, &units, Direction::Positive, Scale::DEFAULT, &mut out).unwrap();
+        minmax(&all, &units, Direction::Positive, Scale::DEFAULT, &mut out).unwrap();
         assert_eq!(out, [0.0, 50.0, 100.0, 150.0, -25.0]);
-        rank_against(&all, &units, Direction::Positive, &mut out).unwrap();
+        rank(&all, &units, Direction::Positive, &mut out).unwrap();
         // 1 + the number of units below: 40 is above all three, 5 below all.
         assert_eq!(out, [1.0, 2.0, 3.0, 4.0, 1.0]);
-        percentile_against(&all, &units, Direction::Positive, Scale::DEFAULT, &mut out).unwrap();
+        percentile(&all, &units, Direction::Positive, Scale::DEFAULT, &mut out).unwrap();
         let want = [100.0 / 3.0, 200.0 / 3.0, 100.0, 100.0, 100.0 / 3.0];
         assert!(
             out.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-12),

@@ -381,7 +381,7 @@ mod tests {
             .zip(dirs)
             .map(|(c, &d)| {
                 let mut out = vec![0.0; c.len()];
-                minmax(c, d, Scale::UNIT, &mut out).unwrap();
+                minmax(c, c, d, Scale::UNIT, &mut out).unwrap();
                 out
             })
             .collect()
