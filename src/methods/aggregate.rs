@@ -6,8 +6,8 @@
 //! is present or when the present children carry less than `coverage` of the total weight.
 
 use super::normalise::Scale;
-use super::num;
 use super::stats;
+use super::{check_lengths, num, LengthMismatch};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -76,11 +76,7 @@ pub enum AggregateError {
     /// A group without children.
     NoChildren,
     /// A child's column (or `out`) is not as long as the first child's.
-    LengthMismatch {
-        child: usize,
-        len: usize,
-        expected: usize,
-    },
+    LengthMismatch(LengthMismatch),
     /// Not one `units` flag per row.
     UnitsLength { len: usize, expected: usize },
     /// Not one weight per child.
@@ -102,20 +98,18 @@ pub enum AggregateError {
     },
 }
 
+impl From<LengthMismatch> for AggregateError {
+    fn from(m: LengthMismatch) -> Self {
+        AggregateError::LengthMismatch(m)
+    }
+}
+
 impl fmt::Display for AggregateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use AggregateError::*;
         match self {
             NoChildren => write!(f, "the group has no children to aggregate"),
-            LengthMismatch {
-                child,
-                len,
-                expected,
-            } => write!(
-                f,
-                "child {} has {len} values, expected {expected}",
-                child + 1
-            ),
+            LengthMismatch(m) => m.fmt(f),
             UnitsLength { len, expected } => {
                 write!(f, "{len} unit flags given for {expected} rows")
             }
@@ -186,18 +180,7 @@ fn check<C: AsRef<[f64]>>(
     if !(0.0..=1.0).contains(&coverage) {
         return Err(AggregateError::BadCoverage { coverage });
     }
-    let expected = out.len();
-    for (child, c) in columns.iter().enumerate() {
-        let len = c.as_ref().len();
-        if len != expected {
-            return Err(AggregateError::LengthMismatch {
-                child,
-                len,
-                expected,
-            });
-        }
-    }
-    Ok(())
+    Ok(check_lengths(columns, out.len())?)
 }
 
 /// The weighted arithmetic mean: the rule of the general loop of [`aggregate`], without its
@@ -314,12 +297,8 @@ pub fn aggregate_among<C: AsRef<[f64]>>(
 ) -> Result<AggregateReport, AggregateError> {
     match method {
         Aggregate::Topsis => topsis(columns, weights, coverage, scale, units, out),
-        Aggregate::MazziottaPareto => {
-            mazziotta_pareto(columns, weights, coverage, units, out)
-        }
-        Aggregate::Copeland { sum } => {
-            copeland(columns, weights, coverage, sum, scale, units, out)
-        }
+        Aggregate::MazziottaPareto => mazziotta_pareto(columns, weights, coverage, units, out),
+        Aggregate::Copeland { sum } => copeland(columns, weights, coverage, sum, scale, units, out),
         Aggregate::Grey(rho) => grey(columns, weights, coverage, rho, scale, units, out),
         _ => means(method, columns, weights, coverage, out),
     }
@@ -1120,7 +1099,7 @@ mod tests {
         ));
         assert!(matches!(
             agg(&[1.0, 1.0], 0.0, &mut [0.0; 2]),
-            Err(AggregateError::LengthMismatch { .. })
+            Err(AggregateError::LengthMismatch(_))
         ));
         let none: Vec<Vec<f64>> = vec![];
         assert_eq!(

@@ -32,6 +32,36 @@ pub mod weights;
 #[cfg(test)]
 pub(crate) mod tolerance;
 
+/// A child's column (or the output) is not as long as expected. `child` is 0-based.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LengthMismatch {
+    pub child: usize,
+    pub len: usize,
+    pub expected: usize,
+}
+
+impl std::fmt::Display for LengthMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (child, len, expected) = (self.child + 1, self.len, self.expected);
+        write!(f, "child {child} has {len} values, expected {expected}")
+    }
+}
+
+/// Every column is `expected` values long.
+pub fn check_lengths<C: AsRef<[f64]>>(
+    columns: &[C],
+    expected: usize,
+) -> Result<(), LengthMismatch> {
+    match columns.iter().position(|c| c.as_ref().len() != expected) {
+        None => Ok(()),
+        Some(child) => Err(LengthMismatch {
+            child,
+            len: columns[child].as_ref().len(),
+            expected,
+        }),
+    }
+}
+
 /// A number printed as briefly as it is exact: `0.15`, `100`, `1e-9`.
 pub fn num(x: f64) -> String {
     if x == x.trunc() && x.abs() < 1e15 {

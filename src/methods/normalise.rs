@@ -1132,7 +1132,13 @@ mod tests {
         );
         let mut out = [0.0; 2];
         assert!(matches!(
-            minmax(&[1.0, 2.0], &[1.0, 2.0], POS, Scale { lo: 5.0, hi: 5.0 }, &mut out),
+            minmax(
+                &[1.0, 2.0],
+                &[1.0, 2.0],
+                POS,
+                Scale { lo: 5.0, hi: 5.0 },
+                &mut out
+            ),
             Err(NormaliseError::BadScale { .. })
         ));
     }

@@ -1,7 +1,7 @@
 //! PCA weights: the OECD/JRC Handbook (2008) procedure, principal components of the
 //! correlation matrix, varimax rotation and squared loadings.
 
-use super::stats;
+use super::{check_lengths, stats, LengthMismatch};
 use nalgebra::{DMatrix, SymmetricEigen};
 use std::fmt;
 
@@ -34,11 +34,7 @@ pub struct PcaWeights {
 #[derive(Debug, Clone, PartialEq)]
 pub enum PcaError {
     /// A child's column is not as long as the first child's.
-    LengthMismatch {
-        child: usize,
-        len: usize,
-        expected: usize,
-    },
+    LengthMismatch(LengthMismatch),
     /// Fewer than 2 children, or fewer than 2 that vary over the complete rows, e.g. a group
     /// of one indicator with `weights pca`.
     TooFewIndicators { children: usize, varying: usize },
@@ -46,18 +42,16 @@ pub enum PcaError {
     TooFewComplete { complete: usize },
 }
 
+impl From<LengthMismatch> for PcaError {
+    fn from(m: LengthMismatch) -> Self {
+        PcaError::LengthMismatch(m)
+    }
+}
+
 impl fmt::Display for PcaError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PcaError::LengthMismatch {
-                child,
-                len,
-                expected,
-            } => write!(
-                f,
-                "child {} has {len} values, expected {expected}",
-                child + 1
-            ),
+            PcaError::LengthMismatch(m) => m.fmt(f),
             PcaError::TooFewIndicators { children, varying } => write!(
                 f,
                 "PCA weights need at least 2 children that vary across units; this group has \
@@ -134,16 +128,7 @@ fn pca_impl<C: AsRef<[f64]>>(
 ) -> Result<PcaWeights, PcaError> {
     let k = columns.len();
     let expected = columns.first().map_or(0, |c| c.as_ref().len());
-    for (child, c) in columns.iter().enumerate() {
-        let len = c.as_ref().len();
-        if len != expected {
-            return Err(PcaError::LengthMismatch {
-                child,
-                len,
-                expected,
-            });
-        }
-    }
+    check_lengths(columns, expected)?;
     if k < 2 {
         return Err(PcaError::TooFewIndicators {
             children: k,

@@ -7,7 +7,7 @@
 //! child's direction), and `cv` the treated values; the functions themselves accept any columns,
 //! which is how the other conventions of the reference file are reproduced.
 
-use super::stats;
+use super::{check_lengths, stats, LengthMismatch};
 use std::fmt;
 
 /// Weights derived from data, and the children that got weight 0 for having no variance.
@@ -25,11 +25,7 @@ pub enum WeightsError {
     /// A group without children.
     NoChildren,
     /// A child's column is not as long as the first child's.
-    LengthMismatch {
-        child: usize,
-        len: usize,
-        expected: usize,
-    },
+    LengthMismatch(LengthMismatch),
     /// `weight -1` or a NaN weight: weights must be finite and ≥ 0.
     BadWeight { child: usize, weight: f64 },
     /// Every given weight is 0.
@@ -45,20 +41,18 @@ pub enum WeightsError {
     BadCombination,
 }
 
+impl From<LengthMismatch> for WeightsError {
+    fn from(m: LengthMismatch) -> Self {
+        WeightsError::LengthMismatch(m)
+    }
+}
+
 impl fmt::Display for WeightsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use WeightsError::*;
         match self {
             NoChildren => write!(f, "the group has no children to weight"),
-            LengthMismatch {
-                child,
-                len,
-                expected,
-            } => write!(
-                f,
-                "child {} has {len} values, expected {expected}",
-                child + 1
-            ),
+            LengthMismatch(m) => m.fmt(f),
             BadWeight { child, weight } => write!(
                 f,
                 "the weight of child {} is {weight}; weights must be numbers ≥ 0",
@@ -133,16 +127,7 @@ pub fn looks_like_mistyped_percentages(w: &[f64]) -> bool {
 fn check_columns<C: AsRef<[f64]>>(columns: &[C]) -> Result<usize, WeightsError> {
     let first = columns.first().ok_or(WeightsError::NoChildren)?;
     let expected = first.as_ref().len();
-    for (child, c) in columns.iter().enumerate() {
-        let len = c.as_ref().len();
-        if len != expected {
-            return Err(WeightsError::LengthMismatch {
-                child,
-                len,
-                expected,
-            });
-        }
-    }
+    check_lengths(columns, expected)?;
     Ok(expected)
 }
 
@@ -467,7 +452,10 @@ mod tests {
         let ragged = vec![vec![1.0, 2.0], vec![1.0]];
         assert!(matches!(
             critic(&ragged),
-            Err(WeightsError::LengthMismatch { child: 1, .. })
+            Err(WeightsError::LengthMismatch(LengthMismatch {
+                child: 1,
+                ..
+            }))
         ));
         let neg = vec![vec![1.0, 2.0], vec![-1.0, -3.0]];
         assert!(matches!(
