@@ -2,6 +2,7 @@
 //! correlation ratio η², estimated by a penalised spline), next to its nominal weight.
 
 use super::orientation::{self, SILENT_RATIO};
+use crate::analysis::NodeRef;
 use crate::eval::PeriodResult;
 use crate::methods::stats;
 use crate::plan::{NodeId, Plan};
@@ -204,14 +205,9 @@ pub struct Importance {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct NodeImportance {
-    pub id: String,
-    pub label: Option<String>,
-    /// `group` or `indicator`.
-    pub kind: &'static str,
-    pub parent: String,
-    pub depth: u32,
-    /// The weight within the parent used in this period.
-    pub weight: f64,
+    /// The node, its place in the tree and its weight within the parent.
+    #[serde(flatten)]
+    pub node: NodeRef,
     /// The overall weight in the index (the product of the weights down the path).
     pub overall: f64,
     /// Units with both this node's value and the index score.
@@ -271,19 +267,7 @@ pub fn importance(plan: &Plan, p: &PeriodResult) -> Importance {
         let r = r.is_finite().then_some(r);
         let lin = linear.indicators.iter().find(|s| s.id == node.id);
         nodes.push(NodeImportance {
-            id: node.id.clone(),
-            label: node.label.clone(),
-            kind: if node.is_indicator() {
-                "indicator"
-            } else {
-                "group"
-            },
-            parent: plan
-                .node(node.parent.expect("a node below the index has a parent"))
-                .id
-                .clone(),
-            depth: node.depth,
-            weight: fin(p.weights[id.index()]),
+            node: NodeRef::new(plan, id, fin(p.weights[id.index()])),
             overall: fin(p.overall[id.index()]),
             n,
             eta2: fit.as_ref().ok().map(|f| f.eta2),
@@ -309,13 +293,13 @@ pub fn importance(plan: &Plan, p: &PeriodResult) -> Importance {
             .iter()
             .filter_map(|c| pos(*c))
             .collect();
-        let w: f64 = kids.iter().map(|k| nodes[*k].weight).sum();
+        let w: f64 = kids.iter().map(|k| nodes[*k].node.weight).sum();
         let e: f64 = kids.iter().filter_map(|k| nodes[*k].eta2).sum();
         for k in kids {
             let nd = &mut nodes[k];
-            nd.nominal_share_of_siblings = share(nd.weight, w).unwrap_or(0.0);
+            nd.nominal_share_of_siblings = share(nd.node.weight, w).unwrap_or(0.0);
             nd.share_of_siblings = nd.eta2.and_then(|v| share(v, e));
-            if !nd.kind.starts_with('i') {
+            if !nd.node.kind.starts_with('i') {
                 nd.silent = nd.share_of_siblings.is_some_and(|s| {
                     nd.nominal_share_of_siblings > 0.0
                         && s < SILENT_RATIO * nd.nominal_share_of_siblings
@@ -325,7 +309,7 @@ pub fn importance(plan: &Plan, p: &PeriodResult) -> Importance {
     }
     // Shares among all indicators.
     let ind: Vec<usize> = (0..nodes.len())
-        .filter(|k| nodes[*k].kind == "indicator")
+        .filter(|k| nodes[*k].node.kind == "indicator")
         .collect();
     let w: f64 = ind.iter().map(|k| nodes[*k].overall).sum();
     let e: f64 = ind.iter().filter_map(|k| nodes[*k].eta2).sum();

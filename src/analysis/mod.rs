@@ -18,6 +18,43 @@ pub mod survey;
 
 pub use coherence::{coherence, Coherence};
 
+use crate::plan::{NodeId, Plan};
+use serde::Serialize;
+
+/// A node below the index as the per-node analyses list it: id, label, kind, parent, depth
+/// and its weight within the parent.
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeRef {
+    pub id: String,
+    pub label: Option<String>,
+    /// `group` or `indicator`.
+    pub kind: &'static str,
+    pub parent: String,
+    pub depth: u32,
+    /// The weight within the parent used in this period.
+    pub weight: f64,
+}
+
+impl NodeRef {
+    /// `id` (not the index itself) with `weight`, its weight within the parent.
+    pub fn new(plan: &Plan, id: NodeId, weight: f64) -> NodeRef {
+        let node = plan.node(id);
+        let parent = node.parent.expect("a node below the index has a parent");
+        NodeRef {
+            id: node.id.clone(),
+            label: node.label.clone(),
+            kind: if node.is_indicator() {
+                "indicator"
+            } else {
+                "group"
+            },
+            parent: plan.node(parent).id.clone(),
+            depth: node.depth,
+            weight,
+        }
+    }
+}
+
 /// The complete cases of `columns` (all the same length): rows where every column is present,
 /// as one vector per column.
 ///

@@ -21,6 +21,7 @@
 //! the plan is evaluated on the grid t = k/200 plus t⁰ and a breakpoint is reported at the
 //! midpoint of the grid cell where the top N changes: within ± `resolution` / 2 of the truth.
 
+use crate::analysis::NodeRef;
 use crate::data::Frame;
 use crate::eval::{self, EvalOptions, PeriodChoice, PeriodResult};
 use crate::plan::{AdjustKind, Aggregate, NodeId, Plan, Weight};
@@ -53,14 +54,9 @@ pub struct Stability {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct NodeStability {
-    pub id: String,
-    pub label: Option<String>,
-    /// `group` or `indicator`.
-    pub kind: &'static str,
-    pub parent: String,
-    pub depth: u32,
-    /// The weight within the parent used in this period.
-    pub weight: f64,
+    /// The node, its place in the tree and its weight within the parent.
+    #[serde(flatten)]
+    pub node: NodeRef,
     /// P: the sum of the weights of the node and its siblings.
     pub siblings_weight: f64,
     /// t⁰ = weight / P.
@@ -90,6 +86,21 @@ pub struct Interval {
     pub high: f64,
     pub weight_low: f64,
     pub weight_high: f64,
+}
+
+impl Interval {
+    /// The interval between the breakpoints `bps` nearest below (or at) and above `t0`, in
+    /// 0..1; siblings' weights sum to `p`.
+    fn around(bps: &[f64], t0: f64, p: f64) -> Interval {
+        let low = bps.iter().copied().filter(|b| *b <= t0).fold(0.0, f64::max);
+        let high = bps.iter().copied().filter(|b| *b > t0).fold(1.0, f64::min);
+        Interval {
+            low,
+            high,
+            weight_low: low * p,
+            weight_high: high * p,
+        }
+    }
 }
 
 /// One unit's final score as a function of t: min(a + b·t, k).
@@ -209,16 +220,7 @@ fn summarise(
         }
     }
     let t0 = ts[nominal_at];
-    let around = |bps: &[f64]| {
-        let low = bps.iter().copied().filter(|b| *b <= t0).fold(0.0, f64::max);
-        let high = bps.iter().copied().filter(|b| *b > t0).fold(1.0, f64::min);
-        Interval {
-            low,
-            high,
-            weight_low: low * p,
-            weight_high: high * p,
-        }
-    };
+    let around = |bps: &[f64]| Interval::around(bps, t0, p);
     (around(&order_bp), around(&set_bp), order_bp, set_bp)
 }
 
@@ -305,16 +307,7 @@ impl Ctx<'_, '_> {
         let p: f64 = kids.iter().map(|c| used[c.index()]).sum();
         let w0 = used[id.index()];
         let mut out = NodeStability {
-            id: node.id.clone(),
-            label: node.label.clone(),
-            kind: if node.is_indicator() {
-                "indicator"
-            } else {
-                "group"
-            },
-            parent: plan.node(parent).id.clone(),
-            depth: node.depth,
-            weight: w0,
+            node: NodeRef::new(plan, id, w0),
             siblings_weight: p,
             share: if p > 0.0 { w0 / p } else { f64::NAN },
             derived: plan
@@ -535,16 +528,7 @@ impl Ctx<'_, '_> {
                 set_bp.push(*t);
             }
         }
-        let around = |bps: &[f64]| {
-            let low = bps.iter().copied().filter(|b| *b <= t0).fold(0.0, f64::max);
-            let high = bps.iter().copied().filter(|b| *b > t0).fold(1.0, f64::min);
-            Interval {
-                low,
-                high,
-                weight_low: low * p,
-                weight_high: high * p,
-            }
-        };
+        let around = |bps: &[f64]| Interval::around(bps, t0, p);
         Ok((around(&order_bp), around(&set_bp), order_bp, set_bp))
     }
 }

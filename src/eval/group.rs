@@ -356,23 +356,7 @@ fn derive(
         };
         match r {
             Ok(d) => {
-                if !d.degenerate.is_empty() {
-                    let names: Vec<String> = d
-                        .degenerate
-                        .iter()
-                        .map(|k| format!("`{}`", plan.node(kids[*k]).id))
-                        .collect();
-                    warnings.add(
-                        "degenerate-weight",
-                        format!(
-                            "{} had no variation among the units and got weight 0",
-                            names.join(", ")
-                        ),
-                        Some(&node.id),
-                        period,
-                        d.degenerate.len(),
-                    );
-                }
+                warn_degenerate(plan, id, &d.degenerate, period, warnings);
                 Ok(d.weights)
             }
             Err(e) => Err(error(
@@ -410,6 +394,34 @@ fn derive(
     }
 }
 
+/// The children (indices into `id`'s) that derived weights gave 0 for having no variation.
+fn warn_degenerate(
+    plan: &Plan,
+    id: NodeId,
+    degenerate: &[usize],
+    period: Option<&str>,
+    warnings: &mut Warnings,
+) {
+    if degenerate.is_empty() {
+        return;
+    }
+    let node = plan.node(id);
+    let names: Vec<String> = degenerate
+        .iter()
+        .map(|k| format!("`{}`", plan.node(node.children[*k]).id))
+        .collect();
+    warnings.add(
+        "degenerate-weight",
+        format!(
+            "{} had no variation among the units and got weight 0",
+            names.join(", ")
+        ),
+        Some(&node.id),
+        period,
+        degenerate.len(),
+    );
+}
+
 /// Warnings about PCA weights: units left out for missing values, constant children, and a
 /// weak or missing factor structure.
 #[allow(clippy::too_many_arguments)]
@@ -424,7 +436,6 @@ fn pca_warnings(
     warnings: &mut Warnings,
 ) {
     let node = plan.node(id);
-    let kids = &node.children;
     if !r.dropped.is_empty() {
         const SHOWN: usize = 10;
         let mut names: Vec<&str> = r
@@ -451,23 +462,7 @@ fn pca_warnings(
             r.dropped.len(),
         );
     }
-    if !r.degenerate.is_empty() {
-        let names: Vec<String> = r
-            .degenerate
-            .iter()
-            .map(|k| format!("`{}`", plan.node(kids[*k]).id))
-            .collect();
-        warnings.add(
-            "degenerate-weight",
-            format!(
-                "{} had no variation among the units and got weight 0",
-                names.join(", ")
-            ),
-            Some(&node.id),
-            period,
-            r.degenerate.len(),
-        );
-    }
+    warn_degenerate(plan, id, &r.degenerate, period, warnings);
     if r.fallback {
         warnings.add(
             "pca-components",

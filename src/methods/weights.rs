@@ -131,6 +131,24 @@ fn check_columns<C: AsRef<[f64]>>(columns: &[C]) -> Result<usize, WeightsError> 
     Ok(expected)
 }
 
+/// Scores every child that varies with `score(column, degenerate)` (a degenerate child
+/// scores 0), then normalises the scores to weights.
+fn weigh_varying<C: AsRef<[f64]>>(
+    columns: &[C],
+    score: impl Fn(&[f64], &[usize]) -> f64,
+) -> Result<DerivedWeights, WeightsError> {
+    let degenerate = degenerate_children(columns);
+    let scores = columns
+        .iter()
+        .enumerate()
+        .map(|(j, c)| match degenerate.contains(&j) {
+            true => 0.0,
+            false => score(c.as_ref(), &degenerate),
+        })
+        .collect();
+    from_scores(scores, degenerate)
+}
+
 /// Normalises scores to weights, children in `degenerate` getting 0.
 fn from_scores(scores: Vec<f64>, degenerate: Vec<usize>) -> Result<DerivedWeights, WeightsError> {
     let s: f64 = scores.iter().sum();
@@ -175,27 +193,17 @@ pub fn entropy<C: AsRef<[f64]>>(columns: &[C]) -> Result<DerivedWeights, Weights
             return Err(WeightsError::NegativeValue { child, row });
         }
     }
-    let degenerate = degenerate_children(columns);
-    let scores = columns
-        .iter()
-        .enumerate()
-        .map(|(j, c)| {
-            if degenerate.contains(&j) {
-                return 0.0;
-            }
-            let c = c.as_ref();
-            let (total, m) = (stats::sum(c), stats::count(c) as f64);
-            let h: f64 = stats::present(c)
-                .filter(|&z| z > 0.0)
-                .map(|z| {
-                    let p = z / total;
-                    p * p.ln()
-                })
-                .sum();
-            1.0 - (-h / m.ln())
-        })
-        .collect();
-    from_scores(scores, degenerate)
+    weigh_varying(columns, |c, _| {
+        let (total, m) = (stats::sum(c), stats::count(c) as f64);
+        let h: f64 = stats::present(c)
+            .filter(|&z| z > 0.0)
+            .map(|z| {
+                let p = z / total;
+                p * p.ln()
+            })
+            .sum();
+        1.0 - (-h / m.ln())
+    })
 }
 
 /// CRITIC weights (Diakoulaki et al. 1995).
@@ -213,24 +221,13 @@ pub fn entropy<C: AsRef<[f64]>>(columns: &[C]) -> Result<DerivedWeights, Weights
 /// sd over each child's present values; correlations over pairwise-complete rows.
 pub fn critic<C: AsRef<[f64]>>(columns: &[C]) -> Result<DerivedWeights, WeightsError> {
     check_columns(columns)?;
-    let degenerate = degenerate_children(columns);
-    let live: Vec<usize> = (0..columns.len())
-        .filter(|j| !degenerate.contains(j))
-        .collect();
-    let scores = (0..columns.len())
-        .map(|j| {
-            if degenerate.contains(&j) {
-                return 0.0;
-            }
-            let cj = columns[j].as_ref();
-            let conflict: f64 = live
-                .iter()
-                .map(|&k| 1.0 - stats::pearson(cj, columns[k].as_ref()))
-                .sum();
-            stats::sd(cj) * conflict
-        })
-        .collect();
-    from_scores(scores, degenerate)
+    weigh_varying(columns, |cj, degenerate| {
+        let conflict: f64 = (0..columns.len())
+            .filter(|k| !degenerate.contains(k))
+            .map(|k| 1.0 - stats::pearson(cj, columns[k].as_ref()))
+            .sum();
+        stats::sd(cj) * conflict
+    })
 }
 
 /// Standard-deviation weights.
@@ -245,19 +242,7 @@ pub fn critic<C: AsRef<[f64]>>(columns: &[C]) -> Result<DerivedWeights, WeightsE
 /// sd over each child's present values.
 pub fn sd<C: AsRef<[f64]>>(columns: &[C]) -> Result<DerivedWeights, WeightsError> {
     check_columns(columns)?;
-    let degenerate = degenerate_children(columns);
-    let scores = columns
-        .iter()
-        .enumerate()
-        .map(|(j, c)| {
-            if degenerate.contains(&j) {
-                0.0
-            } else {
-                stats::sd(c.as_ref())
-            }
-        })
-        .collect();
-    from_scores(scores, degenerate)
+    weigh_varying(columns, |c, _| stats::sd(c))
 }
 
 /// Coefficient-of-variation weights, on treated (not normalised) values.
@@ -278,19 +263,7 @@ pub fn cv<C: AsRef<[f64]>>(columns: &[C]) -> Result<DerivedWeights, WeightsError
             return Err(WeightsError::NonPositiveMean { child, mean });
         }
     }
-    let degenerate = degenerate_children(columns);
-    let scores = columns
-        .iter()
-        .enumerate()
-        .map(|(j, c)| {
-            if degenerate.contains(&j) {
-                0.0
-            } else {
-                stats::sd(c.as_ref()) / stats::mean(c.as_ref())
-            }
-        })
-        .collect();
-    from_scores(scores, degenerate)
+    weigh_varying(columns, |c, _| stats::sd(c) / stats::mean(c))
 }
 
 /// `combine linear [M1 P1, M2 P2, ...]`: the share-weighted sum of each method's weights.

@@ -36,16 +36,16 @@ pub fn table(r: &Importance) -> String {
         .left("")
         .left("");
     for nd in &r.nodes {
-        let indent = "  ".repeat(nd.depth.saturating_sub(1) as usize);
-        let (eff, nom) = match nd.kind {
+        let indent = "  ".repeat(nd.node.depth.saturating_sub(1) as usize);
+        let (eff, nom) = match nd.node.kind {
             "indicator" => (nd.share_of_indicators, nd.nominal_share_of_indicators),
             _ => (nd.share_of_siblings, Some(nd.nominal_share_of_siblings)),
         };
         table.row([
-            format!("{indent}{}", nd.id),
-            nd.label.clone().unwrap_or_default(),
+            format!("{indent}{}", nd.node.id),
+            nd.node.label.clone().unwrap_or_default(),
             nd.n.to_string(),
-            format!("{:.3}", nd.weight),
+            format!("{:.3}", nd.node.weight),
             pct(Some(nd.overall)),
             dec(nd.eta2),
             pct(eff),
@@ -70,7 +70,7 @@ pub fn table(r: &Importance) -> String {
         .nodes
         .iter()
         .filter(|n| n.silent)
-        .map(|n| n.id.as_str())
+        .map(|n| n.node.id.as_str())
         .collect();
     if !silent.is_empty() {
         out.push_str(&format!(
@@ -116,12 +116,12 @@ pub fn csv(r: &Importance) -> String {
     table = table.left("silent");
     for nd in &r.nodes {
         table.row([
-            nd.id.clone(),
-            nd.label.clone().unwrap_or_default(),
-            nd.kind.to_string(),
-            nd.parent.clone(),
-            nd.depth.to_string(),
-            format!("{}", nd.weight),
+            nd.node.id.clone(),
+            nd.node.label.clone().unwrap_or_default(),
+            nd.node.kind.to_string(),
+            nd.node.parent.clone(),
+            nd.node.depth.to_string(),
+            format!("{}", nd.node.weight),
             format!("{}", nd.overall),
             nd.n.to_string(),
             opt(nd.eta2),

@@ -37,10 +37,10 @@ pub fn table(s: &Stability) -> String {
         table.row([
             format!(
                 "{}{}",
-                "  ".repeat(n.depth.saturating_sub(1) as usize),
-                n.id
+                "  ".repeat(n.node.depth.saturating_sub(1) as usize),
+                n.node.id
             ),
-            n.label.clone().unwrap_or_default(),
+            n.node.label.clone().unwrap_or_default(),
             if n.share.is_finite() {
                 format!("{:.3}", n.share)
             } else {
