@@ -3,7 +3,7 @@
 
 use super::build::{finish, Columns, Layout, Meta, Part, Sink};
 use super::cell::{parse_decimal_prefix, trim, CellReader};
-use super::encoding::decode;
+use super::encoding::{decode, Decoded};
 use super::frame::Frame;
 use super::hash::content_hash;
 use super::LoadOptions;
@@ -44,37 +44,14 @@ fn load_csv_with(
     fast: bool,
 ) -> Result<(Frame, Vec<Diagnostic>), Error> {
     let file = path.display().to_string();
-    let decoded = decode(bytes, opts.encoding.as_deref(), &file)?;
+    let needs = "a data file needs a header row and one row per unit (and period)";
+    let Delimited {
+        decoded,
+        delimiter,
+        headers,
+        body: body_start,
+    } = read_header(&file, bytes, opts, needs)?;
     let text: &str = &decoded.text;
-    if trim(text).is_empty() {
-        return Err(Error::diagnostic(
-            Diagnostic::error("empty-file", format!("{file} is empty"))
-                .with_location(file.clone())
-                .with_hint("a data file needs a header row and one row per unit (and period)"),
-        ));
-    }
-    let delimiter = match opts.delimiter {
-        Some(d) => d,
-        None => detect_delimiter(text.as_bytes()),
-    };
-
-    let mut fields = Vec::new();
-    let mut header = Records::new(text.as_bytes(), delimiter);
-    let mut scratch = String::new();
-    if header.next(&mut fields).is_err() {
-        return Err(Error::diagnostic(
-            Diagnostic::error(
-                "unclosed-quote",
-                "a quoted value in the header is never closed",
-            )
-            .with_location(format!("{file}:1")),
-        ));
-    }
-    let headers: Vec<String> = fields
-        .iter()
-        .map(|f| trim(f.get(text, &mut scratch)).to_string())
-        .collect();
-    let body_start = header.pos;
     let layout = Layout::new(headers, opts, &file)?;
     let reader = CellReader::new(&opts.na_tokens);
     let body = &text[body_start..];
@@ -103,6 +80,95 @@ fn load_csv_with(
         label_column: opts.label_column.clone(),
     };
     finish(layout, columns, parts, decoded.warnings, meta)
+}
+
+/// Delimited text, decoded, with its delimiter and its header row (trimmed); the records start
+/// at byte `body`.
+pub(crate) struct Delimited<'a> {
+    pub decoded: Decoded<'a>,
+    pub delimiter: u8,
+    pub headers: Vec<String>,
+    pub body: usize,
+}
+
+/// Decodes `bytes` (`opts.encoding`, or detected), refuses an empty file (`needs` says what a
+/// file needs, as a hint), takes `opts.delimiter` or detects it, and reads the header row.
+pub(crate) fn read_header<'a>(
+    file: &str,
+    bytes: &'a [u8],
+    opts: &LoadOptions,
+    needs: &str,
+) -> Result<Delimited<'a>, Error> {
+    let decoded = decode(bytes, opts.encoding.as_deref(), file)?;
+    let text: &str = &decoded.text;
+    if trim(text).is_empty() {
+        return Err(Error::diagnostic(
+            Diagnostic::error("empty-file", format!("{file} is empty"))
+                .with_location(file.to_string())
+                .with_hint(needs.to_string()),
+        ));
+    }
+    let delimiter = match opts.delimiter {
+        Some(d) => d,
+        None => detect_delimiter(text.as_bytes()),
+    };
+    let mut header = TextRecords::new(text, delimiter, 0);
+    let mut fields = Vec::new();
+    if header.next(&mut fields).is_err() {
+        return Err(Error::diagnostic(
+            Diagnostic::error(
+                "unclosed-quote",
+                "a quoted value in the header is never closed",
+            )
+            .with_location(format!("{file}:1")),
+        ));
+    }
+    let headers = fields.iter().map(|f| trim(&f.0).to_string()).collect();
+    let body = header.records.pos;
+    Ok(Delimited {
+        decoded,
+        delimiter,
+        headers,
+        body,
+    })
+}
+
+/// The records of delimited text from byte `from` on, each field as its text (quotes and
+/// `""` escapes removed) and whether it was quoted (a quoted number may carry thousands
+/// separators).
+pub(crate) struct TextRecords<'a> {
+    text: &'a str,
+    records: Records<'a>,
+    fields: Vec<Field>,
+    scratch: String,
+}
+
+impl<'a> TextRecords<'a> {
+    pub(crate) fn new(text: &'a str, delimiter: u8, from: usize) -> TextRecords<'a> {
+        let mut records = Records::new(text.as_bytes(), delimiter);
+        records.pos = from;
+        TextRecords {
+            text,
+            records,
+            fields: Vec::new(),
+            scratch: String::new(),
+        }
+    }
+
+    pub(crate) fn at_end(&self) -> bool {
+        self.records.at_end()
+    }
+
+    /// The next record's fields into `out`; the text must not be at its end.
+    pub(crate) fn next(&mut self, out: &mut Vec<(String, bool)>) -> Result<(), Unclosed> {
+        out.clear();
+        self.records.next(&mut self.fields)?;
+        for f in &self.fields {
+            let quoted = f.kind != Kind::Plain;
+            out.push((f.get(self.text, &mut self.scratch).to_string(), quoted));
+        }
+        Ok(())
+    }
 }
 
 /// The delimiter of the first line: the most frequent of comma, semicolon and tab outside
@@ -308,7 +374,7 @@ struct Records<'a> {
 }
 
 /// A quoted value runs past the end of the text.
-struct Unclosed;
+pub(crate) struct Unclosed;
 
 impl<'a> Records<'a> {
     fn new(b: &'a [u8], delimiter: u8) -> Records<'a> {

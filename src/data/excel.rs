@@ -6,7 +6,7 @@ use super::frame::Frame;
 use super::LoadOptions;
 use crate::diagnostics::{did_you_mean, Diagnostic};
 use crate::error::Error;
-use calamine::{Data, Reader};
+use calamine::{Data, Reader, Sheets};
 use std::io::Cursor;
 use std::path::Path;
 
@@ -20,52 +20,16 @@ pub(crate) fn load_excel(
     content_hash: String,
 ) -> Result<(Frame, Vec<Diagnostic>), Error> {
     let file = path.display().to_string();
-    let bad = |e: calamine::Error| {
-        Error::diagnostic(
-            Diagnostic::error(
-                "bad-workbook",
-                format!("{file} could not be read as a spreadsheet: {e}"),
-            )
-            .with_location(file.clone()),
-        )
-    };
-    let mut workbook =
-        calamine::open_workbook_auto_from_rs(Cursor::new(&bytes[..])).map_err(bad)?;
-    let names = workbook.sheet_names();
-    let sheet = match &opts.sheet {
-        Some(s) if names.iter().any(|n| n == s) => s.clone(),
-        Some(s) => {
-            let mut d =
-                Diagnostic::error("unknown-sheet", format!("{file} has no sheet named `{s}`"))
-                    .with_location(file.clone())
-                    .with_note(format!(
-                        "its sheets are {}",
-                        names
-                            .iter()
-                            .map(|n| format!("`{n}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ));
-            if let Some(close) = did_you_mean(s, names.iter().map(|n| n.as_str())) {
-                d = d.with_hint(format!("did you mean `{close}`?"));
-            }
-            return Err(Error::diagnostic(d));
-        }
-        None => match names.first() {
-            Some(n) => n.clone(),
-            None => return Err(empty(&file, None)),
-        },
-    };
-    let range = workbook.worksheet_range(&sheet).map_err(bad)?;
+    let (mut workbook, names, sheet) = open_sheet(&file, &bytes, opts, || empty(&file, None))?;
+    let range = workbook
+        .worksheet_range(&sheet)
+        .map_err(bad_workbook(&file))?;
     let (row0, col0) = range.start().unwrap_or((0, 0));
     let mut rows = range.rows();
     let Some(header) = rows.next() else {
         return Err(empty(&file, Some(&sheet)));
     };
-    let headers: Vec<String> = header
-        .iter()
-        .map(|c| trim(&text_of(c)).to_string())
-        .collect();
+    let headers = header_texts(header);
     if headers.iter().all(|h| h.is_empty()) && opts.sheet.is_some() {
         return Err(empty(&file, Some(&sheet)));
     }
@@ -201,6 +165,69 @@ pub(crate) fn load_excel(
     finish(layout, columns, vec![part], notes, meta)
 }
 
+/// A workbook read from memory.
+pub(crate) type Workbook<'b> = Sheets<Cursor<&'b [u8]>>;
+
+/// The error for bytes that calamine cannot read as a workbook.
+pub(crate) fn bad_workbook(file: &str) -> impl Fn(calamine::Error) -> Error + '_ {
+    move |e| {
+        Error::diagnostic(
+            Diagnostic::error(
+                "bad-workbook",
+                format!("{file} could not be read as a spreadsheet: {e}"),
+            )
+            .with_location(file.to_string()),
+        )
+    }
+}
+
+/// The workbook in `bytes`, its sheet names, and the sheet to read: `opts.sheet` (an unknown
+/// name is an error listing the sheets, with a did-you-mean), or the first; `empty` is the
+/// error for a workbook without sheets.
+pub(crate) fn open_sheet<'b>(
+    file: &str,
+    bytes: &'b [u8],
+    opts: &LoadOptions,
+    empty: impl FnOnce() -> Error,
+) -> Result<(Workbook<'b>, Vec<String>, String), Error> {
+    let workbook =
+        calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(bad_workbook(file))?;
+    let names = workbook.sheet_names();
+    let sheet = match &opts.sheet {
+        Some(s) if names.iter().any(|n| n == s) => s.clone(),
+        Some(s) => {
+            let mut d =
+                Diagnostic::error("unknown-sheet", format!("{file} has no sheet named `{s}`"))
+                    .with_location(file.to_string())
+                    .with_note(format!(
+                        "its sheets are {}",
+                        names
+                            .iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+            if let Some(close) = did_you_mean(s, names.iter().map(|n| n.as_str())) {
+                d = d.with_hint(format!("did you mean `{close}`?"));
+            }
+            return Err(Error::diagnostic(d));
+        }
+        None => match names.first() {
+            Some(n) => n.clone(),
+            None => return Err(empty()),
+        },
+    };
+    Ok((workbook, names, sheet))
+}
+
+/// A header row's cells as trimmed text.
+pub(crate) fn header_texts(cells: &[Data]) -> Vec<String> {
+    cells
+        .iter()
+        .map(|c| trim(&text_of(c)).to_string())
+        .collect()
+}
+
 fn empty(file: &str, sheet: Option<&str>) -> Error {
     let what = match sheet {
         Some(s) => format!("sheet `{s}` of {file} is empty"),
@@ -214,8 +241,8 @@ fn empty(file: &str, sheet: Option<&str>) -> Error {
 }
 
 /// A cell as text: whole numbers without a decimal point, so that a unit id or year typed as
-/// a number reads `2022`, not `2022.0`.
-fn text_of(cell: &Data) -> String {
+/// a number reads `2022`, not `2022.0`; other numbers in full (shortest round-trip).
+pub(crate) fn text_of(cell: &Data) -> String {
     match cell {
         Data::Empty => String::new(),
         Data::String(s) => s.clone(),

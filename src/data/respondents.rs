@@ -10,14 +10,13 @@
 
 use super::build::Examples;
 use super::cell::{trim, Cell, CellReader};
-use super::csv::detect_delimiter;
-use super::encoding::decode;
+use super::csv::{read_header, Delimited, TextRecords};
+use super::excel::{bad_workbook, header_texts, open_sheet, text_of};
 use super::frame::TextColumn;
 use super::{Format, LoadOptions};
 use crate::diagnostics::{did_you_mean, Diagnostic};
 use crate::error::Error;
 use calamine::{Data, Reader};
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 /// One loaded respondent file, by columns: row `i` of every column is respondent `i`. Missing
@@ -160,39 +159,20 @@ pub fn load_csv_bytes(
     opts: &LoadOptions,
 ) -> Result<(Respondents, Vec<Diagnostic>), Error> {
     let file = path.display().to_string();
-    let decoded = decode(bytes, opts.encoding.as_deref(), &file)?;
-    let text: &str = &decoded.text;
-    if trim(text).is_empty() {
-        return Err(Error::diagnostic(
-            Diagnostic::error("empty-file", format!("{file} is empty"))
-                .with_location(file.clone())
-                .with_hint("a respondent file needs a header row and one row per respondent"),
-        ));
-    }
-    let delimiter = opts
-        .delimiter
-        .unwrap_or_else(|| detect_delimiter(text.as_bytes()));
-    let mut records = Records {
-        text,
-        pos: 0,
-        delimiter: delimiter as char,
-    };
+    let needs = "a respondent file needs a header row and one row per respondent";
+    let Delimited {
+        decoded,
+        delimiter,
+        headers,
+        body,
+    } = read_header(&file, bytes, opts, needs)?;
+    let mut records = TextRecords::new(&decoded.text, delimiter, body);
     let mut fields = Vec::new();
-    if !records.next(&mut fields) {
-        return Err(Error::diagnostic(
-            Diagnostic::error(
-                "unclosed-quote",
-                "a quoted value in the header is never closed",
-            )
-            .with_location(format!("{file}:1")),
-        ));
-    }
-    let headers: Vec<String> = fields.iter().map(|f| trim(&f.0).to_string()).collect();
     let mut table = Builder::new(&headers, opts, file.clone(), 0)?;
     let mut row = 1u32;
     while !records.at_end() {
         row += 1;
-        if !records.next(&mut fields) {
+        if records.next(&mut fields).is_err() {
             table.diags.push(
                 Diagnostic::error(
                     "unclosed-quote",
@@ -227,43 +207,16 @@ fn load_workbook(
     opts: &LoadOptions,
 ) -> Result<(Respondents, Vec<Diagnostic>), Error> {
     let file = path.display().to_string();
-    let bad = |e: calamine::Error| {
-        Error::diagnostic(
-            Diagnostic::error(
-                "bad-workbook",
-                format!("{file} could not be read as a spreadsheet: {e}"),
-            )
-            .with_location(file.clone()),
-        )
-    };
-    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(bad)?;
-    let names = workbook.sheet_names();
-    let sheet = match &opts.sheet {
-        Some(s) if names.iter().any(|n| n == s) => s.clone(),
-        Some(s) => {
-            let mut d =
-                Diagnostic::error("unknown-sheet", format!("{file} has no sheet named `{s}`"))
-                    .with_location(file.clone());
-            if let Some(close) = did_you_mean(s, names.iter().map(|n| n.as_str())) {
-                d = d.with_hint(format!("did you mean `{close}`?"));
-            }
-            return Err(Error::diagnostic(d));
-        }
-        None => match names.first() {
-            Some(n) => n.clone(),
-            None => return Err(empty_sheet(&file)),
-        },
-    };
-    let range = workbook.worksheet_range(&sheet).map_err(bad)?;
+    let (mut workbook, _, sheet) = open_sheet(&file, bytes, opts, || empty_sheet(&file))?;
+    let range = workbook
+        .worksheet_range(&sheet)
+        .map_err(bad_workbook(&file))?;
     let (row0, col0) = range.start().unwrap_or((0, 0));
     let mut rows = range.rows();
     let Some(header) = rows.next() else {
         return Err(empty_sheet(&format!("{file}[{sheet}]")));
     };
-    let headers: Vec<String> = header
-        .iter()
-        .map(|c| trim(&text_of(c)).to_string())
-        .collect();
+    let headers = header_texts(header);
     let source = format!("{file}[{sheet}]");
     let mut table = Builder::new(&headers, opts, source, col0 as usize)?;
     let mut cells_text: Vec<String> = Vec::new();
@@ -271,7 +224,7 @@ fn load_workbook(
         // Sheet rows are 1-based; the header is the range's first row.
         let row = row0 + 2 + i as u32;
         cells_text.clear();
-        cells_text.extend(cells.iter().map(text_of));
+        cells_text.extend(cells.iter().map(cell_text));
         if cells_text.iter().all(|c| trim(c).is_empty()) {
             continue;
         }
@@ -292,80 +245,12 @@ fn empty_sheet(what: &str) -> Error {
     )
 }
 
-/// A workbook cell as text, read back by the same [`CellReader`] as a CSV cell: whole numbers
-/// without a decimal point (a year typed as a number reads `2022`), other numbers in full
-/// (shortest round-trip), Excel's error values as `#N/A`-style missing tokens.
-fn text_of(cell: &Data) -> String {
+/// A workbook cell as text, read back by the same [`CellReader`] as a CSV cell (see
+/// [`text_of`]), every Excel error value as the missing token `#N/A`.
+fn cell_text(cell: &Data) -> String {
     match cell {
-        Data::Empty => String::new(),
-        Data::String(s) => s.clone(),
-        Data::Float(v) if v.fract() == 0.0 && v.abs() < 1e15 => format!("{}", *v as i64),
-        Data::Float(v) => format!("{v:?}"),
-        Data::Int(v) => v.to_string(),
-        Data::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
         Data::Error(_) => "#N/A".to_string(),
-        other => other.to_string(),
-    }
-}
-
-/// A record cursor over delimited text: fields split at the delimiter outside double quotes,
-/// `""` inside quotes for a quote, a record ending at a line break outside quotes (`\r\n` or
-/// `\n`). Each field comes with whether it was quoted (which allows thousands separators).
-struct Records<'t> {
-    text: &'t str,
-    pos: usize,
-    delimiter: char,
-}
-
-impl Records<'_> {
-    fn at_end(&self) -> bool {
-        self.pos >= self.text.len()
-    }
-
-    /// Reads the next record's fields; `false` when a quoted value is never closed.
-    fn next(&mut self, fields: &mut Vec<(String, bool)>) -> bool {
-        fields.clear();
-        let rest = &self.text[self.pos..];
-        let mut cell = String::new();
-        let mut quoted = false;
-        let mut in_quotes = false;
-        let mut chars = rest.char_indices().peekable();
-        let mut consumed = rest.len();
-        while let Some((i, c)) = chars.next() {
-            if in_quotes {
-                if c == '"' {
-                    if chars.peek().is_some_and(|&(_, n)| n == '"') {
-                        cell.push('"');
-                        chars.next();
-                    } else {
-                        in_quotes = false;
-                    }
-                } else {
-                    cell.push(c);
-                }
-            } else if c == '"' && trim(&cell).is_empty() && !quoted {
-                cell.clear();
-                quoted = true;
-                in_quotes = true;
-            } else if c == self.delimiter {
-                fields.push((std::mem::take(&mut cell), quoted));
-                quoted = false;
-            } else if c == '\n' {
-                consumed = i + 1;
-                break;
-            } else if c == '\r' && chars.peek().is_some_and(|&(_, n)| n == '\n') {
-                // The line break follows.
-            } else {
-                cell.push(c);
-            }
-        }
-        self.pos += consumed;
-        if in_quotes {
-            self.pos = self.text.len();
-            return false;
-        }
-        fields.push((cell, quoted));
-        true
+        other => text_of(other),
     }
 }
 
