@@ -2,6 +2,7 @@
 //! The checker produces one Plan per scheme; the engine never sees the AST.
 
 use crate::source::Span;
+pub use crate::syntax::ast::BinaryOp;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -279,29 +280,11 @@ pub enum Instr {
     Let(u32),
     Neg,
     Not,
-    Binary(BinOp),
+    Binary(BinaryOp),
     /// A function applied to the top `argc` values.
     Call(Func, u8),
     /// Pops else, then, condition; pushes the chosen value per unit.
     Select,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BinOp {
-    Or,
-    And,
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Pow,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

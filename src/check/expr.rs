@@ -2,7 +2,7 @@
 //! postfix instructions.
 
 use crate::diagnostics::{did_you_mean, Diagnostic};
-use crate::plan::{BinOp, Code, Func, Instr};
+use crate::plan::{Code, Func, Instr};
 use crate::source::Span;
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
 
@@ -178,7 +178,7 @@ impl<'s, S: Scope> Compiler<'s, S> {
                 let sym = format!("`{}`", op.symbol());
                 self.want(a, ta, operand, &sym)?;
                 self.want(b, tb, operand, &sym)?;
-                self.ops.push(Instr::Binary(bin(*op)));
+                self.ops.push(Instr::Binary(*op));
                 Some(result)
             }
             ExprKind::If(c, x, y) => {
@@ -317,24 +317,6 @@ impl<'s, S: Scope> Compiler<'s, S> {
         };
         self.diags.push(d);
         None
-    }
-}
-
-fn bin(op: BinaryOp) -> BinOp {
-    match op {
-        BinaryOp::Or => BinOp::Or,
-        BinaryOp::And => BinOp::And,
-        BinaryOp::Eq => BinOp::Eq,
-        BinaryOp::Ne => BinOp::Ne,
-        BinaryOp::Lt => BinOp::Lt,
-        BinaryOp::Le => BinOp::Le,
-        BinaryOp::Gt => BinOp::Gt,
-        BinaryOp::Ge => BinOp::Ge,
-        BinaryOp::Add => BinOp::Add,
-        BinaryOp::Sub => BinOp::Sub,
-        BinaryOp::Mul => BinOp::Mul,
-        BinaryOp::Div => BinOp::Div,
-        BinaryOp::Pow => BinOp::Pow,
     }
 }
 

@@ -61,35 +61,7 @@ impl Layout {
         let mut diags = Vec::new();
         let mut active: Vec<Active> = Vec::new();
         let find = |name: &str, diags: &mut Vec<Diagnostic>| -> Option<usize> {
-            let positions: Vec<usize> = headers
-                .iter()
-                .enumerate()
-                .filter(|(_, h)| *h == name)
-                .map(|(i, _)| i)
-                .collect();
-            match positions.as_slice() {
-                [i] => Some(*i),
-                [] => {
-                    diags.push(unknown_column(name, &headers, file));
-                    None
-                }
-                [first, second, ..] => {
-                    diags.push(
-                        Diagnostic::error(
-                            "duplicate-column",
-                            format!(
-                                "column `{name}` appears more than once in the header \
-                                 (columns {} and {})",
-                                first + 1,
-                                second + 1
-                            ),
-                        )
-                        .with_location(format!("{file}:1:{}", second + 1))
-                        .with_hint("rename one of the columns so that each name is unique"),
-                    );
-                    None
-                }
-            }
+            find_column(name, &headers, file, 0, diags)
         };
         let slot_of = |col: usize, active: &mut Vec<Active>| -> usize {
             match active.iter().position(|a| a.col == col) {
@@ -144,6 +116,42 @@ impl Layout {
 
     pub fn width(&self) -> usize {
         self.headers.len()
+    }
+}
+
+/// The 0-based position of column `name` in `headers`, or `None` with an error in `diags`
+/// when no column or more than one has that name. `col_offset` is added to positions in
+/// locations (a sheet's first used column).
+pub(crate) fn find_column(
+    name: &str,
+    headers: &[String],
+    file: &str,
+    col_offset: usize,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<usize> {
+    let mut at = (0..headers.len()).filter(|&i| headers[i] == name);
+    match (at.next(), at.next()) {
+        (Some(i), None) => Some(i),
+        (None, _) => {
+            diags.push(unknown_column(name, headers, file));
+            None
+        }
+        (Some(first), Some(second)) => {
+            diags.push(
+                Diagnostic::error(
+                    "duplicate-column",
+                    format!(
+                        "column `{name}` appears more than once in the header \
+                         (columns {} and {})",
+                        first + 1,
+                        second + 1
+                    ),
+                )
+                .with_location(format!("{file}:1:{}", second + 1 + col_offset))
+                .with_hint("rename one of the columns so that each name is unique"),
+            );
+            None
+        }
     }
 }
 

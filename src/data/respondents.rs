@@ -8,13 +8,13 @@
 //! header being row 1; the codes are those of [`super::load`] (`not-a-number`,
 //! `unknown-column`, `missing-unit`, `missing-period`, `field-count`, `unclosed-quote`, ...).
 
-use super::build::Examples;
+use super::build::{find_column, Examples};
 use super::cell::{trim, Cell, CellReader};
 use super::csv::{read_header, Delimited, TextRecords};
 use super::excel::{bad_workbook, header_texts, open_sheet, text_of};
 use super::frame::TextColumn;
 use super::{Format, LoadOptions};
-use crate::diagnostics::{did_you_mean, Diagnostic};
+use crate::diagnostics::Diagnostic;
 use crate::error::Error;
 use calamine::{Data, Reader};
 use std::path::{Path, PathBuf};
@@ -278,43 +278,7 @@ impl Builder {
         col_offset: usize,
     ) -> Result<Builder, Error> {
         let mut diags = Vec::new();
-        let mut find = |name: &str| -> Option<usize> {
-            let at: Vec<usize> = (0..headers.len()).filter(|&i| headers[i] == name).collect();
-            match at.as_slice() {
-                [i] => Some(*i),
-                [] => {
-                    let mut d = Diagnostic::error(
-                        "unknown-column",
-                        format!("column `{name}` is not in the header of {source}"),
-                    )
-                    .with_location(format!("{source}:1"));
-                    d = match did_you_mean(name, headers.iter().map(|h| h.as_str())) {
-                        Some(close) => d.with_hint(format!("did you mean `{close}`?")),
-                        None => d.with_hint(
-                            "check the spelling, or the delimiter and the header row of the file",
-                        ),
-                    };
-                    diags.push(d);
-                    None
-                }
-                [a, b, ..] => {
-                    diags.push(
-                        Diagnostic::error(
-                            "duplicate-column",
-                            format!(
-                                "column `{name}` appears more than once in the header \
-                                 (columns {} and {})",
-                                a + 1,
-                                b + 1
-                            ),
-                        )
-                        .with_location(format!("{source}:1:{}", b + 1 + col_offset))
-                        .with_hint("rename one of the columns so that each name is unique"),
-                    );
-                    None
-                }
-            }
-        };
+        let mut find = |name: &str| find_column(name, headers, &source, col_offset, &mut diags);
         let mut text: Vec<(String, usize, TextColumn, bool)> = Vec::new();
         let keys = std::iter::once((&opts.unit_column, true))
             .chain(opts.period_column.iter().map(|p| (p, true)))

@@ -1,6 +1,6 @@
 //! The expression machine: runs a compiled [`Code`] over whole columns.
 
-use crate::plan::{BinOp, Code, Func, Instr};
+use crate::plan::{BinaryOp, Code, Func, Instr};
 
 /// What an expression can read, for every row of the frame.
 pub struct Context<'a> {
@@ -83,14 +83,14 @@ fn truth(x: f64) -> Option<bool> {
     }
 }
 
-fn binary(op: BinOp, lhs: &mut [f64], rhs: &[f64], problems: &mut Problems) {
+fn binary(op: BinaryOp, lhs: &mut [f64], rhs: &[f64], problems: &mut Problems) {
     let b = |x: bool| if x { 1.0 } else { 0.0 };
     for (a, &c) in lhs.iter_mut().zip(rhs) {
         *a = match op {
-            BinOp::Add => *a + c,
-            BinOp::Sub => *a - c,
-            BinOp::Mul => *a * c,
-            BinOp::Div => {
+            BinaryOp::Add => *a + c,
+            BinaryOp::Sub => *a - c,
+            BinaryOp::Mul => *a * c,
+            BinaryOp::Div => {
                 if c == 0.0 && !a.is_nan() {
                     problems.division_by_zero += 1;
                     f64::NAN
@@ -98,7 +98,7 @@ fn binary(op: BinOp, lhs: &mut [f64], rhs: &[f64], problems: &mut Problems) {
                     *a / c
                 }
             }
-            BinOp::Pow => {
+            BinaryOp::Pow => {
                 let r = a.powf(c);
                 if r.is_finite() {
                     r
@@ -108,18 +108,18 @@ fn binary(op: BinOp, lhs: &mut [f64], rhs: &[f64], problems: &mut Problems) {
             }
             _ if a.is_nan() || c.is_nan() => match op {
                 // Kleene logic: `false and ?` is false, `true or ?` is true.
-                BinOp::And if truth(*a) == Some(false) || truth(c) == Some(false) => 0.0,
-                BinOp::Or if truth(*a) == Some(true) || truth(c) == Some(true) => 1.0,
+                BinaryOp::And if truth(*a) == Some(false) || truth(c) == Some(false) => 0.0,
+                BinaryOp::Or if truth(*a) == Some(true) || truth(c) == Some(true) => 1.0,
                 _ => f64::NAN,
             },
-            BinOp::Eq => b(*a == c),
-            BinOp::Ne => b(*a != c),
-            BinOp::Lt => b(*a < c),
-            BinOp::Le => b(*a <= c),
-            BinOp::Gt => b(*a > c),
-            BinOp::Ge => b(*a >= c),
-            BinOp::And => b(*a != 0.0 && c != 0.0),
-            BinOp::Or => b(*a != 0.0 || c != 0.0),
+            BinaryOp::Eq => b(*a == c),
+            BinaryOp::Ne => b(*a != c),
+            BinaryOp::Lt => b(*a < c),
+            BinaryOp::Le => b(*a <= c),
+            BinaryOp::Gt => b(*a > c),
+            BinaryOp::Ge => b(*a >= c),
+            BinaryOp::And => b(*a != 0.0 && c != 0.0),
+            BinaryOp::Or => b(*a != 0.0 || c != 0.0),
         };
         if a.is_infinite() {
             *a = f64::NAN;

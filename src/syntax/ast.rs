@@ -1,7 +1,7 @@
 //! The abstract syntax tree: every node carries its [`Span`]; numbers keep their literal text.
 
 use crate::source::Span;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One parsed file: its items in order and the comments found in it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -454,7 +454,9 @@ pub enum UnaryOp {
     Not,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// A binary operator, in the syntax and in the plan's formula code alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum BinaryOp {
     Or,
     And,
