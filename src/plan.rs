@@ -1,8 +1,9 @@
 //! The Plan: a flat, serialisable description of what to compute, addressed by [`NodeId`].
 //! The checker produces one Plan per scheme; the engine never sees the AST.
 
+use crate::diagnostics::Diagnostic;
 use crate::source::Span;
-pub use crate::syntax::ast::BinaryOp;
+pub use crate::syntax::ast::{BinaryOp, SettingKey};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -129,12 +130,57 @@ pub struct Node {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weight_factor: Option<usize>,
     pub span: Span,
+    /// Where the settings that decide this node's methods were written (on the node, on an
+    /// ancestor it inherits from, or in a scheme), for errors found while evaluating. Not in
+    /// the JSON: a plan read back points such errors at the node.
+    #[serde(skip)]
+    pub settings: Vec<SettingAt>,
 }
 
 impl Node {
     pub fn is_indicator(&self) -> bool {
         self.kind == NodeKind::Indicator
     }
+
+    /// An error of evaluation caused by the setting `key` of this node: at the setting when
+    /// it was written (else at the node), with the node as related when the setting was
+    /// inherited or set by a scheme.
+    pub fn setting_error(
+        &self,
+        key: SettingKey,
+        code: &'static str,
+        message: String,
+    ) -> Diagnostic {
+        let d = Diagnostic::error(code, message);
+        match self.settings.iter().find(|s| s.key == key) {
+            None => d.with_span(self.span),
+            Some(s) => match s.from {
+                SettingFrom::Own => d.with_span(s.span),
+                SettingFrom::Ancestor => d
+                    .with_span(s.span)
+                    .with_related(self.span, format!("`{}` inherits it", self.id)),
+                SettingFrom::Scheme => d
+                    .with_span(s.span)
+                    .with_related(self.span, format!("the scheme sets it for `{}`", self.id)),
+            },
+        }
+    }
+}
+
+/// Where a setting that applies to a node was written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SettingAt {
+    pub key: SettingKey,
+    pub span: Span,
+    pub from: SettingFrom,
+}
+
+/// Whose a setting is: the node's own, an ancestor's it inherits, or a scheme's override.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingFrom {
+    Own,
+    Ancestor,
+    Scheme,
 }
 
 /// A node's weight within its parent.

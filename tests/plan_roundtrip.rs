@@ -24,6 +24,9 @@ fn qi_files(dir: &str) -> Vec<PathBuf> {
 /// of the JSON.
 fn as_written(plan: &Plan) -> Plan {
     let mut plan = plan.clone();
+    for node in &mut plan.nodes {
+        node.settings.clear();
+    }
     if let Some(u) = &mut plan.uncertainty {
         u.span = Default::default();
         for f in &mut u.factors {

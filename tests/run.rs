@@ -443,3 +443,69 @@ fn table_precision_tells_neighbours_apart() {
     let score = first.split_whitespace().find(|c| c.contains('.')).unwrap();
     assert!(score.split('.').nth(1).unwrap().len() >= 2, "{first}");
 }
+
+/// A method that fails on the data (a geometric mean meeting a negative z-score) is reported at
+/// the `aggregate` setting that chose it, wherever it was written: on the group itself, on the
+/// index (inherited: the group is shown as related), or in a scheme (likewise). Each location
+/// is found in the rules text here, not typed in.
+#[test]
+fn evaluation_errors_point_at_the_setting_that_caused_them() {
+    let dir = std::env::temp_dir().join(format!("qindex-setting-span-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("d.csv"), "city,a,b\nA,1,5\nB,2,3\nC,3,9\n").unwrap();
+    let index = |top: &str, group: &str, scheme: &str| {
+        format!(
+            "index t \"T\" by city {{\n    data \"d.csv\"\n    normalise zscore\n{top}    group g \"G\" {{\n{group}        indicator a \"A\"\n        indicator b \"B\"\n    }}\n}}\n{scheme}"
+        )
+    };
+    let cases = [
+        (
+            "own",
+            index("", "        aggregate geometric\n", ""),
+            "aggregate geometric",
+            None,
+            vec![],
+        ),
+        (
+            "inherited",
+            index("    aggregate geometric\n", "", ""),
+            "aggregate geometric",
+            Some("`g` inherits it"),
+            vec![],
+        ),
+        (
+            "scheme",
+            index(
+                "",
+                "",
+                "scheme geo \"G\" {\n    aggregate g = geometric\n}\n",
+            ),
+            "aggregate g = geometric",
+            Some("the scheme sets it for `g`"),
+            vec!["--scheme", "geo"],
+        ),
+    ];
+    for (name, rules, setting, related, extra) in cases {
+        let path = dir.join(format!("{name}.qi"));
+        std::fs::write(&path, &rules).unwrap();
+        let line = rules.lines().position(|l| l.contains(setting)).unwrap() + 1;
+        let col = rules.lines().nth(line - 1).unwrap().find(setting).unwrap() + 1;
+        let mut args = vec!["run", path.to_str().unwrap()];
+        args.extend(extra);
+        let out = qindex(&args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert!(err.contains("got a negative value"), "{name}: {err}");
+        let at = format!("{name}.qi:{line}:{col}");
+        let first = err.lines().find(|l| l.contains("-->")).unwrap();
+        assert!(
+            first.ends_with(&at),
+            "{name}: expected {at} first, got\n{err}"
+        );
+        match related {
+            Some(r) => assert!(err.contains(r), "{name}: no `{r}` in\n{err}"),
+            None => assert_eq!(err.matches("-->").count(), 1, "{name}: {err}"),
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -10,7 +10,7 @@ use crate::methods::ahp::{self, RiTable};
 use crate::plan::*;
 use crate::source::Span;
 use crate::syntax::ast::{self, SettingKey};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub const ORIENTATIONS: &[&str] = &["government", "market", "society"];
 
@@ -24,6 +24,35 @@ const INHERITED: &[SettingKey] = &[
     SettingKey::Coverage,
     SettingKey::Aggregate,
 ];
+
+/// The settings whose errors can surface only while evaluating (a method meeting its data).
+const METHOD_SETTINGS: &[SettingKey] = &[
+    SettingKey::Normalise,
+    SettingKey::Direction,
+    SettingKey::Transform,
+    SettingKey::Winsorise,
+    SettingKey::Missing,
+    SettingKey::Aggregate,
+    SettingKey::Weights,
+];
+
+/// Where the effective value of setting `key` on `node` was written, and whose it is.
+fn setting_at(model: &Model, node: usize, key: SettingKey) -> Option<SettingAt> {
+    let set = resolve(model, node, key)?;
+    let own = |map: &BTreeMap<SettingKey, Set>| map.get(&key).is_some_and(|s| std::ptr::eq(s, set));
+    let from = if own(&model.nodes[node].forced) {
+        SettingFrom::Scheme
+    } else if own(&model.nodes[node].explicit) {
+        SettingFrom::Own
+    } else {
+        SettingFrom::Ancestor
+    };
+    Some(SettingAt {
+        key,
+        span: set.span,
+        from,
+    })
+}
 
 /// The effective value of a setting on a node: a scheme's node-only override, else the
 /// nearest written value up the tree (for inherited settings), else none.
@@ -160,6 +189,10 @@ pub fn build(
             description: text(SettingKey::Description),
             weight_factor: None,
             span: mn.span,
+            settings: METHOD_SETTINGS
+                .iter()
+                .filter_map(|&key| setting_at(model, m, key))
+                .collect(),
         };
         if mn.kind == NodeKind::Indicator {
             node.indicator = indicator_plan(program, model, m, &mut scope, diags);

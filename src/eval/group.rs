@@ -3,18 +3,17 @@
 
 use super::{flags, Warnings};
 use crate::data::Frame;
-use crate::diagnostics::Diagnostic;
 use crate::methods::aggregate::{self as agg, AggregateError};
 use crate::methods::normalise::{self as norm, Scale};
 use crate::methods::pca;
 use crate::methods::weights as w;
-use crate::plan::{Aggregate, Direction, NodeId, NodeKind, Plan, Weight, Weights};
+use crate::plan::{Aggregate, Direction, NodeId, NodeKind, Plan, SettingKey, Weight, Weights};
 use crate::Error;
 use std::borrow::Cow;
 
-fn error(plan: &Plan, id: NodeId, message: String, hint: &str) -> Error {
-    let node = plan.node(id);
-    let mut d = Diagnostic::error("evaluate", message).with_span(node.span);
+/// An error of evaluation at the setting `key` of node `id` (see [`Node::setting_error`]).
+fn error(plan: &Plan, id: NodeId, key: SettingKey, message: String, hint: &str) -> Error {
+    let mut d = plan.node(id).setting_error(key, "evaluate", message);
     if !hint.is_empty() {
         d = d.with_hint(hint.to_string());
     }
@@ -174,6 +173,7 @@ fn one_group(
             return Err(error(
                 plan,
                 id,
+                SettingKey::Aggregate,
                 format!(
                     "`aggregate {}` of `{}` got a negative value {v} from `{}` for unit {unit}",
                     g.aggregate,
@@ -187,6 +187,7 @@ fn one_group(
             return Err(error(
                 plan,
                 id,
+                SettingKey::Aggregate,
                 format!("cannot aggregate `{}`: {e}", node.id),
                 "",
             ))
@@ -342,6 +343,7 @@ fn derive(
                     error(
                         plan,
                         id,
+                        SettingKey::Weights,
                         format!(
                             "cannot derive the PCA weights of `{}`'s children: {e}",
                             node.id
@@ -362,6 +364,7 @@ fn derive(
             Err(e) => Err(error(
                 plan,
                 id,
+                SettingKey::Weights,
                 format!("cannot derive the weights of `{}`'s children: {e}", node.id),
                 "",
             )),
@@ -385,6 +388,7 @@ fn derive(
                 error(
                     plan,
                     id,
+                    SettingKey::Weights,
                     format!("cannot combine the weights of `{}`: {e}", node.id),
                     "",
                 )

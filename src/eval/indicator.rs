@@ -8,7 +8,7 @@ use crate::methods::impute::{self, ImputeData, MissingPolicy};
 use crate::methods::normalise::{self as norm, Normalise, RatioTo, Scale};
 use crate::methods::stats;
 use crate::methods::treat::{self, Transform, Winsorise, WinsoriseOutcome};
-use crate::plan::{NodeId, Plan};
+use crate::plan::{NodeId, Plan, SettingKey};
 use crate::Error;
 use std::collections::HashMap;
 
@@ -236,7 +236,8 @@ pub fn process(
     let mut method = ind.normalise.transformed(transform);
     if let Normalise::Ratio(RatioTo::Unit(name)) = &method {
         let Some(i) = rows.iter().position(|r| frame.units().get(*r) == name) else {
-            return Err(Error::Diagnostics(vec![Diagnostic::error(
+            return Err(Error::Diagnostics(vec![node.setting_error(
+                SettingKey::Normalise,
                 "ratio-unit",
                 format!(
                     "`{}` is normalised as a ratio to unit \"{name}\", but no unit is called \"{name}\"{}",
@@ -244,7 +245,6 @@ pub fn process(
                     period.map(|p| format!(" in period {p}")).unwrap_or_default()
                 ),
             )
-            .with_span(node.span)
             .with_hint(format!(
                 "check the spelling against the `{}` column of the data",
                 plan.index.unit_column
@@ -259,11 +259,11 @@ pub fn process(
     let mut value = vec![0.0; n];
     let report =
         norm::normalise_against(x, reference, &method, dir, scale, &mut value).map_err(|e| {
-            Error::Diagnostics(vec![Diagnostic::error(
+            Error::Diagnostics(vec![node.setting_error(
+                SettingKey::Normalise,
                 "normalise",
                 format!("cannot normalise `{}`: {e}", node.id),
-            )
-            .with_span(node.span)])
+            )])
         })?;
     if report.constant
         && stats::count(reference) > 0

@@ -31,6 +31,7 @@ fn node(id: &str, label: Option<&str>, kind: NodeKind, parent: Option<u32>, dept
         description: None,
         weight_factor: None,
         span: Span::default(),
+        settings: Vec::new(),
     }
 }
 
