@@ -509,3 +509,51 @@ fn evaluation_errors_point_at_the_setting_that_caused_them() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `--columns` shows exactly the nodes named, in the order named (an indicator before a group
+/// here, the reverse of the plan's order), with the same values as the full output; an unknown
+/// id is an error with a did-you-mean.
+#[test]
+fn columns_choose_the_nodes_shown() {
+    let csv = |args: &[&str]| {
+        let mut all = vec!["run", "rules/quality_city.qi", "--format", "csv", "-q"];
+        all.extend(args);
+        let out = qindex(&all);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let rows: Vec<Vec<String>> = text(&out.stdout)
+            .lines()
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect();
+        rows
+    };
+    let full = csv(&["--indicators"]);
+    let head = &full[0];
+    // The last indicator and the first group below the index, as the full output orders them.
+    let group = head[head.iter().position(|h| h == "adjustments").unwrap() + 1].clone();
+    let indicator = head.last().unwrap().clone();
+    assert!(!indicator.ends_with("_rank") && head.contains(&format!("{group}_rank")));
+    let chosen = csv(&["--columns", &format!("{indicator},{group}")]);
+    let tail: Vec<&str> = chosen[0][chosen[0].len() - 3..]
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    assert_eq!(
+        tail,
+        [indicator.as_str(), group.as_str(), &format!("{group}_rank")]
+    );
+    let col = |rows: &[Vec<String>], name: &str| -> Vec<String> {
+        let k = rows[0].iter().position(|h| h == name).unwrap();
+        rows[1..].iter().map(|r| r[k].clone()).collect()
+    };
+    for name in [&indicator, &group, &format!("{group}_rank")] {
+        assert_eq!(col(&chosen, name), col(&full, name), "{name}");
+    }
+    let typo = &group[..group.len() - 1];
+    let out = qindex(&["run", "rules/quality_city.qi", "--columns", typo, "-q"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains(&format!("did you mean `{group}`?")),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -2,7 +2,10 @@
 
 use super::args::{period_choice, Evaluated, OutArgs};
 use super::emit::{Cx, Format, Outcome};
+use qindex::diagnostics::did_you_mean;
+use qindex::plan::NodeId;
 use qindex::report::run::{self as render, RunOutput, RunView};
+use qindex::Error;
 use std::io::IsTerminal;
 
 #[derive(clap::Args)]
@@ -22,6 +25,10 @@ pub struct Args {
     /// N: only the top group, the units ranked 1 to N.
     #[arg(long, value_parser = super::args::at_least_one)]
     top: Option<u64>,
+    /// Show exactly these groups or indicators (ids, comma-separated), in this order, after
+    /// the score: for a table too wide for the terminal, or a CSV of just what is needed.
+    #[arg(long, value_name = "ID,...", value_delimiter = ',', conflicts_with_all = ["depth", "indicators"])]
+    columns: Option<Vec<String>>,
     #[command(flatten)]
     pub out: OutArgs,
 }
@@ -47,6 +54,10 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         }
         None => None,
     };
+    let only = match &a.columns {
+        Some(ids) => Some(node_ids(&plan, ids)?),
+        None => None,
+    };
     let frame = cx.bind(&session, &[&plan], &a.on.data)?;
     timer.lap("rules and data loaded");
     let opts = qindex::eval::EvalOptions {
@@ -65,6 +76,7 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
             depth: a.depth,
             indicators: a.indicators,
             top: a.top.map(|n| n as usize),
+            only,
             width: cx.width(),
         },
     };
@@ -76,6 +88,29 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
     });
     timer.lap("written");
     written
+}
+
+/// The nodes named by `--columns`: every id must name a group or indicator of the plan.
+fn node_ids(plan: &qindex::plan::Plan, ids: &[String]) -> Result<Vec<NodeId>, Error> {
+    let known = || plan.ids().skip(1).map(|id| plan.node(id).id.as_str());
+    ids.iter()
+        .map(|id| {
+            let id = id.trim();
+            plan.ids()
+                .skip(1)
+                .find(|n| plan.node(*n).id == id)
+                .ok_or_else(|| {
+                    let hint = match did_you_mean(id, known()) {
+                        Some(close) => format!("did you mean `{close}`?"),
+                        None => "`qindex explain FILE` lists the groups and indicators".into(),
+                    };
+                    Error::Usage(format!(
+                        "--columns: `{id}` is not a group or indicator of scheme `{}`; {hint}",
+                        plan.scheme
+                    ))
+                })
+        })
+        .collect()
 }
 
 /// Phase timings on standard error when `QINDEX_TIMINGS` is set: for finding where the time

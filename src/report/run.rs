@@ -16,6 +16,9 @@ pub struct RunView {
     pub indicators: bool,
     /// Only the first N ranked rows (`--top`).
     pub top: Option<usize>,
+    /// Exactly these nodes as columns, in this order (`--columns`), instead of `depth` and
+    /// `indicators`.
+    pub only: Option<Vec<NodeId>>,
     /// The widest a table's line may be (the terminal's width): wider tables are split into
     /// blocks that repeat the rank and the unit. No limit when `None`.
     pub width: Option<usize>,
@@ -31,9 +34,12 @@ pub struct RunOutput<'a> {
 }
 
 impl RunOutput<'_> {
-    /// The nodes shown as columns, in plan order: groups within the depth, then indicators
-    /// when asked for.
+    /// The nodes shown as columns: those of `--columns` in their order, else in plan order
+    /// the groups within the depth, then indicators when asked for.
     pub(crate) fn columns(&self) -> Vec<NodeId> {
+        if let Some(only) = &self.view.only {
+            return only.clone();
+        }
         self.plan
             .ids()
             .skip(1)
@@ -436,8 +442,12 @@ pub fn table(o: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
     let cols: Vec<NodeId> = o
         .columns()
         .into_iter()
-        .filter(|c| o.view.indicators || plan.node(*c).kind != NodeKind::Indicator)
-        .filter(|c| o.view.depth.is_some() || plan.node(*c).depth <= 1 || o.view.indicators)
+        .filter(|c| {
+            let n = plan.node(*c);
+            let chosen = o.view.only.is_some() || o.view.depth.is_some() || o.view.indicators;
+            (o.view.indicators || o.view.only.is_some() || n.kind != NodeKind::Indicator)
+                && (chosen || n.depth <= 1)
+        })
         .collect();
     let mut out = String::new();
     for p in &o.results.periods {
