@@ -148,7 +148,7 @@ const SETTING_WORDS: &[&str] = &[
     "adjust",
 ];
 
-const TOP_WORDS: &[&str] = &["index", "let", "use", "scheme", "uncertainty"];
+const TOP_WORDS: &[&str] = &["index", "let", "use", "scheme", "uncertainty", "survey"];
 
 fn syntax_error(
     file: FileId,
@@ -212,7 +212,10 @@ fn syntax_error(
         expected.insert(0, "a setting or declaration".into());
     }
     if top {
-        expected.insert(0, "`index`, `scheme`, `uncertainty`, `use` or `let`".into());
+        expected.insert(
+            0,
+            "`index`, `scheme`, `uncertainty`, `survey`, `use` or `let`".into(),
+        );
     }
     if expected.iter().any(|e| e == "an expression") {
         expected.retain(|e| !matches!(e.as_str(), "a name" | "a `column`" | "a number" | "`(`"));
@@ -255,7 +258,8 @@ fn syntax_error(
             );
         } else {
             d = d.with_hint(
-                "a rules file holds `index`, `scheme`, `uncertainty`, `use` and `let` declarations",
+                "a rules file holds `index`, `scheme`, `uncertainty`, `survey`, `use` and `let` \
+                 declarations",
             );
         }
         return d;
@@ -332,7 +336,21 @@ fn describe(r: Rule) -> Option<Described> {
         Rule::setting => Setting,
         Rule::group_decl | Rule::indicator_decl | Rule::data_decl | Rule::units_where => Setting,
         Rule::adjust_block => Setting,
-        Rule::use_decl | Rule::index_decl | Rule::scheme_decl | Rule::uncertainty_decl => Top,
+        Rule::use_decl
+        | Rule::index_decl
+        | Rule::scheme_decl
+        | Rule::uncertainty_decl
+        | Rule::survey_decl => Top,
+        Rule::survey_by
+        | Rule::survey_weight
+        | Rule::survey_strata
+        | Rule::survey_cluster
+        | Rule::survey_scale
+        | Rule::dont_know
+        | Rule::min_resp
+        | Rule::dimension_decl => Word("a survey setting or `dimension`"),
+        Rule::survey_item => Word("`item`"),
+        Rule::code_list => Word("a list of codes `[8, 9]`"),
         Rule::let_decl => Word("`let`"),
         Rule::bonus | Rule::penalty | Rule::veto => Word("`bonus`, `penalty` or `veto`"),
         Rule::samples | Rule::seed | Rule::vary | Rule::choose | Rule::drop => {
@@ -429,6 +447,7 @@ impl Builder<'_> {
             Rule::index_decl => Item::Index(self.index(p)?),
             Rule::scheme_decl => Item::Scheme(self.scheme(p)?),
             Rule::uncertainty_decl => Item::Uncertainty(self.uncertainty(p)?),
+            Rule::survey_decl => Item::Survey(self.survey(p)?),
             r => unreachable!("item {r:?}"),
         })
     }
@@ -998,6 +1017,123 @@ impl Builder<'_> {
         Ok(Uncertainty { lines, span })
     }
 
+    fn survey(&self, p: P) -> R<Survey> {
+        let span = self.span(&p);
+        let mut it = p.into_inner().skip(1).peekable();
+        let id = self.ident(it.next().expect("survey id"));
+        let mut s = Survey {
+            id,
+            label: None,
+            lines: Vec::new(),
+            span,
+        };
+        for q in it {
+            let lspan = self.span(&q);
+            let rule = q.as_rule();
+            let column = |kind| {
+                SurveyLine::Column(
+                    kind,
+                    self.column(q.clone().into_inner().nth(1).expect("column")),
+                    lspan,
+                )
+            };
+            let line = match rule {
+                Rule::string => {
+                    s.label = Some(self.string(q)?);
+                    continue;
+                }
+                Rule::data_decl => {
+                    SurveyLine::Data(self.string(q.into_inner().nth(1).expect("path"))?, lspan)
+                }
+                Rule::survey_by => column(SurveyColumn::By),
+                Rule::over_col => column(SurveyColumn::Over),
+                Rule::survey_weight => column(SurveyColumn::Weight),
+                Rule::survey_strata => column(SurveyColumn::Strata),
+                Rule::survey_cluster => column(SurveyColumn::Cluster),
+                Rule::survey_scale => {
+                    SurveyLine::Scale(self.range(q.into_inner().nth(1).expect("range"))?, lspan)
+                }
+                Rule::dont_know => {
+                    let v = q.into_inner().nth(1).expect("codes");
+                    let list = v.as_rule() == Rule::code_list;
+                    let mut codes = Vec::new();
+                    if list {
+                        for c in v.into_inner() {
+                            codes.push(self.number(c)?);
+                        }
+                    } else {
+                        codes.push(self.number(v)?);
+                    }
+                    SurveyLine::DontKnow {
+                        codes,
+                        list,
+                        span: lspan,
+                    }
+                }
+                Rule::min_resp => SurveyLine::MinRespondents(
+                    self.number(q.into_inner().nth(1).expect("n"))?,
+                    lspan,
+                ),
+                Rule::dimension_decl => SurveyLine::Dimension(self.dimension(q)?),
+                r => unreachable!("survey line {r:?}"),
+            };
+            s.lines.push(line);
+        }
+        Ok(s)
+    }
+
+    fn dimension(&self, p: P) -> R<SurveyDimension> {
+        let span = self.span(&p);
+        let mut it = p.into_inner().skip(1);
+        let id = self.ident(it.next().expect("dimension id"));
+        let mut d = SurveyDimension {
+            id,
+            label: None,
+            lines: Vec::new(),
+            span,
+        };
+        for q in it {
+            let lspan = self.span(&q);
+            match q.as_rule() {
+                Rule::string => d.label = Some(self.string(q)?),
+                Rule::survey_scale => d.lines.push(DimensionLine::Scale(
+                    self.range(q.into_inner().nth(1).expect("range"))?,
+                    lspan,
+                )),
+                _ => {
+                    let mut parts = q.into_inner().skip(1);
+                    let column = self.column(parts.next().expect("item column"));
+                    let mut item = SurveyItem {
+                        column,
+                        label: None,
+                        scale: None,
+                        reverse: None,
+                        weight: None,
+                        span: lspan,
+                    };
+                    for o in parts {
+                        match o.as_rule() {
+                            Rule::string => item.label = Some(self.string(o)?),
+                            Rule::item_body => {
+                                if let Some(sc) = o.into_inner().next() {
+                                    item.scale =
+                                        Some(self.range(sc.into_inner().nth(1).expect("range"))?)
+                                }
+                            }
+                            Rule::k_reverse => item.reverse = Some(self.span(&o)),
+                            _ => {
+                                item.weight =
+                                    Some(self.number(o.into_inner().nth(1).expect("weight"))?)
+                            }
+                        }
+                    }
+                    d.lines.push(DimensionLine::Item(item));
+                }
+            }
+        }
+        Ok(d)
+    }
+
     fn expr(&self, p: P) -> R<Expr> {
         pratt()
             .map_primary(|q| self.primary(q))
@@ -1046,6 +1182,12 @@ impl Builder<'_> {
             Rule::number => ExprKind::Number(self.number(p)?),
             Rule::name => ExprKind::Name(p.as_str().to_string()),
             Rule::column => ExprKind::Column(self.column(p).name),
+            Rule::survey_ref => {
+                let mut it = p.into_inner();
+                let survey = self.ident(it.next().expect("survey"));
+                let name = self.column(it.next().expect("estimate"));
+                ExprKind::Survey(survey, name)
+            }
             Rule::paren => {
                 ExprKind::Paren(Box::new(self.expr(p.into_inner().next().expect("inner"))?))
             }
