@@ -197,51 +197,43 @@ fn survey(
         }
     }
     let head = keyword_span(program, s.span);
-    if design.by.is_empty() {
-        diags.push(
-            Diagnostic::error(
-                "survey-by",
-                format!(
-                    "survey `{}` does not say which column holds the unit",
-                    s.id.name
-                ),
-            )
-            .with_span(head)
-            .with_hint("add `by COLUMN`, the respondent column matched to the index's unit ids"),
-        );
-    }
-    if design.data.is_none() {
-        diags.push(
-            Diagnostic::error(
-                "survey-data",
-                format!("survey `{}` names no respondent file", s.id.name),
-            )
-            .with_span(head)
-            .with_hint("add `data \"PATH\"`: one row per respondent, CSV or a workbook"),
-        );
-    }
-    if has_periods && design.over.is_none() {
-        diags.push(
-            Diagnostic::error(
-                "survey-over",
-                format!(
-                    "the index has periods, but survey `{}` does not say which column holds them",
-                    s.id.name
-                ),
-            )
-            .with_span(head)
-            .with_hint("add `over COLUMN`, the respondents' period column"),
-        );
-    }
-    if design.dimensions.is_empty() {
-        diags.push(
-            Diagnostic::error(
-                "survey-empty",
-                format!("survey `{}` has no dimension", s.id.name),
-            )
-            .with_span(head)
-            .with_hint("add `dimension ID { item COLUMN ... }`"),
-        );
+    let id = &s.id.name;
+    let required = [
+        (
+            design.by.is_empty(),
+            "survey-by",
+            format!("survey `{id}` does not say which column holds the unit"),
+            "add `by COLUMN`, the respondent column matched to the index's unit ids",
+        ),
+        (
+            design.data.is_none(),
+            "survey-data",
+            format!("survey `{id}` names no respondent file"),
+            "add `data \"PATH\"`: one row per respondent, CSV or a workbook",
+        ),
+        (
+            has_periods && design.over.is_none(),
+            "survey-over",
+            format!(
+                "the index has periods, but survey `{id}` does not say which column holds them"
+            ),
+            "add `over COLUMN`, the respondents' period column",
+        ),
+        (
+            design.dimensions.is_empty(),
+            "survey-empty",
+            format!("survey `{id}` has no dimension"),
+            "add `dimension ID { item COLUMN ... }`",
+        ),
+    ];
+    for (missing, code, message, hint) in required {
+        if missing {
+            diags.push(
+                Diagnostic::error(code, message)
+                    .with_span(head)
+                    .with_hint(hint),
+            );
+        }
     }
     SurveyPlan {
         design,

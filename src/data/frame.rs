@@ -132,6 +132,12 @@ impl Frame {
             .map(|(_, v)| v.as_slice())
     }
 
+    /// Adds a numeric column computed after loading (a survey's estimates); one value per row.
+    pub(crate) fn add_numeric(&mut self, name: String, values: Vec<f64>) {
+        debug_assert_eq!(values.len(), self.len());
+        self.numeric.push((name, values));
+    }
+
     /// A text column by name (the unit, period and label columns are text columns too).
     pub fn text_column(&self, name: &str) -> Option<&TextColumn> {
         self.text.iter().find(|(n, _)| n == name).map(|(_, c)| c)

@@ -402,7 +402,8 @@ impl Builder {
                         "unknown-column",
                         format!("column `{name}` is not in the header of {source}"),
                     )
-                    .with_location(format!("{source}:1"));
+                    .with_location(format!("{source}:1"))
+                    .with_column(name);
                     d = match did_you_mean(name, headers.iter().map(|h| h.as_str())) {
                         Some(close) => d.with_hint(format!("did you mean `{close}`?")),
                         None => d.with_hint(

@@ -295,15 +295,12 @@ impl<'a> Printer<'a> {
                 self.block(open, e - 1, &u.lines, Self::uncertainty_line);
                 self.end(e);
             }
-            Item::Survey(sv) => {
-                let (s, e) = self.bounds(sv.span);
-                let (head, head_end) = labelled("survey", &sv.id, &sv.label);
-                let open = self.brace_after(head_end as usize);
-                self.begin(s, open);
-                self.push(&head);
-                self.block(open, e - 1, &sv.lines, Self::survey_line);
-                self.end(e);
-            }
+            Item::Survey(sv) => self.headed_block(
+                sv.span,
+                labelled("survey", &sv.id, &sv.label),
+                &sv.lines,
+                Self::survey_line,
+            ),
         }
     }
 
@@ -311,19 +308,14 @@ impl<'a> Printer<'a> {
     fn survey_line(&mut self, l: &SurveyLine) {
         let text = match l {
             SurveyLine::Dimension(d) => {
-                let (s, e) = self.bounds(d.span);
-                let (head, head_end) = labelled("dimension", &d.id, &d.label);
-                let open = self.brace_after(head_end as usize);
-                self.begin(s, open);
-                self.push(&head);
-                self.block(open, e - 1, &d.lines, |p, l| {
+                let head = labelled("dimension", &d.id, &d.label);
+                self.headed_block(d.span, head, &d.lines, |p, l| {
                     let text = match l {
                         DimensionLine::Scale(r, _) => format!("scale {}", range(r)),
                         DimensionLine::Item(i) => survey_item(i),
                     };
                     p.one_line(l.span(), &text);
                 });
-                self.end(e);
                 return;
             }
             SurveyLine::Data(path, _) => format!("data {}", string(path)),
@@ -340,6 +332,23 @@ impl<'a> Printer<'a> {
             SurveyLine::MinRespondents(n, _) => format!("min_respondents {}", n.text),
         };
         self.one_line(l.span(), &text);
+    }
+
+    /// A node of `span` whose header `head` (ending at `head.1` in the source) opens a block
+    /// of `items`.
+    fn headed_block<T>(
+        &mut self,
+        span: crate::source::Span,
+        head: (String, u32),
+        items: &[T],
+        item: impl FnMut(&mut Self, &T),
+    ) {
+        let (s, e) = self.bounds(span);
+        let open = self.brace_after(head.1 as usize);
+        self.begin(s, open);
+        self.push(&head.0);
+        self.block(open, e - 1, items, item);
+        self.end(e);
     }
 
     /// A node printed on one line, with its comments.

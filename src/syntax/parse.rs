@@ -1017,17 +1017,22 @@ impl Builder<'_> {
         Ok(Uncertainty { lines, span })
     }
 
-    fn survey(&self, p: P) -> R<Survey> {
+    /// A declaration's `KEYWORD ID [LABEL]`: its span, id and label, and the pairs after them.
+    fn head<'i>(&self, p: P<'i>) -> R<(Span, Ident, Option<Str>, Vec<P<'i>>)> {
         let span = self.span(&p);
         let mut it = p.into_inner().skip(1).peekable();
-        let id = self.ident(it.next().expect("survey id"));
-        let mut s = Survey {
-            id,
-            label: None,
-            lines: Vec::new(),
-            span,
+        let id = self.ident(it.next().expect("an id"));
+        let label = match it.peek().map(|q| q.as_rule()) {
+            Some(Rule::string) => Some(self.string(it.next().expect("a label"))?),
+            _ => None,
         };
-        for q in it {
+        Ok((span, id, label, it.collect()))
+    }
+
+    fn survey(&self, p: P) -> R<Survey> {
+        let (span, id, label, rest) = self.head(p)?;
+        let mut lines = Vec::new();
+        for q in rest {
             let lspan = self.span(&q);
             let rule = q.as_rule();
             let column = |kind| {
@@ -1037,11 +1042,7 @@ impl Builder<'_> {
                     lspan,
                 )
             };
-            let line = match rule {
-                Rule::string => {
-                    s.label = Some(self.string(q)?);
-                    continue;
-                }
+            lines.push(match rule {
                 Rule::data_decl => {
                     SurveyLine::Data(self.string(q.into_inner().nth(1).expect("path"))?, lspan)
                 }
@@ -1076,27 +1077,23 @@ impl Builder<'_> {
                 ),
                 Rule::dimension_decl => SurveyLine::Dimension(self.dimension(q)?),
                 r => unreachable!("survey line {r:?}"),
-            };
-            s.lines.push(line);
+            });
         }
-        Ok(s)
+        Ok(Survey {
+            id,
+            label,
+            lines,
+            span,
+        })
     }
 
     fn dimension(&self, p: P) -> R<SurveyDimension> {
-        let span = self.span(&p);
-        let mut it = p.into_inner().skip(1);
-        let id = self.ident(it.next().expect("dimension id"));
-        let mut d = SurveyDimension {
-            id,
-            label: None,
-            lines: Vec::new(),
-            span,
-        };
-        for q in it {
+        let (span, id, label, rest) = self.head(p)?;
+        let mut lines = Vec::new();
+        for q in rest {
             let lspan = self.span(&q);
             match q.as_rule() {
-                Rule::string => d.label = Some(self.string(q)?),
-                Rule::survey_scale => d.lines.push(DimensionLine::Scale(
+                Rule::survey_scale => lines.push(DimensionLine::Scale(
                     self.range(q.into_inner().nth(1).expect("range"))?,
                     lspan,
                 )),
@@ -1127,11 +1124,16 @@ impl Builder<'_> {
                             }
                         }
                     }
-                    d.lines.push(DimensionLine::Item(item));
+                    lines.push(DimensionLine::Item(item));
                 }
             }
         }
-        Ok(d)
+        Ok(SurveyDimension {
+            id,
+            label,
+            lines,
+            span,
+        })
     }
 
     fn expr(&self, p: P) -> R<Expr> {

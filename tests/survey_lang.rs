@@ -1,0 +1,502 @@
+//! The `survey` block through the pipeline: `SURVEY.NAME` in formulas is the survey's estimate
+//! for the row's unit and period (LANGUAGE.md, "Surveys (v1)"), computed once per session when
+//! the data is bound; units the index and the survey do not share are warned about; errors in
+//! the respondent file point at the rules or at file, row and column.
+//!
+//! Expected values are computed here from the generated respondents by the formulas of
+//! LANGUAGE.md (item score (x − lo)/(hi − lo)·100, reversed x → lo + hi − x; a respondent's
+//! dimension score the weighted mean of the answered items, missing under half the item weight;
+//! Σw·y/Σw), not by the estimator; the R reference of `../shared/data/survey/` checks the whole
+//! path, language included.
+
+mod common;
+
+use common::{survey_fixture, Respondent};
+use qindex::eval::{DataOptions, PeriodChoice};
+use qindex::session::Session;
+use qindex::Error;
+use std::path::{Path, PathBuf};
+
+fn fresh(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("qindex-survey-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Item scores of a respondent on 0..100 (NaN: no answer), as LANGUAGE.md defines them.
+fn scores(r: &Respondent) -> [f64; 5] {
+    let mut out = [f64::NAN; 5];
+    for (k, &x) in r.answers.iter().enumerate() {
+        if x.is_nan() || x == 9.0 {
+            continue;
+        }
+        out[k] = match k {
+            2 => (5.0 - x) / 4.0 * 100.0, // s3 reversed: (1 + 5 − x − 1)/4
+            4 => x * 100.0,               // p1 on 0..1
+            _ => (x - 1.0) / 4.0 * 100.0,
+        };
+    }
+    out
+}
+
+/// The satisfaction score of a respondent: items s1, s2 (weight 2), s3, s4.
+fn satisfaction(r: &Respondent) -> f64 {
+    let s = scores(r);
+    let w = [1.0, 2.0, 1.0, 1.0];
+    let (mut num, mut den) = (0.0, 0.0);
+    for k in 0..4 {
+        if !s[k].is_nan() {
+            num += w[k] * s[k];
+            den += w[k];
+        }
+    }
+    if den < 2.5 {
+        f64::NAN
+    } else {
+        num / den
+    }
+}
+
+fn weighted_mean(rows: &[&Respondent], y: impl Fn(&Respondent) -> f64) -> f64 {
+    let (mut num, mut den) = (0.0, 0.0);
+    for r in rows {
+        let v = y(r);
+        if !v.is_nan() {
+            num += r.weight * v;
+            den += r.weight;
+        }
+    }
+    num / den
+}
+
+fn bound(path: &Path) -> Session {
+    let session = Session::load(path).expect("the rules check");
+    let plan = session.plan("default").unwrap();
+    session
+        .bind(&[plan], &DataOptions::default())
+        .expect("the data binds");
+    session
+}
+
+#[test]
+fn survey_estimates_are_columns_by_unit_and_period() {
+    let dir = fresh("columns");
+    let (path, rows) = survey_fixture(&dir);
+    let session = bound(&path);
+    let frame = session.frame().unwrap();
+    let sat = frame.column("citizens.satisfaction").expect("a column");
+    let s1 = frame.column("citizens.s1").expect("a column");
+    let periods = frame.periods().unwrap();
+    let mut checked = 0;
+    for i in 0..frame.len() {
+        let (unit, year) = (frame.units().get(i), periods.get(i));
+        let of: Vec<&Respondent> = rows
+            .iter()
+            .filter(|r| r.city == unit && r.year == year)
+            .collect();
+        if unit == "C4" || (unit == "C3" && year == "2024") {
+            // No respondents, or fewer than min_respondents: missing.
+            assert!(sat[i].is_nan() && s1[i].is_nan(), "{unit} {year}");
+            continue;
+        }
+        let want_sat = weighted_mean(&of, satisfaction);
+        let want_s1 = weighted_mean(&of, |r| scores(r)[0]);
+        assert!(
+            (sat[i] - want_sat).abs() < 1e-9,
+            "{unit} {year}: {} vs {want_sat}",
+            sat[i]
+        );
+        assert!(
+            (s1[i] - want_s1).abs() < 1e-9,
+            "{unit} {year}: {} vs {want_s1}",
+            s1[i]
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 5, "C1, C2 in both years and C3 in 2023");
+    // The estimates are computed once and kept with the data, by the survey analysis itself.
+    let data = session.data().unwrap();
+    assert_eq!(data.surveys.len(), 1);
+    let c1 = data.surveys[0].unit("C1", Some("2023")).unwrap();
+    assert_eq!(c1.get("satisfaction").unwrap().mean, Some(sat[0]));
+}
+
+#[test]
+fn unshared_units_and_small_samples_are_warned_about() {
+    let dir = fresh("warnings");
+    let (path, _) = survey_fixture(&dir);
+    let session = bound(&path);
+    let w = &session.data().unwrap().survey_warnings;
+    let find = |code: &str, period: &str| {
+        w.iter()
+            .find(|x| x.code == code && x.period.as_deref() == Some(period))
+            .unwrap_or_else(|| panic!("{code} {period} in {w:?}"))
+    };
+    for year in ["2023", "2024"] {
+        let missing = find("survey-missing", year);
+        assert_eq!(missing.units, ["C4"]);
+        assert_eq!(missing.count, 1);
+        assert!(missing
+            .message
+            .contains("`citizens.*` values of these index units are missing"));
+        assert_eq!(find("survey-unmatched", year).units, ["C5"]);
+    }
+    let small = find("survey-small-sample", "2024");
+    assert_eq!(small.unit.as_deref(), Some("C3"));
+    assert!(
+        small.message.contains("10 respondents"),
+        "{}",
+        small.message
+    );
+    assert!(!w
+        .iter()
+        .any(|x| x.code == "survey-small-sample" && x.period.as_deref() == Some("2023")));
+    // The index evaluates with the survey's columns, C4 without a value for them.
+    let plan = session.plan("default").unwrap();
+    let results = session
+        .evaluate_in(plan, &PeriodChoice::One("2023".into()))
+        .expect("evaluates");
+    let sat = plan.find("satisfaction").unwrap();
+    let p = &results.periods[0];
+    let frame = session.frame().unwrap();
+    for (k, &row) in p.rows.iter().enumerate() {
+        let raw = p.raw[sat.index()][k];
+        assert_eq!(raw.is_nan(), frame.units().get(row) == "C4");
+    }
+}
+
+#[test]
+fn respondent_columns_missing_from_the_file_are_shown_in_the_rules() {
+    let dir = fresh("unknown-column");
+    let (path, _) = survey_fixture(&dir);
+    let rules = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("weight w\n", "weight wt\n")
+        .replace("item s4 \"噪声\"", "item s04");
+    std::fs::write(&path, rules).unwrap();
+    let session = Session::load(&path).unwrap();
+    let plan = session.plan("default").unwrap();
+    let Err(Error::Diagnostics(ds)) = session.bind(&[plan], &DataOptions::default()) else {
+        panic!("binding fails");
+    };
+    let text = std::fs::read_to_string(&path).unwrap();
+    let at = |name: &str| {
+        let d = ds
+            .iter()
+            .find(|d| d.message.contains(&format!("`{name}`")))
+            .unwrap_or_else(|| panic!("{name}: {ds:?}"));
+        let span = d.span.expect("a place in the rules");
+        (
+            text[span.start as usize..span.end as usize].to_string(),
+            d.hint.clone().unwrap_or_default(),
+            d.notes.join(" "),
+        )
+    };
+    let (written, hint, note) = at("wt");
+    assert_eq!(written, "wt");
+    assert_eq!(hint, "did you mean `w`?");
+    assert!(note.contains("respondents.csv:1"), "{note}");
+    let (written, hint, _) = at("s04");
+    assert_eq!(written, "s04");
+    assert_eq!(hint, "did you mean `s4`?");
+}
+
+#[test]
+fn answers_outside_the_scale_name_file_row_and_column() {
+    let dir = fresh("out-of-scale");
+    let (path, _) = survey_fixture(&dir);
+    let csv = dir.join("respondents.csv");
+    let mut lines: Vec<String> = std::fs::read_to_string(&csv)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    // Row 4 of the file: s2 (column 7) becomes 7, neither on 1..5 nor a don't-know code.
+    let mut cells: Vec<String> = lines[3].split(',').map(str::to_string).collect();
+    cells[6] = "7".into();
+    lines[3] = cells.join(",");
+    std::fs::write(&csv, lines.join("\n") + "\n").unwrap();
+    let session = Session::load(&path).unwrap();
+    let plan = session.plan("default").unwrap();
+    let Err(Error::Diagnostics(ds)) = session.bind(&[plan], &DataOptions::default()) else {
+        panic!("binding fails");
+    };
+    assert_eq!(ds.len(), 1, "{ds:?}");
+    let location = ds[0].location.clone().unwrap();
+    assert!(location.ends_with("respondents.csv:4:7"), "{location}");
+    assert_eq!(ds[0].code, "out-of-scale");
+}
+
+/// The whole path, rules text included, against R's survey package: the demo survey written
+/// as a `survey` block gives every reference estimate to 1e-9 in the index's columns.
+#[test]
+fn the_language_path_equals_r_survey() {
+    let dir = fresh("reference");
+    let demo = common::shared("data/survey/citizens_demo.csv");
+    let items = |prefix: &str, n: usize, reversed: &str| -> String {
+        (1..=n)
+            .map(|k| {
+                let id = format!("{prefix}{k:02}");
+                let rev = if id == reversed { " reverse" } else { "" };
+                format!("        item {id}{rev}\n")
+            })
+            .collect()
+    };
+    let rules = format!(
+        "survey citizens {{\n    data \"{}\"\n    by city over year weight weight\n    \
+         strata district cluster community\n    scale 1..5\n    dont_know 9\n    \
+         dimension satisfaction {{\n{}    }}\n    dimension awareness {{\n{}    }}\n    \
+         dimension participation {{\n        scale 0..1\n{}    }}\n}}\n\
+         index i by city over year {{\n    data \"cities.csv\"\n    \
+         indicator sat = citizens.satisfaction\n    indicator aw = citizens.awareness\n    \
+         indicator pa = citizens.participation + 0 * citizens.s07 + 0 * citizens.k04\n}}\n",
+        demo.display(),
+        items("s", 15, "s07"),
+        items("k", 10, "k04"),
+        items("p", 8, ""),
+    );
+    let path = dir.join("demo.qi");
+    std::fs::write(&path, rules).unwrap();
+    let (header, rows) = {
+        let text = std::fs::read_to_string(common::shared("data/survey/reference_estimates.csv"))
+            .expect("the R reference");
+        let split = |l: &str| -> Vec<String> {
+            l.split(',')
+                .map(|c| c.trim().trim_matches('"').to_string())
+                .collect()
+        };
+        let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+        let header = split(lines.next().unwrap());
+        (header, lines.map(split).collect::<Vec<_>>())
+    };
+    let mut cities = String::from("city,year\n");
+    for r in &rows {
+        cities.push_str(&format!("{},{}\n", r[0], r[1]));
+    }
+    std::fs::write(dir.join("cities.csv"), cities).unwrap();
+    let session = bound(&path);
+    let frame = session.frame().unwrap();
+    let col = |name: &str| frame.column(&format!("citizens.{name}")).unwrap();
+    let mut compared = 0;
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(
+            (frame.units().get(i), frame.periods().unwrap().get(i)),
+            (&*r[0], &*r[1])
+        );
+        for name in ["satisfaction", "awareness", "participation", "s07", "k04"] {
+            let k = header
+                .iter()
+                .position(|h| *h == format!("{name}_mean"))
+                .unwrap();
+            let want: f64 = r[k].parse().unwrap();
+            let got = col(name)[i];
+            assert!(
+                (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+                "{} {} {name}: {got} vs R {want}",
+                r[0],
+                r[1]
+            );
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, rows.len() * 5);
+    // And the survey analysis the command reports is the same design: every SE too.
+    let plan = session.plan("default").unwrap();
+    let (est, _) = session
+        .estimate_survey(&plan.surveys[0], &DataOptions::default())
+        .unwrap();
+    for r in &rows {
+        let u = est.unit(&r[0], Some(&r[1])).unwrap();
+        let k = header.iter().position(|h| h == "satisfaction_se").unwrap();
+        let want: f64 = r[k].parse().unwrap();
+        let got = u.get("satisfaction").unwrap().se.unwrap();
+        assert!(
+            (got - want).abs() <= 1e-9 * want.max(1.0),
+            "{got} vs {want}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------- the command
+
+fn stdout(o: &std::process::Output) -> String {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+#[test]
+fn survey_json_has_the_documented_shape() {
+    let dir = fresh("json");
+    let (path, rows) = survey_fixture(&dir);
+    let p = path.display().to_string();
+    let out = stdout(&common::qindex(&["survey", &p, "--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["format"], "qindex.survey/1");
+    let keys =
+        |v: &serde_json::Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
+    assert_eq!(keys(&v), ["format", "surveys"]);
+    let s = &v["surveys"][0];
+    assert_eq!(keys(s), ["id", "units", "dimensions", "flags"]);
+    assert_eq!(s["id"], "citizens");
+    // Units × periods in order of first appearance in the file: C1, C2, C3, C5 in 2023, ...
+    let units: Vec<String> = s["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            format!(
+                "{} {}",
+                u["unit"].as_str().unwrap(),
+                u["period"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        units,
+        ["C1 2023", "C2 2023", "C3 2023", "C5 2023", "C1 2024", "C2 2024", "C3 2024", "C5 2024"]
+    );
+    let c1 = &s["units"][0];
+    assert_eq!(
+        keys(c1),
+        ["unit", "period", "n", "sum_weights", "estimates"]
+    );
+    let of: Vec<&Respondent> = rows
+        .iter()
+        .filter(|r| r.city == "C1" && r.year == "2023")
+        .collect();
+    assert_eq!(c1["n"], of.len());
+    let sum_w: f64 = of.iter().map(|r| r.weight).sum();
+    assert!((c1["sum_weights"].as_f64().unwrap() - sum_w).abs() < 1e-9);
+    // Every dimension, then every item, in first-appearance order.
+    assert_eq!(
+        keys(&c1["estimates"]),
+        [
+            "satisfaction",
+            "participation",
+            "s1",
+            "s2",
+            "s3",
+            "s4",
+            "p1"
+        ]
+    );
+    let s2 = &c1["estimates"]["s2"];
+    assert_eq!(keys(s2), ["mean", "se", "no_answer"]);
+    // No-answer share: unweighted, don't-know codes and blanks alike.
+    let unanswered = of
+        .iter()
+        .filter(|r| r.answers[1].is_nan() || r.answers[1] == 9.0)
+        .count();
+    assert_eq!(
+        s2["no_answer"].as_f64().unwrap(),
+        unanswered as f64 / of.len() as f64
+    );
+    // A unit under min_respondents: mean and se null, no_answer still given.
+    let c3 = &s["units"][6];
+    assert_eq!(c3["unit"], "C3");
+    assert!(c3["estimates"]["satisfaction"]["mean"].is_null());
+    assert!(c3["estimates"]["satisfaction"]["se"].is_null());
+    assert!(c3["estimates"]["satisfaction"]["no_answer"].is_number());
+    let d = &s["dimensions"][0];
+    assert_eq!(keys(d), ["id", "period", "alpha", "items"]);
+    assert_eq!(keys(&d["items"][0]), ["id", "item_rest"]);
+    let flags: Vec<&str> = s["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(
+        flags
+            .iter()
+            .any(|f| f.starts_with("C3 in 2024 has 10 respondents, fewer than min_respondents 20")),
+        "{flags:?}"
+    );
+    // s4 is noise: it correlates weakly with the rest of its dimension in both years.
+    assert!(
+        flags
+            .iter()
+            .filter(|f| f.starts_with("item s4 correlates"))
+            .count()
+            == 2,
+        "{flags:?}"
+    );
+}
+
+#[test]
+fn survey_period_survey_and_formats() {
+    let dir = fresh("options");
+    let (path, _) = survey_fixture(&dir);
+    let p = path.display().to_string();
+    let out = stdout(&common::qindex(&[
+        "survey", &p, "--period", "2024", "--format", "json",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let s = &v["surveys"][0];
+    assert!(s["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|u| u["period"] == "2024"));
+    assert!(s["dimensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["period"] == "2024"));
+    assert_eq!(s["units"].as_array().unwrap().len(), 4);
+    // An unknown period or survey is a usage error with the choices.
+    let o = common::qindex(&["survey", &p, "--period", "2025"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("has the periods 2023, 2024"));
+    let o = common::qindex(&["survey", &p, "--survey", "citizen"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("did you mean `citizens`?"));
+    // CSV: a row per unit × period × estimate.
+    let csv = stdout(&common::qindex(&[
+        "survey", &p, "--survey", "citizens", "--format", "csv",
+    ]));
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "survey,unit,period,n,sum_weights,estimate,mean,se,lower,upper,no_answer"
+    );
+    assert_eq!(lines.count(), 8 * 7);
+    // The table: estimates, reliability and flags in plain words.
+    let table = stdout(&common::qindex(&["survey", &p]));
+    assert!(table.starts_with("survey citizens: "), "{table}");
+    assert!(table.contains("95% interval"));
+    assert!(table.contains("item-rest r"));
+    assert!(table.contains("flags:\n  - "));
+    // The respondent file is an input: `-o` onto it is refused and leaves it as it was.
+    let csv_path = dir.join("respondents.csv");
+    let before = std::fs::read(&csv_path).unwrap();
+    let o = common::qindex(&["survey", &p, "-o", &csv_path.display().to_string()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(std::fs::read(&csv_path).unwrap(), before);
+}
+
+#[test]
+fn run_warns_about_units_the_survey_does_not_cover() {
+    let dir = fresh("run");
+    let (path, _) = survey_fixture(&dir);
+    let p = path.display().to_string();
+    let o = common::qindex(&["run", &p, "--period", "2023", "--format", "csv"]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains(
+            "warning[survey-missing] [units C4, period 2023]: no respondents in survey `citizens`"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "warning[survey-unmatched] [units C5, period 2024]: respondents of survey `citizens`"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("warning[survey-small-sample] [unit C3, period 2024]: survey `citizens`: C3 in 2024 has 10 respondents"), "{err}");
+    let o = common::qindex(&["run", &p, "--period", "2023", "--format", "csv", "--quiet"]);
+    assert!(o.stderr.is_empty());
+}
