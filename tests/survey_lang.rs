@@ -500,3 +500,177 @@ fn run_warns_about_units_the_survey_does_not_cover() {
     let o = common::qindex(&["run", &p, "--period", "2023", "--format", "csv", "--quiet"]);
     assert!(o.stderr.is_empty());
 }
+
+fn pearson(x: &[f64], y: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / n, y.iter().sum::<f64>() / n);
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in x.iter().zip(y) {
+        sxy += (a - mx) * (b - my);
+        sxx += (a - mx) * (a - mx);
+        syy += (b - my) * (b - my);
+    }
+    sxy / (sxx * syy).sqrt()
+}
+
+fn variance(x: &[f64]) -> f64 {
+    let n = x.len() as f64;
+    let m = x.iter().sum::<f64>() / n;
+    x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (n - 1.0)
+}
+
+/// Decisions where LANGUAGE.md is silent (docs/language.md, "Surveys"): alpha and the
+/// item-rest correlations are computed on the 0..100 item scores (reverse-coded items
+/// reversed), over every respondent of the period who answered all the dimension's items —
+/// small units included —, unweighted, and an item's rest is the unweighted sum of the other
+/// items whatever their item weights.
+#[test]
+fn reliability_is_on_item_scores_unweighted_and_includes_small_units() {
+    let dir = fresh("reliability");
+    let (path, rows) = survey_fixture(&dir);
+    let p = path.display().to_string();
+    let out = stdout(&common::qindex(&["survey", &p, "--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let dims = v["surveys"][0]["dimensions"].as_array().unwrap();
+    for year in ["2023", "2024"] {
+        let complete: Vec<[f64; 5]> = rows
+            .iter()
+            .filter(|r| r.year == year)
+            .map(scores)
+            .filter(|s| s[..4].iter().all(|v| !v.is_nan()))
+            .collect();
+        let cols: Vec<Vec<f64>> = (0..4)
+            .map(|k| complete.iter().map(|s| s[k]).collect())
+            .collect();
+        let total: Vec<f64> = complete.iter().map(|s| s[..4].iter().sum()).collect();
+        let k = 4.0;
+        let alpha = k / (k - 1.0)
+            * (1.0 - cols.iter().map(|c| variance(c)).sum::<f64>() / variance(&total));
+        let d = dims
+            .iter()
+            .find(|d| d["id"] == "satisfaction" && d["period"] == year)
+            .unwrap();
+        let got = d["alpha"].as_f64().unwrap();
+        assert!(
+            (got - alpha).abs() < 1e-12,
+            "{year}: alpha {got} vs {alpha}"
+        );
+        // On the raw answers (s3 not reversed) alpha would differ: the test can fail.
+        let raw: Vec<Vec<f64>> = (0..4)
+            .map(|j| {
+                rows.iter()
+                    .filter(|r| r.year == year)
+                    .filter(|r| r.answers[..4].iter().all(|v| !v.is_nan() && *v != 9.0))
+                    .map(|r| r.answers[j])
+                    .collect()
+            })
+            .collect();
+        let raw_total: Vec<f64> = (0..raw[0].len())
+            .map(|i| raw.iter().map(|c| c[i]).sum())
+            .collect();
+        let raw_alpha = k / (k - 1.0)
+            * (1.0 - raw.iter().map(|c| variance(c)).sum::<f64>() / variance(&raw_total));
+        assert!((got - raw_alpha).abs() > 1e-3);
+        for (j, item) in d["items"].as_array().unwrap().iter().enumerate() {
+            let rest: Vec<f64> = complete
+                .iter()
+                .map(|s| (0..4).filter(|&o| o != j).map(|o| s[o]).sum())
+                .collect();
+            let want = pearson(&cols[j], &rest);
+            let got = item["item_rest"].as_f64().unwrap();
+            assert!(
+                (got - want).abs() < 1e-12,
+                "{year} {}: {got} vs {want}",
+                item["id"]
+            );
+            if j != 1 {
+                // With s2's item weight 2 in the rest, the correlation would differ.
+                let weighted: Vec<f64> = complete
+                    .iter()
+                    .map(|s| {
+                        (0..4)
+                            .filter(|&o| o != j)
+                            .map(|o| if o == 1 { 2.0 } else { 1.0 } * s[o])
+                            .sum()
+                    })
+                    .collect();
+                assert!((got - pearson(&cols[j], &weighted)).abs() > 1e-6);
+            }
+        }
+    }
+}
+
+#[test]
+fn explain_shows_the_survey() {
+    let dir = fresh("explain");
+    let (path, _) = survey_fixture(&dir);
+    let p = path.display().to_string();
+    let text = stdout(&common::qindex(&["explain", &p]));
+    assert!(
+        text.contains("survey citizens \"市民质量满意度调查\""),
+        "{text}"
+    );
+    assert!(text.contains("by city over year weight w strata district cluster community"));
+    assert!(
+        text.contains("dont_know [9] · min_respondents 20"),
+        "{text}"
+    );
+    let json = stdout(&common::qindex(&["explain", &p, "--format", "json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let s = &v["surveys"][0];
+    assert_eq!(s["id"], "citizens");
+    assert_eq!(s["weight"], "w");
+    assert_eq!(s["dimensions"][1]["scale"]["hi"], 1.0);
+    assert_eq!(s["dimensions"][0]["items"][2]["reverse"], true);
+    assert_eq!(s["dimensions"][0]["items"][1]["weight"], 2.0);
+    // The index's formulas read the estimates as columns marked as a survey's.
+    let cols = v["columns"].as_array().unwrap();
+    assert_eq!(cols[0]["name"], "citizens.satisfaction");
+    assert_eq!(cols[0]["survey"]["estimate"], "satisfaction");
+}
+
+/// Binding errors qindex decides where LANGUAGE.md is silent: a survey with periods cannot
+/// feed an index without them, and a data column called like a survey estimate is refused
+/// rather than silently shadowed.
+#[test]
+fn ambiguous_bindings_are_errors() {
+    let dir = fresh("ambiguous");
+    let (path, _) = survey_fixture(&dir);
+    let rules = std::fs::read_to_string(&path).unwrap();
+    let bind_error = |rules: String, cities: &str| -> (String, String) {
+        std::fs::write(&path, rules).unwrap();
+        std::fs::write(dir.join("cities.csv"), cities).unwrap();
+        let session = Session::load(&path).expect("checks");
+        let plan = session.plan("default").unwrap();
+        match session.bind(&[plan], &DataOptions::default()) {
+            Err(Error::Diagnostics(ds)) => {
+                let span = ds[0].span.expect("a place in the rules");
+                let text = std::fs::read_to_string(&path).unwrap();
+                (
+                    ds[0].code.to_string(),
+                    text[span.start as usize..span.end as usize].to_string(),
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+    };
+    let no_periods = rules.replace(
+        "index city_index by city over year",
+        "index city_index by city",
+    );
+    assert_eq!(
+        bind_error(no_periods, "city,gdp\nC1,1\nC2,2\n"),
+        (
+            "survey-periods".to_string(),
+            "citizens.satisfaction".to_string()
+        )
+    );
+    let clash = rules.replace(
+        "    indicator gdp\n",
+        "    indicator gdp\n    indicator shadow = `citizens.s1`\n",
+    );
+    assert_eq!(
+        bind_error(clash, "city,year,gdp,citizens.s1\nC1,2023,1,5\n"),
+        ("survey-column-clash".to_string(), "citizens.s1".to_string())
+    );
+}
