@@ -148,6 +148,21 @@ const SETTING_WORDS: &[&str] = &[
     "adjust",
 ];
 
+const SURVEY_WORDS: &[&str] = &[
+    "data",
+    "by",
+    "over",
+    "weight",
+    "strata",
+    "cluster",
+    "scale",
+    "dont_know",
+    "min_respondents",
+    "dimension",
+];
+
+const DIMENSION_WORDS: &[&str] = &["item", "scale", "reverse", "weight"];
+
 const TOP_WORDS: &[&str] = &["index", "let", "use", "scheme", "uncertainty", "survey"];
 
 fn syntax_error(
@@ -190,12 +205,16 @@ fn syntax_error(
     let mut operator = false;
     let mut setting = false;
     let mut top = false;
+    let mut survey_line = false;
+    let mut dimension_line = false;
     for r in &rules {
         match describe(*r) {
             Some(Described::Word(w)) => push(&mut expected, w),
             Some(Described::Operator) => operator = true,
             Some(Described::Setting) => setting = true,
             Some(Described::Top) => top = true,
+            Some(Described::SurveyLine) => survey_line = true,
+            Some(Described::DimensionLine) => dimension_line = true,
             None => {}
         }
     }
@@ -242,6 +261,30 @@ fn syntax_error(
         .is_some_and(|c| c.is_alphabetic() || c == '_');
     if is_word && expected.len() == 1 && expected[0] == "the end of the file" {
         top = true;
+    }
+    // An unknown word where a line of a survey or of its dimension could stand.
+    if is_word && (survey_line || dimension_line) {
+        // Inside a dimension, the survey's own `scale` is attempted too: the dimension wins.
+        let (words, what, all): (&[&str], &str, &str) = if !dimension_line {
+            (
+                SURVEY_WORDS,
+                "unknown survey setting",
+                "a survey has `data`, `by`, `over`, `weight`, `strata`, `cluster`, `scale`, \
+                 `dont_know`, `min_respondents` and `dimension` lines",
+            )
+        } else {
+            (
+                DIMENSION_WORDS,
+                "unexpected word in a dimension:",
+                "a dimension has a `scale` and `item` lines: \
+                 `item COLUMN [\"label\"] [reverse] [weight W] [{ scale LO..HI }]`",
+            )
+        };
+        let d = Diagnostic::error("syntax", format!("{what} `{found}`")).with_span(span);
+        return match did_you_mean(&found, words.iter().copied()) {
+            Some(w) => d.with_hint(format!("did you mean `{w}`?")),
+            None => d.with_hint(all),
+        };
     }
     // An unknown word where a setting or declaration could stand.
     if is_word && (setting || top) {
@@ -315,6 +358,10 @@ enum Described {
     Operator,
     Setting,
     Top,
+    /// A line of a `survey` block.
+    SurveyLine,
+    /// A line of a survey's `dimension`.
+    DimensionLine,
 }
 
 /// Readable words for grammar rules: users never see rule names.
@@ -348,9 +395,13 @@ fn describe(r: Rule) -> Option<Described> {
         | Rule::survey_scale
         | Rule::dont_know
         | Rule::min_resp
-        | Rule::dimension_decl => Word("a survey setting or `dimension`"),
-        Rule::survey_item => Word("`item`"),
-        Rule::code_list => Word("a list of codes `[8, 9]`"),
+        | Rule::dimension_decl
+        | Rule::k_strata
+        | Rule::k_cluster
+        | Rule::k_dont_know
+        | Rule::k_min_resp
+        | Rule::k_dimension => SurveyLine,
+        Rule::survey_item | Rule::k_item | Rule::k_reverse => DimensionLine,
         Rule::let_decl => Word("`let`"),
         Rule::bonus | Rule::penalty | Rule::veto => Word("`bonus`, `penalty` or `veto`"),
         Rule::samples | Rule::seed | Rule::vary | Rule::choose | Rule::drop => {
