@@ -212,7 +212,15 @@ impl Session {
         let (mut frame, mut warnings) = crate::eval::load_data_for(plans, &path, opts)?;
         let mut surveys = Vec::new();
         let mut survey_warnings = Vec::new();
-        for sp in &plans[0].surveys {
+        // The plans of one program share their surveys; those of `diff` may differ: each id
+        // once, as the first plan declares it.
+        let mut declared: Vec<&SurveyPlan> = Vec::new();
+        for sp in plans.iter().flat_map(|p| &p.surveys) {
+            if !declared.iter().any(|d| d.design.id == sp.design.id) {
+                declared.push(sp);
+            }
+        }
+        for sp in declared {
             let refs: Vec<&crate::plan::ColumnRef> = plans
                 .iter()
                 .flat_map(|p| &p.columns)

@@ -674,3 +674,71 @@ fn ambiguous_bindings_are_errors() {
         ("survey-column-clash".to_string(), "citizens.s1".to_string())
     );
 }
+
+/// The respondent file is read like index data: `--na` names another missing-value token,
+/// `--lenient` reads cells that are not numbers as missing instead of failing.
+#[test]
+fn survey_reads_missing_tokens_and_leniently() {
+    let dir = fresh("tokens");
+    let (path, _) = survey_fixture(&dir);
+    let csv = dir.join("respondents.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    // Row 2's s1 (column 6) becomes `n.a.`, row 3's `oops`.
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    for (row, token) in [(1, "n.a."), (2, "oops")] {
+        let mut cells: Vec<String> = lines[row].split(',').map(str::to_string).collect();
+        cells[5] = token.into();
+        lines[row] = cells.join(",");
+    }
+    std::fs::write(&csv, lines.join("\n") + "\n").unwrap();
+    let p = path.display().to_string();
+    let o = common::qindex(&["survey", &p, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("respondents.csv:2:6"), "{err}");
+    let o = common::qindex(&[
+        "survey",
+        &p,
+        "--format",
+        "json",
+        "--na",
+        "n.a.",
+        "--lenient",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(o.status.success(), "{err}");
+    assert!(!err.contains("respondents.csv:2:6"), "{err}");
+    assert!(
+        err.contains("oops") || err.contains("respondents.csv:3:6"),
+        "{err}"
+    );
+}
+
+/// The index's other analyses read the survey's columns like data: the uncertainty block
+/// samples over an index built on survey estimates.
+#[test]
+fn uncertainty_runs_over_survey_columns() {
+    let dir = fresh("uncertainty");
+    let (path, _) = survey_fixture(&dir);
+    let mut rules = std::fs::read_to_string(&path).unwrap();
+    rules.push_str("\nuncertainty {\n    samples 16\n    vary weights 20%\n}\n");
+    std::fs::write(&path, rules).unwrap();
+    let p = path.display().to_string();
+    let out = stdout(&common::qindex(&[
+        "uncertainty",
+        &p,
+        "--period",
+        "2023",
+        "--format",
+        "json",
+        "--quiet",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let units: Vec<&str> = v["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["unit"].as_str().unwrap())
+        .collect();
+    assert_eq!(units.len(), 4, "{units:?}");
+}

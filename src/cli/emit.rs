@@ -149,7 +149,7 @@ impl Cx {
     ) -> Result<&'s qindex::data::Frame, Error> {
         let opts = data.options()?;
         protect(&session.data_path(plans, &opts)?);
-        for sp in &plans[0].surveys {
+        for sp in plans.iter().flat_map(|p| &p.surveys) {
             if let Some(p) = &sp.path {
                 protect(Path::new(p));
             }

@@ -16,6 +16,12 @@ pub struct Args {
     /// Only this period (default: every period of the survey).
     #[arg(long)]
     period: Option<String>,
+    /// Another cell value that means "missing" (repeatable), on top of NA, N/A, -, 无, ...
+    #[arg(long = "na", value_name = "TOKEN")]
+    na: Vec<String>,
+    /// Read cells that are not numbers as missing (counted in a warning) instead of failing.
+    #[arg(long)]
+    lenient: bool,
     #[command(flatten)]
     pub out: OutArgs,
 }
@@ -28,12 +34,17 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
     cx.diagnostics(&session.warnings_for(&["default"]));
     let chosen = qindex::analysis::survey::choose(&plan.surveys, a.survey.as_deref())
         .map_err(Error::Usage)?;
+    let opts = DataOptions {
+        na_tokens: a.na.clone(),
+        lenient: a.lenient,
+        ..DataOptions::default()
+    };
     let mut surveys = Vec::new();
     for sp in chosen {
         if let Some(p) = &sp.path {
             super::emit::protect(std::path::Path::new(p));
         }
-        let (est, warnings) = session.estimate_survey(sp, &DataOptions::default())?;
+        let (est, warnings) = session.estimate_survey(sp, &opts)?;
         cx.diagnostics(&warnings);
         surveys.push(match &a.period {
             Some(p) => est.in_period(p).map_err(Error::Usage)?,

@@ -184,7 +184,7 @@ pub fn table(surveys: &[SurveyEstimates], width: Option<usize>) -> String {
         out.push_str(&t.render_text(width));
         out.push_str(&format!(
             "\nmean: the weighted mean on 0..100; SE: Taylor-linearised standard error; \
-             95% interval: mean ± {Z95}·SE; no answer: the unweighted share of respondents \
+             95% interval: mean ± {Z95}·SE;\nno answer: the unweighted share of respondents \
              without a value.\n\n"
         ));
         let mut r = Table::new()
@@ -205,7 +205,8 @@ pub fn table(surveys: &[SurveyEstimates], width: Option<usize>) -> String {
         out.push_str(&r.render_text(width));
         out.push_str(
             "\nalpha: Cronbach's alpha of the item scores over the respondents who answered every \
-             item (unweighted); item-rest r: each item's correlation with the sum of the others.\n",
+             item (unweighted);\nitem-rest r: each item's correlation with the sum of the \
+             others.\n",
         );
         if s.warnings.is_empty() {
             out.push_str("\nno flags\n");
