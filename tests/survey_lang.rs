@@ -742,3 +742,28 @@ fn uncertainty_runs_over_survey_columns() {
         .collect();
     assert_eq!(units.len(), 4, "{units:?}");
 }
+
+/// The data hash of `run` covers the survey's estimates: a changed respondent file changes it.
+#[test]
+fn the_data_hash_covers_the_survey() {
+    let dir = fresh("hash");
+    let (path, _) = survey_fixture(&dir);
+    let hash = || {
+        let session = bound(&path);
+        session.frame().unwrap().content_hash().to_string()
+    };
+    let before = hash();
+    assert_eq!(hash(), before, "deterministic");
+    let csv = dir.join("respondents.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut cells: Vec<String> = lines[1].split(',').map(str::to_string).collect();
+    cells[5] = if cells[5] == "1" {
+        "2".into()
+    } else {
+        "1".into()
+    };
+    lines[1] = cells.join(",");
+    std::fs::write(&csv, lines.join("\n") + "\n").unwrap();
+    assert_ne!(hash(), before);
+}

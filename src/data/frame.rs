@@ -133,8 +133,15 @@ impl Frame {
     }
 
     /// Adds a numeric column computed after loading (a survey's estimates); one value per row.
+    /// The content hash then covers its values too, since results depend on them.
     pub(crate) fn add_numeric(&mut self, name: String, values: Vec<f64>) {
         debug_assert_eq!(values.len(), self.len());
+        let mut bytes = self.content_hash.clone().into_bytes();
+        bytes.extend_from_slice(name.as_bytes());
+        for v in &values {
+            bytes.extend_from_slice(&v.to_bits().to_le_bytes());
+        }
+        self.content_hash = super::content_hash(&bytes);
         self.numeric.push((name, values));
     }
 
