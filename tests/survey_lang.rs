@@ -767,3 +767,37 @@ fn the_data_hash_covers_the_survey() {
     std::fs::write(&csv, lines.join("\n") + "\n").unwrap();
     assert_ne!(hash(), before);
 }
+
+/// Bad input never panics: every prefix of a rules file with a survey block, and the file with
+/// each character removed, parses or gives a diagnostic, and checks.
+#[test]
+fn cut_and_damaged_survey_rules_never_panic() {
+    let text = std::fs::read_to_string(common::root().join("tests/corpus/ok/survey.qi")).unwrap();
+    let bounds: Vec<usize> = text
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain([text.len()])
+        .collect();
+    let mut variants: Vec<String> = bounds.iter().map(|&i| text[..i].to_string()).collect();
+    for w in bounds.windows(2) {
+        variants.push(format!("{}{}", &text[..w[0]], &text[w[1]..]));
+    }
+    let mut rejected = 0;
+    for v in &variants {
+        match qindex::check::load_text(Path::new("cut.qi"), v.clone()) {
+            Ok((program, diags)) => {
+                let checked = qindex::check::check(&program);
+                if diags
+                    .iter()
+                    .chain(&checked.diagnostics)
+                    .any(|d| d.is_error())
+                {
+                    rejected += 1;
+                }
+            }
+            Err(_) => rejected += 1,
+        }
+    }
+    // Most cuts break the file; the whole file and a few harmless cuts (in a comment) do not.
+    assert!(rejected > variants.len() / 2 && rejected < variants.len());
+}
