@@ -196,6 +196,33 @@ fn survey(
             );
         }
     }
+    // Every item needs a scale: its own, its dimension's or the block's (written anywhere in it).
+    let block_scale = s.lines.iter().any(|l| matches!(l, SurveyLine::Scale(..)));
+    for d in s.lines.iter().filter_map(|l| match l {
+        SurveyLine::Dimension(d) => Some(d),
+        _ => None,
+    }) {
+        let dim_scale = d
+            .lines
+            .iter()
+            .any(|l| matches!(l, DimensionLine::Scale(..)));
+        for l in &d.lines {
+            if let DimensionLine::Item(i) = l {
+                if !(block_scale || dim_scale || i.scale.is_some()) {
+                    diags.push(
+                        Diagnostic::error(
+                            "no-scale",
+                            format!("item `{}` has no answer scale", i.column.name),
+                        )
+                        .with_span(i.column.span)
+                        .with_hint(
+                            "give the survey, the dimension or the item a scale, e.g. `scale 1..5`",
+                        ),
+                    );
+                }
+            }
+        }
+    }
     let head = keyword_span(program, s.span);
     let id = &s.id.name;
     let required = [
