@@ -801,3 +801,16 @@ fn cut_and_damaged_survey_rules_never_panic() {
     // Most cuts break the file; the whole file and a few harmless cuts (in a comment) do not.
     assert!(rejected > variants.len() / 2 && rejected < variants.len());
 }
+
+/// The plan with its surveys is plain data: it reads back as it was written (explain's JSON).
+#[test]
+fn plans_with_surveys_round_trip() {
+    let dir = fresh("roundtrip");
+    let (path, _) = survey_fixture(&dir);
+    let session = Session::load(&path).unwrap();
+    let plan = session.plan("default").unwrap();
+    assert_eq!(plan.surveys.len(), 1);
+    let json = serde_json::to_string(plan).unwrap();
+    let back: qindex::plan::Plan = serde_json::from_str(&json).unwrap();
+    assert_eq!(&back, plan);
+}
