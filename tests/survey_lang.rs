@@ -814,3 +814,39 @@ fn plans_with_surveys_round_trip() {
     let back: qindex::plan::Plan = serde_json::from_str(&json).unwrap();
     assert_eq!(&back, plan);
 }
+
+/// The example of LANGUAGE.md's "Surveys (v1)" (its `survey` block and index fragment; its
+/// `vary survey` line is a later step) checks, and is already in the canonical layout.
+#[test]
+fn the_contracts_example_checks_and_is_canonical() {
+    let contract = std::fs::read_to_string(common::shared("design/LANGUAGE.md")).unwrap();
+    let start = contract
+        .find("survey citizens \"市民质量满意度调查\" {")
+        .expect("the example");
+    let end = start + contract[start..].find("\n}\n").unwrap() + 3;
+    let index = contract[end..].find("index quality_city").unwrap() + end;
+    let index_end = index + contract[index..].find("\n}\n").unwrap() + 3;
+    let text = format!("{}\n{}", &contract[start..end], &contract[index..index_end]);
+    assert_eq!(qindex::syntax::fmt::format_source(&text).unwrap(), text);
+    let (program, diags) = qindex::check::load_text(Path::new("contract.qi"), text).unwrap();
+    let checked = qindex::check::check(&program);
+    let errors: Vec<_> = diags
+        .iter()
+        .chain(&checked.diagnostics)
+        .filter(|d| d.is_error())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let plan = checked.plan("default").unwrap();
+    let d = &plan.surveys[0].design;
+    assert_eq!(d.dont_know, [9.0]);
+    assert_eq!(d.min_respondents, Some(100));
+    let participation = &d.dimensions[1];
+    assert_eq!(
+        d.scale_of(participation, &participation.items[0])
+            .unwrap()
+            .hi,
+        1.0
+    );
+    assert!(d.dimensions[0].items[1].reverse);
+    assert_eq!(d.dimensions[0].items[2].weight, 2.0);
+}
