@@ -17,11 +17,27 @@ use qindex::session::Session;
 use qindex::Error;
 use std::path::{Path, PathBuf};
 
-fn fresh(name: &str) -> PathBuf {
+/// A fresh folder for one test, removed when the test ends.
+struct Fresh(PathBuf);
+
+impl std::ops::Deref for Fresh {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Fresh {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn fresh(name: &str) -> Fresh {
     let dir = std::env::temp_dir().join(format!("qindex-survey-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    Fresh(dir)
 }
 
 /// Item scores of a respondent on 0..100 (NaN: no answer), as LANGUAGE.md defines them.
