@@ -51,6 +51,23 @@ pub struct Plan {
     pub adjustments: Vec<Adjustment>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uncertainty: Option<UncertaintyPlan>,
+    /// The `survey` blocks, in program order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub surveys: Vec<SurveyPlan>,
+}
+
+/// A `survey` block: the design the survey analysis estimates, and where the rules name each
+/// respondent column (for errors found when the respondent file is read).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SurveyPlan {
+    #[serde(flatten)]
+    pub design: crate::analysis::survey::SurveyDesign,
+    /// `data "PATH"` resolved against the directory of the file that says it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Each respondent column the block names, at its first mention.
+    pub columns: Vec<ColumnRef>,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -365,6 +382,16 @@ pub struct ColumnRef {
     pub name: String,
     /// Where the rules first refer to it, for bind-time errors.
     pub span: Span,
+    /// `SURVEY.NAME`: the column is a survey's estimate, not read from the data file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub survey: Option<SurveyRef>,
+}
+
+/// A survey estimate read like a data column: survey `survey`'s dimension or item `estimate`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SurveyRef {
+    pub survey: String,
+    pub estimate: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

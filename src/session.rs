@@ -5,12 +5,14 @@
 //! The commands, the tests, the report and the language server share this type, so none of
 //! them chains the stages by hand.
 
+use crate::analysis::survey::{self as survey, SurveyEstimates};
 use crate::check::{self, Checked, Program};
-use crate::data::Frame;
+use crate::data::{Frame, LoadOptions};
 use crate::diagnostics::{Diagnostic, Severity};
-use crate::eval::{DataOptions, EvalOptions, PeriodChoice, Results};
-use crate::plan::{Code, Plan, UncertaintyPlan};
+use crate::eval::{DataOptions, EvalOptions, PeriodChoice, Results, Warning};
+use crate::plan::{Code, Plan, SurveyPlan, UncertaintyPlan};
 use crate::{Error, Result, Sources};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -30,6 +32,12 @@ pub struct Data {
     pub frame: Frame,
     pub path: PathBuf,
     pub warnings: Vec<Diagnostic>,
+    /// The estimates of the surveys the plans read (`SURVEY.NAME`), in program order; their
+    /// columns are in the frame.
+    pub surveys: Vec<SurveyEstimates>,
+    /// What matching them to the index's units found: small samples, lonely PSUs, index units
+    /// without survey data, survey units without an index row.
+    pub survey_warnings: Vec<Warning>,
 }
 
 impl Session {
@@ -201,12 +209,72 @@ impl Session {
             return Err(Error::Usage("the session's data is already bound".into()));
         }
         let path = self.data_path(plans, opts)?;
-        let (frame, warnings) = crate::eval::load_data_for(plans, &path, opts)?;
+        let (mut frame, mut warnings) = crate::eval::load_data_for(plans, &path, opts)?;
+        let mut surveys = Vec::new();
+        let mut survey_warnings = Vec::new();
+        // The plans of one program share their surveys; those of `diff` may differ: each id
+        // once, as the first plan declares it.
+        let mut declared: Vec<&SurveyPlan> = Vec::new();
+        for sp in plans.iter().flat_map(|p| &p.surveys) {
+            if !declared.iter().any(|d| d.design.id == sp.design.id) {
+                declared.push(sp);
+            }
+        }
+        for sp in declared {
+            let refs: Vec<&crate::plan::ColumnRef> = plans
+                .iter()
+                .flat_map(|p| &p.columns)
+                .filter(|c| c.survey.as_ref().is_some_and(|r| r.survey == sp.design.id))
+                .collect();
+            if refs.is_empty() {
+                continue;
+            }
+            let (est, w) = self.estimate_survey(sp, opts)?;
+            warnings.extend(w);
+            survey_warnings.extend(attach(&mut frame, sp, &est, &refs)?);
+            surveys.push(est);
+        }
         Ok(self.data.get_or_init(|| Data {
             frame,
             path,
             warnings,
+            surveys,
+            survey_warnings,
         }))
+    }
+
+    /// Reads a survey's respondent file (`data "PATH"` of its block) and estimates it: the
+    /// estimates and the file's warnings. Respondent columns the file lacks are reported where
+    /// the block names them; data errors name file, row and column.
+    pub fn estimate_survey(
+        &self,
+        sp: &SurveyPlan,
+        opts: &DataOptions,
+    ) -> Result<(SurveyEstimates, Vec<Diagnostic>)> {
+        let path = sp.path.as_ref().ok_or_else(|| {
+            Error::Usage(format!(
+                "survey `{}` names no respondent file (`data \"PATH\"`)",
+                sp.design.id
+            ))
+        })?;
+        let mut base = LoadOptions::new(sp.design.by.clone());
+        base.na_tokens = opts.na_tokens.clone();
+        base.lenient = opts.lenient;
+        base.threads = opts.threads;
+        let spans: Vec<(String, crate::source::Span)> = sp
+            .columns
+            .iter()
+            .map(|c| (c.name.clone(), c.span))
+            .collect();
+        let label = "this column is not in the respondent file";
+        let located = |e: Error| match e {
+            Error::Diagnostics(ds) => Error::Diagnostics(crate::eval::at_rules(ds, &spans, label)),
+            e => e,
+        };
+        let (table, warnings) =
+            survey::load(&sp.design, Path::new(path), &base).map_err(located)?;
+        let est = survey::estimate(&sp.design, &table).map_err(located)?;
+        Ok((est, warnings))
     }
 
     /// The bound data.
@@ -244,4 +312,147 @@ impl Session {
             .filter(|i| *i > 0)
             .map(|i| periods[i - 1].clone()))
     }
+}
+
+/// Adds a survey's estimates read by `refs` to the frame, row by row (unit and period), and
+/// warns about the units the index and the survey do not share, and the survey's own
+/// warnings (small samples, lonely PSUs).
+fn attach(
+    frame: &mut Frame,
+    sp: &SurveyPlan,
+    est: &SurveyEstimates,
+    refs: &[&crate::plan::ColumnRef],
+) -> Result<Vec<Warning>> {
+    let id = &sp.design.id;
+    if frame.periods().is_none() && sp.design.over.is_some() {
+        let at = refs[0].span;
+        return Err(Error::Diagnostics(vec![Diagnostic::error(
+            "survey-periods",
+            format!("survey `{id}` has periods (`over`), but the index has none to match them"),
+        )
+        .with_span(at)
+        .with_hint(
+            "add `over COLUMN` to the index, or remove `over` from the survey",
+        )]));
+    }
+    let mut index: HashMap<(&str, Option<&str>), usize> = HashMap::new();
+    for (k, u) in est.units.iter().enumerate() {
+        index.insert((u.unit.as_str(), u.period.as_deref()), k);
+    }
+    let n = frame.len();
+    let keys: Vec<(String, Option<String>)> = (0..n)
+        .map(|i| {
+            let period = match (frame.periods(), &sp.design.over) {
+                (Some(p), Some(_)) => Some(p.get(i).to_string()),
+                _ => None,
+            };
+            (frame.units().get(i).to_string(), period)
+        })
+        .collect();
+    let rows: Vec<Option<usize>> = keys
+        .iter()
+        .map(|(u, p)| index.get(&(u.as_str(), p.as_deref())).copied())
+        .collect();
+    let mut seen: HashSet<&str> = HashSet::new();
+    for c in refs {
+        if !seen.insert(c.name.as_str()) {
+            continue;
+        }
+        let name = &c.survey.as_ref().expect("a survey column").estimate;
+        if frame.column(&c.name).is_some() {
+            return Err(Error::Diagnostics(vec![Diagnostic::error(
+                "survey-column-clash",
+                format!(
+                    "`{}` names both a column of the data and a survey estimate",
+                    c.name
+                ),
+            )
+            .with_span(c.span)
+            .with_hint("rename the data column, or the survey")]));
+        }
+        let values = rows
+            .iter()
+            .map(|r| {
+                r.and_then(|k| est.units[k].get(name))
+                    .and_then(|e| e.mean)
+                    .unwrap_or(f64::NAN)
+            })
+            .collect();
+        frame.add_numeric(c.name.clone(), values);
+    }
+    let mut warnings = Vec::new();
+    let warn =
+        |code: &'static str, message: String, period: Option<String>, units: Vec<String>| Warning {
+            code,
+            message,
+            node: None,
+            unit: None,
+            period,
+            count: units.len(),
+            units,
+        };
+    // Index units without survey data, per period.
+    let mut absent: Vec<(Option<String>, Vec<String>)> = Vec::new();
+    for ((u, p), r) in keys.iter().zip(&rows) {
+        if r.is_some() {
+            continue;
+        }
+        match absent.iter_mut().find(|(q, _)| q == p) {
+            Some((_, us)) => us.push(u.clone()),
+            None => absent.push((p.clone(), vec![u.clone()])),
+        }
+    }
+    for (p, units) in absent {
+        warnings.push(warn(
+            "survey-missing",
+            format!(
+                "no respondents in survey `{id}`: the `{id}.*` values of these index units are \
+                 missing"
+            ),
+            p,
+            units,
+        ));
+    }
+    // Survey units without an index row, per period.
+    let known: HashSet<(&str, Option<&str>)> = keys
+        .iter()
+        .map(|(u, p)| (u.as_str(), p.as_deref()))
+        .collect();
+    let mut extra: Vec<(Option<String>, Vec<String>)> = Vec::new();
+    for u in &est.units {
+        if known.contains(&(u.unit.as_str(), u.period.as_deref())) {
+            continue;
+        }
+        match extra.iter_mut().find(|(q, _)| *q == u.period) {
+            Some((_, us)) => us.push(u.unit.clone()),
+            None => extra.push((u.period.clone(), vec![u.unit.clone()])),
+        }
+    }
+    for (p, units) in extra {
+        warnings.push(warn(
+            "survey-unmatched",
+            format!(
+                "respondents of survey `{id}` from units without a row in the index data: their \
+                 estimates are not used"
+            ),
+            p,
+            units,
+        ));
+    }
+    for w in &est.warnings {
+        if let survey::SurveyWarning::SmallSample { unit, period, .. }
+        | survey::SurveyWarning::LonelyPsu { unit, period, .. } = w
+        {
+            let mut x = warn(
+                w.code(),
+                format!("survey `{id}`: {w}"),
+                period.clone(),
+                Vec::new(),
+            );
+            x.unit = Some(unit.clone());
+            x.count = 1;
+            warnings.push(x);
+        }
+    }
+    Ok(warnings)
 }

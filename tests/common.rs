@@ -136,3 +136,146 @@ pub fn evaluate_text<T>(
     let results = eval::evaluate(&plan, &frame, &EvalOptions::default()).unwrap();
     f(&plan, &frame, &results)
 }
+
+/// One generated respondent of [`survey_fixture`].
+#[derive(Debug, Clone)]
+pub struct Respondent {
+    pub city: String,
+    pub year: String,
+    pub district: String,
+    pub community: String,
+    pub weight: f64,
+    /// `s1`..`s4` on 1..5 (`9`: don't know; NaN: blank), then `p1` on 0..1.
+    pub answers: [f64; 5],
+}
+
+/// The respondent columns of [`survey_fixture`], in file order after the design columns.
+pub const SURVEY_ITEMS: [&str; 5] = ["s1", "s2", "s3", "s4", "p1"];
+
+/// Writes a small synthetic citizen survey into `dir` and returns the rules file and the
+/// respondents written. Generated, deterministic: cities C1–C3 surveyed in 2023 and 2024 (2
+/// districts × 3 communities × 8 respondents, except C3 in 2024: 10 respondents, under
+/// `min_respondents 20`); C4 is in the index only, C5 in the survey only. `s1`, `s2`, `s3`
+/// (reverse-coded) follow one latent attitude, `s4` is noise; `9` and blanks are no answers.
+pub fn survey_fixture(dir: &Path) -> (PathBuf, Vec<Respondent>) {
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut rows = Vec::new();
+    for year in ["2023", "2024"] {
+        for (c, city) in ["C1", "C2", "C3", "C5"].iter().enumerate() {
+            let per_cluster = if *city == "C3" && year == "2024" {
+                2
+            } else {
+                8
+            };
+            for d in 1..=2 {
+                for k in 1..=3 {
+                    if per_cluster == 2 && d == 2 && k == 3 {
+                        continue;
+                    }
+                    for _ in 0..per_cluster {
+                        let attitude = 1.5 + c as f64 * 0.6 + next() * 2.0;
+                        let likert = |x: f64| x.round().clamp(1.0, 5.0);
+                        let mut a = [
+                            likert(attitude + next() - 0.5),
+                            likert(attitude + next() - 0.5),
+                            likert(6.0 - attitude + next() - 0.5),
+                            likert(1.0 + next() * 4.0),
+                            if next() < 0.2 + 0.1 * c as f64 {
+                                1.0
+                            } else {
+                                0.0
+                            },
+                        ];
+                        for v in a.iter_mut().take(4) {
+                            let r = next();
+                            if r < 0.04 {
+                                *v = 9.0;
+                            } else if r < 0.07 {
+                                *v = f64::NAN;
+                            }
+                        }
+                        rows.push(Respondent {
+                            city: city.to_string(),
+                            year: year.to_string(),
+                            district: format!("{city}-D{d}"),
+                            community: format!("{city}-D{d}-P{k}"),
+                            weight: 50.0 + (next() * 100.0).round(),
+                            answers: a,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    let mut csv = String::from("city,year,district,community,w,s1,s2,s3,s4,p1\n");
+    for r in &rows {
+        let cells: Vec<String> = r
+            .answers
+            .iter()
+            .map(|v| {
+                if v.is_nan() {
+                    String::new()
+                } else {
+                    v.to_string()
+                }
+            })
+            .collect();
+        csv.push_str(&format!(
+            "{},{},{},{},{},{}\n",
+            r.city,
+            r.year,
+            r.district,
+            r.community,
+            r.weight,
+            cells.join(",")
+        ));
+    }
+    std::fs::write(dir.join("respondents.csv"), csv).unwrap();
+    let mut cities = String::from("city,year,gdp\n");
+    for (y, year) in ["2023", "2024"].iter().enumerate() {
+        for (c, city) in ["C1", "C2", "C3", "C4"].iter().enumerate() {
+            cities.push_str(&format!("{city},{year},{}\n", 100 + 10 * c + y));
+        }
+    }
+    std::fs::write(dir.join("cities.csv"), cities).unwrap();
+    let rules = r#"# A synthetic citizen survey read into an index (tests/common.rs, survey_fixture).
+survey citizens "市民质量满意度调查" {
+    data "respondents.csv"
+    by city
+    over year
+    weight w
+    strata district
+    cluster community
+    scale 1..5
+    dont_know 9
+    min_respondents 20
+
+    dimension satisfaction "满意度" {
+        item s1 "总体满意度"
+        item s2 weight 2
+        item s3 "投诉很困难" reverse
+        item s4 "噪声"
+    }
+    dimension participation "参与度" {
+        scale 0..1
+        item p1 "参加过质量宣传活动"
+    }
+}
+
+index city_index by city over year {
+    data "cities.csv"
+    indicator satisfaction "市民质量满意度" = citizens.satisfaction
+    indicator s1 = citizens.s1
+    indicator gdp
+}
+"#;
+    let path = dir.join("survey.qi");
+    std::fs::write(&path, rules).unwrap();
+    (path, rows)
+}

@@ -329,9 +329,73 @@ const NORMALISATIONS: &[&str] = &[
     "normalise target 90",
 ];
 
+/// A random `survey` block `sv` with dimensions `d1`.. and items `q1`..: every setting, scales
+/// at each level, reverse and weighted items, don't-know codes alone or as a list.
+fn survey(g: &mut Gen, t: &mut Tokens) -> Vec<String> {
+    t.t("survey sv");
+    if g.chance(50) {
+        t.lit(g.pick(LABELS));
+    }
+    t.t("{ data \"r.csv\" by code over year");
+    for s in [
+        "weight weight",
+        "strata `区~县`",
+        "cluster community",
+        "scale 1 .. 5",
+        "min_respondents 30",
+    ] {
+        if g.chance(50) {
+            t.t(s);
+        }
+    }
+    match g.below(3) {
+        0 => t.t("dont_know 9"),
+        1 => t.t("dont_know [ 8 , 9 , ]"),
+        _ => {}
+    }
+    let mut names = Vec::new();
+    let mut item = 0;
+    for d in 1..=1 + g.below(3) {
+        t.t(&format!("dimension d{d}"));
+        if g.chance(50) {
+            t.lit(g.pick(LABELS));
+        }
+        t.t("{");
+        if g.chance(30) {
+            t.t("scale 0 .. 10");
+        }
+        names.push(format!("sv.d{d}"));
+        for _ in 0..1 + g.below(3) {
+            item += 1;
+            t.t(&format!("item q{item}"));
+            if g.chance(40) {
+                t.lit(g.pick(LABELS));
+            }
+            if g.chance(30) {
+                t.t("reverse");
+            }
+            if g.chance(30) {
+                t.t("weight 2");
+            }
+            if g.chance(20) {
+                t.t("{ scale -2 .. 2 }");
+            }
+            names.push(format!("sv.q{item}"));
+        }
+        t.t("}");
+    }
+    t.t("}");
+    names
+}
+
 /// A random valid program: unique ids, names that resolve.
 fn program(g: &mut Gen) -> Tokens {
     let mut t = Tokens::default();
+    let estimates = if g.chance(40) {
+        survey(g, &mut t)
+    } else {
+        Vec::new()
+    };
     let mut lets = 0;
     if g.chance(30) {
         lets += 1;
@@ -401,7 +465,10 @@ fn program(g: &mut Gen) -> Tokens {
             if g.chance(50) {
                 t.lit(g.pick(LABELS));
             }
-            if g.chance(80) {
+            if !estimates.is_empty() && g.chance(30) {
+                let name = &estimates[g.below(estimates.len())];
+                t.t(&format!("= {name} * {}", num_expr(g, lets, 1)));
+            } else if g.chance(80) {
                 t.t(&format!("= {}", num_expr(g, lets, 3)));
             }
             if weights {

@@ -8,7 +8,8 @@ use common::{qindex, root};
 use std::path::PathBuf;
 
 /// Every subcommand with arguments that make it succeed on the bundled rules and data. The
-/// placeholder `{dir}` is a fresh folder per run (for what a command writes beside its input).
+/// placeholder `{dir}` is a fresh folder per run (for what a command writes beside its input),
+/// holding the generated survey of `common::survey_fixture`.
 fn commands() -> Vec<(&'static str, Vec<&'static str>)> {
     vec![
         ("check", vec!["check", "rules/quality_city.qi"]),
@@ -35,6 +36,7 @@ fn commands() -> Vec<(&'static str, Vec<&'static str>)> {
         ),
         ("importance", vec!["importance", "rules/quality_city.qi"]),
         ("stability", vec!["stability", "rules/quality_city.qi"]),
+        ("survey", vec!["survey", "{dir}/survey.qi"]),
         (
             "diff",
             vec!["diff", "rules/quality_city.qi", "rules/quality_city.qi"],
@@ -66,6 +68,7 @@ fn fresh(name: &str, what: &str) -> PathBuf {
         std::env::temp_dir().join(format!("qindex-walk-{}-{name}-{what}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    common::survey_fixture(&dir);
     dir
 }
 

@@ -256,6 +256,90 @@ pub enum SurveyWarning {
     },
 }
 
+impl SurveyWarning {
+    /// The period it concerns.
+    pub fn period(&self) -> &Option<String> {
+        match self {
+            SurveyWarning::SmallSample { period, .. }
+            | SurveyWarning::LonelyPsu { period, .. }
+            | SurveyWarning::WeakItem { period, .. }
+            | SurveyWarning::LowAlpha { period, .. } => period,
+        }
+    }
+
+    /// A short code for the warning, in the style of the diagnostics' codes.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SurveyWarning::SmallSample { .. } => "survey-small-sample",
+            SurveyWarning::LonelyPsu { .. } => "survey-lonely-psu",
+            SurveyWarning::WeakItem { .. } => "survey-weak-item",
+            SurveyWarning::LowAlpha { .. } => "survey-low-alpha",
+        }
+    }
+}
+
+fn in_period(period: &Option<String>) -> String {
+    period
+        .as_ref()
+        .map(|p| format!(" in {p}"))
+        .unwrap_or_default()
+}
+
+/// The warning in plain words (LANGUAGE.md's flags).
+impl std::fmt::Display for SurveyWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SurveyWarning::SmallSample {
+                unit,
+                period,
+                n,
+                min,
+            } => write!(
+                f,
+                "{unit}{} has {n} respondents, fewer than min_respondents {min}: no estimates",
+                in_period(period)
+            ),
+            SurveyWarning::LonelyPsu {
+                unit,
+                period,
+                stratum,
+            } => {
+                let s = match stratum {
+                    Some(s) => format!("stratum {s} of {unit}"),
+                    None => unit.clone(),
+                };
+                write!(
+                    f,
+                    "{s}{} has a single primary sampling unit: it adds nothing to the standard \
+                     errors",
+                    in_period(period)
+                )
+            }
+            SurveyWarning::WeakItem {
+                dimension,
+                period,
+                item,
+                item_rest,
+            } => write!(
+                f,
+                "item {item} correlates {item_rest:.2} with the rest of dimension \
+                 {dimension}{} (under {WEAK_ITEM_REST}): it may not measure the same thing",
+                in_period(period)
+            ),
+            SurveyWarning::LowAlpha {
+                dimension,
+                period,
+                alpha,
+            } => write!(
+                f,
+                "dimension {dimension} has Cronbach's alpha {alpha:.2}{} (under {LOW_ALPHA}): \
+                 its items are not consistent",
+                in_period(period)
+            ),
+        }
+    }
+}
+
 /// A survey's estimates: per unit × period, per dimension and period, and the warnings.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SurveyEstimates {
@@ -265,7 +349,69 @@ pub struct SurveyEstimates {
     pub warnings: Vec<SurveyWarning>,
 }
 
+/// The surveys a command reports: `id`, or every one. Errors (with a did-you-mean hint) when
+/// `id` names no survey or there is none.
+pub fn choose<'p>(
+    surveys: &'p [crate::plan::SurveyPlan],
+    id: Option<&str>,
+) -> Result<Vec<&'p crate::plan::SurveyPlan>, String> {
+    let ids: Vec<&str> = surveys.iter().map(|s| s.design.id.as_str()).collect();
+    match id {
+        _ if surveys.is_empty() => Err("these rules have no `survey` block".to_string()),
+        None => Ok(surveys.iter().collect()),
+        Some(id) => match surveys.iter().find(|s| s.design.id == id) {
+            Some(s) => Ok(vec![s]),
+            None => {
+                let hint = match crate::diagnostics::did_you_mean(id, ids.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("the surveys are: {}", ids.join(", ")),
+                };
+                Err(format!("there is no survey `{id}` in these rules; {hint}"))
+            }
+        },
+    }
+}
+
 impl SurveyEstimates {
+    /// The estimates, reliability and warnings of one period. Errors when the survey has no
+    /// such period.
+    pub fn in_period(self, period: &str) -> Result<SurveyEstimates, String> {
+        let keep = |p: &Option<String>| p.as_deref() == Some(period);
+        if !self.units.iter().any(|u| keep(&u.period)) {
+            let mut periods: Vec<&str> = Vec::new();
+            for u in &self.units {
+                if let Some(p) = u.period.as_deref() {
+                    if !periods.contains(&p) {
+                        periods.push(p);
+                    }
+                }
+            }
+            return Err(if periods.is_empty() {
+                format!("--period {period}: survey `{}` has no periods", self.id)
+            } else {
+                format!(
+                    "--period {period}: survey `{}` has the periods {}",
+                    self.id,
+                    periods.join(", ")
+                )
+            });
+        }
+        Ok(SurveyEstimates {
+            id: self.id,
+            units: self.units.into_iter().filter(|u| keep(&u.period)).collect(),
+            dimensions: self
+                .dimensions
+                .into_iter()
+                .filter(|d| keep(&d.period))
+                .collect(),
+            warnings: self
+                .warnings
+                .into_iter()
+                .filter(|w| keep(w.period()))
+                .collect(),
+        })
+    }
+
     /// The estimates of a unit in a period (`None` for a survey without periods).
     pub fn unit(&self, unit: &str, period: Option<&str>) -> Option<&UnitEstimates> {
         self.units

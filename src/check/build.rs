@@ -80,6 +80,7 @@ struct LetScope<'a> {
     columns: Vec<ColumnRef>,
     column_index: HashMap<String, u32>,
     has_periods: bool,
+    surveys: &'a [SurveyPlan],
 }
 
 impl Scope for LetScope<'_> {
@@ -94,6 +95,7 @@ impl Scope for LetScope<'_> {
         self.columns.push(ColumnRef {
             name: name.to_string(),
             span,
+            survey: None,
         });
         self.column_index.insert(name.to_string(), i);
         i
@@ -102,6 +104,9 @@ impl Scope for LetScope<'_> {
         self.has_periods
     }
     fn note_let_use(&mut self, _: u32) {}
+    fn survey(&mut self, survey: &ast::Ident, name: &ast::ColumnName) -> Result<u32, Diagnostic> {
+        super::survey::column(&mut self.columns, self.surveys, survey, name)
+    }
 }
 
 /// Builds the plan of one scheme; `None` when the model has errors that prevent it.
@@ -111,6 +116,7 @@ pub fn build(
     scheme: (&str, Option<String>),
     index_id: &ast::Ident,
     uncertainty: Option<&UncertaintyPlan>,
+    surveys: &[SurveyPlan],
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Plan> {
     let first_new = diags.len();
@@ -140,6 +146,7 @@ pub fn build(
         columns: Vec::new(),
         column_index: HashMap::new(),
         has_periods: model.period_column.is_some(),
+        surveys,
     };
     let mut lets = Vec::new();
     for &l in &reachable {
@@ -312,6 +319,7 @@ pub fn build(
         units_where,
         adjustments,
         uncertainty: uncertainty.cloned(),
+        surveys: surveys.to_vec(),
     };
     warn_structure(model, &order, &plan, diags);
     if let Some(u) = &plan.uncertainty {

@@ -4,7 +4,7 @@
 use crate::diagnostics::{did_you_mean, Diagnostic};
 use crate::plan::{Code, Func, Instr};
 use crate::source::Span;
-use crate::syntax::ast::{BinaryOp, Expr, ExprKind, UnaryOp};
+use crate::syntax::ast::{BinaryOp, ColumnName, Expr, ExprKind, Ident, UnaryOp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ty {
@@ -22,6 +22,8 @@ pub trait Scope {
     fn has_periods(&self) -> bool;
     /// Records that a let was used.
     fn note_let_use(&mut self, index: u32);
+    /// Registers `SURVEY.NAME` as a column, or says why it names nothing.
+    fn survey(&mut self, survey: &Ident, name: &ColumnName) -> Result<u32, Diagnostic>;
 }
 
 pub const FUNCTIONS: &[(&str, Func, usize, Option<usize>)] = &[
@@ -134,6 +136,16 @@ impl<'s, S: Scope> Compiler<'s, S> {
                 self.ops.push(Instr::Column(c));
                 Some(Ty::Num)
             }
+            ExprKind::Survey(survey, name) => match self.scope.survey(survey, name) {
+                Ok(c) => {
+                    self.ops.push(Instr::Column(c));
+                    Some(Ty::Num)
+                }
+                Err(d) => {
+                    self.diags.push(d);
+                    None
+                }
+            },
             ExprKind::Unary(op, inner) => {
                 let t = self.expr(inner)?;
                 match op {
@@ -324,7 +336,7 @@ impl<'s, S: Scope> Compiler<'s, S> {
 pub fn names(e: &Expr, out: &mut Vec<(String, Span)>) {
     match &e.kind {
         ExprKind::Name(n) => out.push((n.clone(), e.span)),
-        ExprKind::Number(_) | ExprKind::Column(_) => {}
+        ExprKind::Number(_) | ExprKind::Column(_) | ExprKind::Survey(..) => {}
         ExprKind::Paren(x) | ExprKind::Unary(_, x) => names(x, out),
         ExprKind::Binary(_, a, b) => {
             names(a, out);

@@ -7,6 +7,7 @@ pub mod load;
 mod model;
 mod scheme;
 pub mod settings;
+mod survey;
 mod uncertainty;
 
 pub use build::score_range;
@@ -150,6 +151,7 @@ pub fn check(program: &Program) -> Checked {
     let uplan = parts
         .uncertainty
         .map(|u| uncertainty::check(u, &program.sources, &nodes, &schemes, &mut diags));
+    let surveys = surveys(program, &parts, &base, &models, &mut diags);
 
     let mut plans = Vec::new();
     if let Some(p) = build::build(
@@ -158,6 +160,7 @@ pub fn check(program: &Program) -> Checked {
         ("default", None),
         &index.id,
         uplan.as_ref(),
+        &surveys,
         &mut diags,
     ) {
         plans.push(p);
@@ -169,12 +172,39 @@ pub fn check(program: &Program) -> Checked {
             (name, label.clone()),
             &index.id,
             uplan.as_ref(),
+            &surveys,
             &mut diags,
         ) {
             plans.push(p);
         }
     }
     finish(plans, diags, schemes)
+}
+
+/// The `survey` blocks, checked against the names of every scheme's nodes and the lets.
+fn surveys(
+    program: &Program,
+    parts: &model::Parts,
+    base: &model::Model,
+    models: &[(String, Option<String>, model::Model)],
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<crate::plan::SurveyPlan> {
+    let mut taken: HashMap<String, Span> = HashMap::new();
+    for m in std::iter::once(base).chain(models.iter().map(|(_, _, m)| m)) {
+        for n in m.nodes.iter().filter(|n| !n.removed) {
+            taken.entry(n.id.clone()).or_insert(n.id_span);
+        }
+    }
+    for l in &base.lets {
+        taken.entry(l.name.clone()).or_insert(l.name_span);
+    }
+    survey::check(
+        program,
+        &parts.surveys,
+        &taken,
+        base.period_column.is_some(),
+        diags,
+    )
 }
 
 fn before(a: Span, b: Span, program: &Program) -> bool {
@@ -377,6 +407,7 @@ pub struct Variants<'p> {
     program: &'p Program,
     base: Base<'p>,
     uncertainty: Option<crate::plan::UncertaintyPlan>,
+    surveys: Vec<crate::plan::SurveyPlan>,
 }
 
 impl<'p> Variants<'p> {
@@ -387,12 +418,17 @@ impl<'p> Variants<'p> {
             return Err(crate::Error::Diagnostics(checked.diagnostics));
         }
         let uncertainty = checked.plan("default").and_then(|p| p.uncertainty.clone());
+        let surveys = checked
+            .plan("default")
+            .map(|p| p.surveys.clone())
+            .unwrap_or_default();
         let base = base(program, &mut Vec::new())
             .ok_or_else(|| crate::Error::Usage("these rules have no `index`".into()))?;
         Ok(Variants {
             program,
             base,
             uncertainty,
+            surveys,
         })
     }
 
@@ -464,6 +500,7 @@ impl<'p> Variants<'p> {
             (from, None),
             &self.base.index.id,
             self.uncertainty.as_ref(),
+            &self.surveys,
             &mut diags,
         );
         let errors: Vec<Diagnostic> = diags.into_iter().filter(|d| d.is_error()).collect();
@@ -494,12 +531,14 @@ pub fn compile_condition(
                 .map(|i| i as u32)
         }
         fn column(&mut self, name: &str, span: Span) -> u32 {
-            if let Some(i) = self.plan.columns.iter().position(|c| c.name == name) {
+            let data = |c: &crate::plan::ColumnRef| c.name == name && c.survey.is_none();
+            if let Some(i) = self.plan.columns.iter().position(data) {
                 return i as u32;
             }
             self.plan.columns.push(crate::plan::ColumnRef {
                 name: name.to_string(),
                 span,
+                survey: None,
             });
             (self.plan.columns.len() - 1) as u32
         }
@@ -507,6 +546,14 @@ pub fn compile_condition(
             self.plan.index.period_column.is_some()
         }
         fn note_let_use(&mut self, _: u32) {}
+        fn survey(
+            &mut self,
+            survey: &crate::syntax::ast::Ident,
+            name: &crate::syntax::ast::ColumnName,
+        ) -> Result<u32, Diagnostic> {
+            let plan = &mut *self.plan;
+            survey::column(&mut plan.columns, &plan.surveys, survey, name)
+        }
     }
     let mut scope = PlanScope { plan };
     let (code, diags) =

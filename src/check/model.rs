@@ -81,6 +81,7 @@ pub struct Parts<'p> {
     pub lets: Vec<&'p ast::Let>,
     pub schemes: Vec<&'p ast::Scheme>,
     pub uncertainty: Option<&'p ast::Uncertainty>,
+    pub surveys: Vec<&'p ast::Survey>,
 }
 
 /// Items of every file in order, a `use` standing for the items of the file it names.
@@ -93,6 +94,7 @@ pub fn collect<'p>(program: &'p Program, diags: &mut Vec<Diagnostic>) -> Parts<'
         lets: Vec::new(),
         schemes: Vec::new(),
         uncertainty: None,
+        surveys: Vec::new(),
     };
     let mut index_span: Option<Span> = None;
     for item in order {
@@ -143,6 +145,7 @@ pub fn collect<'p>(program: &'p Program, diags: &mut Vec<Diagnostic>) -> Parts<'
                     parts.uncertainty = Some(u);
                 }
             }
+            Item::Survey(s) => parts.surveys.push(s),
             Item::Use(_) => {}
         }
     }

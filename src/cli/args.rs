@@ -91,6 +91,14 @@ pub enum Command {
     /// Formats: table or json (`qindex.stability/1`, docs/stability-json.md).
     #[command(after_help = EXIT_CODES)]
     Stability(super::stability::Args),
+    /// The rules' `survey` blocks: each unit's respondent count, Σw, and every dimension's and
+    /// item's estimate with its standard error, 95% interval and share of no answers; each
+    /// dimension's Cronbach's alpha and item-rest correlations; flags for weak items, low
+    /// alphas and small samples.
+    ///
+    /// Formats: table, csv (the estimates) or json (`qindex.survey/1`, docs/cli-json.md).
+    #[command(after_help = EXIT_CODES)]
+    Survey(super::survey::Args),
     /// The difference between two versions of an indicator system: nodes added, removed or
     /// moved, weights, methods and tags changed, and what it does to the results. Either side
     /// may be `git:REV:PATH`, e.g. `qindex diff git:HEAD~1:rules/quality_city.qi rules/quality_city.qi`.

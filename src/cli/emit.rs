@@ -149,8 +149,14 @@ impl Cx {
     ) -> Result<&'s qindex::data::Frame, Error> {
         let opts = data.options()?;
         protect(&session.data_path(plans, &opts)?);
+        for sp in plans.iter().flat_map(|p| &p.surveys) {
+            if let Some(p) = &sp.path {
+                protect(Path::new(p));
+            }
+        }
         let bound = session.bind(plans, &opts)?;
         self.diagnostics(&bound.warnings);
+        self.eval_warnings(&bound.survey_warnings);
         Ok(&bound.frame)
     }
 

@@ -132,6 +132,19 @@ impl Frame {
             .map(|(_, v)| v.as_slice())
     }
 
+    /// Adds a numeric column computed after loading (a survey's estimates); one value per row.
+    /// The content hash then covers its values too, since results depend on them.
+    pub(crate) fn add_numeric(&mut self, name: String, values: Vec<f64>) {
+        debug_assert_eq!(values.len(), self.len());
+        let mut bytes = self.content_hash.clone().into_bytes();
+        bytes.extend_from_slice(name.as_bytes());
+        for v in &values {
+            bytes.extend_from_slice(&v.to_bits().to_le_bytes());
+        }
+        self.content_hash = super::content_hash(&bytes);
+        self.numeric.push((name, values));
+    }
+
     /// A text column by name (the unit, period and label columns are text columns too).
     pub fn text_column(&self, name: &str) -> Option<&TextColumn> {
         self.text.iter().find(|(n, _)| n == name).map(|(_, c)| c)

@@ -61,7 +61,7 @@ pub fn load_for(
     lo.threads = opts.threads;
     let mut spans: Vec<(String, Span)> = Vec::new();
     for plan in plans {
-        for c in &plan.columns {
+        for c in plan.columns.iter().filter(|c| c.survey.is_none()) {
             if !lo.numeric_columns.contains(&c.name) {
                 lo.numeric_columns.push(c.name.clone());
                 spans.push((c.name.clone(), c.span));
@@ -80,27 +80,32 @@ pub fn load_for(
         }
     }
     match data::load(path, &lo) {
-        Ok(x) => Ok(x),
-        Err(Error::Diagnostics(ds)) => Err(Error::Diagnostics(
-            ds.into_iter()
-                .map(|d| {
-                    let Some(name) = &d.column else {
-                        return d;
-                    };
-                    match spans.iter().find(|(n, _)| n == name) {
-                        Some((_, span)) => {
-                            let location = d.location.clone().unwrap_or_default();
-                            let mut d = d
-                                .with_span(*span)
-                                .with_label("this column is not in the data");
-                            d.location = None;
-                            d.with_note(format!("in {location}"))
-                        }
-                        None => d,
-                    }
-                })
-                .collect(),
-        )),
-        Err(e) => Err(e),
+        Err(Error::Diagnostics(ds)) => Err(Error::Diagnostics(at_rules(
+            ds,
+            &spans,
+            "this column is not in the data",
+        ))),
+        other => other,
     }
+}
+
+/// Diagnostics about absent columns moved to the place in the rules that names the column
+/// (`spans`), their file location kept as a note; the others as they are.
+pub fn at_rules(ds: Vec<Diagnostic>, spans: &[(String, Span)], label: &str) -> Vec<Diagnostic> {
+    ds.into_iter()
+        .map(|d| {
+            let Some(name) = &d.column else {
+                return d;
+            };
+            match spans.iter().find(|(n, _)| n == name) {
+                Some((_, span)) => {
+                    let location = d.location.clone().unwrap_or_default();
+                    let mut d = d.with_span(*span).with_label(label.to_string());
+                    d.location = None;
+                    d.with_note(format!("in {location}"))
+                }
+                None => d,
+            }
+        })
+        .collect()
 }

@@ -15,7 +15,7 @@ use crate::data::Frame;
 use crate::diagnostics::Diagnostic;
 use crate::plan::{AdjustKind, Code, NodeId, NodeKind, Plan};
 use crate::Error;
-pub use bind::{data_path, load as load_data, load_for as load_data_for, DataOptions};
+pub use bind::{at_rules, data_path, load as load_data, load_for as load_data_for, DataOptions};
 use formula::{Context, Problems};
 use serde::Serialize;
 use std::borrow::Cow;

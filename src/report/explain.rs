@@ -59,6 +59,81 @@ pub fn explain_text(plan: &Plan) -> String {
             let _ = writeln!(out, "  {}. {}", k + 1, one_line(&factor.text));
         }
     }
+    for s in &plan.surveys {
+        out.push('\n');
+        out.push_str(&survey(s));
+    }
+    out
+}
+
+/// A `survey` block: its file and design, then each dimension with its items, scales and
+/// weights as the estimation uses them (inherited scales resolved).
+fn survey(s: &crate::plan::SurveyPlan) -> String {
+    let d = &s.design;
+    let mut parts = vec![match &d.label {
+        Some(l) => format!("survey {} \"{}\"", d.id, one_line(l)),
+        None => format!("survey {}", d.id),
+    }];
+    if let Some(p) = &s.path {
+        parts.push(format!("data \"{}\"", one_line(p)));
+    }
+    let mut design = format!("by {}", d.by);
+    for (kw, c) in [
+        ("over", &d.over),
+        ("weight", &d.weight),
+        ("strata", &d.strata),
+        ("cluster", &d.cluster),
+    ] {
+        if let Some(c) = c {
+            let _ = write!(design, " {kw} {c}");
+        }
+    }
+    parts.push(design);
+    if !d.dont_know.is_empty() {
+        let codes: Vec<String> = d.dont_know.iter().map(|c| num(*c)).collect();
+        parts.push(format!("dont_know [{}]", codes.join(", ")));
+    }
+    if let Some(m) = d.min_respondents {
+        parts.push(format!("min_respondents {m}"));
+    }
+    let mut out = parts.join(SEP);
+    out.push('\n');
+    let mut table = Table::new()
+        .indent("  ")
+        .key_left("dimension / item")
+        .left("scale")
+        .left("weight")
+        .left("");
+    for dim in &d.dimensions {
+        let label = dim.label.as_deref().map(one_line).unwrap_or_default();
+        table.row([
+            format!("{} {}", dim.id, truncate_to_width(&label, LABEL_MAX_WIDTH)),
+            String::new(),
+            String::new(),
+            String::new(),
+        ]);
+        for item in &dim.items {
+            let label = item.label.as_deref().map(one_line).unwrap_or_default();
+            let scale = d.scale_of(dim, item).map_or("none".to_string(), |s| {
+                format!("{}..{}", num(s.lo), num(s.hi))
+            });
+            table.row([
+                format!(
+                    "  {} {}",
+                    item.id,
+                    truncate_to_width(&label, LABEL_MAX_WIDTH)
+                ),
+                scale,
+                num(item.weight),
+                if item.reverse {
+                    "reverse".to_string()
+                } else {
+                    String::new()
+                },
+            ]);
+        }
+    }
+    out.push_str(&table.render_text(None));
     out
 }
 

@@ -291,6 +291,7 @@ pub(crate) fn sample_plan() -> Plan {
             ],
             span: Span::default(),
         }),
+        surveys: Vec::new(),
     }
 }
 

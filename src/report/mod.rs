@@ -17,6 +17,7 @@ pub mod sensitivity;
 pub mod snapshot;
 pub mod stability;
 pub mod stats;
+pub mod survey;
 pub mod table;
 pub mod uncertainty;
 pub mod xlsx;

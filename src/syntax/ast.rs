@@ -24,6 +24,7 @@ pub enum Item {
     Index(Index),
     Scheme(Scheme),
     Uncertainty(Uncertainty),
+    Survey(Survey),
 }
 
 impl Item {
@@ -34,6 +35,7 @@ impl Item {
             Item::Index(i) => i.span,
             Item::Scheme(s) => s.span,
             Item::Uncertainty(u) => u.span,
+            Item::Survey(s) => s.span,
         }
     }
 }
@@ -427,6 +429,108 @@ impl UncertaintyLine {
     }
 }
 
+/// `survey ID [LABEL] { ... }`: its settings and dimensions in the order written.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Survey {
+    pub id: Ident,
+    pub label: Option<Str>,
+    pub lines: Vec<SurveyLine>,
+    pub span: Span,
+}
+
+/// A line of a `survey` block.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum SurveyLine {
+    /// `data "PATH"`
+    Data(Str, Span),
+    /// `by`, `over`, `weight`, `strata`, `cluster`: a respondent column.
+    Column(SurveyColumn, ColumnName, Span),
+    /// `scale LO..HI`
+    Scale(Range, Span),
+    /// `dont_know 9` or `dont_know [8, 9]` (`list`: written as a list).
+    DontKnow {
+        codes: Vec<Number>,
+        list: bool,
+        span: Span,
+    },
+    /// `min_respondents N`
+    MinRespondents(Number, Span),
+    Dimension(SurveyDimension),
+}
+
+impl SurveyLine {
+    pub fn span(&self) -> Span {
+        match self {
+            SurveyLine::Data(_, s)
+            | SurveyLine::Column(_, _, s)
+            | SurveyLine::Scale(_, s)
+            | SurveyLine::MinRespondents(_, s)
+            | SurveyLine::DontKnow { span: s, .. } => *s,
+            SurveyLine::Dimension(d) => d.span,
+        }
+    }
+}
+
+/// The column settings of a survey.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SurveyColumn {
+    By,
+    Over,
+    Weight,
+    Strata,
+    Cluster,
+}
+
+impl SurveyColumn {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            SurveyColumn::By => "by",
+            SurveyColumn::Over => "over",
+            SurveyColumn::Weight => "weight",
+            SurveyColumn::Strata => "strata",
+            SurveyColumn::Cluster => "cluster",
+        }
+    }
+}
+
+/// `dimension ID [LABEL] { [scale LO..HI] items }`
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SurveyDimension {
+    pub id: Ident,
+    pub label: Option<Str>,
+    /// The dimension's scale lines and items in the order written.
+    pub lines: Vec<DimensionLine>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum DimensionLine {
+    Scale(Range, Span),
+    Item(SurveyItem),
+}
+
+impl DimensionLine {
+    pub fn span(&self) -> Span {
+        match self {
+            DimensionLine::Scale(_, s) => *s,
+            DimensionLine::Item(i) => i.span,
+        }
+    }
+}
+
+/// `item COLUMN [LABEL] [reverse] [weight W] [{ scale LO..HI }]`
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SurveyItem {
+    pub column: ColumnName,
+    pub label: Option<Str>,
+    pub scale: Option<Range>,
+    /// The span of `reverse`, when written.
+    pub reverse: Option<Span>,
+    pub weight: Option<Number>,
+    pub span: Span,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Expr {
     pub kind: ExprKind,
@@ -446,6 +550,8 @@ pub enum ExprKind {
     If(Box<Expr>, Box<Expr>, Box<Expr>),
     /// Parentheses as written, kept for the formatter.
     Paren(Box<Expr>),
+    /// `SURVEY.NAME`: a survey's estimate of a dimension or item.
+    Survey(Ident, ColumnName),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -295,7 +295,68 @@ impl<'a> Printer<'a> {
                 self.block(open, e - 1, &u.lines, Self::uncertainty_line);
                 self.end(e);
             }
+            Item::Survey(sv) => self.headed_block(
+                sv.span,
+                labelled("survey", &sv.id, &sv.label),
+                &sv.lines,
+                Self::survey_line,
+            ),
         }
+    }
+
+    /// A line of a `survey` block.
+    fn survey_line(&mut self, l: &SurveyLine) {
+        let text = match l {
+            SurveyLine::Dimension(d) => {
+                let head = labelled("dimension", &d.id, &d.label);
+                self.headed_block(d.span, head, &d.lines, |p, l| {
+                    let text = match l {
+                        DimensionLine::Scale(r, _) => format!("scale {}", range(r)),
+                        DimensionLine::Item(i) => survey_item(i),
+                    };
+                    p.one_line(l.span(), &text);
+                });
+                return;
+            }
+            SurveyLine::Data(path, _) => format!("data {}", string(path)),
+            SurveyLine::Column(kind, c, _) => format!("{} {}", kind.keyword(), column(c)),
+            SurveyLine::Scale(r, _) => format!("scale {}", range(r)),
+            SurveyLine::DontKnow { codes, list, .. } => {
+                let codes: Vec<&str> = codes.iter().map(|c| c.text.as_str()).collect();
+                if *list || codes.len() != 1 {
+                    format!("dont_know [{}]", codes.join(", "))
+                } else {
+                    format!("dont_know {}", codes[0])
+                }
+            }
+            SurveyLine::MinRespondents(n, _) => format!("min_respondents {}", n.text),
+        };
+        self.one_line(l.span(), &text);
+    }
+
+    /// A node of `span` whose header `head` (ending at `head.1` in the source) opens a block
+    /// of `items`.
+    fn headed_block<T>(
+        &mut self,
+        span: crate::source::Span,
+        head: (String, u32),
+        items: &[T],
+        item: impl FnMut(&mut Self, &T),
+    ) {
+        let (s, e) = self.bounds(span);
+        let open = self.brace_after(head.1 as usize);
+        self.begin(s, open);
+        self.push(&head.0);
+        self.block(open, e - 1, items, item);
+        self.end(e);
+    }
+
+    /// A node printed on one line, with its comments.
+    fn one_line(&mut self, span: crate::source::Span, text: &str) {
+        let (s, e) = self.bounds(span);
+        self.begin(s, e);
+        self.push(text);
+        self.end(e);
     }
 
     fn let_decl(&mut self, l: &Let) {
@@ -550,6 +611,33 @@ fn column(c: &ColumnName) -> String {
     }
 }
 
+/// `KEYWORD ID ["LABEL"]` and where it ends in the source.
+fn labelled(keyword: &str, id: &Ident, label: &Option<Str>) -> (String, u32) {
+    match label {
+        Some(l) => (format!("{keyword} {} {}", id.name, string(l)), l.span.end),
+        None => (format!("{keyword} {}", id.name), id.span.end),
+    }
+}
+
+/// `item COLUMN ["LABEL"] [reverse] [weight W] [{ scale LO..HI }]`, on one line.
+fn survey_item(i: &SurveyItem) -> String {
+    let mut s = format!("item {}", column(&i.column));
+    if let Some(l) = &i.label {
+        s.push(' ');
+        s.push_str(&string(l));
+    }
+    if i.reverse.is_some() {
+        s.push_str(" reverse");
+    }
+    if let Some(w) = &i.weight {
+        s.push_str(&format!(" weight {}", w.text));
+    }
+    if let Some(r) = &i.scale {
+        s.push_str(&format!(" {{ scale {} }}", range(r)));
+    }
+    s
+}
+
 fn idents(ids: &[Ident]) -> String {
     ids.iter()
         .map(|i| i.name.as_str())
@@ -722,6 +810,11 @@ fn write_expr(e: &Expr, s: &mut String) {
             s.push('(');
             write_expr(x, s);
             s.push(')');
+        }
+        ExprKind::Survey(survey, name) => {
+            s.push_str(&survey.name);
+            s.push('.');
+            s.push_str(&column(name));
         }
     }
 }

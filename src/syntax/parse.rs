@@ -148,7 +148,22 @@ const SETTING_WORDS: &[&str] = &[
     "adjust",
 ];
 
-const TOP_WORDS: &[&str] = &["index", "let", "use", "scheme", "uncertainty"];
+const SURVEY_WORDS: &[&str] = &[
+    "data",
+    "by",
+    "over",
+    "weight",
+    "strata",
+    "cluster",
+    "scale",
+    "dont_know",
+    "min_respondents",
+    "dimension",
+];
+
+const DIMENSION_WORDS: &[&str] = &["item", "scale", "reverse", "weight"];
+
+const TOP_WORDS: &[&str] = &["index", "let", "use", "scheme", "uncertainty", "survey"];
 
 fn syntax_error(
     file: FileId,
@@ -190,12 +205,16 @@ fn syntax_error(
     let mut operator = false;
     let mut setting = false;
     let mut top = false;
+    let mut survey_line = false;
+    let mut dimension_line = false;
     for r in &rules {
         match describe(*r) {
             Some(Described::Word(w)) => push(&mut expected, w),
             Some(Described::Operator) => operator = true,
             Some(Described::Setting) => setting = true,
             Some(Described::Top) => top = true,
+            Some(Described::SurveyLine) => survey_line = true,
+            Some(Described::DimensionLine) => dimension_line = true,
             None => {}
         }
     }
@@ -212,7 +231,10 @@ fn syntax_error(
         expected.insert(0, "a setting or declaration".into());
     }
     if top {
-        expected.insert(0, "`index`, `scheme`, `uncertainty`, `use` or `let`".into());
+        expected.insert(
+            0,
+            "`index`, `scheme`, `uncertainty`, `survey`, `use` or `let`".into(),
+        );
     }
     if expected.iter().any(|e| e == "an expression") {
         expected.retain(|e| !matches!(e.as_str(), "a name" | "a `column`" | "a number" | "`(`"));
@@ -240,6 +262,30 @@ fn syntax_error(
     if is_word && expected.len() == 1 && expected[0] == "the end of the file" {
         top = true;
     }
+    // An unknown word where a line of a survey or of its dimension could stand.
+    if is_word && (survey_line || dimension_line) {
+        // Inside a dimension, the survey's own `scale` is attempted too: the dimension wins.
+        let (words, what, all): (&[&str], &str, &str) = if !dimension_line {
+            (
+                SURVEY_WORDS,
+                "unknown survey setting",
+                "a survey has `data`, `by`, `over`, `weight`, `strata`, `cluster`, `scale`, \
+                 `dont_know`, `min_respondents` and `dimension` lines",
+            )
+        } else {
+            (
+                DIMENSION_WORDS,
+                "unexpected word in a dimension:",
+                "a dimension has a `scale` and `item` lines: \
+                 `item COLUMN [\"label\"] [reverse] [weight W] [{ scale LO..HI }]`",
+            )
+        };
+        let d = Diagnostic::error("syntax", format!("{what} `{found}`")).with_span(span);
+        return match did_you_mean(&found, words.iter().copied()) {
+            Some(w) => d.with_hint(format!("did you mean `{w}`?")),
+            None => d.with_hint(all),
+        };
+    }
     // An unknown word where a setting or declaration could stand.
     if is_word && (setting || top) {
         let words = if setting { SETTING_WORDS } else { TOP_WORDS };
@@ -255,7 +301,8 @@ fn syntax_error(
             );
         } else {
             d = d.with_hint(
-                "a rules file holds `index`, `scheme`, `uncertainty`, `use` and `let` declarations",
+                "a rules file holds `index`, `scheme`, `uncertainty`, `survey`, `use` and `let` \
+                 declarations",
             );
         }
         return d;
@@ -311,6 +358,10 @@ enum Described {
     Operator,
     Setting,
     Top,
+    /// A line of a `survey` block.
+    SurveyLine,
+    /// A line of a survey's `dimension`.
+    DimensionLine,
 }
 
 /// Readable words for grammar rules: users never see rule names.
@@ -332,7 +383,25 @@ fn describe(r: Rule) -> Option<Described> {
         Rule::setting => Setting,
         Rule::group_decl | Rule::indicator_decl | Rule::data_decl | Rule::units_where => Setting,
         Rule::adjust_block => Setting,
-        Rule::use_decl | Rule::index_decl | Rule::scheme_decl | Rule::uncertainty_decl => Top,
+        Rule::use_decl
+        | Rule::index_decl
+        | Rule::scheme_decl
+        | Rule::uncertainty_decl
+        | Rule::survey_decl => Top,
+        Rule::survey_by
+        | Rule::survey_weight
+        | Rule::survey_strata
+        | Rule::survey_cluster
+        | Rule::survey_scale
+        | Rule::dont_know
+        | Rule::min_resp
+        | Rule::dimension_decl
+        | Rule::k_strata
+        | Rule::k_cluster
+        | Rule::k_dont_know
+        | Rule::k_min_resp
+        | Rule::k_dimension => SurveyLine,
+        Rule::survey_item | Rule::k_item | Rule::k_reverse => DimensionLine,
         Rule::let_decl => Word("`let`"),
         Rule::bonus | Rule::penalty | Rule::veto => Word("`bonus`, `penalty` or `veto`"),
         Rule::samples | Rule::seed | Rule::vary | Rule::choose | Rule::drop => {
@@ -429,6 +498,7 @@ impl Builder<'_> {
             Rule::index_decl => Item::Index(self.index(p)?),
             Rule::scheme_decl => Item::Scheme(self.scheme(p)?),
             Rule::uncertainty_decl => Item::Uncertainty(self.uncertainty(p)?),
+            Rule::survey_decl => Item::Survey(self.survey(p)?),
             r => unreachable!("item {r:?}"),
         })
     }
@@ -998,6 +1068,125 @@ impl Builder<'_> {
         Ok(Uncertainty { lines, span })
     }
 
+    /// A declaration's `KEYWORD ID [LABEL]`: its span, id and label, and the pairs after them.
+    fn head<'i>(&self, p: P<'i>) -> R<(Span, Ident, Option<Str>, Vec<P<'i>>)> {
+        let span = self.span(&p);
+        let mut it = p.into_inner().skip(1).peekable();
+        let id = self.ident(it.next().expect("an id"));
+        let label = match it.peek().map(|q| q.as_rule()) {
+            Some(Rule::string) => Some(self.string(it.next().expect("a label"))?),
+            _ => None,
+        };
+        Ok((span, id, label, it.collect()))
+    }
+
+    fn survey(&self, p: P) -> R<Survey> {
+        let (span, id, label, rest) = self.head(p)?;
+        let mut lines = Vec::new();
+        for q in rest {
+            let lspan = self.span(&q);
+            let rule = q.as_rule();
+            let column = |kind| {
+                SurveyLine::Column(
+                    kind,
+                    self.column(q.clone().into_inner().nth(1).expect("column")),
+                    lspan,
+                )
+            };
+            lines.push(match rule {
+                Rule::data_decl => {
+                    SurveyLine::Data(self.string(q.into_inner().nth(1).expect("path"))?, lspan)
+                }
+                Rule::survey_by => column(SurveyColumn::By),
+                Rule::over_col => column(SurveyColumn::Over),
+                Rule::survey_weight => column(SurveyColumn::Weight),
+                Rule::survey_strata => column(SurveyColumn::Strata),
+                Rule::survey_cluster => column(SurveyColumn::Cluster),
+                Rule::survey_scale => {
+                    SurveyLine::Scale(self.range(q.into_inner().nth(1).expect("range"))?, lspan)
+                }
+                Rule::dont_know => {
+                    let v = q.into_inner().nth(1).expect("codes");
+                    let list = v.as_rule() == Rule::code_list;
+                    let mut codes = Vec::new();
+                    if list {
+                        for c in v.into_inner() {
+                            codes.push(self.number(c)?);
+                        }
+                    } else {
+                        codes.push(self.number(v)?);
+                    }
+                    SurveyLine::DontKnow {
+                        codes,
+                        list,
+                        span: lspan,
+                    }
+                }
+                Rule::min_resp => SurveyLine::MinRespondents(
+                    self.number(q.into_inner().nth(1).expect("n"))?,
+                    lspan,
+                ),
+                Rule::dimension_decl => SurveyLine::Dimension(self.dimension(q)?),
+                r => unreachable!("survey line {r:?}"),
+            });
+        }
+        Ok(Survey {
+            id,
+            label,
+            lines,
+            span,
+        })
+    }
+
+    fn dimension(&self, p: P) -> R<SurveyDimension> {
+        let (span, id, label, rest) = self.head(p)?;
+        let mut lines = Vec::new();
+        for q in rest {
+            let lspan = self.span(&q);
+            match q.as_rule() {
+                Rule::survey_scale => lines.push(DimensionLine::Scale(
+                    self.range(q.into_inner().nth(1).expect("range"))?,
+                    lspan,
+                )),
+                _ => {
+                    let mut parts = q.into_inner().skip(1);
+                    let column = self.column(parts.next().expect("item column"));
+                    let mut item = SurveyItem {
+                        column,
+                        label: None,
+                        scale: None,
+                        reverse: None,
+                        weight: None,
+                        span: lspan,
+                    };
+                    for o in parts {
+                        match o.as_rule() {
+                            Rule::string => item.label = Some(self.string(o)?),
+                            Rule::item_body => {
+                                if let Some(sc) = o.into_inner().next() {
+                                    item.scale =
+                                        Some(self.range(sc.into_inner().nth(1).expect("range"))?)
+                                }
+                            }
+                            Rule::k_reverse => item.reverse = Some(self.span(&o)),
+                            _ => {
+                                item.weight =
+                                    Some(self.number(o.into_inner().nth(1).expect("weight"))?)
+                            }
+                        }
+                    }
+                    lines.push(DimensionLine::Item(item));
+                }
+            }
+        }
+        Ok(SurveyDimension {
+            id,
+            label,
+            lines,
+            span,
+        })
+    }
+
     fn expr(&self, p: P) -> R<Expr> {
         pratt()
             .map_primary(|q| self.primary(q))
@@ -1046,6 +1235,12 @@ impl Builder<'_> {
             Rule::number => ExprKind::Number(self.number(p)?),
             Rule::name => ExprKind::Name(p.as_str().to_string()),
             Rule::column => ExprKind::Column(self.column(p).name),
+            Rule::survey_ref => {
+                let mut it = p.into_inner();
+                let survey = self.ident(it.next().expect("survey"));
+                let name = self.column(it.next().expect("estimate"));
+                ExprKind::Survey(survey, name)
+            }
             Rule::paren => {
                 ExprKind::Paren(Box::new(self.expr(p.into_inner().next().expect("inner"))?))
             }

@@ -1,0 +1,59 @@
+//! `qindex survey`: the rules' `survey` blocks estimated from their respondent files.
+
+use super::args::OutArgs;
+use super::emit::{Cx, Format, Outcome};
+use qindex::eval::DataOptions;
+use qindex::Error;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The rules file.
+    file: PathBuf,
+    /// The survey to report (default: every survey of the rules).
+    #[arg(long = "survey", value_name = "ID")]
+    survey: Option<String>,
+    /// Only this period (default: every period of the survey).
+    #[arg(long)]
+    period: Option<String>,
+    /// Another cell value that means "missing" (repeatable), on top of NA, N/A, -, 无, ...
+    #[arg(long = "na", value_name = "TOKEN")]
+    na: Vec<String>,
+    /// Read cells that are not numbers as missing (counted in a warning) instead of failing.
+    #[arg(long)]
+    lenient: bool,
+    #[command(flatten)]
+    pub out: OutArgs,
+}
+
+pub fn run(a: Args, cx: &mut Cx) -> Outcome {
+    let all = [Format::Table, Format::Csv, Format::Json];
+    let format = cx.format("survey", &all, Format::Table)?;
+    let session = cx.session(&a.file)?;
+    let plan = session.plan("default")?;
+    cx.diagnostics(&session.warnings_for(&["default"]));
+    let chosen = qindex::analysis::survey::choose(&plan.surveys, a.survey.as_deref())
+        .map_err(Error::Usage)?;
+    let opts = DataOptions {
+        na_tokens: a.na.clone(),
+        lenient: a.lenient,
+        ..DataOptions::default()
+    };
+    let mut surveys = Vec::new();
+    for sp in chosen {
+        if let Some(p) = &sp.path {
+            super::emit::protect(std::path::Path::new(p));
+        }
+        let (est, warnings) = session.estimate_survey(sp, &opts)?;
+        cx.diagnostics(&warnings);
+        surveys.push(match &a.period {
+            Some(p) => est.in_period(p).map_err(Error::Usage)?,
+            None => est,
+        });
+    }
+    cx.emit(&match format {
+        Format::Json => qindex::report::survey::json(&surveys),
+        Format::Csv => qindex::report::survey::csv(&surveys),
+        _ => qindex::report::survey::table(&surveys, cx.width()),
+    })
+}
