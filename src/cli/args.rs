@@ -91,6 +91,14 @@ pub enum Command {
     /// Formats: table or json (`qindex.stability/1`, docs/stability-json.md).
     #[command(after_help = EXIT_CODES)]
     Stability(super::stability::Args),
+    /// One self-contained HTML report to hand in: the ranking, the group heatmap, the
+    /// schemes compared, the orientation, the robustness (rank intervals, MARC, Sobol'
+    /// indices), the coherence, a profile of each unit, the methods table and the warnings.
+    /// It loads nothing from the network.
+    ///
+    /// Formats: html (the default) or json (the report's data model, `qindex.report/1`).
+    #[command(after_help = EXIT_CODES)]
+    Report(super::report::Args),
     /// The difference between two versions of an indicator system: nodes added, removed or
     /// moved, weights, methods and tags changed, and what it does to the results. Either side
     /// may be `git:REV:PATH`, e.g. `qindex diff git:HEAD~1:rules/quality_city.qi rules/quality_city.qi`.
@@ -117,7 +125,7 @@ pub enum Command {
 /// them).
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct OutArgs {
-    /// The format of the result: table, json, csv, markdown or xlsx, as the command writes
+    /// The format of the result: table, json, csv, markdown, xlsx or html, as the command writes
     /// them (its description lists them). JSON is one document with a `format` key.
     #[arg(long, value_enum, hide_possible_values = true)]
     pub format: Option<Format>,

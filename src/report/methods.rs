@@ -40,8 +40,10 @@ pub fn methods_table(plan: &Plan, format: TableFormat) -> String {
     }
 }
 
-/// A cell of a spreadsheet: numbers stay numbers, at full precision.
-#[derive(Debug, Clone, PartialEq)]
+/// A cell of a spreadsheet: numbers stay numbers, at full precision (in JSON: null, a string
+/// or a number).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(untagged)]
 pub enum Cell {
     Empty,
     Text(String),

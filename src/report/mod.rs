@@ -7,6 +7,7 @@ pub mod compare;
 mod explain;
 #[cfg(test)]
 mod fixtures;
+pub mod html;
 pub mod importance;
 pub mod json;
 mod methods;
