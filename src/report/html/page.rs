@@ -391,7 +391,7 @@ fn schemes(page: &mut Page, c: &Comparison, explained: &[Decomposition]) {
                 ]
             })
             .collect();
-        page.table(false, &[t.unit, t.scheme, t.rank, t.rank, t.change], rows);
+        page.table(false, &[t.unit, t.scheme, t.from, t.to, t.change], rows);
     }
     for d in explained {
         let label = c
