@@ -50,7 +50,7 @@ pub enum Command {
     /// Compare schemes over the same data: each unit's rank and score under each, the rank
     /// correlations (Spearman, Kendall tau-b), the biggest movers and the top-N changes.
     ///
-    /// Formats: table, csv or json (`qindex.compare/1`, docs/compare-json.md).
+    /// Formats: table, csv, json (`qindex.compare/1`, docs/compare-json.md) or xlsx (a sheet per scheme, the comparison, the correlations and the methods tables; needs --output).
     #[command(after_help = EXIT_CODES)]
     Compare(super::compare::Args),
     /// How much weight each orientation (government, market, society) carries, nominally and
@@ -136,6 +136,16 @@ pub struct OutArgs {
     /// No warnings, notes or progress on standard error (errors are still shown).
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// What names a spreadsheet's columns (`--headers`).
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Headers {
+    /// The nodes' labels (their ids where they have none).
+    #[default]
+    Labels,
+    /// The nodes' ids.
+    Ids,
 }
 
 /// The arguments of a command that looks at one scheme in one period.

@@ -22,6 +22,9 @@ pub struct Args {
     /// N: only the top group, the units ranked 1 to N.
     #[arg(long, value_parser = super::args::at_least_one)]
     top: Option<u64>,
+    /// With --format xlsx: name the columns by the nodes' labels or by their ids.
+    #[arg(long, value_enum, default_value_t)]
+    headers: super::args::Headers,
     #[command(flatten)]
     pub out: OutArgs,
 }
@@ -66,6 +69,7 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
             indicators: a.indicators,
             top: a.top.map(|n| n as usize),
             width: cx.width(),
+            labels: format == Format::Xlsx && a.headers == super::args::Headers::Labels,
         },
     };
     let written = cx.emit_with(|w| match format {
