@@ -85,8 +85,9 @@ pub struct Axis {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AxisLabel {
-    /// 0: every category labelled.
-    pub interval: u32,
+    /// 0: every category labelled; none: as many as fit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<u32>,
     pub rotate: i32,
 }
 
@@ -171,13 +172,7 @@ fn chart(trigger: &'static str, series: Vec<Series>) -> Chart {
             render_mode: "richText",
         },
         legend: None,
-        grid: Some(Grid {
-            left: 10,
-            right: 30,
-            top: 30,
-            bottom: 10,
-            contain_label: true,
-        }),
+        grid: Some(grid(10, 30, 30, 10)),
         x_axis: None,
         y_axis: None,
         visual_map: None,
@@ -186,7 +181,22 @@ fn chart(trigger: &'static str, series: Vec<Series>) -> Chart {
     }
 }
 
+/// The plot area's margins in pixels, the axis labels inside them.
+fn grid(left: u32, right: u32, top: u32, bottom: u32) -> Grid {
+    Grid {
+        left,
+        right,
+        top,
+        bottom,
+        contain_label: true,
+    }
+}
+
+/// The most categories labelled one by one; more are labelled as they fit.
+const ALL_LABELS: usize = 80;
+
 fn category(names: Vec<String>, inverse: bool) -> Axis {
+    let interval = (names.len() <= ALL_LABELS).then_some(0);
     Axis {
         kind: "category",
         data: Some(names),
@@ -195,7 +205,7 @@ fn category(names: Vec<String>, inverse: bool) -> Axis {
         max: None,
         inverse,
         axis_label: Some(AxisLabel {
-            interval: 0,
+            interval,
             rotate: 0,
         }),
     }
@@ -274,28 +284,35 @@ pub fn group_heatmap(r: &Ranking) -> Option<Spec> {
         }
     }
     let (lo, hi) = scales_span(&r.group_scales);
-    let mut c = chart("item", vec![Series::new("heatmap", None, data)]);
-    c.grid = Some(Grid {
-        left: 10,
-        right: 20,
-        top: 10,
-        bottom: 60,
-        contain_label: true,
-    });
-    c.x_axis = Some(Axis {
-        axis_label: Some(AxisLabel {
-            interval: 0,
-            rotate: 30,
-        }),
-        ..category(x, false)
-    });
-    c.y_axis = Some(category(y, true));
-    c.visual_map = Some(visual_map(lo, hi, &SCALE));
+    let c = heatmap(x, y, data, 30, visual_map(lo, hi, &SCALE));
     Some(Spec {
         id: "chart-heatmap".into(),
         height: rows_height(r.rows.len()) + 80,
         option: c,
     })
+}
+
+/// A heatmap of `[x, y, value]` cells, the x labels turned by `rotate` degrees, the first y
+/// category at the top.
+fn heatmap(
+    x: Vec<String>,
+    y: Vec<String>,
+    data: Vec<Datum>,
+    rotate: i32,
+    colours: VisualMap,
+) -> Chart {
+    let mut c = chart("item", vec![Series::new("heatmap", None, data)]);
+    c.grid = Some(grid(10, 20, 10, 60));
+    c.x_axis = Some(Axis {
+        axis_label: Some(AxisLabel {
+            interval: (x.len() <= ALL_LABELS).then_some(0),
+            rotate,
+        }),
+        ..category(x, false)
+    });
+    c.y_axis = Some(category(y, true));
+    c.visual_map = Some(colours);
+    c
 }
 
 /// The widest range of the groups' scales (the heatmap's colour scale).
@@ -341,13 +358,7 @@ pub fn slope(c: &Comparison, k: usize, t: &Text) -> Spec {
         })
         .collect();
     let mut chart = chart("item", series);
-    chart.grid = Some(Grid {
-        left: 40,
-        right: 40,
-        top: 30,
-        bottom: 10,
-        contain_label: true,
-    });
+    chart.grid = Some(grid(40, 40, 30, 10));
     chart.x_axis = Some(category(
         vec![c.schemes[0].clone(), c.schemes[k].clone()],
         false,
@@ -358,6 +369,26 @@ pub fn slope(c: &Comparison, k: usize, t: &Text) -> Spec {
         height: rows_height(c.units.len()).min(720),
         option: chart,
     }
+}
+
+/// Two bar series side by side, with a legend (the axes are the caller's).
+fn two_bars(series: [(&str, Vec<Datum>); 2]) -> Chart {
+    let [(a, da), (b, db)] = series;
+    let mut c = chart(
+        "axis",
+        vec![
+            Series {
+                color: Some(BLUE),
+                ..Series::new("bar", Some(a.into()), da)
+            },
+            Series {
+                color: Some(ORANGE),
+                ..Series::new("bar", Some(b.into()), db)
+            },
+        ],
+    );
+    c.legend = Some(Legend { top: 0 });
+    c
 }
 
 /// Nominal weight against effective importance, by tag.
@@ -377,20 +408,7 @@ pub fn orientation(o: &Orientation, k: usize, t: &Text) -> Spec {
         .iter()
         .map(|s| Datum::Value(Some(s.importance)))
         .collect();
-    let mut c = chart(
-        "axis",
-        vec![
-            Series {
-                color: Some(BLUE),
-                ..Series::new("bar", Some(t.nominal.into()), nominal)
-            },
-            Series {
-                color: Some(ORANGE),
-                ..Series::new("bar", Some(t.importance.into()), importance)
-            },
-        ],
-    );
-    c.legend = Some(Legend { top: 0 });
+    let mut c = two_bars([(t.nominal, nominal), (t.importance, importance)]);
     c.x_axis = Some(category(tags, false));
     c.y_axis = Some(value_axis(None, Some(0.0), None, false));
     Spec {
@@ -455,20 +473,7 @@ pub fn sobol(r: &indices::Report, t: &Text) -> Option<Spec> {
     let defined = |x: &f64| x.is_finite().then_some(*x);
     let s1 = e.s1.iter().map(|x| Datum::Value(defined(x))).collect();
     let st = e.st.iter().map(|x| Datum::Value(defined(x))).collect();
-    let mut c = chart(
-        "axis",
-        vec![
-            Series {
-                color: Some(BLUE),
-                ..Series::new("bar", Some(t.first_order.into()), s1)
-            },
-            Series {
-                color: Some(ORANGE),
-                ..Series::new("bar", Some(t.total.into()), st)
-            },
-        ],
-    );
-    c.legend = Some(Legend { top: 0 });
+    let mut c = two_bars([(t.first_order, s1), (t.total, st)]);
     c.y_axis = Some(category(r.factors.clone(), true));
     c.x_axis = Some(value_axis(None, Some(0.0), None, false));
     Some(Spec {
@@ -501,23 +506,13 @@ pub fn correlations(c: &Coherence) -> Option<Spec> {
         .iter()
         .map(|i| shown(&i.id, i.label.as_deref()))
         .collect();
-    let mut chart = chart("item", vec![Series::new("heatmap", None, data)]);
-    chart.grid = Some(Grid {
-        left: 10,
-        right: 20,
-        top: 10,
-        bottom: 60,
-        contain_label: true,
-    });
-    chart.x_axis = Some(Axis {
-        axis_label: Some(AxisLabel {
-            interval: 0,
-            rotate: 60,
-        }),
-        ..category(shown_names.clone(), false)
-    });
-    chart.y_axis = Some(category(shown_names, true));
-    chart.visual_map = Some(visual_map(-1.0, 1.0, &DIVERGING));
+    let chart = heatmap(
+        shown_names.clone(),
+        shown_names,
+        data,
+        60,
+        visual_map(-1.0, 1.0, &DIVERGING),
+    );
     let n = c.indicators.len();
     Some(Spec {
         id: "chart-correlations".into(),
