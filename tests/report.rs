@@ -24,6 +24,28 @@ fn report(args: &[&str]) -> String {
     String::from_utf8(o.stdout).expect("UTF-8")
 }
 
+/// Standard base64 decoded (the attachments' data URLs).
+fn base64(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let digits: Vec<u8> = text.bytes().filter_map(value).collect();
+    let mut out = Vec::new();
+    for chunk in digits.chunks(4) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (k, d)| acc | u32::from(*d) << (18 - 6 * k));
+        out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8][..chunk.len() - 1]);
+    }
+    out
+}
+
 /// The page without its inline scripts: the markup the report itself writes.
 fn markup(html: &str) -> String {
     let mut out = String::new();
@@ -60,9 +82,30 @@ fn the_report_is_self_contained_and_the_same_bytes_on_every_run() {
     for needle in ["src=", "<link", "url(", "@import", "http://", "https://"] {
         assert!(!page.contains(needle), "{needle} in the page's markup");
     }
+    let xlsx = "data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;base64,";
+    let mut attached = Vec::new();
     for (k, _) in page.match_indices("href=\"") {
-        assert_eq!(&page[k + 6..k + 7], "#", "a link leaves the page");
+        let link = &page[k + 6..];
+        let link = &link[..link.find('"').unwrap()];
+        if let Some(data) = link.strip_prefix(xlsx) {
+            attached.push(data);
+        } else {
+            assert!(link.starts_with('#'), "a link leaves the page: {link:.80}");
+        }
     }
+    // The tables attached as workbooks: the ranking (in rank order, labelled) and the
+    // comparison of the schemes.
+    assert_eq!(attached.len(), 2);
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(base64(attached[0]))).unwrap();
+    use calamine::Reader;
+    let results = book.worksheet_range("results").unwrap();
+    assert_eq!(
+        results[(0, 6)],
+        calamine::Data::String("质量发展战略规划".into())
+    );
+    assert_eq!(results[(1, 4)], calamine::Data::Float(1.0), "rank 1 first");
+    let book = calamine::Xlsx::new(std::io::Cursor::new(base64(attached[1]))).unwrap();
+    assert!(book.sheet_names().contains(&"market_strong".to_string()));
     // Every section of market_led.qi has content, and every chart container has an option.
     for id in [
         "overview",

@@ -314,6 +314,24 @@ fn open(exe: &Path, html: &Path, shot: &Path) -> Seen {
     assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
     std::fs::create_dir_all(shot.parent().unwrap()).unwrap();
     std::fs::write(shot, &png).unwrap();
+    // "Save as PDF" on A4: the print stylesheet starts each section on a page of its own.
+    let pdf = b.call(
+        "Page.printToPDF",
+        json!({"paperWidth": 8.27, "paperHeight": 11.69, "printBackground": true}),
+    );
+    let pdf = base64(pdf["data"].as_str().unwrap_or(""));
+    assert!(pdf.starts_with(b"%PDF"), "a PDF");
+    let sections = b
+        .eval("document.querySelectorAll('section').length")
+        .as_u64()
+        .unwrap_or(0);
+    let pages = pdf.windows(10).filter(|w| *w == b"/Type /Pag").count()
+        + pdf.windows(9).filter(|w| *w == b"/Type/Pag").count();
+    assert!(
+        pages as u64 > sections,
+        "{pages} PDF objects of type Page(s) for {sections} sections"
+    );
+    std::fs::write(shot.with_extension("pdf"), &pdf).unwrap();
     b.drain();
     let mut errors = Vec::new();
     let mut requests = Vec::new();

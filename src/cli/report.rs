@@ -6,6 +6,7 @@ use super::emit::{self, Cx, Format, Outcome};
 use qindex::analysis::{self, compare, orientation, profile};
 use qindex::eval::{PeriodChoice, PeriodResult, Results};
 use qindex::report::html::{self, Inputs, Lang};
+use qindex::report::run::{RunOutput, RunView};
 use qindex::sensitivity::{indices, kernel, uncertainty};
 use qindex::Error;
 use std::path::PathBuf;
@@ -203,11 +204,48 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         rules_hash: session.rules_hash(),
         stamp: a.stamp.then(now_utc),
     });
-    cx.emit(&match format {
-        Format::Json => html::json(&report),
-        _ => html::html(&report),
-    })
+    if format == Format::Json {
+        return cx.emit(&html::json(&report));
+    }
+    // The tables as workbooks, attached to the page: the ranked scheme's results, and the
+    // comparison of the schemes.
+    let xlsx = |write: &dyn Fn(&mut Vec<u8>) -> std::io::Result<()>| {
+        let mut bytes = Vec::new();
+        write(&mut bytes).map_err(|e| Error::io("xlsx", e))?;
+        Ok::<_, Error>(bytes)
+    };
+    let stem = match &now.period {
+        Some(p) => format!("{}-{}-{p}", plan.index.id, plan.scheme),
+        None => format!("{}-{}", plan.index.id, plan.scheme),
+    };
+    let mut attachments = vec![html::Attachment {
+        name: format!("{stem}.xlsx"),
+        mime: XLSX,
+        bytes: xlsx(&|w| {
+            let out = RunOutput {
+                plan,
+                frame,
+                results: &results[0],
+                rules_hash: session.rules_hash(),
+                view: RunView {
+                    labels: true,
+                    ..RunView::default()
+                },
+            };
+            qindex::report::xlsx::run(&out, w)
+        })?,
+    }];
+    if let Some(s) = &report.schemes {
+        attachments.push(html::Attachment {
+            name: format!("{}-schemes.xlsx", plan.index.id),
+            mime: XLSX,
+            bytes: xlsx(&|w| qindex::report::xlsx::compare(&s.comparison, &plans, w))?,
+        });
+    }
+    cx.emit(&html::html(&report, &attachments))
 }
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// An evaluation warning in one line: its code, where, and what.
 fn warning_text(w: &qindex::eval::Warning) -> String {

@@ -20,9 +20,36 @@ pub fn json(r: &Report) -> String {
     super::json::document("report", 1, r)
 }
 
-/// The report as one HTML page.
-pub fn html(r: &Report) -> String {
-    page::render(r)
+/// A file attached to the page as a download link (a data URL), e.g. the tables as xlsx.
+pub struct Attachment {
+    pub name: String,
+    pub mime: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+/// The report as one HTML page, with `attachments` as download links in its overview.
+pub fn html(r: &Report, attachments: &[Attachment]) -> String {
+    page::render(r, attachments)
+}
+
+/// Standard base64 with padding (RFC 4648), for data URLs.
+pub fn base64(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (k, b)| acc | u32::from(*b) << (16 - 8 * k));
+        for k in 0..4 {
+            if k <= chunk.len() {
+                out.push(char::from(DIGITS[(n >> (18 - 6 * k)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// Text escaped for HTML content and for attribute values (quoted with `"` or `'`).
@@ -84,6 +111,23 @@ mod tests {
         }
         let back: Vec<String> = serde_json::from_str(&json).unwrap();
         assert_eq!(back, vec![nasty]);
+    }
+
+    #[test]
+    fn base64_is_rfc_4648() {
+        // The test vectors of RFC 4648, section 10.
+        for (plain, coded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), coded, "{plain}");
+        }
+        assert_eq!(base64(&[0xff, 0xfe, 0xfd]), "//79");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use super::charts::{self, shown, Spec};
 use super::model::{Ranking, Report, UnitProfile};
 use super::text::{text, Text};
-use super::{escape, script_json, ECHARTS};
+use super::{base64, escape, script_json, Attachment, ECHARTS};
 use crate::analysis::compare::{Comparison, Decomposition, Mover};
 use crate::report::methods::Cell;
 use std::fmt::Write;
@@ -171,7 +171,7 @@ impl Page<'_> {
 }
 
 /// The page of a report.
-pub fn render(r: &Report) -> String {
+pub fn render(r: &Report, attachments: &[Attachment]) -> String {
     let t = text(r.lang);
     let mut page = Page {
         t,
@@ -180,6 +180,26 @@ pub fn render(r: &Report) -> String {
         specs: Vec::new(),
     };
     overview(&mut page, r);
+    if !attachments.is_empty() {
+        let links: Vec<String> = attachments
+            .iter()
+            .map(|a| {
+                format!(
+                    "<a download=\"{}\" href=\"data:{};base64,{}\">{}</a>",
+                    escape(&a.name),
+                    a.mime,
+                    base64(&a.bytes),
+                    escape(&a.name)
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            page.body,
+            "<p class=\"downloads\">{}: {}</p>",
+            escape(page.t.downloads),
+            links.join(" · ")
+        );
+    }
     if let Some(ranking) = &r.ranking {
         rank_section(&mut page, ranking);
     }
