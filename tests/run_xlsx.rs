@@ -115,10 +115,13 @@ fn reads_back_with_chinese_text_and_a_results_sheet_per_period() {
     assert_eq!(weights[(2, 4)], Data::Float(0.5));
 
     let methods = book.worksheet_range("methods").unwrap();
-    assert_eq!(text(&methods[(0, 8)]), "overall weight");
+    assert_eq!(text(&methods[(0, 7)]), "aggregation");
+    assert_eq!(text(&methods[(2, 7)]), "arithmetic");
+    assert_eq!(text(&methods[(3, 8)]), "gdp_per_capita");
+    assert_eq!(text(&methods[(0, 10)]), "overall weight");
     assert_eq!(text(&methods[(1, 2)]), "城市质量发展评价");
     assert_eq!(text(&methods[(8, 3)]), "μg/m³");
-    assert_eq!(methods[(2, 7)], Data::Float(0.5));
+    assert_eq!(methods[(2, 9)], Data::Float(0.5));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
