@@ -314,6 +314,28 @@ fn open(exe: &Path, html: &Path, shot: &Path) -> Seen {
     assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
     std::fs::create_dir_all(shot.parent().unwrap()).unwrap();
     std::fs::write(shot, &png).unwrap();
+    // Each section on its own, for looking at (target/report-browser/NAME-SECTION.png).
+    let rects = b.eval(
+        "Array.from(document.querySelectorAll('section')).map(function (s) {
+            var r = s.getBoundingClientRect();
+            return {id: s.id, x: r.left, y: r.top + window.scrollY, width: r.width,
+                    height: Math.min(r.height, 4000)};
+        })",
+    );
+    for r in rects.as_array().cloned().unwrap_or_default() {
+        let clip = json!({"x": r["x"], "y": r["y"], "width": r["width"], "height": r["height"], "scale": 1});
+        let data = b.call(
+            "Page.captureScreenshot",
+            json!({"format": "png", "clip": clip, "captureBeyondViewport": true}),
+        );
+        let stem = shot.file_stem().unwrap().to_string_lossy();
+        let name = format!("{stem}-{}.png", r["id"].as_str().unwrap_or("section"));
+        std::fs::write(
+            shot.with_file_name(name),
+            base64(data["data"].as_str().unwrap_or("")),
+        )
+        .unwrap();
+    }
     // "Save as PDF" on A4: the print stylesheet starts each section on a page of its own.
     let pdf = b.call(
         "Page.printToPDF",

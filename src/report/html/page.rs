@@ -47,10 +47,16 @@ fn td_opt(text: Option<&str>) -> Td {
     td(text.unwrap_or(""))
 }
 
-/// A number with fixed decimals, `—` when missing.
+/// A number with fixed decimals, `—` when missing; one that rounds to zero has no sign.
 fn num(x: Option<f64>, decimals: usize) -> String {
     match x {
-        Some(x) if x.is_finite() => format!("{x:.decimals$}"),
+        Some(x) if x.is_finite() => {
+            let text = format!("{x:.decimals$}");
+            match text.strip_prefix('-') {
+                Some(rest) if rest.bytes().all(|b| b == b'0' || b == b'.') => rest.to_string(),
+                _ => text,
+            }
+        }
         _ => "—".to_string(),
     }
 }
@@ -447,7 +453,17 @@ fn schemes(page: &mut Page, c: &Comparison, explained: &[Decomposition]) {
                 td_num(Some(d.adjustments), 3),
             ]);
         }
-        page.table(false, &[t.node, t.weight_effect, t.value_effect], rows);
+        if !rows.is_empty() {
+            page.table(false, &[t.node, t.weight_effect, t.value_effect], rows);
+        }
+        if !d.not_split.is_empty() {
+            page.note(&format!(
+                "{} {}: {}",
+                t.not_split,
+                d.not_split.join(", "),
+                num(Some(d.not_split_change), 3)
+            ));
+        }
     }
 }
 
@@ -648,4 +664,19 @@ fn methods(page: &mut Page, r: &Report) {
         })
         .collect();
     page.table(false, &head, rows);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::num;
+
+    #[test]
+    fn numbers_round_without_a_negative_zero() {
+        assert_eq!(num(Some(-0.0001), 3), "0.000");
+        assert_eq!(num(Some(-0.0), 0), "0");
+        assert_eq!(num(Some(-0.0006), 3), "-0.001");
+        assert_eq!(num(Some(2.5), 2), "2.50");
+        assert_eq!(num(Some(f64::NAN), 2), "—");
+        assert_eq!(num(None, 2), "—");
+    }
 }
