@@ -107,8 +107,9 @@ fn explain_formats() {
         .iter()
         .any(|n| n["id"] == "market"));
     let csv = qindex(&["explain", "rules/quality_city.qi", "--format", "csv"]);
-    assert!(stdout(&csv)
-        .starts_with("level,id,label,unit,source,direction,normalisation,weight,overall weight"));
+    assert!(stdout(&csv).starts_with(
+        "level,id,label,unit,source,direction,normalisation,aggregation,data,weight,overall weight"
+    ));
     let md = qindex(&["explain", "rules/quality_city.qi", "--format", "markdown"]);
     assert!(stdout(&md).starts_with("| level"));
 }

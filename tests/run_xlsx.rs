@@ -66,23 +66,29 @@ fn two_runs_give_identical_bytes() {
 }
 
 #[test]
-fn reads_back_with_chinese_text_and_four_sheets() {
+fn reads_back_with_chinese_text_and_a_results_sheet_per_period() {
     let dir = scratch("readback");
     let path = dir.join("out.xlsx");
-    write_xlsx(&path, &["--period", "all"]);
+    write_xlsx(&path, &["--period", "all", "--headers", "ids"]);
     let mut book: Xlsx<_> = open_workbook(&path).unwrap();
     assert_eq!(
         book.sheet_names(),
-        ["results", "indicators", "weights", "methods"]
+        [
+            "results 2022",
+            "results 2023",
+            "indicators",
+            "weights",
+            "methods"
+        ]
     );
 
-    let results = book.worksheet_range("results").unwrap();
+    let results = book.worksheet_range("results 2022").unwrap();
     assert_eq!(text(&results[(0, 1)]), "city_name");
     assert_eq!(text(&results[(1, 0)]), "440300");
     assert_eq!(text(&results[(1, 1)]), "深圳");
     assert_eq!(text(&results[(1, 2)]), "2022");
     assert_eq!(results[(1, 4)], Data::Float(1.0), "rank 1");
-    assert_eq!(results.height(), 1 + 16, "eight cities in two years");
+    assert_eq!(results.height(), 1 + 8, "eight cities");
 
     let indicators = book.worksheet_range("indicators").unwrap();
     assert_eq!(text(&indicators[(0, 3)]), "gdp_per_capita raw");
@@ -109,10 +115,13 @@ fn reads_back_with_chinese_text_and_four_sheets() {
     assert_eq!(weights[(2, 4)], Data::Float(0.5));
 
     let methods = book.worksheet_range("methods").unwrap();
-    assert_eq!(text(&methods[(0, 8)]), "overall weight");
+    assert_eq!(text(&methods[(0, 7)]), "aggregation");
+    assert_eq!(text(&methods[(2, 7)]), "arithmetic");
+    assert_eq!(text(&methods[(3, 8)]), "gdp_per_capita");
+    assert_eq!(text(&methods[(0, 10)]), "overall weight");
     assert_eq!(text(&methods[(1, 2)]), "城市质量发展评价");
     assert_eq!(text(&methods[(8, 3)]), "μg/m³");
-    assert_eq!(methods[(2, 7)], Data::Float(0.5));
+    assert_eq!(methods[(2, 9)], Data::Float(0.5));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -120,21 +129,35 @@ fn reads_back_with_chinese_text_and_four_sheets() {
 fn results_sheet_matches_the_csv() {
     let dir = scratch("csv");
     let path = dir.join("out.xlsx");
-    let view = ["--period", "all", "--indicators", "--top", "5"];
+    let view = [
+        "--period",
+        "all",
+        "--indicators",
+        "--top",
+        "5",
+        "--headers",
+        "ids",
+    ];
     write_xlsx(&path, &view);
     let mut args = vec!["run", RULES, "--format", "csv"];
     args.extend_from_slice(&view);
     let csv = String::from_utf8(qindex(&args).stdout).unwrap();
     let mut book: Xlsx<_> = open_workbook(&path).unwrap();
-    let sheet = book.worksheet_range("results").unwrap();
+    // One sheet per period, in rank order as the CSV of `--top`: together, the CSV's rows.
+    let mut cells: Vec<Vec<Data>> = Vec::new();
+    for name in ["results 2022", "results 2023"] {
+        let sheet = book.worksheet_range(name).unwrap();
+        let skip = if cells.is_empty() { 0 } else { 1 };
+        cells.extend(sheet.rows().skip(skip).map(|r| r.to_vec()));
+    }
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(sheet.height(), lines.len());
+    assert_eq!(cells.len(), lines.len());
     for (r, line) in lines.iter().enumerate() {
         // The fixture has no commas or quotes inside fields.
         let fields: Vec<&str> = line.split(',').collect();
-        assert_eq!(sheet.width(), fields.len());
+        assert_eq!(cells[r].len(), fields.len());
         for (c, field) in fields.iter().enumerate() {
-            let cell = &sheet[(r, c)];
+            let cell = &cells[r][c];
             match (field.parse::<f64>(), cell) {
                 (Ok(x), Data::Float(y)) => assert_eq!(x, *y, "row {r} column {c}"),
                 _ => assert_eq!(text(cell), *field, "row {r} column {c}"),

@@ -211,6 +211,25 @@ fn position(rank: u32, of: usize) -> f64 {
     }
 }
 
+/// The median unit of a period: for each node after the index (plan order), the median of
+/// its values over the units (`None` where no unit has one), the reference a unit's profile
+/// is drawn against.
+pub fn median_unit(plan: &Plan, current: &PeriodResult) -> Vec<(String, Option<f64>)> {
+    plan.ids()
+        .skip(1)
+        .map(|id| {
+            let values: Vec<f64> = current.value[id.index()]
+                .iter()
+                .zip(&current.is_unit)
+                .filter(|(v, u)| **u && v.is_finite())
+                .map(|(v, _)| *v)
+                .collect();
+            let m = crate::methods::stats::median(&values);
+            (plan.node(id).id.clone(), finite(m))
+        })
+        .collect()
+}
+
 /// Builds the profile of the unit at position `at` of `current`, compared with `previous`
 /// (the period before, evaluated with the same plan) when given.
 pub fn profile(

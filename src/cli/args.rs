@@ -50,7 +50,7 @@ pub enum Command {
     /// Compare schemes over the same data: each unit's rank and score under each, the rank
     /// correlations (Spearman, Kendall tau-b), the biggest movers and the top-N changes.
     ///
-    /// Formats: table, csv or json (`qindex.compare/1`, docs/compare-json.md).
+    /// Formats: table, csv, json (`qindex.compare/1`, docs/compare-json.md) or xlsx (a sheet per scheme, the comparison, the correlations and the methods tables; needs --output).
     #[command(after_help = EXIT_CODES)]
     Compare(super::compare::Args),
     /// How much weight each orientation (government, market, society) carries, nominally and
@@ -99,6 +99,14 @@ pub enum Command {
     /// Formats: table, csv (the estimates) or json (`qindex.survey/1`, docs/cli-json.md).
     #[command(after_help = EXIT_CODES)]
     Survey(super::survey::Args),
+    /// One self-contained HTML report to hand in: the ranking, the group heatmap, the
+    /// schemes compared, the orientation, the robustness (rank intervals, MARC, Sobol'
+    /// indices), the coherence, a profile of each unit, the methods table and the warnings.
+    /// It loads nothing from the network.
+    ///
+    /// Formats: html (the default) or json (the report's data model, `qindex.report/1`).
+    #[command(after_help = EXIT_CODES)]
+    Report(super::report::Args),
     /// The difference between two versions of an indicator system: nodes added, removed or
     /// moved, weights, methods and tags changed, and what it does to the results. Either side
     /// may be `git:REV:PATH`, e.g. `qindex diff git:HEAD~1:rules/quality_city.qi rules/quality_city.qi`.
@@ -125,7 +133,7 @@ pub enum Command {
 /// them).
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct OutArgs {
-    /// The format of the result: table, json, csv, markdown or xlsx, as the command writes
+    /// The format of the result: table, json, csv, markdown, xlsx or html, as the command writes
     /// them (its description lists them). JSON is one document with a `format` key.
     #[arg(long, value_enum, hide_possible_values = true)]
     pub format: Option<Format>,
@@ -136,6 +144,16 @@ pub struct OutArgs {
     /// No warnings, notes or progress on standard error (errors are still shown).
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// What names a spreadsheet's columns (`--headers`).
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Headers {
+    /// The nodes' labels (their ids where they have none).
+    #[default]
+    Labels,
+    /// The nodes' ids.
+    Ids,
 }
 
 /// The arguments of a command that looks at one scheme in one period.

@@ -27,11 +27,11 @@ pub struct Args {
 }
 
 pub fn run(a: Args, cx: &mut Cx) -> Outcome {
-    let all = [Format::Table, Format::Csv, Format::Json];
+    let all = [Format::Table, Format::Csv, Format::Json, Format::Xlsx];
     let format = cx.format("compare", &all, Format::Table)?;
-    if a.explain.is_some() && format == Format::Csv {
+    if a.explain.is_some() && matches!(format, Format::Csv | Format::Xlsx) {
         return Err(Error::Usage(
-            "--explain with --format csv: the decomposition is not one table; use --format table or json".into(),
+            "--explain with --format csv or xlsx: the decomposition is not one table; use --format table or json".into(),
         ));
     }
     let period = one_period(a.on.period.as_deref())?;
@@ -110,6 +110,9 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
             Some(d)
         })
         .collect();
+    if format == Format::Xlsx {
+        return cx.emit_with(|w| qindex::report::xlsx::compare(&comparison, &plans, w));
+    }
     cx.emit(&match format {
         Format::Json => {
             render::json_explained(&comparison, a.explain.is_some().then_some(&explained))

@@ -34,6 +34,7 @@ pub enum Format {
     Csv,
     Markdown,
     Xlsx,
+    Html,
 }
 
 impl Format {
@@ -44,6 +45,7 @@ impl Format {
             Format::Csv => "csv",
             Format::Markdown => "markdown",
             Format::Xlsx => "xlsx",
+            Format::Html => "html",
         }
     }
 }

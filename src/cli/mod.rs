@@ -12,6 +12,7 @@ mod fmt;
 mod importance;
 mod orientation;
 mod profile;
+mod report;
 mod run;
 mod sensitivity;
 mod snapshot;
@@ -39,6 +40,7 @@ pub fn dispatch(command: Command) -> ExitCode {
         Command::Importance(a) => &a.out,
         Command::Stability(a) => &a.out,
         Command::Survey(a) => &a.out,
+        Command::Report(a) => &a.out,
         Command::Diff(a) => &a.out,
         Command::Snapshot(a) => &a.out,
         Command::Fmt(a) => &a.out,
@@ -58,6 +60,7 @@ pub fn dispatch(command: Command) -> ExitCode {
         Command::Importance(a) => importance::run(a, &mut cx),
         Command::Stability(a) => stability::run(a, &mut cx),
         Command::Survey(a) => survey::run(a, &mut cx),
+        Command::Report(a) => report::run(a, &mut cx),
         Command::Diff(a) => diff::run(a, &mut cx),
         Command::Snapshot(a) => snapshot::run(a, &mut cx),
         Command::Fmt(a) => fmt::run(a, &mut cx),

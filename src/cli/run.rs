@@ -29,6 +29,9 @@ pub struct Args {
     /// the score: for a table too wide for the terminal, or a CSV of just what is needed.
     #[arg(long, value_name = "ID,...", value_delimiter = ',', conflicts_with_all = ["depth", "indicators"])]
     columns: Option<Vec<String>>,
+    /// With --format xlsx: name the columns by the nodes' labels or by their ids.
+    #[arg(long, value_enum, default_value_t)]
+    headers: super::args::Headers,
     #[command(flatten)]
     pub out: OutArgs,
 }
@@ -78,6 +81,7 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
             top: a.top.map(|n| n as usize),
             only,
             width: cx.width(),
+            labels: format == Format::Xlsx && a.headers == super::args::Headers::Labels,
         },
     };
     let written = cx.emit_with(|w| match format {

@@ -13,7 +13,7 @@ pub enum TableFormat {
     Csv,
 }
 
-const HEADINGS: [&str; 9] = [
+const HEADINGS: [&str; 11] = [
     "level",
     "id",
     "label",
@@ -21,16 +21,21 @@ const HEADINGS: [&str; 9] = [
     "source",
     "direction",
     "normalisation",
+    "aggregation",
+    "data",
     "weight",
     "overall weight",
 ];
 
 /// Columns holding numbers: right-aligned in Markdown; their numbers are not guarded in CSV.
-const NUMERIC: [bool; 9] = [true, false, false, false, false, false, false, true, true];
+const NUMERIC: [bool; 11] = [
+    true, false, false, false, false, false, false, false, false, true, true,
+];
 
 /// The methods table every published index ships: one row per node in plan order, with its
-/// level (depth), id, label, unit, source, direction and normalisation (indicators), its weight
-/// within its parent and its overall weight. A weight derived from data reads
+/// level (depth), id, label, unit, source, direction and normalisation (indicators), its
+/// aggregation (groups), its data (an indicator's column or formula), its weight within its
+/// parent and its overall weight. A weight derived from data reads
 /// `derived (METHOD)`, and an overall weight that depends on one is left empty (`—` in
 /// Markdown).
 pub fn methods_table(plan: &Plan, format: TableFormat) -> String {
@@ -40,8 +45,10 @@ pub fn methods_table(plan: &Plan, format: TableFormat) -> String {
     }
 }
 
-/// A cell of a spreadsheet: numbers stay numbers, at full precision.
-#[derive(Debug, Clone, PartialEq)]
+/// A cell of a spreadsheet: numbers stay numbers, at full precision (in JSON: null, a string
+/// or a number).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(untagged)]
 pub enum Cell {
     Empty,
     Text(String),
@@ -61,9 +68,9 @@ pub fn methods_cells(plan: &Plan) -> (&'static [&'static str], Vec<Vec<Cell>>) {
                 .collect();
             row[0] = Cell::Number(f64::from(node.depth));
             if let Some(w) = node.weight.as_ref().and_then(|w| w.fixed()) {
-                row[7] = Cell::Number(w);
+                row[9] = Cell::Number(w);
             }
-            row[8] = node.overall.map_or(Cell::Empty, Cell::Number);
+            row[10] = node.overall.map_or(Cell::Empty, Cell::Number);
             row
         })
         .collect();
@@ -71,7 +78,7 @@ pub fn methods_cells(plan: &Plan) -> (&'static [&'static str], Vec<Vec<Cell>>) {
 }
 
 /// A row's cells; `None` for a cell with nothing to say.
-fn cells(node: &Node, decimals: Option<usize>) -> [Option<String>; 9] {
+fn cells(node: &Node, decimals: Option<usize>) -> [Option<String>; 11] {
     let ind = node.indicator.as_ref();
     [
         Some(node.depth.to_string()),
@@ -81,6 +88,8 @@ fn cells(node: &Node, decimals: Option<usize>) -> [Option<String>; 9] {
         node.source.clone(),
         ind.map(|i| i.direction.to_string()),
         ind.map(|i| i.normalise.to_string()),
+        node.group.as_ref().map(|g| g.aggregate.to_string()),
+        ind.map(|i| i.formula.text.clone()),
         weight_text(node.weight.as_ref(), decimals),
         node.overall.map(|w| fixed_number(w, decimals)),
     ]
@@ -131,15 +140,15 @@ mod tests {
     fn methods_table_markdown() {
         let out = methods_table(&sample_plan(), TableFormat::Markdown);
         insta::assert_snapshot!(out, @r"
-            | level | id             | label                                                      | unit    | source                       | direction | normalisation     | weight            | overall weight |
-            | ----: | -------------- | ---------------------------------------------------------- | ------- | ---------------------------- | --------- | ----------------- | ----------------: | -------------: |
-            |     0 | quality_city   | 质量强市示范城市评价                                       |         |                              |           |                   |                 — |          1.000 |
-            |     1 | product        | 产品质量                                                   |         | 国家统计局, 《城市统计年鉴》 |           |                   |             0.600 |          0.600 |
-            |     2 | pass_rate      | 产品质量监督抽查合格率                                     | %       |                              | positive  | goalposts 80..100 |             0.667 |          0.400 |
-            |     2 | complaints     | 质量投诉率                                                 | 件/万人 |                              | negative  | minmax            |             0.333 |          0.200 |
-            |     1 | market         | 市场质量                                                   |         |                              |           |                   |             0.400 |          0.400 |
-            |     2 | sales_share    | 品牌产品销售份额                                           |         |                              | positive  | minmax            | derived (entropy) |              — |
-            |     2 | intermediaries | 每万人拥有的质量检验检测认证中介服务机构数量（含分支机构） |         |                              | positive  | rank              | derived (entropy) |              — |
+            | level | id             | label                                                      | unit    | source                       | direction | normalisation     | aggregation | data                                   | weight            | overall weight |
+            | ----: | -------------- | ---------------------------------------------------------- | ------- | ---------------------------- | --------- | ----------------- | ----------- | -------------------------------------- | ----------------: | -------------: |
+            |     0 | quality_city   | 质量强市示范城市评价                                       |         |                              |           |                   | arithmetic  |                                        |                 — |          1.000 |
+            |     1 | product        | 产品质量                                                   |         | 国家统计局, 《城市统计年鉴》 |           |                   | arithmetic  |                                        |             0.600 |          0.600 |
+            |     2 | pass_rate      | 产品质量监督抽查合格率                                     | %       |                              | positive  | goalposts 80..100 |             | passed_batches / sampled_batches * 100 |             0.667 |          0.400 |
+            |     2 | complaints     | 质量投诉率                                                 | 件/万人 |                              | negative  | minmax            |             | `质量投诉件数` / per_10k_people        |             0.333 |          0.200 |
+            |     1 | market         | 市场质量                                                   |         |                              |           |                   | arithmetic  |                                        |             0.400 |          0.400 |
+            |     2 | sales_share    | 品牌产品销售份额                                           |         |                              | positive  | minmax            |             | share(brand_sales) * 100               | derived (entropy) |              — |
+            |     2 | intermediaries | 每万人拥有的质量检验检测认证中介服务机构数量（含分支机构） |         |                              | positive  | rank              |             | quality_intermediaries                 | derived (entropy) |              — |
         ");
     }
 
@@ -149,29 +158,29 @@ mod tests {
         assert!(out.ends_with("\r\n"));
         assert!(!out.replace("\r\n", "").contains('\n'));
         insta::assert_snapshot!(out.replace("\r\n", "\n"), @r#"
-            level,id,label,unit,source,direction,normalisation,weight,overall weight
-            0,quality_city,质量强市示范城市评价,,,,,,1
-            1,product,产品质量,,"国家统计局, 《城市统计年鉴》",,,0.6,0.6
-            2,pass_rate,产品质量监督抽查合格率,%,,positive,goalposts 80..100,0.666667,0.4
-            2,complaints,质量投诉率,件/万人,,negative,minmax,0.333333,0.2
-            1,market,市场质量,,,,,0.4,0.4
-            2,sales_share,品牌产品销售份额,,,positive,minmax,derived (entropy),
-            2,intermediaries,每万人拥有的质量检验检测认证中介服务机构数量（含分支机构）,,,positive,rank,derived (entropy),
+            level,id,label,unit,source,direction,normalisation,aggregation,data,weight,overall weight
+            0,quality_city,质量强市示范城市评价,,,,,arithmetic,,,1
+            1,product,产品质量,,"国家统计局, 《城市统计年鉴》",,,arithmetic,,0.6,0.6
+            2,pass_rate,产品质量监督抽查合格率,%,,positive,goalposts 80..100,,passed_batches / sampled_batches * 100,0.666667,0.4
+            2,complaints,质量投诉率,件/万人,,negative,minmax,,`质量投诉件数` / per_10k_people,0.333333,0.2
+            1,market,市场质量,,,,,arithmetic,,0.4,0.4
+            2,sales_share,品牌产品销售份额,,,positive,minmax,,share(brand_sales) * 100,derived (entropy),
+            2,intermediaries,每万人拥有的质量检验检测认证中介服务机构数量（含分支机构）,,,positive,rank,,quality_intermediaries,derived (entropy),
         "#);
     }
 
     #[test]
     fn methods_cells_keep_numbers_as_numbers() {
         let (head, rows) = methods_cells(&sample_plan());
-        assert_eq!(head.len(), 9);
+        assert_eq!(head.len(), 11);
         assert_eq!(rows.len(), 7);
         assert_eq!(rows[0][0], Cell::Number(0.0));
         assert_eq!(rows[0][2], Cell::Text("质量强市示范城市评价".into()));
-        assert_eq!(rows[0][7], Cell::Empty);
-        assert_eq!(rows[0][8], Cell::Number(1.0));
-        assert_eq!(rows[2][7], Cell::Number(2.0 / 3.0), "full precision");
-        assert_eq!(rows[5][7], Cell::Text("derived (entropy)".into()));
-        assert_eq!(rows[5][8], Cell::Empty);
+        assert_eq!(rows[0][9], Cell::Empty);
+        assert_eq!(rows[0][10], Cell::Number(1.0));
+        assert_eq!(rows[2][9], Cell::Number(2.0 / 3.0), "full precision");
+        assert_eq!(rows[5][9], Cell::Text("derived (entropy)".into()));
+        assert_eq!(rows[5][10], Cell::Empty);
     }
 
     #[test]
@@ -224,9 +233,9 @@ mod tests {
         let out = methods_table(&plan, TableFormat::Markdown);
         let line = out.lines().nth(3).unwrap();
         assert!(line.contains(" a\\|b c "), "{line}");
-        // Every line has the same number of unescaped pipes: ten cell borders.
+        // Every line has the same number of unescaped pipes: twelve cell borders.
         for line in out.lines() {
-            assert_eq!(line.replace("\\|", "").matches('|').count(), 10, "{line}");
+            assert_eq!(line.replace("\\|", "").matches('|').count(), 12, "{line}");
         }
     }
 

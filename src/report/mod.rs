@@ -7,6 +7,7 @@ pub mod compare;
 mod explain;
 #[cfg(test)]
 mod fixtures;
+pub mod html;
 pub mod importance;
 pub mod json;
 mod methods;
@@ -106,11 +107,17 @@ pub(crate) fn pad_left(text: &str, width: usize) -> String {
 /// A text cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, or a tab or
 /// carriage return before one) gets a leading `'`, as OWASP recommends against CSV injection.
 pub(crate) fn guard_formula(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if formula_like(text) {
         format!("'{text}")
     } else {
         text.to_string()
     }
+}
+
+/// Whether a spreadsheet would read a text cell as a formula: it starts with `=`, `+`, `-`,
+/// `@`, or a tab or carriage return before one.
+pub(crate) fn formula_like(text: &str) -> bool {
+    text.starts_with(['=', '+', '-', '@', '\t', '\r'])
 }
 
 /// A field quoted per RFC 4180 when it holds a comma, a quote or a line break.

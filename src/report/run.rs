@@ -1,7 +1,7 @@
 //! Renderers of `qindex run`: a ranked table, CSV and JSON.
 
 use super::table::Table;
-use super::{csv_field, guard_formula, truncate_to_width};
+use super::{csv_field, formula_like, guard_formula, truncate_to_width};
 use crate::data::Frame;
 use crate::eval::{flags, PeriodResult, Results};
 use crate::plan::{NodeId, NodeKind, Plan};
@@ -22,6 +22,9 @@ pub struct RunView {
     /// The widest a table's line may be (the terminal's width): wider tables are split into
     /// blocks that repeat the rank and the unit. No limit when `None`.
     pub width: Option<usize>,
+    /// Name the nodes' columns by their labels (ids when a node has none) instead of ids
+    /// (`--headers labels`, for spreadsheets).
+    pub labels: bool,
 }
 
 /// Everything a renderer needs.
@@ -72,12 +75,29 @@ impl RunOutput<'_> {
         }
         for c in cols {
             let n = self.plan.node(*c);
-            head.push(n.id.clone());
+            let name = self.name(*c);
             if n.kind != NodeKind::Indicator {
-                head.push(format!("{}_rank", n.id));
+                let rank = if self.view.labels {
+                    format!("{name} rank")
+                } else {
+                    format!("{name}_rank")
+                };
+                head.push(name);
+                head.push(rank);
+            } else {
+                head.push(name);
             }
         }
         head
+    }
+
+    /// A node's column name: its label with `labels`, else (or without a label) its id.
+    pub(crate) fn name(&self, id: NodeId) -> String {
+        let n = self.plan.node(id);
+        match &n.label {
+            Some(l) if self.view.labels && !l.is_empty() => l.clone(),
+            _ => n.id.clone(),
+        }
     }
 
     /// Rows in rank order (the table), for `--top N` the first N ranks.
@@ -112,7 +132,7 @@ fn push_rank(out: &mut Vec<u8>, r: u32, buf: &mut itoa::Buffer) {
 }
 
 fn push_text(out: &mut Vec<u8>, text: &str) {
-    let plain = !text.starts_with(['=', '+', '-', '@', '\t', '\r'])
+    let plain = !formula_like(text)
         && !text
             .bytes()
             .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
