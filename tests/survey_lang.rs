@@ -211,11 +211,12 @@ fn respondent_columns_missing_from_the_file_are_shown_in_the_rules() {
     };
     let (written, hint, note) = at("wt");
     assert_eq!(written, "wt");
-    assert_eq!(hint, "did you mean `w`?");
+    // The closest name first, as for index columns.
+    assert!(hint.starts_with("did you mean `w`"), "{hint}");
     assert!(note.contains("respondents.csv:1"), "{note}");
     let (written, hint, _) = at("s04");
     assert_eq!(written, "s04");
-    assert_eq!(hint, "did you mean `s4`?");
+    assert!(hint.starts_with("did you mean `s4`"), "{hint}");
 }
 
 #[test]
