@@ -525,8 +525,9 @@ proptest! {
             progress: None,
             interrupted: &|| false,
         };
-        let text = qindex::sensitivity::audit::replay(&plans, &loaded.frame, &opts, r, &path)
+        let replay = qindex::sensitivity::audit::replay(&plans, &loaded.frame, &opts, r, &path)
             .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        let text = qindex::report::audit::replay_text(&replay);
         let replay = path.with_file_name("replay.qi");
         std::fs::write(&replay, &text).unwrap();
         let (program, _) = qindex::check::load(&replay).unwrap();

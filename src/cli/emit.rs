@@ -4,6 +4,7 @@
 
 use clap::ValueEnum;
 use qindex::diagnostics::{render_all, Color};
+use qindex::sensitivity::audit::Record;
 use qindex::session::Session;
 use qindex::{Diagnostic, Error, Sources};
 use std::io::{BufWriter, IsTerminal, Write};
@@ -419,15 +420,17 @@ fn to_stdout(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Resul
 /// atomically.
 pub fn audit_file(
     path: &Option<PathBuf>,
-    lines: impl FnOnce() -> Result<String, Error>,
+    export: impl FnOnce(&mut dyn FnMut(Record) -> Result<(), Error>) -> Result<(), Error>,
 ) -> Result<(), Error> {
-    match path {
-        Some(path) => {
-            let lines = lines()?;
-            write_atomic(path, |w| w.write_all(lines.as_bytes()))
-        }
-        None => Ok(()),
-    }
+    let Some(path) = path else {
+        return Ok(());
+    };
+    let mut lines = String::new();
+    export(&mut |r| {
+        lines.push_str(&qindex::report::audit::record_line(&r));
+        Ok(())
+    })?;
+    write_atomic(path, |w| w.write_all(lines.as_bytes()))
 }
 
 /// Set by the first Ctrl-C while a long analysis runs that checks it ([`cooperate`]).

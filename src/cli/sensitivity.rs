@@ -65,7 +65,9 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         schemes,
         variants: &variants,
     };
-    emit::audit_file(&a.evaluations, || audit::evaluations(&plans, frame, &opts))?;
+    emit::audit_file(&a.evaluations, |sink| {
+        audit::evaluations(&plans, frame, &opts, sink)
+    })?;
     let report = indices::run(&plans, frame, &opts)?;
     cx.counted_warnings(&report.warnings, "over the evaluations");
     cx.emit(&match format {

@@ -57,7 +57,8 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         variants: &variants,
     };
     if let Some(r) = a.replay {
-        return cx.emit(&audit::replay(&plans, frame, &opts, r, &a.on.file)?);
+        let replay = audit::replay(&plans, frame, &opts, r, &a.on.file)?;
+        return cx.emit(&qindex::report::audit::replay_text(&replay));
     }
     if a.configurations {
         let c = audit::configurations(&plans, frame, &opts)?;
@@ -66,8 +67,8 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
             _ => qindex::report::audit::configurations_table(&c),
         });
     }
-    emit::audit_file(&a.replications, || {
-        audit::replications(&plans, frame, &opts)
+    emit::audit_file(&a.replications, |sink| {
+        audit::replications(&plans, frame, &opts, sink)
     })?;
     let summary = uncertainty::run(&plans, frame, &opts)?;
     cx.counted_warnings(&summary.warnings, "over the replications");

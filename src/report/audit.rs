@@ -1,8 +1,87 @@
-//! Renderers of `qindex uncertainty --configurations`.
+//! Renderers of the audit trail: the JSON Lines of `qindex uncertainty --replications` and
+//! `qindex sensitivity --evaluations`, the scheme of `--replay R`, and `--configurations`.
 
 use super::table::Table;
-use crate::sensitivity::audit::Configurations;
+use crate::sensitivity::audit::{Configurations, Draw, Record, Replay};
 use serde_json::{json, Map, Value};
+
+/// One line of the JSON Lines export (`docs/checking-uncertainty.md`): the draw (`replication`,
+/// or `evaluation`, `sample`, `matrix` and `factor`), `choices`, `dropped` (null, one id, or a
+/// list), `weights`, `marc` and `ranks` (null: unranked), ended by a line break.
+pub fn record_line(r: &Record) -> String {
+    let mut rec = Map::new();
+    match &r.draw {
+        Draw::Replication(n) => {
+            rec.insert("replication".into(), json!(n));
+        }
+        Draw::Evaluation {
+            row,
+            sample,
+            matrix,
+            factor,
+        } => {
+            rec.insert("evaluation".into(), json!(row));
+            rec.insert("sample".into(), json!(sample));
+            rec.insert("matrix".into(), json!(matrix));
+            if let Some(f) = factor {
+                rec.insert("factor".into(), json!(f));
+            }
+        }
+    }
+    let object = |pairs: Vec<(String, Value)>| Value::Object(pairs.into_iter().collect());
+    let choices = r.choices.iter().map(|(l, o)| (l.clone(), json!(o)));
+    rec.insert("choices".into(), object(choices.collect()));
+    let dropped = match r.dropped.as_slice() {
+        [] => Value::Null,
+        [one] => json!(one),
+        all => json!(all),
+    };
+    rec.insert("dropped".into(), dropped);
+    let weights = r.weights.iter().map(|(id, w)| (id.clone(), json!(w)));
+    rec.insert("weights".into(), object(weights.collect()));
+    rec.insert("marc".into(), r.marc.map_or(Value::Null, |m| json!(m)));
+    let ranks = r.ranks.iter().map(|(u, k)| (u.clone(), json!(k)));
+    rec.insert("ranks".into(), object(ranks.collect()));
+    let mut line = serde_json::to_string(&Value::Object(rec)).expect("json");
+    line.push('\n');
+    line
+}
+
+/// Replication R as rules text: a file that `use`s the rules and declares
+/// `scheme replication_R`, so that `qindex run THAT --scheme replication_R` gives its scores
+/// and ranks.
+pub fn replay_text(p: &Replay) -> String {
+    let r = p.replication;
+    let mut out = format!(
+        "# Replication {r} of the `uncertainty` block of {} (seed {}), as a scheme:\n#     qindex run THIS_FILE --scheme replication_{r}\n# gives its scores and ranks.\n",
+        p.rules, p.seed
+    );
+    for (line, option) in &p.choices {
+        out.push_str(&format!("#   {line} → {option}\n"));
+    }
+    for d in &p.dropped {
+        out.push_str(&format!("#   dropped: {d}\n"));
+    }
+    out.push_str(&format!(
+        "\nuse \"{}\"\n\nscheme replication_{r} from {} {{\n",
+        p.uses.replace('\\', "\\\\").replace('"', "\\\""),
+        p.from
+    ));
+    for o in &p.overrides {
+        out.push_str(&format!("    {o}\n"));
+    }
+    if !p.dropped.is_empty() {
+        out.push_str(&format!("    exclude {}\n", p.dropped.join(", ")));
+    }
+    for g in &p.given {
+        out.push_str(&format!("    weights {g} = given\n"));
+    }
+    for (id, w) in &p.weights {
+        out.push_str(&format!("    weight {id} = {w:?}\n"));
+    }
+    out.push_str("}\n");
+    out
+}
 
 /// `qindex.configurations/1`.
 pub fn configurations_json(c: &Configurations) -> String {

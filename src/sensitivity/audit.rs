@@ -14,7 +14,6 @@ use crate::data::Frame;
 use crate::eval::{self, flags, EvalOptions, PeriodChoice, PeriodResult, Results};
 use crate::plan::{FactorKind, NodeId, Plan};
 use crate::Error;
-use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -78,66 +77,84 @@ fn attached(plan: &Plan) -> Vec<bool> {
     out
 }
 
-/// One line of the export: what replication `u` drew and what came of it.
+/// What one replication of `qindex uncertainty` (or one evaluation of the Saltelli design of
+/// `qindex sensitivity`) drew, and what came of it: a line of the audit export
+/// (`docs/checking-uncertainty.md`), rendered by `report::audit::record_line`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Record {
+    pub draw: Draw,
+    /// The option of each `choose` line, in line order: (line, option).
+    pub choices: Vec<(String, String)>,
+    /// The indicators dropped, in line order.
+    pub dropped: Vec<String>,
+    /// The weights used in the groups whose weights vary: (node id, weight within its parent).
+    pub weights: Vec<(String, f64)>,
+    /// The mean absolute rank change against the nominal ranks.
+    pub marc: Option<f64>,
+    /// Each unit's rank (`None`: unranked), in the nominal results' row order.
+    pub ranks: Vec<(String, Option<u32>)>,
+}
+
+/// Which draw a [`Record`] is.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub enum Draw {
+    /// Replication `r` of `qindex uncertainty`.
+    Replication(usize),
+    /// Row `row` of the Saltelli design: base sample `sample`, matrix `A`, `B` or `AB_i`, and
+    /// for `AB_i` the text of factor i.
+    Evaluation {
+        row: usize,
+        sample: usize,
+        matrix: String,
+        factor: Option<String>,
+    },
+}
+
+/// The record of the draw `u` (see [`Record`]).
 fn record(
     kernel: &Kernel,
     frame: &Frame,
     eval_opts: &EvalOptions,
     nom: &PeriodResult,
     u: &[f64],
-    ranks: &[u32],
-    head: Map<String, Value>,
-) -> Result<String, Error> {
+    ranks_in: &[u32],
+    draw: Draw,
+) -> Result<Record, Error> {
     let t = kernel.trace(u)?;
     let varied = kernel.varied_nodes();
-    let mut rec = head;
-    let mut choices = Map::new();
-    for (line, option) in &t.choices {
-        choices.insert(line.clone(), json!(option));
-    }
-    rec.insert("choices".into(), Value::Object(choices));
-    rec.insert(
-        "dropped".into(),
-        match t.dropped.len() {
-            0 => Value::Null,
-            1 => json!(t.dropped[0]),
-            _ => json!(t.dropped),
-        },
-    );
-    let mut weights = Map::new();
-    if !varied.is_empty() {
-        for (id, w) in used_weights(&t.plan, frame, eval_opts, |id| varied.contains(&id))? {
-            weights.insert(id, json!(w));
-        }
-    }
-    rec.insert("weights".into(), Value::Object(weights));
-    rec.insert(
-        "marc".into(),
-        marc_of(ranks, &nom.final_rank).map_or(Value::Null, |m| json!(m)),
-    );
-    let mut by_unit = Map::new();
-    for (i, row) in nom.rows.iter().enumerate() {
-        if nom.is_unit[i] {
-            let r = ranks[i];
-            by_unit.insert(
-                frame.units().get(*row).to_string(),
-                if r > 0 { json!(r) } else { Value::Null },
-            );
-        }
-    }
-    rec.insert("ranks".into(), Value::Object(by_unit));
-    let mut line = serde_json::to_string(&Value::Object(rec)).expect("json");
-    line.push('\n');
-    Ok(line)
+    let weights = if varied.is_empty() {
+        Vec::new()
+    } else {
+        used_weights(&t.plan, frame, eval_opts, |id| varied.contains(&id))?
+    };
+    let ranks = nom
+        .rows
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| nom.is_unit[*i])
+        .map(|(i, row)| {
+            let r = ranks_in[i];
+            (frame.units().get(*row).to_string(), (r > 0).then_some(r))
+        })
+        .collect();
+    Ok(Record {
+        draw,
+        choices: t.choices,
+        dropped: t.dropped,
+        weights,
+        marc: marc_of(ranks_in, &nom.final_rank),
+        ranks,
+    })
 }
 
-/// `qindex uncertainty --replications`: one JSON object per replication, in replication
-/// order (the same draws and ranks as the run with the same options).
+/// `qindex uncertainty --replications`: the record of every replication, handed to `sink` in
+/// replication order (the same draws and ranks as the run with the same options).
 pub fn replications(
     plans: &Plans,
     frame: &Frame,
     opts: &uncertainty::Options,
-) -> Result<String, Error> {
+    sink: &mut dyn FnMut(Record) -> Result<(), Error>,
+) -> Result<(), Error> {
     let (nominal, mut kernel, eval_opts) = setup(plans, frame, &opts.period)?;
     let nom = &nominal.periods[0];
     let n = opts.samples as usize;
@@ -147,17 +164,29 @@ pub fn replications(
         opts.interrupted,
         |r, u| fill_replication(opts.seed, r, u),
         |kernel, r, u, ranks| {
-            let mut head = Map::new();
-            head.insert("replication".into(), json!(r));
-            record(kernel, frame, &eval_opts, nom, u, ranks, head)
+            record(
+                kernel,
+                frame,
+                &eval_opts,
+                nom,
+                u,
+                ranks,
+                Draw::Replication(r),
+            )
         },
+        sink,
     )
 }
 
-/// `qindex sensitivity --evaluations`: one JSON object per row of the Saltelli design, in row
-/// order, with its base sample and matrix (`A`, `B`, or `AB_i` with factor i's columns from B,
-/// i counting the block's lines from 0).
-pub fn evaluations(plans: &Plans, frame: &Frame, opts: &indices::Options) -> Result<String, Error> {
+/// `qindex sensitivity --evaluations`: the record of every row of the Saltelli design, handed
+/// to `sink` in row order, with its base sample and matrix (`A`, `B`, or `AB_i` with factor i's
+/// columns from B, i counting the block's lines from 0).
+pub fn evaluations(
+    plans: &Plans,
+    frame: &Frame,
+    opts: &indices::Options,
+    sink: &mut dyn FnMut(Record) -> Result<(), Error>,
+) -> Result<(), Error> {
     let (nominal, mut kernel, eval_opts) = setup(plans, frame, &opts.period)?;
     let nom = &nominal.periods[0];
     let unc = check_block(plans)?;
@@ -171,39 +200,40 @@ pub fn evaluations(plans: &Plans, frame: &Frame, opts: &indices::Options) -> Res
         |r, u| design.row(r, u),
         |kernel, r, u, ranks| {
             let (sample, block) = design.block(r);
-            let mut head = Map::new();
-            head.insert("evaluation".into(), json!(r));
-            head.insert("sample".into(), json!(sample));
-            match block {
-                Block::A => head.insert("matrix".into(), json!("A")),
-                Block::B => head.insert("matrix".into(), json!("B")),
-                Block::Ab(i) => {
-                    head.insert("matrix".into(), json!(format!("AB_{i}")));
-                    head.insert("factor".into(), json!(unc.factors[i].text))
-                }
+            let (matrix, factor) = match block {
+                Block::A => ("A".to_string(), None),
+                Block::B => ("B".to_string(), None),
+                Block::Ab(i) => (format!("AB_{i}"), Some(unc.factors[i].text.clone())),
             };
-            record(kernel, frame, &eval_opts, nom, u, ranks, head)
+            let draw = Draw::Evaluation {
+                row: r,
+                sample,
+                matrix,
+                factor,
+            };
+            record(kernel, frame, &eval_opts, nom, u, ranks, draw)
         },
+        sink,
     )
 }
 
 /// Runs `count` replications through the kernel in chunks (on every thread, as the analyses
-/// do) and writes `line(kernel, r, uniforms, ranks)` for each, in order.
+/// do) and hands `record(kernel, r, uniforms, ranks)` of each to `sink`, in order.
 fn export<F, L>(
     kernel: &mut Kernel,
     count: usize,
     interrupted: &(dyn Fn() -> bool + Sync),
     fill: F,
-    line: L,
-) -> Result<String, Error>
+    record: L,
+    sink: &mut dyn FnMut(Record) -> Result<(), Error>,
+) -> Result<(), Error>
 where
     F: Fn(usize, &mut [f64]) + Sync,
-    L: Fn(&Kernel, usize, &[f64], &[u32]) -> Result<String, Error>,
+    L: Fn(&Kernel, usize, &[f64], &[u32]) -> Result<Record, Error>,
 {
     let threads = crate::threads().max(1);
     crate::set_threads(1);
-    let outcome = (|| {
-        let mut out = String::new();
+    let mut outcome = || {
         let mut u = vec![0.0; kernel.layout().dims()];
         let mut start = 0;
         while start < count {
@@ -214,12 +244,13 @@ where
             let outcomes = kernel.run(n, threads, |r, u| fill(start + r, u))?;
             for (k, o) in outcomes.iter().enumerate() {
                 fill(start + k, &mut u);
-                out.push_str(&line(kernel, start + k, &u, &o.ranks)?);
+                sink(record(kernel, start + k, &u, &o.ranks)?)?;
             }
             start += n;
         }
-        Ok(out)
-    })();
+        Ok(())
+    };
+    let outcome = outcome();
     crate::set_threads(threads);
     outcome
 }
@@ -235,7 +266,7 @@ pub fn replay(
     opts: &uncertainty::Options,
     r: u64,
     rules: &Path,
-) -> Result<String, Error> {
+) -> Result<Replay, Error> {
     if r >= opts.samples {
         return Err(Error::Usage(format!(
             "there is no replication {r}: the run has {} (0 to {})",
@@ -270,47 +301,55 @@ pub fn replay(
     };
     let weights = used_weights(&t.plan, frame, &eval_opts, in_groups)?;
     let path = std::fs::canonicalize(rules).unwrap_or_else(|_| rules.to_path_buf());
-    let mut out = format!(
-        "# Replication {r} of the `uncertainty` block of {} (seed {}), as a scheme:\n#     qindex run THIS_FILE --scheme replication_{r}\n# gives its scores and ranks.\n",
-        rules.display(),
-        opts.seed
-    );
-    for (line, option) in &t.choices {
-        out.push_str(&format!("#   {line} → {option}\n"));
-    }
-    for d in &t.dropped {
-        out.push_str(&format!("#   dropped: {d}\n"));
-    }
-    out.push_str(&format!(
-        "\nuse \"{}\"\n\nscheme replication_{r} from {from} {{\n",
-        path.display()
-            .to_string()
-            .replace('\\', "\\\\")
-            .replace('"', "\\\"")
-    ));
-    for o in &overrides {
+    let overrides = overrides
+        .iter()
         // An override of the dropped indicator reaches nothing: `choose` comes before `drop`.
-        if o.target
-            .as_ref()
-            .is_some_and(|t2| t.dropped.contains(&t2.name))
-        {
-            continue;
-        }
-        out.push_str(&format!("    {}\n", plans.variants.override_text(o)));
-    }
-    if !t.dropped.is_empty() {
-        out.push_str(&format!("    exclude {}\n", t.dropped.join(", ")));
-    }
-    for g in &groups {
-        if t.plan.find(g).is_some() {
-            out.push_str(&format!("    weights {g} = given\n"));
-        }
-    }
-    for (id, w) in &weights {
-        out.push_str(&format!("    weight {id} = {w:?}\n"));
-    }
-    out.push_str("}\n");
-    Ok(out)
+        .filter(|o| {
+            !o.target
+                .as_ref()
+                .is_some_and(|t2| t.dropped.contains(&t2.name))
+        })
+        .map(|o| plans.variants.override_text(o))
+        .collect();
+    let given = groups
+        .into_iter()
+        .filter(|g| t.plan.find(g).is_some())
+        .collect();
+    Ok(Replay {
+        replication: r,
+        seed: opts.seed,
+        rules: rules.display().to_string(),
+        uses: path.display().to_string(),
+        choices: t.choices,
+        dropped: t.dropped,
+        from,
+        overrides,
+        given,
+        weights,
+    })
+}
+
+/// Replication R as the parts of a scheme (see [`replay`]), rendered as rules text by
+/// `report::audit::replay_text`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Replay {
+    pub replication: u64,
+    pub seed: u64,
+    /// The rules file as given, and as the scheme's `use` names it (canonical).
+    pub rules: String,
+    pub uses: String,
+    /// The option of each `choose` line: (line, option).
+    pub choices: Vec<(String, String)>,
+    /// The indicators dropped, excluded by the scheme.
+    pub dropped: Vec<String>,
+    /// The scheme the replication's scheme derives from.
+    pub from: String,
+    /// Each other `choose` line's option as a scheme override, in rules text.
+    pub overrides: Vec<String>,
+    /// The groups whose weights the replication changed, given their used weights.
+    pub given: Vec<String>,
+    /// The weights used in those groups: (node id, weight).
+    pub weights: Vec<(String, f64)>,
 }
 
 /// One indicator's figures in one configuration, over the units of the period.
