@@ -210,6 +210,34 @@ pub(crate) struct Examples {
 }
 
 impl Examples {
+    /// An error for each example of an empty key cell (the unit id when `unit`, else the
+    /// period) in column `name`, at `location(row, column)`; the last says how many more.
+    pub fn empty_keys(
+        &self,
+        unit: bool,
+        name: &str,
+        location: impl Fn(u64, usize) -> String,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        let (code, what) = match unit {
+            true => ("missing-unit", "unit id"),
+            false => ("missing-period", "period"),
+        };
+        for (i, (row, c, _)) in self.first.iter().enumerate() {
+            let mut d =
+                Diagnostic::error(code, format!("row {row} has no {what} in column `{name}`"))
+                    .with_location(location(*row, *c))
+                    .with_hint("fill in the cell, or delete the row if it is not data");
+            if i + 1 == self.first.len() && self.count > self.first.len() {
+                d = d.with_note(format!(
+                    "{} more rows have no value in this column",
+                    self.count - self.first.len()
+                ));
+            }
+            diags.push(d);
+        }
+    }
+
     #[inline]
     pub fn add(&mut self, row: u64, col: usize, value: impl FnOnce() -> String) {
         if self.first.len() < EXAMPLES {
@@ -633,26 +661,13 @@ pub(crate) fn finish(
 
     for (slot, name) in layout.text_names.iter().enumerate() {
         let empty = &issues.empty_key[slot];
-        let what = if slot == layout.unit_slot {
-            ("missing-unit", "unit id")
-        } else {
-            ("missing-period", "period")
-        };
-        for (i, (row, c, _)) in empty.first.iter().enumerate() {
-            let mut d = Diagnostic::error(
-                what.0,
-                format!("row {row} has no {} in column `{name}`", what.1),
-            )
-            .with_location(format!("{file}:{row}:{}", col(*c)))
-            .with_hint("fill in the cell, or delete the row if it is not data");
-            if i + 1 == empty.first.len() && empty.count > empty.first.len() {
-                d = d.with_note(format!(
-                    "{} more rows have no value in this column",
-                    empty.count - empty.first.len()
-                ));
-            }
-            diags.push(d);
-        }
+        let unit = slot == layout.unit_slot;
+        empty.empty_keys(
+            unit,
+            name,
+            |row, c| format!("{file}:{row}:{}", col(c)),
+            &mut diags,
+        );
         let trimmed = &issues.trimmed[slot];
         if let Some((row, c, value)) = trimmed.first.first() {
             diags.push(

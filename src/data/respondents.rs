@@ -382,24 +382,8 @@ impl Builder {
         }
         for (k, (name, ..)) in self.text.iter().enumerate() {
             let empty = &self.empty_key[k];
-            let (code, what) = if k == 0 {
-                ("missing-unit", "unit id")
-            } else {
-                ("missing-period", "period")
-            };
-            for (i, (row, c, _)) in empty.first.iter().enumerate() {
-                let mut d =
-                    Diagnostic::error(code, format!("row {row} has no {what} in column `{name}`"))
-                        .with_location(format!("{source}:{row}:{}", col(*c)))
-                        .with_hint("fill in the cell, or delete the row if it is not data");
-                if i + 1 == empty.first.len() && empty.count > empty.first.len() {
-                    d = d.with_note(format!(
-                        "{} more rows have no value in this column",
-                        empty.count - empty.first.len()
-                    ));
-                }
-                diags.push(d);
-            }
+            let location = |row, c| format!("{source}:{row}:{}", col(c));
+            empty.empty_keys(k == 0, name, location, &mut diags);
         }
         for (k, (name, ..)) in self.numeric.iter().enumerate() {
             let lenient = self.lenient;
