@@ -573,19 +573,17 @@ fn child_weights(
             if !any_given {
                 return (Weights::Given, equal);
             }
-            let missing: Vec<&str> = kids
-                .iter()
-                .zip(&given)
-                .filter(|(_, w)| w.is_none())
-                .map(|(c, _)| model.nodes[*c].id.as_str())
-                .collect();
-            if !missing.is_empty() {
-                let with: Vec<&str> = kids
-                    .iter()
+            // The ids of the children with (`true`) or without a weight.
+            let weighted = |has: bool| -> Vec<&str> {
+                kids.iter()
                     .zip(&given)
-                    .filter(|(_, w)| w.is_some())
+                    .filter(|(_, w)| w.is_some() == has)
                     .map(|(c, _)| model.nodes[*c].id.as_str())
-                    .collect();
+                    .collect()
+            };
+            let missing = weighted(false);
+            if !missing.is_empty() {
+                let with = weighted(true);
                 let first_missing = kids
                     .iter()
                     .zip(&given)

@@ -142,6 +142,20 @@ impl fmt::Display for AggregateError {
 
 impl std::error::Error for AggregateError {}
 
+/// The children of `row` that are present and weigh something: (child, value, weight).
+fn weighted_present<'a>(
+    columns: &'a [&[f64]],
+    weights: &'a [f64],
+    row: usize,
+) -> impl Iterator<Item = (usize, f64, f64)> + 'a {
+    columns
+        .iter()
+        .zip(weights)
+        .enumerate()
+        .map(move |(j, (c, &w))| (j, c[row], w))
+        .filter(|&(_, x, w)| !x.is_nan() && w > 0.0)
+}
+
 /// [`check`] and [`check_units`] for the comparative methods; the columns as slices and the
 /// weights' total.
 fn checked_among<'a, C: AsRef<[f64]>>(
@@ -666,25 +680,18 @@ pub fn mazziotta_pareto<C: AsRef<[f64]>>(
             continue;
         }
         let (mut sw, mut swz) = (0.0, 0.0);
-        for (j, c) in columns.iter().enumerate() {
-            let (x, w) = (c[row], weights[j]);
-            if !x.is_nan() && w > 0.0 {
-                sw += w;
-                swz += w * z(j, x);
-            }
+        for (j, x, w) in weighted_present(&columns, weights, row) {
+            sw += w;
+            swz += w * z(j, x);
         }
         if sw == 0.0 {
             *o = f64::NAN;
             continue;
         }
         let m = swz / sw;
-        let mut var = 0.0;
-        for (j, c) in columns.iter().enumerate() {
-            let (x, w) = (c[row], weights[j]);
-            if !x.is_nan() && w > 0.0 {
-                var += w * (z(j, x) - m).powi(2);
-            }
-        }
+        let var: f64 = weighted_present(&columns, weights, row)
+            .map(|(j, x, w)| w * (z(j, x) - m).powi(2))
+            .sum();
         let s = (var / sw).sqrt();
         *o = m - s * (s / m);
     }
@@ -864,18 +871,17 @@ pub fn grey<C: AsRef<[f64]>>(
             continue;
         }
         let (mut sw, mut sxi) = (0.0, 0.0);
-        for (j, c) in columns.iter().enumerate() {
-            let (x, w) = (c[row], weights[j]);
-            // A child no unit has is left out, as a missing one.
-            if !x.is_nan() && w > 0.0 && !maxima[j].is_nan() {
-                let xi = if d_max > 0.0 {
-                    (d_min + rho * d_max) / ((maxima[j] - x).abs() + rho * d_max)
-                } else {
-                    1.0
-                };
-                sw += w;
-                sxi += w * xi;
-            }
+        // A child no unit has is left out, as a missing one.
+        for (j, x, w) in
+            weighted_present(&columns, weights, row).filter(|(j, ..)| !maxima[*j].is_nan())
+        {
+            let xi = if d_max > 0.0 {
+                (d_min + rho * d_max) / ((maxima[j] - x).abs() + rho * d_max)
+            } else {
+                1.0
+            };
+            sw += w;
+            sxi += w * xi;
         }
         *o = if sw > 0.0 {
             scale.map(sxi / sw)
