@@ -110,3 +110,38 @@ fn period_all_is_refused() {
     let o = qindex(&["stats", "rules/quality_city.qi", "--period", "all"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// The indicator × indicator correlation matrix (the report's heatmap) is symmetric, has 1 on
+/// the diagonal of every varying indicator, and agrees exactly with the within-group pairs,
+/// which `qindex stats` computes group by group (an independent path through the same data).
+#[test]
+fn correlation_matrix_agrees_with_the_group_pairs() {
+    // market_led's default scheme is quality_city's system (it `use`s it).
+    let loaded = common::Loaded::new(std::path::Path::new("rules/market_led.qi"));
+    let (_, nominal) = loaded.nominal();
+    let c = qindex::analysis::coherence(&loaded.base, &nominal.periods[0]);
+    let n = c.indicators.len();
+    assert_eq!(c.correlations.len(), n);
+    let at = |id: &str| c.indicators.iter().position(|i| i.id == id);
+    for a in 0..n {
+        assert_eq!(c.correlations[a].len(), n);
+        if c.indicators[a].sd.is_some_and(|s| s > 0.0) {
+            let d = c.correlations[a][a].unwrap();
+            assert!((d - 1.0).abs() < 1e-12, "{}: {d}", c.indicators[a].id);
+        }
+        for b in 0..n {
+            assert_eq!(c.correlations[a][b], c.correlations[b][a]);
+        }
+    }
+    let mut pairs = 0;
+    for g in &c.groups {
+        // Pairs between indicators (a group's children may be groups).
+        for p in &g.pairs {
+            if let (Some(a), Some(b)) = (at(&p.a), at(&p.b)) {
+                assert_eq!(c.correlations[a][b], p.corr.pearson, "{} {}", p.a, p.b);
+                pairs += 1;
+            }
+        }
+    }
+    assert!(pairs > 20, "only {pairs} pairs");
+}

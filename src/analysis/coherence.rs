@@ -130,6 +130,9 @@ pub struct Coherence {
     pub index_alpha: Option<f64>,
     pub index_complete_units: usize,
     pub flags: Vec<Flag>,
+    /// Pearson correlations between every pair of indicators (rows and columns in the order
+    /// of `indicators`), on the normalised values, pairwise complete; `None` when undefined.
+    pub correlations: Vec<Vec<Option<f64>>>,
 }
 
 /// The coherence statistics of one evaluated period, over its units (rows with `is_unit`).
@@ -224,9 +227,21 @@ pub fn coherence(plan: &Plan, result: &PeriodResult) -> Coherence {
         .map(|(k, _)| values[k].as_slice())
         .collect();
     let index_complete_units = super::complete_cases(&all).first().map_or(0, Vec::len);
+    let columns: Vec<&[f64]> = plan
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.is_indicator())
+        .map(|(k, _)| values[k].as_slice())
+        .collect();
+    let correlations = columns
+        .iter()
+        .map(|a| columns.iter().map(|b| Corr::of(a, b).pearson).collect())
+        .collect();
     Coherence {
         period: result.period.clone(),
         units: units.len(),
+        correlations,
         indicators,
         groups,
         index_alpha: super::alpha::cronbach(&all).filter(|_| index_complete_units >= 3),

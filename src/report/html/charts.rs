@@ -483,19 +483,15 @@ pub fn sobol(r: &indices::Report, t: &Text) -> Option<Spec> {
     })
 }
 
-/// Pearson correlations between the indicators of each group (the pairs the coherence report
-/// computes), as a heatmap over every indicator.
+/// Pearson correlations between every pair of indicators, as a heatmap (the diagonal left
+/// out).
 pub fn correlations(c: &Coherence) -> Option<Spec> {
-    let names: Vec<&str> = c.indicators.iter().map(|i| i.id.as_str()).collect();
-    let at = |id: &str| names.iter().position(|n| *n == id).map(|k| k as f64);
     let mut data = Vec::new();
-    for g in &c.groups {
-        for p in &g.pairs {
-            let (Some(a), Some(b), Some(r)) = (at(&p.a), at(&p.b), p.corr.pearson) else {
-                continue;
-            };
-            data.push(Datum::Tuple(vec![Some(a), Some(b), Some(r)]));
-            data.push(Datum::Tuple(vec![Some(b), Some(a), Some(r)]));
+    for (a, row) in c.correlations.iter().enumerate() {
+        for (b, r) in row.iter().enumerate() {
+            if let (true, Some(r)) = (a != b, r) {
+                data.push(Datum::Tuple(vec![Some(a as f64), Some(b as f64), Some(*r)]));
+            }
         }
     }
     if data.is_empty() {
