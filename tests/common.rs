@@ -52,6 +52,42 @@ pub fn qindex(args: &[&str]) -> std::process::Output {
         .expect("run qindex")
 }
 
+/// `qindex ARGS`, which must succeed: its standard output (a failure shows its standard error).
+pub fn qindex_ok(args: &[&str]) -> Vec<u8> {
+    let o = qindex(args);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "qindex {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o.stdout
+}
+
+/// Standard base64 decoded (data URLs, screenshots).
+pub fn base64(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let digits: Vec<u8> = text.bytes().filter_map(value).collect();
+    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
+    for chunk in digits.chunks(4) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (k, d)| acc | u32::from(*d) << (18 - 6 * k));
+        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
+        out.extend_from_slice(&bytes[..chunk.len().saturating_sub(1)]);
+    }
+    out
+}
+
 /// What the analyses of the `uncertainty` block need: the base plan, the schemes it chooses
 /// from, and the data loaded for all of them.
 pub struct Loaded {

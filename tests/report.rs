@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::qindex;
+use common::{base64, qindex, qindex_ok};
 use serde_json::Value;
 
 const MARKET: &str = "rules/market_led.qi";
@@ -14,36 +14,7 @@ const EVIL: &str = "<img src=x onerror=alert(1)>";
 fn report(args: &[&str]) -> String {
     let mut all = vec!["report", "--quiet"];
     all.extend_from_slice(args);
-    let o = qindex(&all);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).expect("UTF-8")
-}
-
-/// Standard base64 decoded (the attachments' data URLs).
-fn base64(text: &str) -> Vec<u8> {
-    let value = |c: u8| match c {
-        b'A'..=b'Z' => Some(c - b'A'),
-        b'a'..=b'z' => Some(c - b'a' + 26),
-        b'0'..=b'9' => Some(c - b'0' + 52),
-        b'+' => Some(62),
-        b'/' => Some(63),
-        _ => None,
-    };
-    let digits: Vec<u8> = text.bytes().filter_map(value).collect();
-    let mut out = Vec::new();
-    for chunk in digits.chunks(4) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (k, d)| acc | u32::from(*d) << (18 - 6 * k));
-        out.extend_from_slice(&[(n >> 16) as u8, (n >> 8) as u8, n as u8][..chunk.len() - 1]);
-    }
-    out
+    String::from_utf8(qindex_ok(&all)).expect("UTF-8")
 }
 
 /// The page without its inline scripts: the markup the report itself writes.

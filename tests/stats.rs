@@ -17,14 +17,7 @@ fn qindex(args: &[&str]) -> Output {
 fn stats(args: &[&str]) -> String {
     let mut all = vec!["stats"];
     all.extend_from_slice(args);
-    let o = qindex(&all);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).into_owned()
+    String::from_utf8_lossy(&common::qindex_ok(&all)).into_owned()
 }
 
 fn json(rules: &str) -> serde_json::Value {

@@ -26,13 +26,7 @@ fn write(args: &[&str], path: &Path) {
         "--output",
         path.to_str().unwrap(),
     ]);
-    let o = qindex(&all);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    common::qindex_ok(&all);
 }
 
 /// A file of the workbook's zip archive, as text.

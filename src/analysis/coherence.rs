@@ -227,16 +227,9 @@ pub fn coherence(plan: &Plan, result: &PeriodResult) -> Coherence {
         .map(|(k, _)| values[k].as_slice())
         .collect();
     let index_complete_units = super::complete_cases(&all).first().map_or(0, Vec::len);
-    let columns: Vec<&[f64]> = plan
-        .nodes
+    let correlations = all
         .iter()
-        .enumerate()
-        .filter(|(_, n)| n.is_indicator())
-        .map(|(k, _)| values[k].as_slice())
-        .collect();
-    let correlations = columns
-        .iter()
-        .map(|a| columns.iter().map(|b| Corr::of(a, b).pearson).collect())
+        .map(|a| all.iter().map(|b| Corr::of(a, b).pearson).collect())
         .collect();
     Coherence {
         period: result.period.clone(),
