@@ -186,6 +186,7 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         current: now,
         since: since.as_ref(),
         comparison,
+        scheme_labels: plans.iter().map(|p| p.scheme_label.clone()).collect(),
         explained,
         orientation: plans
             .iter()

@@ -341,7 +341,7 @@ fn visual_map(min: f64, max: f64, colors: &[&'static str]) -> VisualMap {
 }
 
 /// Each unit's rank under the first scheme and under scheme `k`, joined by a line.
-pub fn slope(c: &Comparison, k: usize, t: &Text) -> Spec {
+pub fn slope(c: &Comparison, k: usize, names: [&str; 2], t: &Text) -> Spec {
     let series = c
         .units
         .iter()
@@ -359,10 +359,7 @@ pub fn slope(c: &Comparison, k: usize, t: &Text) -> Spec {
         .collect();
     let mut chart = chart("item", series);
     chart.grid = Some(grid(40, 40, 30, 10));
-    chart.x_axis = Some(category(
-        vec![c.schemes[0].clone(), c.schemes[k].clone()],
-        false,
-    ));
+    chart.x_axis = Some(category(names.map(str::to_string).to_vec(), false));
     chart.y_axis = Some(value_axis(Some(t.rank.into()), Some(1.0), None, true));
     Spec {
         id: format!("chart-slope-{k}"),

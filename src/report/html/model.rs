@@ -105,6 +105,8 @@ pub struct Apart {
 #[derive(Debug, Clone, Serialize)]
 pub struct Schemes {
     pub comparison: Comparison,
+    /// Each compared scheme's label, in the order of `comparison.schemes`.
+    pub labels: Vec<Option<String>>,
     /// Why the biggest movers moved.
     pub explained: Vec<Decomposition>,
 }
@@ -139,6 +141,8 @@ pub struct Inputs<'a> {
     /// The comparison of the previous period (first) with the current one, when there is one.
     pub since: Option<&'a Comparison>,
     pub comparison: Option<Comparison>,
+    /// The label of each compared scheme, in the comparison's order.
+    pub scheme_labels: Vec<Option<String>>,
     pub explained: Vec<Decomposition>,
     pub orientation: Vec<Orientation>,
     pub uncertainty: Option<Summary>,
@@ -187,6 +191,7 @@ pub fn build(i: Inputs) -> Report {
         ranking: ranking(plan, frame, p, i.since, groups),
         schemes: i.comparison.map(|comparison| Schemes {
             comparison,
+            labels: i.scheme_labels,
             explained: i.explained,
         }),
         orientation: i.orientation,

@@ -2,10 +2,10 @@
 //! options gathered into one JSON block, ECharts and a few lines of script inline.
 
 use super::charts::{self, shown, Spec};
-use super::model::{Ranking, Report, UnitProfile};
+use super::model::{Ranking, Report, Schemes, UnitProfile};
 use super::text::{text, Text};
 use super::{base64, escape, script_json, Attachment, ECHARTS};
-use crate::analysis::compare::{Comparison, Decomposition, Mover};
+use crate::analysis::compare::Mover;
 use crate::report::methods::Cell;
 use std::fmt::Write;
 
@@ -210,7 +210,7 @@ pub fn render(r: &Report, attachments: &[Attachment]) -> String {
         rank_section(&mut page, ranking);
     }
     if let Some(s) = &r.schemes {
-        schemes(&mut page, &s.comparison, &s.explained);
+        schemes(&mut page, s);
     }
     orientation(&mut page, r);
     robustness(&mut page, r);
@@ -382,12 +382,20 @@ fn rank_section(page: &mut Page, r: &Ranking) {
     }
 }
 
-fn schemes(page: &mut Page, c: &Comparison, explained: &[Decomposition]) {
+fn schemes(page: &mut Page, s: &Schemes) {
+    let (c, explained) = (&s.comparison, &s.explained);
+    let names: Vec<String> = (0..c.schemes.len())
+        .map(|k| shown(&c.schemes[k], s.labels.get(k).and_then(|l| l.as_deref())))
+        .collect();
+    let name = |id: &str| {
+        let k = c.schemes.iter().position(|s| s == id);
+        k.map_or_else(|| id.to_string(), |k| names[k].clone())
+    };
     let t = page.t;
     page.section("schemes", t.schemes);
     for k in 1..c.schemes.len() {
-        page.h3(&format!("{}: {} → {}", t.slope, c.schemes[0], c.schemes[k]));
-        page.chart(Some(charts::slope(c, k, t)));
+        page.h3(&format!("{}: {} → {}", t.slope, names[0], names[k]));
+        page.chart(Some(charts::slope(c, k, [&names[0], &names[k]], t)));
     }
     let rows = c
         .pairs
@@ -410,7 +418,7 @@ fn schemes(page: &mut Page, c: &Comparison, explained: &[Decomposition]) {
             .map(|m| {
                 vec![
                     td(&shown(&m.unit, m.label.as_deref())),
-                    td(&m.scheme),
+                    td(&name(&m.scheme)),
                     td_num(Some(f64::from(m.from)), 0),
                     td_num(Some(f64::from(m.to)), 0),
                     td_change(Some(m.shift)),
