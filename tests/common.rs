@@ -111,9 +111,7 @@ impl Loaded {
             (base.clone(), schemes.into_iter().cloned().collect());
         let mut all: Vec<&qindex::plan::Plan> = vec![&base];
         all.extend(schemes.iter());
-        let opts = qindex::eval::DataOptions::default();
-        let data = qindex::eval::data_path(&base, &opts).expect("data path");
-        let (frame, _) = qindex::eval::load_data_for(&all, &data, &opts).expect("data loads");
+        let frame = bound_frame(path, &all);
         Loaded {
             program,
             base,
@@ -148,6 +146,16 @@ impl Loaded {
             variants,
         }
     }
+}
+
+/// The data of `plans` (compiled from the rules file `rules`) as a session binds it: the
+/// index columns and the estimates of the surveys the plans read (`SURVEY.NAME`).
+pub fn bound_frame(rules: &Path, plans: &[&qindex::plan::Plan]) -> qindex::data::Frame {
+    let session = qindex::session::Session::load(rules).expect("compiles");
+    session
+        .bind(plans, &qindex::eval::DataOptions::default())
+        .expect("data binds");
+    session.frame().expect("bound").clone()
 }
 
 /// Compiles rules given as text (named `name` in messages; no errors allowed), loads their

@@ -84,13 +84,11 @@ fn compare_needs_two_schemes() {
 /// The decomposition of `--explain` adds up to the score change, for every unit.
 #[test]
 fn decomposition_adds_up() {
-    use qindex::eval::{self, DataOptions, EvalOptions};
+    use qindex::eval::{self, EvalOptions};
     let (program, _) = qindex::check::load(std::path::Path::new("rules/market_led.qi")).unwrap();
     let a = qindex::check::compile(&program, "default").unwrap().0;
     let b = qindex::check::compile(&program, "market_led").unwrap().0;
-    let opts = DataOptions::default();
-    let (frame, _) =
-        eval::load_data_for(&[&a, &b], &eval::data_path(&a, &opts).unwrap(), &opts).unwrap();
+    let frame = common::bound_frame(std::path::Path::new("rules/market_led.qi"), &[&a, &b]);
     let ra = eval::evaluate(&a, &frame, &EvalOptions::default()).unwrap();
     let rb = eval::evaluate(&b, &frame, &EvalOptions::default()).unwrap();
     let (pa, pb) = (&ra.periods[0], &rb.periods[0]);
@@ -192,7 +190,7 @@ fn two_periods() {
     ]);
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(
-        out.contains("why C23 moved: 2022 76.76 (rank 2) → 2023 77.95 (rank 1)"),
+        out.contains("why C23 moved: 2022 76.69 (rank 2) → 2023 77.97 (rank 1)"),
         "{out}"
     );
     insta::assert_snapshot!("demo_since_2022_explain_c23", out);
@@ -203,17 +201,15 @@ fn two_periods() {
 /// shown as "not split". Before, C15 showed "score change +0.00" for a fall of 14.97.
 #[test]
 fn decomposition_adds_up_for_every_aggregation() {
-    use qindex::eval::{self, DataOptions, EvalOptions};
+    use qindex::eval::{self, EvalOptions};
     let (program, _) = qindex::check::load(std::path::Path::new("rules/market_led.qi")).unwrap();
     let names = ["default", "market_led", "market_strong"];
     let plans: Vec<_> = names
         .iter()
         .map(|n| qindex::check::compile(&program, n).unwrap().0)
         .collect();
-    let opts = DataOptions::default();
     let refs: Vec<&qindex::plan::Plan> = plans.iter().collect();
-    let (frame, _) =
-        eval::load_data_for(&refs, &eval::data_path(&plans[0], &opts).unwrap(), &opts).unwrap();
+    let frame = common::bound_frame(std::path::Path::new("rules/market_led.qi"), &refs);
     let results: Vec<_> = plans
         .iter()
         .map(|p| eval::evaluate(p, &frame, &EvalOptions::default()).unwrap())

@@ -7,7 +7,7 @@ use common::qindex;
 #[test]
 fn one_weight_edit() {
     // tests/fixtures/diff/quality_city_v2.qi is rules/quality_city.qi with the weight of
-    // `product` raised from 14 to 20 (and its data path adjusted).
+    // `product` raised from 14 to 20 (and its data paths adjusted).
     let o = qindex(&[
         "diff",
         "rules/quality_city.qi",

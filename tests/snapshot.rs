@@ -6,22 +6,20 @@ mod common;
 use common::qindex;
 use std::path::PathBuf;
 
-/// A copy of the shipped rules and demo data in a fresh folder.
+/// A copy of the shipped rules and demo data (the panel and the survey's respondents) in a
+/// fresh folder.
 fn workspace(test: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("qindex-snapshot-{test}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("data")).unwrap();
     let root = common::root();
-    std::fs::copy(
-        root.join("rules/quality_city.qi"),
-        dir.join("quality_city.qi"),
-    )
-    .unwrap();
-    std::fs::copy(
-        root.join("rules/data/quality_city.csv"),
-        dir.join("data/quality_city.csv"),
-    )
-    .unwrap();
+    for file in [
+        "quality_city.qi",
+        "data/quality_city.csv",
+        "data/citizens.csv",
+    ] {
+        std::fs::copy(root.join("rules").join(file), dir.join(file)).unwrap();
+    }
     dir
 }
 

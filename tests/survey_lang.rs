@@ -342,6 +342,16 @@ fn stdout(o: &std::process::Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()
 }
 
+/// The `flags` of one survey of `qindex survey --format json`.
+fn flags_of(survey: &serde_json::Value) -> Vec<&str> {
+    survey["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect()
+}
+
 #[test]
 fn survey_json_has_the_documented_shape() {
     let dir = fresh("json");
@@ -418,12 +428,7 @@ fn survey_json_has_the_documented_shape() {
     let d = &s["dimensions"][0];
     assert_eq!(keys(d), ["id", "period", "alpha", "items"]);
     assert_eq!(keys(&d["items"][0]), ["id", "item_rest"]);
-    let flags: Vec<&str> = s["flags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f.as_str().unwrap())
-        .collect();
+    let flags = flags_of(s);
     assert!(
         flags
             .iter()
@@ -866,4 +871,75 @@ fn the_contracts_example_checks_and_is_canonical() {
     );
     assert!(d.dimensions[0].items[1].reverse);
     assert_eq!(d.dimensions[0].items[2].weight, 2.0);
+}
+
+/// The shipped demo (rules/data/README.md, "The citizen survey"): `qindex survey` flags the
+/// planted small sample (C15 in 2022, no estimate) and the planted noise item (s15, in every
+/// year), and nothing else; the respondent counts are those of the file.
+#[test]
+fn the_demo_survey_flags_its_planted_small_sample_and_noise_item() {
+    let out = stdout(&common::qindex(&[
+        "survey",
+        "rules/quality_city.qi",
+        "--format",
+        "json",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let s = &v["surveys"][0];
+    assert_eq!(s["id"], "citizens");
+    // Respondents per city and year, counted from the file itself.
+    let file = std::fs::read_to_string(common::root().join("rules/data/citizens.csv")).unwrap();
+    let mut counts = std::collections::BTreeMap::<(String, String), usize>::new();
+    for line in file.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        *counts
+            .entry((cells[1].to_string(), cells[2].to_string()))
+            .or_default() += 1;
+    }
+    let units = s["units"].as_array().unwrap();
+    assert_eq!(units.len(), 36 * 3);
+    assert_eq!(counts.len(), 36 * 3);
+    for u in units {
+        let key = (
+            u["unit"].as_str().unwrap().to_string(),
+            u["period"].as_str().unwrap().to_string(),
+        );
+        let n = counts[&key];
+        assert_eq!(u["n"], n, "{key:?}");
+        let small = key == ("C15".to_string(), "2022".to_string());
+        assert_eq!(n < 100, small, "{key:?}: {n} respondents");
+        for dim in ["satisfaction", "awareness", "participation"] {
+            let e = &u["estimates"][dim];
+            assert_eq!(e["mean"].is_null(), small, "{key:?} {dim}");
+            assert_eq!(e["se"].is_null(), small, "{key:?} {dim}");
+        }
+    }
+    let flags = flags_of(s);
+    let small = format!(
+        "C15 in 2022 has {} respondents, fewer than min_respondents 100",
+        counts[&("C15".to_string(), "2022".to_string())]
+    );
+    assert!(flags.iter().any(|f| f.starts_with(&small)), "{flags:?}");
+    for year in ["2021", "2022", "2023"] {
+        assert!(
+            flags
+                .iter()
+                .any(|f| f.starts_with("item s15 correlates") && f.contains(year)),
+            "{year}: {flags:?}"
+        );
+    }
+    // The planted problems are the only ones: no other unit, item or dimension is flagged.
+    assert_eq!(flags.len(), 4, "{flags:?}");
+    // The noise item's corrected item-total correlation is near 0; the other items' are not.
+    for d in s["dimensions"].as_array().unwrap() {
+        assert!(d["alpha"].as_f64().unwrap() >= 0.7, "{d}");
+        for item in d["items"].as_array().unwrap() {
+            let r = item["item_rest"].as_f64().unwrap();
+            if item["id"] == "s15" {
+                assert!(r.abs() < 0.1, "{item}");
+            } else {
+                assert!(r >= 0.2, "{item}");
+            }
+        }
+    }
 }
