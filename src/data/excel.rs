@@ -6,7 +6,7 @@ use super::frame::Frame;
 use super::LoadOptions;
 use crate::diagnostics::{did_you_mean, Diagnostic};
 use crate::error::Error;
-use calamine::{Data, Reader, Sheets};
+use calamine::{Data, Range, Reader, Sheets};
 use std::io::Cursor;
 use std::path::Path;
 
@@ -20,16 +20,12 @@ pub(crate) fn load_excel(
     content_hash: String,
 ) -> Result<(Frame, Vec<Diagnostic>), Error> {
     let file = path.display().to_string();
-    let (mut workbook, names, sheet) = open_sheet(&file, &bytes, opts, || empty(&file, None))?;
-    let range = workbook
-        .worksheet_range(&sheet)
-        .map_err(bad_workbook(&file))?;
-    let (row0, col0) = range.start().unwrap_or((0, 0));
-    let mut rows = range.rows();
-    let Some(header) = rows.next() else {
+    let (mut workbook, names, sheet, range) =
+        open_sheet(&file, &bytes, opts, || empty(&file, None))?;
+    let Some(((row0, col0), headers)) = sheet_header(&range) else {
         return Err(empty(&file, Some(&sheet)));
     };
-    let headers = header_texts(header);
+    let rows = range.rows().skip(1);
     if headers.iter().all(|h| h.is_empty()) && opts.sheet.is_some() {
         return Err(empty(&file, Some(&sheet)));
     }
@@ -181,16 +177,16 @@ pub(crate) fn bad_workbook(file: &str) -> impl Fn(calamine::Error) -> Error + '_
     }
 }
 
-/// The workbook in `bytes`, its sheet names, and the sheet to read: `opts.sheet` (an unknown
-/// name is an error listing the sheets, with a did-you-mean), or the first; `empty` is the
-/// error for a workbook without sheets.
+/// The workbook in `bytes`, its sheet names, the sheet to read (`opts.sheet`, an unknown name
+/// being an error listing the sheets, with a did-you-mean; or the first) and that sheet's
+/// cells; `empty` is the error for a workbook without sheets.
 pub(crate) fn open_sheet<'b>(
     file: &str,
     bytes: &'b [u8],
     opts: &LoadOptions,
     empty: impl FnOnce() -> Error,
-) -> Result<(Workbook<'b>, Vec<String>, String), Error> {
-    let workbook =
+) -> Result<OpenSheet<'b>, Error> {
+    let mut workbook =
         calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(bad_workbook(file))?;
     let names = workbook.sheet_names();
     let sheet = match &opts.sheet {
@@ -217,15 +213,27 @@ pub(crate) fn open_sheet<'b>(
             None => return Err(empty()),
         },
     };
-    Ok((workbook, names, sheet))
+    let range = workbook
+        .worksheet_range(&sheet)
+        .map_err(bad_workbook(file))?;
+    Ok((workbook, names, sheet, range))
 }
 
-/// A header row's cells as trimmed text.
-pub(crate) fn header_texts(cells: &[Data]) -> Vec<String> {
-    cells
-        .iter()
-        .map(|c| trim(&text_of(c)).to_string())
-        .collect()
+/// What [`open_sheet`] opens: the workbook, its sheet names, the sheet read and its cells.
+pub(crate) type OpenSheet<'b> = (Workbook<'b>, Vec<String>, String, Range<Data>);
+
+/// A sheet's first used (row, column), 0-based, and its first row as trimmed text; `None` for
+/// a sheet without cells. The data rows are `range.rows().skip(1)`.
+pub(crate) fn sheet_header(range: &Range<Data>) -> Option<((u32, u32), Vec<String>)> {
+    let start = range.start().unwrap_or((0, 0));
+    let header = range.rows().next()?;
+    Some((
+        start,
+        header
+            .iter()
+            .map(|c| trim(&text_of(c)).to_string())
+            .collect(),
+    ))
 }
 
 fn empty(file: &str, sheet: Option<&str>) -> Error {

@@ -11,12 +11,12 @@
 use super::build::{find_column, Examples};
 use super::cell::{trim, Cell, CellReader};
 use super::csv::{read_header, Delimited, TextRecords};
-use super::excel::{bad_workbook, header_texts, open_sheet, text_of};
+use super::excel::{open_sheet, sheet_header, text_of};
 use super::frame::TextColumn;
 use super::{Format, LoadOptions};
 use crate::diagnostics::Diagnostic;
 use crate::error::Error;
-use calamine::{Data, Reader};
+use calamine::Data;
 use std::path::{Path, PathBuf};
 
 /// One loaded respondent file, by columns: row `i` of every column is respondent `i`. Missing
@@ -207,16 +207,11 @@ fn load_workbook(
     opts: &LoadOptions,
 ) -> Result<(Respondents, Vec<Diagnostic>), Error> {
     let file = path.display().to_string();
-    let (mut workbook, _, sheet) = open_sheet(&file, bytes, opts, || empty_sheet(&file))?;
-    let range = workbook
-        .worksheet_range(&sheet)
-        .map_err(bad_workbook(&file))?;
-    let (row0, col0) = range.start().unwrap_or((0, 0));
-    let mut rows = range.rows();
-    let Some(header) = rows.next() else {
+    let (_, _, sheet, range) = open_sheet(&file, bytes, opts, || empty_sheet(&file))?;
+    let Some(((row0, col0), headers)) = sheet_header(&range) else {
         return Err(empty_sheet(&format!("{file}[{sheet}]")));
     };
-    let headers = header_texts(header);
+    let rows = range.rows().skip(1);
     let source = format!("{file}[{sheet}]");
     let mut table = Builder::new(&headers, opts, source, col0 as usize)?;
     let mut cells_text: Vec<String> = Vec::new();
