@@ -229,7 +229,14 @@ impl Session {
             if refs.is_empty() {
                 continue;
             }
-            let (est, w) = self.estimate_survey(sp, opts)?;
+            // `--delimiter`, `--encoding` and `--sheet` describe the index's data file.
+            let respondents = DataOptions {
+                delimiter: None,
+                encoding: None,
+                sheet: None,
+                ..opts.clone()
+            };
+            let (est, w) = self.estimate_survey(sp, &respondents)?;
             warnings.extend(w);
             survey_warnings.extend(attach(&mut frame, sp, &est, &refs)?);
             surveys.push(est);
@@ -243,8 +250,9 @@ impl Session {
         }))
     }
 
-    /// Reads a survey's respondent file (`data "PATH"` of its block) and estimates it: the
-    /// estimates and the file's warnings. Respondent columns the file lacks are reported where
+    /// Reads a survey's respondent file (`data "PATH"` of its block) with `opts` (delimiter,
+    /// encoding, sheet, missing-value tokens, leniency, threads; its path is the block's) and
+    /// estimates it: the estimates and the file's warnings. Respondent columns the file lacks are reported where
     /// the block names them; data errors name file, row and column.
     pub fn estimate_survey(
         &self,
@@ -258,6 +266,9 @@ impl Session {
             ))
         })?;
         let mut base = LoadOptions::new(sp.design.by.clone());
+        base.delimiter = opts.delimiter;
+        base.encoding = opts.encoding.clone();
+        base.sheet = opts.sheet.clone();
         base.na_tokens = opts.na_tokens.clone();
         base.lenient = opts.lenient;
         base.threads = opts.threads;

@@ -943,3 +943,48 @@ fn the_demo_survey_flags_its_planted_small_sample_and_noise_item() {
         }
     }
 }
+
+/// `qindex survey --encoding --delimiter` reach the respondent file: the fixture's respondents
+/// with Chinese district names, written once as UTF-8 with commas and once as GBK with
+/// semicolons, give the same JSON; the wrong delimiter given by hand is an error naming the
+/// file's header (so the option is not ignored).
+#[test]
+fn survey_reads_the_respondent_file_with_the_given_encoding_and_delimiter() {
+    let dir = fresh("encoding");
+    let (path, _) = survey_fixture(&dir);
+    let p = path.display().to_string();
+    let file = dir.join("respondents.csv");
+    let utf8 = std::fs::read_to_string(&file).unwrap().replace("-D", "-区");
+    assert!(!utf8.contains(';'));
+    std::fs::write(&file, &utf8).unwrap();
+    let plain = stdout(&common::qindex(&["survey", &p, "--format", "json"]));
+    assert!(plain.contains("\"units\""), "{plain}");
+    let semicolons = utf8.replace(',', ";");
+    let (gbk, _, unmappable) = encoding_rs::GBK.encode(&semicolons);
+    assert!(!unmappable);
+    std::fs::write(&file, &gbk).unwrap();
+    let given = [
+        "survey",
+        &p,
+        "--format",
+        "json",
+        "--encoding",
+        "gbk",
+        "--delimiter",
+        ";",
+    ];
+    assert_eq!(stdout(&common::qindex(&given)), plain);
+    let wrong = common::qindex(&["survey", &p, "--encoding", "gbk", "--delimiter", ","]);
+    // Exit 1: an error in the rules or the data.
+    assert_eq!(
+        wrong.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("is not in the header"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
+}

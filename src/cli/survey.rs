@@ -1,8 +1,7 @@
 //! `qindex survey`: the rules' `survey` blocks estimated from their respondent files.
 
-use super::args::OutArgs;
+use super::args::{DataArgs, OutArgs};
 use super::emit::{Cx, Format, Outcome};
-use qindex::eval::DataOptions;
 use qindex::Error;
 use std::path::PathBuf;
 
@@ -16,6 +15,15 @@ pub struct Args {
     /// Only this period (default: every period of the survey).
     #[arg(long)]
     period: Option<String>,
+    /// The respondent file's CSV delimiter (`,` `;` or `tab`); detected when not given.
+    #[arg(long)]
+    delimiter: Option<String>,
+    /// The respondent file's text encoding (utf-8, gbk, gb18030, ...); detected when not given.
+    #[arg(long)]
+    encoding: Option<String>,
+    /// The respondent workbook's sheet (default: the first).
+    #[arg(long)]
+    sheet: Option<String>,
     /// Another cell value that means "missing" (repeatable), on top of NA, N/A, -, 无, ...
     #[arg(long = "na", value_name = "TOKEN")]
     na: Vec<String>,
@@ -34,11 +42,16 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
     cx.diagnostics(&session.warnings_for(&["default"]));
     let chosen = qindex::analysis::survey::choose(&plan.surveys, a.survey.as_deref())
         .map_err(Error::Usage)?;
-    let opts = DataOptions {
-        na_tokens: a.na.clone(),
+    let opts = DataArgs {
+        data: None,
+        delimiter: a.delimiter.clone(),
+        encoding: a.encoding.clone(),
+        sheet: a.sheet.clone(),
+        na: a.na.clone(),
         lenient: a.lenient,
-        ..DataOptions::default()
-    };
+        threads: None,
+    }
+    .options()?;
     let mut surveys = Vec::new();
     for sp in chosen {
         if let Some(p) = &sp.path {
