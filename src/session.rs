@@ -7,7 +7,7 @@
 
 use crate::analysis::survey::{self as survey, SurveyEstimates};
 use crate::check::{self, Checked, Program};
-use crate::data::{Frame, LoadOptions};
+use crate::data::Frame;
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::eval::{DataOptions, EvalOptions, PeriodChoice, Results, Warning};
 use crate::plan::{Code, Plan, SurveyPlan, UncertaintyPlan};
@@ -265,13 +265,7 @@ impl Session {
                 sp.design.id
             ))
         })?;
-        let mut base = LoadOptions::new(sp.design.by.clone());
-        base.delimiter = opts.delimiter;
-        base.encoding = opts.encoding.clone();
-        base.sheet = opts.sheet.clone();
-        base.na_tokens = opts.na_tokens.clone();
-        base.lenient = opts.lenient;
-        base.threads = opts.threads;
+        let base = opts.load_options(sp.design.by.clone());
         let spans: Vec<(String, crate::source::Span)> = sp
             .columns
             .iter()

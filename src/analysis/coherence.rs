@@ -229,7 +229,7 @@ pub fn coherence(plan: &Plan, result: &PeriodResult) -> Coherence {
     let index_complete_units = super::complete_cases(&all).first().map_or(0, Vec::len);
     let correlations = all
         .iter()
-        .map(|a| all.iter().map(|b| Corr::of(a, b).pearson).collect())
+        .map(|a| all.iter().map(|b| defined(stats::pearson(a, b))).collect())
         .collect();
     Coherence {
         period: result.period.clone(),

@@ -21,6 +21,21 @@ pub struct DataOptions {
     pub threads: Option<usize>,
 }
 
+impl DataOptions {
+    /// The loader's options for a file keyed by `unit_column`: these options' delimiter,
+    /// encoding, sheet, missing-value tokens, leniency and threads.
+    pub fn load_options(&self, unit_column: String) -> LoadOptions {
+        let mut lo = LoadOptions::new(unit_column);
+        lo.delimiter = self.delimiter;
+        lo.encoding = self.encoding.clone();
+        lo.sheet = self.sheet.clone();
+        lo.na_tokens = self.na_tokens.clone();
+        lo.lenient = self.lenient;
+        lo.threads = self.threads;
+        lo
+    }
+}
+
 /// The data file a plan reads: `--data`, else the rules' `data "PATH"`.
 pub fn data_path(plan: &Plan, opts: &DataOptions) -> Result<PathBuf, Error> {
     match (&opts.path, &plan.index.data) {
@@ -50,15 +65,9 @@ pub fn load_for(
     opts: &DataOptions,
 ) -> Result<(Frame, Vec<Diagnostic>), Error> {
     let plan = plans[0];
-    let mut lo = LoadOptions::new(plan.index.unit_column.clone());
+    let mut lo = opts.load_options(plan.index.unit_column.clone());
     lo.period_column = plan.index.period_column.clone();
     lo.label_column = plan.index.label_column.clone();
-    lo.delimiter = opts.delimiter;
-    lo.encoding = opts.encoding.clone();
-    lo.sheet = opts.sheet.clone();
-    lo.na_tokens = opts.na_tokens.clone();
-    lo.lenient = opts.lenient;
-    lo.threads = opts.threads;
     let mut spans: Vec<(String, Span)> = Vec::new();
     for plan in plans {
         for c in plan.columns.iter().filter(|c| c.survey.is_none()) {
