@@ -32,6 +32,7 @@ fn bench(c: &mut Criterion) {
         base: &plan,
         schemes: Vec::new(),
         variants: &variants,
+        surveys: &[],
     };
     g.bench_function("uncertainty mc_300x50 10000 replications", |b| {
         b.iter(|| {
@@ -53,6 +54,7 @@ fn bench(c: &mut Criterion) {
         base: &plan,
         schemes: Vec::new(),
         variants: &variants,
+        surveys: &[],
     };
     g.bench_function("sensitivity sobol_300x50 score N=1024", |b| {
         b.iter(|| {

@@ -476,6 +476,11 @@ pub enum FactorKind {
     DropIndicator {
         within: Option<String>,
     },
+    /// The survey's estimates re-estimated by the rescaling bootstrap (one draw of every
+    /// stratum's PSUs per replication).
+    VarySurvey {
+        survey: String,
+    },
 }
 
 impl Plan {

@@ -38,6 +38,9 @@ pub struct Data {
     /// What matching them to the index's units found: small samples, lonely PSUs, index units
     /// without survey data, survey units without an index row.
     pub survey_warnings: Vec<Warning>,
+    /// The surveys that an uncertainty block varies (`vary survey ID`), bound to the frame's
+    /// rows, for the bootstrap replications.
+    pub replicable: Vec<survey::Bound>,
 }
 
 impl Session {
@@ -212,6 +215,7 @@ impl Session {
         let (mut frame, mut warnings) = crate::eval::load_data_for(plans, &path, opts)?;
         let mut surveys = Vec::new();
         let mut survey_warnings = Vec::new();
+        let mut replicable = Vec::new();
         // The plans of one program share their surveys; those of `diff` may differ: each id
         // once, as the first plan declares it.
         let mut declared: Vec<&SurveyPlan> = Vec::new();
@@ -236,9 +240,27 @@ impl Session {
                 sheet: None,
                 ..opts.clone()
             };
-            let (est, w) = self.estimate_survey(sp, &respondents)?;
+            let (prepared, w) = self.prepare_survey(sp, &respondents)?;
+            let est = prepared.estimates();
             warnings.extend(w);
-            survey_warnings.extend(attach(&mut frame, sp, &est, &refs)?);
+            let attached = attach(&mut frame, sp, &est, &refs)?;
+            survey_warnings.extend(attached.warnings);
+            let varied = plans
+                .iter()
+                .filter_map(|p| p.uncertainty.as_ref())
+                .any(|u| {
+                    u.factors.iter().any(|f| {
+                        matches!(&f.kind, crate::plan::FactorKind::VarySurvey { survey }
+                        if *survey == sp.design.id)
+                    })
+                });
+            if varied {
+                replicable.push(survey::Bound::new(
+                    prepared,
+                    attached.columns,
+                    attached.rows,
+                )?);
+            }
             surveys.push(est);
         }
         Ok(self.data.get_or_init(|| Data {
@@ -247,6 +269,7 @@ impl Session {
             warnings,
             surveys,
             survey_warnings,
+            replicable,
         }))
     }
 
@@ -259,6 +282,17 @@ impl Session {
         sp: &SurveyPlan,
         opts: &DataOptions,
     ) -> Result<(SurveyEstimates, Vec<Diagnostic>)> {
+        let (prepared, warnings) = self.prepare_survey(sp, opts)?;
+        Ok((prepared.estimates(), warnings))
+    }
+
+    /// Reads and validates a survey's respondent file as [`Session::estimate_survey`] does,
+    /// keeping what estimation and the bootstrap replications need.
+    pub fn prepare_survey(
+        &self,
+        sp: &SurveyPlan,
+        opts: &DataOptions,
+    ) -> Result<(survey::Prepared, Vec<Diagnostic>)> {
         let path = sp.path.as_ref().ok_or_else(|| {
             Error::Usage(format!(
                 "survey `{}` names no respondent file (`data \"PATH\"`)",
@@ -278,8 +312,8 @@ impl Session {
         };
         let (table, warnings) =
             survey::load(&sp.design, Path::new(path), &base).map_err(located)?;
-        let est = survey::estimate(&sp.design, &table).map_err(located)?;
-        Ok((est, warnings))
+        let prepared = survey::prepare(&sp.design, &table).map_err(located)?;
+        Ok((prepared, warnings))
     }
 
     /// The bound data.
@@ -327,7 +361,7 @@ fn attach(
     sp: &SurveyPlan,
     est: &SurveyEstimates,
     refs: &[&crate::plan::ColumnRef],
-) -> Result<Vec<Warning>> {
+) -> Result<Attached> {
     let id = &sp.design.id;
     if frame.periods().is_none() && sp.design.over.is_some() {
         let at = refs[0].span;
@@ -359,11 +393,13 @@ fn attach(
         .map(|(u, p)| index.get(&(u.as_str(), p.as_deref())).copied())
         .collect();
     let mut seen: HashSet<&str> = HashSet::new();
+    let mut columns = Vec::new();
     for c in refs {
         if !seen.insert(c.name.as_str()) {
             continue;
         }
         let name = &c.survey.as_ref().expect("a survey column").estimate;
+        columns.push((c.name.clone(), name.clone()));
         if frame.column(&c.name).is_some() {
             return Err(Error::Diagnostics(vec![Diagnostic::error(
                 "survey-column-clash",
@@ -459,5 +495,17 @@ fn attach(
             warnings.push(x);
         }
     }
-    Ok(warnings)
+    Ok(Attached {
+        warnings,
+        columns,
+        rows,
+    })
+}
+
+/// What [`attach`] did: its warnings, the frame columns it added (column, estimate name), and
+/// the survey's unit × period of each frame row.
+struct Attached {
+    warnings: Vec<Warning>,
+    columns: Vec<(String, String)>,
+    rows: Vec<Option<usize>>,
 }

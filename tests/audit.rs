@@ -121,7 +121,19 @@ fn replay_reproduces_replications() {
             assert!(!diags.iter().any(|d| d.is_error()), "{diags:?}");
             let (plan, _) = qindex::check::compile(&program, &format!("replication_{r}"))
                 .unwrap_or_else(|e| panic!("{e:?}\n{text}"));
-            let run = qindex::eval::evaluate(&plan, &loaded.frame, &eval_opts).unwrap();
+            // A scheme cannot carry the survey estimates a replication re-estimated (`vary
+            // survey`): the replay lists them, and with them the scheme gives the replication.
+            let mut u = vec![0.0; kernel.layout().dims()];
+            fill_replication(unc.seed, r, &mut u);
+            let trace = kernel.trace(&u).unwrap();
+            for (column, values) in &trace.survey {
+                let unit = loaded.frame.units().get(nom.rows[0]);
+                let listed = format!("{unit}={:?}", values[nom.rows[0]]);
+                assert!(text.contains(&format!("#   {column}:")), "{text}");
+                assert!(text.contains(&listed), "{listed}\n{text}");
+            }
+            let frame = kernel.frame_for(&trace);
+            let run = qindex::eval::evaluate(&plan, &frame, &eval_opts).unwrap();
             let run = &run.periods[0];
             assert_eq!(run.rows, nom.rows);
             let ranks = &records[r]["ranks"];
@@ -210,12 +222,14 @@ fn evaluations_follow_the_design() {
         path.to_str().unwrap(),
     ]);
     let recs = lines(&path);
-    assert_eq!(recs.len(), 8 * 9);
-    for (j, chunk) in recs.chunks(9).enumerate() {
-        let (a, b) = (&chunk[0], &chunk[8]);
+    // The block's eight lines: D = 8, N·(D + 2) rows.
+    let d = 8;
+    assert_eq!(recs.len(), 8 * (d + 2));
+    for (j, chunk) in recs.chunks(d + 2).enumerate() {
+        let (a, b) = (&chunk[0], &chunk[d + 1]);
         assert_eq!(a["matrix"], "A");
         assert_eq!(b["matrix"], "B");
-        for (i, rec) in chunk[1..8].iter().enumerate() {
+        for (i, rec) in chunk[1..=d].iter().enumerate() {
             assert_eq!(rec["sample"], j);
             assert_eq!(rec["matrix"], format!("AB_{i}"));
             let factor = rec["factor"].as_str().unwrap();
@@ -225,6 +239,14 @@ fn evaluations_follow_the_design() {
                     assert_eq!(option, &from["choices"][line], "{factor}: {line}");
                 }
             }
+            // `vary survey`: the survey's draw is B's in its own row, A's in the others.
+            let from = if factor.starts_with("vary survey") {
+                b
+            } else {
+                a
+            };
+            assert_eq!(rec["survey"], from["survey"], "{factor}");
+            assert!(rec["survey"].is_object());
         }
     }
 }

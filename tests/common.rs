@@ -95,6 +95,8 @@ pub struct Loaded {
     pub base: qindex::plan::Plan,
     pub schemes: Vec<qindex::plan::Plan>,
     pub frame: qindex::data::Frame,
+    /// The surveys the block varies (`vary survey`), bound to the frame.
+    pub surveys: Vec<qindex::analysis::survey::Bound>,
 }
 
 impl Loaded {
@@ -111,12 +113,13 @@ impl Loaded {
             (base.clone(), schemes.into_iter().cloned().collect());
         let mut all: Vec<&qindex::plan::Plan> = vec![&base];
         all.extend(schemes.iter());
-        let frame = bound_frame(path, &all);
+        let (frame, surveys) = bound_data(path, &all);
         Loaded {
             program,
             base,
             schemes,
             frame,
+            surveys,
         }
     }
 
@@ -144,6 +147,7 @@ impl Loaded {
             base: &self.base,
             schemes: self.schemes.iter().collect(),
             variants,
+            surveys: &self.surveys,
         }
     }
 }
@@ -151,11 +155,19 @@ impl Loaded {
 /// The data of `plans` (compiled from the rules file `rules`) as a session binds it: the
 /// index columns and the estimates of the surveys the plans read (`SURVEY.NAME`).
 pub fn bound_frame(rules: &Path, plans: &[&qindex::plan::Plan]) -> qindex::data::Frame {
+    bound_data(rules, plans).0
+}
+
+/// [`bound_frame`], with the surveys that the plans' uncertainty block varies.
+pub fn bound_data(
+    rules: &Path,
+    plans: &[&qindex::plan::Plan],
+) -> (qindex::data::Frame, Vec<qindex::analysis::survey::Bound>) {
     let session = qindex::session::Session::load(rules).expect("compiles");
-    session
+    let data = session
         .bind(plans, &qindex::eval::DataOptions::default())
         .expect("data binds");
-    session.frame().expect("bound").clone()
+    (data.frame.clone(), data.replicable.clone())
 }
 
 /// Compiles rules given as text (named `name` in messages; no errors allowed), loads their

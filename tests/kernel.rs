@@ -41,8 +41,10 @@ fn uniforms(seed: u64, r: usize, out: &mut [f64]) {
     }
 }
 
-/// Runs `count` replications both ways; returns (batched, general) route counts.
-fn agree(path: &Path, count: usize) -> (usize, usize) {
+/// Runs `count` replications both ways; returns (batched, general) route counts and the
+/// number of survey columns re-estimated over all replications.
+fn agree(path: &Path, count: usize) -> (usize, usize, usize) {
+    let mut surveyed = 0;
     let loaded = Loaded::new(path);
     let (base, frame) = (&loaded.base, &loaded.frame);
     let unc = base.uncertainty.clone().expect("an uncertainty block");
@@ -62,8 +64,23 @@ fn agree(path: &Path, count: usize) -> (usize, usize) {
     let mut u = vec![0.0; dims];
     for (r, got) in outcomes.iter().enumerate() {
         uniforms(17, r, &mut u);
-        let plan = kernel.plan_for(&u).expect("plan");
-        let want = qindex::eval::evaluate(&plan, frame, &eval_opts).expect("evaluates");
+        // The replication's plan over the frame with its survey estimates (`vary survey`).
+        let trace = kernel.trace(&u).expect("trace");
+        assert_eq!(trace.plan, kernel.plan_for(&u).expect("plan"));
+        let replicated = kernel.frame_for(&trace);
+        for (column, values) in &trace.survey {
+            let nominal = frame.column(column).expect("a bound survey column");
+            let differs = values
+                .iter()
+                .zip(nominal)
+                .any(|(a, b)| a.to_bits() != b.to_bits());
+            assert!(
+                differs,
+                "{column}: the bootstrap left every estimate as it was"
+            );
+            surveyed += 1;
+        }
+        let want = qindex::eval::evaluate(&trace.plan, &replicated, &eval_opts).expect("evaluates");
         let p = &want.periods[0];
         assert_eq!(p.rows, rows);
         for i in 0..rows.len() {
@@ -91,13 +108,14 @@ fn agree(path: &Path, count: usize) -> (usize, usize) {
         let general = kernel.evaluate(&u).expect("general route");
         assert_eq!(general.ranks, got.ranks);
     }
-    kernel.routes()
+    let (batched, general) = kernel.routes();
+    (batched, general, surveyed)
 }
 
 #[test]
 fn kernel_equals_the_evaluator_on_the_peers_model() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/peers/mc_300x50.qi");
-    let (batched, general) = agree(&path, 300);
+    let (batched, general, _) = agree(&path, 300);
     // Every replication of this model is arithmetic or geometric over complete min-max data.
     assert_eq!((batched, general), (300, 0));
 }
@@ -105,15 +123,19 @@ fn kernel_equals_the_evaluator_on_the_peers_model() {
 #[test]
 fn kernel_equals_the_evaluator_on_market_led() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/market_led.qi");
-    let (batched, general) = agree(&path, 60);
+    let (batched, general, surveyed) = agree(&path, 60);
     assert_eq!(batched + general, 60);
+    // `vary survey citizens`: every replication re-estimates the three estimates the index
+    // reads, and so takes the general route.
+    assert_eq!(surveyed, 3 * 60);
+    assert_eq!(general, 60);
 }
 
 #[test]
 fn kernel_equals_the_evaluator_on_every_shipped_index() {
     for rules in ["rules/quality_city.qi", "rules/hdi.qi", "rules/gggi.qi"] {
         let path = with_block(rules);
-        let (batched, general) = agree(&path, 40);
+        let (batched, general, _) = agree(&path, 40);
         assert_eq!(batched + general, 40, "{rules}");
         if rules.ends_with("hdi.qi") {
             // Complete data, geometric and arithmetic means: the batched route serves it.

@@ -192,7 +192,7 @@ fn rank_target_covers_every_ranked_unit_and_explains_missing_indices() {
     let entries = v["indices"].as_array().unwrap();
     // 36 cities, one vetoed in the nominal results.
     assert_eq!(entries.len(), 35);
-    assert_eq!(v["factors"].as_array().unwrap().len(), 7);
+    assert_eq!(v["factors"].as_array().unwrap().len(), 8);
     // The top city keeps rank 1 in every evaluation: no indices, and a note says why.
     assert!(entries[0]["S1"][0].is_null());
     let notes: Vec<&str> = v["notes"]

@@ -39,7 +39,7 @@ fn json_is_identical_for_any_thread_count() {
     assert_eq!(v["samples"], 200);
     assert_eq!(v["seed"], 2013);
     assert_eq!(v["top_n"], 10);
-    assert_eq!(v["factors"].as_array().unwrap().len(), 7);
+    assert_eq!(v["factors"].as_array().unwrap().len(), 8);
     assert!(v["marc"].as_f64().unwrap() > 0.0);
 }
 

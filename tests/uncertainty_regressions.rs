@@ -77,6 +77,7 @@ const MARKET_LED: &[&str] = &[
     "choose missing [skip, mean, median]",
     "choose scheme [default, market_led, market_strong]",
     "drop indicator in product",
+    "vary survey citizens",
 ];
 
 /// Fault 1, as found: the scheme got S1 0.00 on the shipped block, and moving `choose scheme`

@@ -1073,12 +1073,22 @@ impl Prepared {
                 multipliers.len()
             )));
         }
-        let e = self.names.len();
-        let mut means = Vec::with_capacity(self.groups.len() * e);
+        let all: Vec<usize> = (0..self.names.len()).collect();
+        Ok(Replicate {
+            estimates: all.len(),
+            means: self.means_for(multipliers, &all),
+        })
+    }
+
+    /// The means of the estimates `estimates` (indices into [`Prepared::names`]) under the PSU
+    /// multipliers, unit × period after unit × period (`estimates.len()` values each): NaN for
+    /// a small sample or no value. `multipliers` has [`Prepared::psus`] entries.
+    fn means_for(&self, multipliers: &[f64], estimates: &[usize]) -> Vec<f64> {
+        let mut means = Vec::with_capacity(self.groups.len() * estimates.len());
         for g in &self.groups {
             let np = g.design.psus();
             let m = &multipliers[g.psu_offset..g.psu_offset + np];
-            for c in 0..e {
+            for &c in estimates {
                 if g.small {
                     means.push(f64::NAN);
                     continue;
@@ -1093,10 +1103,80 @@ impl Prepared {
                 means.push(if b > 0.0 { a / b } else { f64::NAN });
             }
         }
-        Ok(Replicate {
-            estimates: e,
-            means,
+        means
+    }
+}
+
+/// A prepared survey bound to the rows of an index's frame: what `vary survey ID` re-estimates
+/// in each replication of the uncertainty analysis.
+#[derive(Debug, Clone)]
+pub struct Bound {
+    prepared: Prepared,
+    /// The frame columns its estimates fill: (column name, estimate index).
+    columns: Vec<(String, usize)>,
+    /// Per frame row: its unit × period in the survey (`None`: no respondents).
+    rows: Vec<Option<usize>>,
+}
+
+impl Bound {
+    /// Binds `prepared` to a frame: `columns` are (frame column, estimate name) and `rows` the
+    /// unit × period of each frame row, in [`Prepared::units`]' order. Errors when an estimate
+    /// name is not the survey's.
+    pub fn new(
+        prepared: Prepared,
+        columns: Vec<(String, String)>,
+        rows: Vec<Option<usize>>,
+    ) -> Result<Bound, Error> {
+        let columns = columns
+            .into_iter()
+            .map(|(col, name)| {
+                let k = prepared
+                    .names
+                    .iter()
+                    .position(|(n, _)| *n == name)
+                    .ok_or_else(|| {
+                        Error::Usage(format!("survey `{}` has no estimate `{name}`", prepared.id))
+                    })?;
+                Ok((col, k))
+            })
+            .collect::<Result<_, Error>>()?;
+        Ok(Bound {
+            prepared,
+            columns,
+            rows,
         })
+    }
+
+    /// The survey's id.
+    pub fn id(&self) -> &str {
+        &self.prepared.id
+    }
+
+    /// The prepared survey.
+    pub fn prepared(&self) -> &Prepared {
+        &self.prepared
+    }
+
+    /// One bootstrap replication drawn from `rng`: each bound frame column with its values by
+    /// frame row (NaN where the row's unit × period has no respondents or too few). Costs
+    /// O(PSUs × columns), whatever the number of respondents.
+    pub fn replicate<R: Rng + ?Sized>(&self, rng: &mut R) -> Vec<(String, Vec<f64>)> {
+        let multipliers = self.prepared.multipliers(rng);
+        let estimates: Vec<usize> = self.columns.iter().map(|(_, k)| *k).collect();
+        let means = self.prepared.means_for(&multipliers, &estimates);
+        let e = estimates.len();
+        self.columns
+            .iter()
+            .enumerate()
+            .map(|(j, (col, _))| {
+                let values = self
+                    .rows
+                    .iter()
+                    .map(|r| r.map_or(f64::NAN, |g| means[g * e + j]))
+                    .collect();
+                (col.clone(), values)
+            })
+            .collect()
     }
 }
 

@@ -148,10 +148,18 @@ pub fn check(program: &Program) -> Checked {
             nodes.entry(n.id.clone()).or_insert(n.kind);
         }
     }
-    let uplan = parts
-        .uncertainty
-        .map(|u| uncertainty::check(u, &program.sources, &nodes, &schemes, &mut diags));
     let surveys = surveys(program, &parts, &base, &models, &mut diags);
+    let survey_ids: Vec<String> = parts.surveys.iter().map(|s| s.id.name.clone()).collect();
+    let uplan = parts.uncertainty.map(|u| {
+        uncertainty::check(
+            u,
+            &program.sources,
+            &nodes,
+            &schemes,
+            &survey_ids,
+            &mut diags,
+        )
+    });
 
     let mut plans = Vec::new();
     if let Some(p) = build::build(
@@ -178,7 +186,36 @@ pub fn check(program: &Program) -> Checked {
             plans.push(p);
         }
     }
+    if let Some(u) = &uplan {
+        unread_surveys(u, &plans, &mut diags);
+    }
     finish(plans, diags, schemes)
+}
+
+/// A `vary survey` line whose survey no scheme reads (`SURVEY.NAME`) changes nothing: a
+/// warning at the line.
+fn unread_surveys(u: &crate::plan::UncertaintyPlan, plans: &[Plan], diags: &mut Vec<Diagnostic>) {
+    for f in &u.factors {
+        let crate::plan::FactorKind::VarySurvey { survey } = &f.kind else {
+            continue;
+        };
+        let read = plans
+            .iter()
+            .flat_map(|p| &p.columns)
+            .any(|c| c.survey.as_ref().is_some_and(|r| &r.survey == survey));
+        if !read {
+            diags.push(
+                Diagnostic::warning(
+                    "uncertainty-unread-survey",
+                    format!("no indicator reads survey `{survey}`: varying it changes nothing"),
+                )
+                .with_span(f.span)
+                .with_hint(format!(
+                    "read its estimates as `{survey}.NAME` in an indicator, or remove the line"
+                )),
+            );
+        }
+    }
 }
 
 /// The `survey` blocks, checked against the names of every scheme's nodes and the lets.

@@ -14,6 +14,7 @@ pub fn check(
     sources: &Sources,
     nodes: &HashMap<String, NodeKind>,
     schemes: &[String],
+    surveys: &[String],
     diags: &mut Vec<Diagnostic>,
 ) -> UncertaintyPlan {
     let mut plan = UncertaintyPlan {
@@ -151,6 +152,24 @@ pub fn check(
                 FactorKind::VaryWeight {
                     node: n.name.clone(),
                     amount: a,
+                }
+            }
+            UncertaintyLine::VarySurvey { survey, .. } => {
+                if !surveys.contains(&survey.name) {
+                    let mut d = Diagnostic::error(
+                        "unknown-survey",
+                        format!("there is no survey `{}`", survey.name),
+                    )
+                    .with_span(survey.span);
+                    d = match did_you_mean(&survey.name, surveys.iter().map(String::as_str)) {
+                        Some(s) => d.with_hint(format!("did you mean `{s}`?")),
+                        None => d.with_hint("declare it with `survey ID { ... }`"),
+                    };
+                    diags.push(d);
+                    continue;
+                }
+                FactorKind::VarySurvey {
+                    survey: survey.name.clone(),
                 }
             }
             UncertaintyLine::Drop { within, .. } => {
@@ -346,6 +365,7 @@ fn factor_key(k: &FactorKind) -> String {
         FactorKind::ChooseMissing { at, .. } => format!("missing {at:?}"),
         FactorKind::ChooseScheme { .. } => "scheme".into(),
         FactorKind::DropIndicator { within } => format!("drop {within:?}"),
+        FactorKind::VarySurvey { survey } => format!("vary survey {survey}"),
     }
 }
 

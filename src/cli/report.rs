@@ -154,6 +154,7 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
                 base,
                 schemes: schemes.clone(),
                 variants: &variants,
+                surveys: &session.data()?.replicable,
             };
             let summary = uncertainty::run(&kplans, frame, &opts)?;
             cx.counted_warnings(&summary.warnings, "over the replications");

@@ -64,6 +64,7 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         base,
         schemes,
         variants: &variants,
+        surveys: &session.data()?.replicable,
     };
     emit::audit_file(&a.evaluations, |sink| {
         audit::evaluations(&plans, frame, &opts, sink)

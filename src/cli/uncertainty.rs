@@ -55,6 +55,7 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         base,
         schemes,
         variants: &variants,
+        surveys: &session.data()?.replicable,
     };
     if let Some(r) = a.replay {
         let replay = audit::replay(&plans, frame, &opts, r, &a.on.file)?;

@@ -145,6 +145,19 @@ impl Frame {
         self.numeric.push((name, values));
     }
 
+    /// A copy with the values of some numeric columns replaced (a bootstrap replication's
+    /// survey estimates); columns it does not have are left out.
+    pub(crate) fn with_columns(&self, columns: &[(String, Vec<f64>)]) -> Frame {
+        let mut out = self.clone();
+        for (name, values) in columns {
+            if let Some((_, v)) = out.numeric.iter_mut().find(|(n, _)| n == name) {
+                debug_assert_eq!(values.len(), v.len());
+                v.clone_from(values);
+            }
+        }
+        out
+    }
+
     /// A text column by name (the unit, period and label columns are text columns too).
     pub fn text_column(&self, name: &str) -> Option<&TextColumn> {
         self.text.iter().find(|(n, _)| n == name).map(|(_, c)| c)

@@ -42,6 +42,13 @@ pub fn record_line(r: &Record) -> String {
     rec.insert("marc".into(), r.marc.map_or(Value::Null, |m| json!(m)));
     let ranks = r.ranks.iter().map(|(u, k)| (u.clone(), json!(k)));
     rec.insert("ranks".into(), object(ranks.collect()));
+    if !r.survey.is_empty() {
+        let columns = r.survey.iter().map(|c| {
+            let values = c.values.iter().map(|(u, v)| (u.clone(), json!(v)));
+            (c.column.clone(), object(values.collect()))
+        });
+        rec.insert("survey".into(), object(columns.collect()));
+    }
     let mut line = serde_json::to_string(&Value::Object(rec)).expect("json");
     line.push('\n');
     line
@@ -61,6 +68,23 @@ pub fn replay_text(p: &Replay) -> String {
     }
     for d in &p.dropped {
         out.push_str(&format!("#   dropped: {d}\n"));
+    }
+    if !p.survey.is_empty() {
+        out.push_str(
+            "# It also re-estimated survey estimates by the bootstrap (`vary survey`). A scheme\n\
+             # cannot carry data, so `qindex run` of this scheme reads the nominal estimates and\n\
+             # its scores differ from the replication's by that much. The replication's values:\n",
+        );
+        for c in &p.survey {
+            out.push_str(&format!("#   {}:", c.column));
+            for (u, v) in &c.values {
+                match v {
+                    Some(v) => out.push_str(&format!(" {u}={v:?}")),
+                    None => out.push_str(&format!(" {u}=missing")),
+                }
+            }
+            out.push('\n');
+        }
     }
     out.push_str(&format!(
         "\nuse \"{}\"\n\nscheme replication_{r} from {} {{\n",

@@ -7,7 +7,7 @@
 //! never changes the results, and the results never depend on an export.
 
 use super::indices;
-use super::kernel::{Kernel, Plans};
+use super::kernel::{Kernel, Plans, Trace};
 use super::sobol::{Block, Design};
 use super::uncertainty::{self, check_block, fill_replication, marc_of, PREPARE_LIMIT};
 use crate::data::Frame;
@@ -93,6 +93,40 @@ pub struct Record {
     pub marc: Option<f64>,
     /// Each unit's rank (`None`: unranked), in the nominal results' row order.
     pub ranks: Vec<(String, Option<u32>)>,
+    /// The survey estimates the replication re-estimated (`vary survey`): per frame column,
+    /// each unit's value in the period (see [`SurveyColumn`]).
+    pub survey: Vec<SurveyColumn>,
+}
+
+/// A survey estimate column as a replication re-estimated it by the bootstrap: each unit's
+/// value in the evaluated period (`None`: no estimate), in the nominal results' row order.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SurveyColumn {
+    pub column: String,
+    pub values: Vec<(String, Option<f64>)>,
+}
+
+/// The re-estimated survey columns of a traced replication, over the units of the period.
+fn survey_columns(t: &Trace, frame: &Frame, nom: &PeriodResult) -> Vec<SurveyColumn> {
+    t.survey
+        .iter()
+        .map(|(column, values)| SurveyColumn {
+            column: column.clone(),
+            values: nom
+                .rows
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| nom.is_unit[*i])
+                .map(|(_, row)| {
+                    let v = values[*row];
+                    (
+                        frame.units().get(*row).to_string(),
+                        v.is_finite().then_some(v),
+                    )
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// Which draw a [`Record`] is.
@@ -125,8 +159,11 @@ fn record(
     let weights = if varied.is_empty() {
         Vec::new()
     } else {
-        used_weights(&t.plan, frame, eval_opts, |id| varied.contains(&id))?
+        used_weights(&t.plan, &kernel.frame_for(&t), eval_opts, |id| {
+            varied.contains(&id)
+        })?
     };
+    let survey = survey_columns(&t, frame, nom);
     let ranks = nom
         .rows
         .iter()
@@ -144,6 +181,7 @@ fn record(
         weights,
         marc: marc_of(ranks_in, &nom.final_rank),
         ranks,
+        survey,
     })
 }
 
@@ -299,7 +337,12 @@ pub fn replay(
             .and_then(|n| t.plan.node(n).parent)
             .is_some_and(|p| groups.contains(&t.plan.node(p).id))
     };
-    let weights = used_weights(&t.plan, frame, &eval_opts, in_groups)?;
+    let weights = used_weights(&t.plan, &kernel.frame_for(&t), &eval_opts, in_groups)?;
+    let nominal = eval::evaluate(plans.base, frame, &eval_opts)?;
+    let survey = match nominal.periods.first() {
+        Some(nom) => survey_columns(&t, frame, nom),
+        None => Vec::new(),
+    };
     let path = std::fs::canonicalize(rules).unwrap_or_else(|_| rules.to_path_buf());
     let overrides = overrides
         .iter()
@@ -326,6 +369,7 @@ pub fn replay(
         overrides,
         given,
         weights,
+        survey,
     })
 }
 
@@ -350,6 +394,9 @@ pub struct Replay {
     pub given: Vec<String>,
     /// The weights used in those groups: (node id, weight).
     pub weights: Vec<(String, f64)>,
+    /// The survey estimates the replication re-estimated: a scheme cannot carry them, so
+    /// `qindex run` of the scheme reads the nominal estimates instead.
+    pub survey: Vec<SurveyColumn>,
 }
 
 /// One indicator's figures in one configuration, over the units of the period.

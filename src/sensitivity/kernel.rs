@@ -28,6 +28,7 @@
 //! Both routes agree with the plain evaluator to rounding (the order of the floating-point sums
 //! differs): `tests/kernel.rs` checks it on random replications of every shipped rules file.
 
+use crate::analysis::survey::Bound;
 use crate::data::Frame;
 use crate::diagnostics::Diagnostic;
 use crate::eval::{self, EvalOptions, Prepared};
@@ -35,6 +36,8 @@ use crate::methods::rank::RankBuffers;
 use crate::methods::vmath::{exp_slice, ln_axpy, weighted_columns};
 use crate::plan::{Aggregate, FactorKind, NodeId, Normalise, Plan, UncertaintyPlan, Weight};
 use crate::Error;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -48,6 +51,9 @@ pub struct Plans<'p> {
     /// Compiles a configuration's plan: the chosen scheme with the other `choose` lines'
     /// overrides, by the checker's scheme code.
     pub variants: &'p crate::check::Variants<'p>,
+    /// The surveys that `vary survey` lines re-estimate, bound to the frame's rows (a session
+    /// binds them: [`crate::session::Data::replicable`]).
+    pub surveys: &'p [Bound],
 }
 
 impl Plans<'_> {
@@ -88,7 +94,7 @@ impl Layout {
                 FactorKind::VaryWeights { .. } | FactorKind::VaryWeight { .. } => {
                     for plan in plans.all() {
                         for node in &plan.nodes {
-                            if node.weight_factor == Some(fi)
+                            if node.weight_factor.and_then(|k| own_factor(unc, plan, k)) == Some(fi)
                                 && node.parent.is_some()
                                 && !owned[fi].contains(&node.id)
                             {
@@ -121,6 +127,26 @@ impl Layout {
     }
 }
 
+/// The position in `unc` of the factor at position `fi` of the block `plan` was compiled with
+/// (a node's `weight_factor`): the same unless the kernel runs a subset of the lines.
+fn own_factor(unc: &UncertaintyPlan, plan: &Plan, fi: usize) -> Option<usize> {
+    match &plan.uncertainty {
+        Some(block) if !std::ptr::eq(block, unc) => {
+            let key = &block.factors.get(fi)?.key;
+            unc.factors.iter().position(|f| f.key == *key)
+        }
+        _ => Some(fi),
+    }
+}
+
+/// The random stream of a `vary survey` line: a hash (FNV-1a) of its key, the same in every
+/// run.
+fn stream_of(key: &str) -> u64 {
+    key.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// One of `k` options from a uniform: ⌊u·k⌋.
 fn pick(u: f64, k: usize) -> usize {
     ((u * k as f64) as usize).min(k.saturating_sub(1))
@@ -137,6 +163,10 @@ pub struct Trace {
     pub dropped: Vec<String>,
     /// The replication's whole plan: what the plain evaluator evaluates.
     pub plan: Plan,
+    /// The survey estimates the replication re-estimated (`vary survey`): frame columns and
+    /// their values by frame row; the plain evaluator evaluates the plan over the frame with
+    /// these columns ([`Kernel::frame_for`]).
+    pub survey: Vec<(String, Vec<f64>)>,
 }
 
 /// A replication's outcome, by position in the nominal rows.
@@ -181,6 +211,8 @@ struct Draw {
     drops: Vec<u32>,
     /// The indicators dropped.
     dropped: Vec<NodeId>,
+    /// The re-estimated survey columns (`vary survey`), empty when no line varies a survey.
+    survey: Vec<(String, Vec<f64>)>,
 }
 
 impl Draw {
@@ -208,6 +240,8 @@ pub struct Kernel<'a, 'f> {
     /// The nominal period's frame rows: outcomes are by position in them.
     rows: Vec<usize>,
     configs: Mutex<HashMap<Vec<u32>, Arc<Config<'f>>>>,
+    /// The `vary survey` lines: (factor position, the bound survey).
+    surveys: Vec<(usize, &'a Bound)>,
     /// Buffers for each worker thread, kept across calls to [`Kernel::run`].
     scratch: Vec<Mutex<Scratch>>,
     /// Replications served by the batched route and by the general route.
@@ -237,9 +271,23 @@ impl<'a, 'f> Kernel<'a, 'f> {
             })
             .map(|(i, _)| i)
             .collect();
+        let surveys = unc
+            .factors
+            .iter()
+            .enumerate()
+            .filter_map(|(fi, f)| match &f.kind {
+                FactorKind::VarySurvey { survey } => plans
+                    .surveys
+                    .iter()
+                    .find(|b| b.id() == survey)
+                    .map(|b| (fi, b)),
+                _ => None,
+            })
+            .collect();
         Kernel {
             layout: Layout::new(plans, unc),
             choose,
+            surveys,
             plans,
             unc,
             frame,
@@ -421,6 +469,11 @@ impl<'a, 'f> Kernel<'a, 'f> {
         Ok(self.config(key)?.plan.clone())
     }
 
+    /// Whether a `vary survey` line re-estimates a survey bound to the frame.
+    pub fn varies_survey(&self) -> bool {
+        !self.surveys.is_empty()
+    }
+
     /// The ids of the nodes whose weight a `vary` line owns in any plan.
     pub fn varied_nodes(&self) -> Vec<&str> {
         self.layout
@@ -446,7 +499,18 @@ impl<'a, 'f> Kernel<'a, 'f> {
                 .collect(),
             key,
             plan,
+            survey: draw.survey,
         })
+    }
+
+    /// The frame a traced replication reads: the bound frame, with the survey estimates it
+    /// re-estimated.
+    pub fn frame_for(&self, trace: &Trace) -> std::borrow::Cow<'f, Frame> {
+        if trace.survey.is_empty() {
+            std::borrow::Cow::Borrowed(self.frame)
+        } else {
+            std::borrow::Cow::Owned(self.frame.with_columns(&trace.survey))
+        }
     }
 
     /// A configuration's plan: the chosen scheme (`default` when no line chooses one) with
@@ -491,7 +555,7 @@ impl<'a, 'f> Kernel<'a, 'f> {
             .nodes
             .iter()
             .map(|n| {
-                let fi = n.weight_factor?;
+                let fi = own_factor(self.unc, &plan, n.weight_factor?)?;
                 let pos = self.layout.owned[fi].iter().position(|id| *id == n.id)?;
                 Some(self.layout.columns[fi].start + pos)
             })
@@ -540,9 +604,10 @@ impl<'a, 'f> Kernel<'a, 'f> {
         let mut touched: Vec<NodeId> = Vec::new();
         for k in 0..nn {
             let node = &plan.nodes[k];
-            let (Some(fi), Some(col), Some(p)) =
-                (node.weight_factor, config.vary_col[k], node.parent)
-            else {
+            let fi = node
+                .weight_factor
+                .and_then(|k| own_factor(self.unc, plan, k));
+            let (Some(fi), Some(col), Some(p)) = (fi, config.vary_col[k], node.parent) else {
                 continue;
             };
             let amount = match &self.unc.factors[fi].kind {
@@ -592,6 +657,14 @@ impl<'a, 'f> Kernel<'a, 'f> {
                 renormalise(&mut weights, &kids[p.index()]);
             }
         }
+        // Each `vary survey` line: a bootstrap replication of the survey from its own random
+        // stream, seeded by the line's uniform (so the Saltelli design swaps it as one input).
+        let mut survey = Vec::new();
+        for (fi, bound) in &self.surveys {
+            let mut rng = ChaCha8Rng::seed_from_u64(u[self.layout.columns[*fi].start].to_bits());
+            rng.set_stream(stream_of(&self.unc.factors[*fi].key));
+            survey.extend(bound.replicate(&mut rng));
+        }
         Draw {
             key,
             dropped,
@@ -599,6 +672,7 @@ impl<'a, 'f> Kernel<'a, 'f> {
             derived,
             children,
             drops,
+            survey,
         }
     }
 
@@ -622,7 +696,15 @@ impl<'a, 'f> Kernel<'a, 'f> {
     /// The general route: the evaluator's group stage over a copy of the prepared block.
     fn general(&self, config: &Config<'f>, draw: &Draw) -> Result<Outcome, Error> {
         let plan = replication_plan(config, draw);
-        let results = eval::finish(&plan, self.frame, config.prepared.clone())?;
+        // Re-estimated survey columns change the indicators: the whole evaluation, over the
+        // frame with the replication's estimates.
+        let replicated;
+        let results = if draw.survey.is_empty() {
+            eval::finish(&plan, self.frame, config.prepared.clone())?
+        } else {
+            replicated = self.frame.with_columns(&draw.survey);
+            eval::evaluate(&plan, &replicated, &self.eval_opts)?
+        };
         let p = results
             .periods
             .first()
@@ -1040,6 +1122,9 @@ fn fast_ready(config: &Config, draw: &Draw) -> bool {
     let Some(fast) = &config.fast else {
         return false;
     };
+    if !draw.survey.is_empty() {
+        return false;
+    }
     let plan = &config.plan;
     let mut stack = vec![NodeId::ROOT];
     while let Some(id) = stack.pop() {
@@ -1409,6 +1494,7 @@ mod tests {
                 children: Some(children),
                 drops: Vec::new(),
                 dropped: Vec::new(),
+                survey: Vec::new(),
             };
             let row: Vec<f64> = values
                 .iter()

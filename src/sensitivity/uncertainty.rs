@@ -80,7 +80,49 @@ pub struct Summary {
     pub warnings: Vec<(String, usize)>,
     /// What a reader must know to read the figures right, in plain words.
     pub notes: Vec<String>,
+    /// The ranks under the survey's sampling error alone, when the block varies a survey.
+    pub survey_alone: Option<SurveyAlone>,
 }
+
+/// The replications of the `vary survey` lines alone (every other factor nominal): which
+/// units' ranks the surveys' sampling error can swap by itself.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SurveyAlone {
+    /// The `vary survey` lines.
+    pub factors: Vec<String>,
+    pub samples: u64,
+    /// Each unit's rank interval (5th and 95th percentiles), in the order of
+    /// [`Summary::units`].
+    pub units: Vec<SurveyAloneUnit>,
+    /// The pairs of units whose order the survey's sampling error reverses in at least
+    /// [`SWAP_SHARE`] of the replications, most often swapped first.
+    pub swaps: Vec<Swap>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SurveyAloneUnit {
+    pub unit: String,
+    pub p05_rank: Option<f64>,
+    pub p95_rank: Option<f64>,
+}
+
+/// Two units whose nominal order (`higher` ranked above `lower`) the replications reverse.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Swap {
+    pub higher: String,
+    pub higher_rank: u32,
+    pub lower: String,
+    pub lower_rank: u32,
+    /// The share of replications in which `lower` ranks strictly above `higher`.
+    pub share: f64,
+}
+
+/// Pairs swapped in fewer replications than this share are not listed.
+pub const SWAP_SHARE: f64 = 0.05;
+
+/// Pairs are counted between units at most this many places apart in the nominal ranking
+/// (sampling error swaps neighbours; counting every pair would cost m² per replication).
+const SWAP_BAND: usize = 64;
 
 pub use super::kernel::Plans;
 
@@ -353,6 +395,7 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Erro
             sd_score,
         });
     }
+    let survey_alone = survey_alone(plans, unc, frame, &kernel, nom, &units, opts, threads)?;
     Ok(Summary {
         samples: n as u64,
         seed: opts.seed,
@@ -363,7 +406,133 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Erro
         units,
         warnings,
         notes,
+        survey_alone,
     })
+}
+
+/// One worker's reduction of the survey-alone replications.
+struct SwapCounts {
+    stats: RankStats,
+    /// Per ranked unit (in nominal order) and following unit within the band: how often the
+    /// follower ranked strictly above it.
+    swapped: Vec<u64>,
+}
+
+/// The `vary survey` lines alone, over the same number of replications (see [`SurveyAlone`]);
+/// `None` when no line varies a bound survey.
+#[allow(clippy::too_many_arguments)]
+fn survey_alone(
+    plans: &Plans,
+    unc: &UncertaintyPlan,
+    frame: &Frame,
+    full: &Kernel,
+    nom: &eval::PeriodResult,
+    units: &[UnitSummary],
+    opts: &Options,
+    threads: usize,
+) -> Result<Option<SurveyAlone>, Error> {
+    if !full.varies_survey() {
+        return Ok(None);
+    }
+    let alone = UncertaintyPlan {
+        factors: unc
+            .factors
+            .iter()
+            .filter(|f| matches!(f.kind, FactorKind::VarySurvey { .. }))
+            .cloned()
+            .collect(),
+        ..unc.clone()
+    };
+    let eval_opts = EvalOptions {
+        period: opts.period.clone(),
+        filter: None,
+    };
+    let rows = nom.rows.clone();
+    let m = rows.len();
+    let n = opts.samples as usize;
+    let mut kernel = Kernel::new(plans, &alone, frame, eval_opts, rows);
+    // The ranked units in nominal order, and each one's position in it.
+    let mut order: Vec<usize> = (0..m).filter(|i| nom.final_rank[*i] > 0).collect();
+    order.sort_by_key(|i| nom.final_rank[*i]);
+    let band = SWAP_BAND.min(order.len().saturating_sub(1));
+    let mut partials: Vec<SwapCounts> = (0..threads.max(1))
+        .map(|_| SwapCounts {
+            stats: RankStats::new(m, n),
+            swapped: vec![0; order.len() * band],
+        })
+        .collect();
+    let seed = opts.seed;
+    let tick = |_: usize| !(opts.interrupted)();
+    crate::set_threads(1);
+    let outcome = kernel.run_fold(
+        n,
+        BLOCK,
+        |r, u| fill_replication(seed, r, u),
+        &mut partials,
+        |acc, _, rep| {
+            acc.stats.add(rep.ranks);
+            for (a, &i) in order.iter().enumerate() {
+                let ri = rep.ranks[i];
+                for (d, &j) in order[a + 1..].iter().take(band).enumerate() {
+                    let rj = rep.ranks[j];
+                    acc.swapped[a * band + d] += (ri > 0 && rj > 0 && rj < ri) as u64;
+                }
+            }
+        },
+        &tick,
+    );
+    crate::set_threads(threads);
+    outcome?;
+    let mut parts = partials.into_iter();
+    let first = parts.next().expect("one worker at least");
+    let (mut stats, mut swapped) = (first.stats, first.swapped);
+    for p in parts {
+        stats.merge(p.stats);
+        for (t, c) in swapped.iter_mut().zip(p.swapped) {
+            *t += c;
+        }
+    }
+    let unit_of = |i: usize| frame.units().get(nom.rows[i]).to_string();
+    let position: std::collections::HashMap<String, usize> =
+        (0..m).map(|i| (unit_of(i), i)).collect();
+    let alone_units = units
+        .iter()
+        .map(|u| {
+            let q = stats.unit(position[&u.unit]);
+            SurveyAloneUnit {
+                unit: u.unit.clone(),
+                p05_rank: q.quantile(0.05),
+                p95_rank: q.quantile(0.95),
+            }
+        })
+        .collect();
+    let mut swaps = Vec::new();
+    for (a, &i) in order.iter().enumerate() {
+        for (d, &j) in order[a + 1..].iter().take(band).enumerate() {
+            let share = swapped[a * band + d] as f64 / n.max(1) as f64;
+            if share >= SWAP_SHARE {
+                swaps.push(Swap {
+                    higher: unit_of(i),
+                    higher_rank: nom.final_rank[i],
+                    lower: unit_of(j),
+                    lower_rank: nom.final_rank[j],
+                    share,
+                });
+            }
+        }
+    }
+    swaps.sort_by(|x, y| {
+        y.share
+            .total_cmp(&x.share)
+            .then(x.higher_rank.cmp(&y.higher_rank))
+            .then(x.lower_rank.cmp(&y.lower_rank))
+    });
+    Ok(Some(SurveyAlone {
+        factors: alone.factors.iter().map(|f| f.text.clone()).collect(),
+        samples: n as u64,
+        units: alone_units,
+        swaps,
+    }))
 }
 
 /// The checks before any replication: the rules have an `uncertainty` block and every scheme

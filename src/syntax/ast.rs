@@ -402,6 +402,11 @@ pub enum UncertaintyLine {
         amount: Number,
         span: Span,
     },
+    /// `vary survey ID`: the survey's estimates re-estimated by the bootstrap.
+    VarySurvey {
+        survey: Ident,
+        span: Span,
+    },
     /// `choose WHAT [options] [at NODE]`
     Choose {
         what: Ident,
@@ -423,6 +428,7 @@ impl UncertaintyLine {
             UncertaintyLine::Samples(_, s) | UncertaintyLine::Seed(_, s) => *s,
             UncertaintyLine::VaryWeights { span, .. }
             | UncertaintyLine::VaryWeight { span, .. }
+            | UncertaintyLine::VarySurvey { span, .. }
             | UncertaintyLine::Choose { span, .. }
             | UncertaintyLine::Drop { span, .. } => *span,
         }

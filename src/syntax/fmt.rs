@@ -551,6 +551,7 @@ impl<'a> Printer<'a> {
             UncertaintyLine::VaryWeight { node, amount, .. } => {
                 format!("vary weight {} {}", node.name, amount.text)
             }
+            UncertaintyLine::VarySurvey { survey, .. } => format!("vary survey {}", survey.name),
             UncertaintyLine::Choose {
                 what, options, at, ..
             } => {

@@ -1012,8 +1012,13 @@ impl Builder<'_> {
                 }
                 Rule::seed => UncertaintyLine::Seed(self.number(it.next().expect("seed"))?, lspan),
                 Rule::vary => {
-                    let kw = it.next().expect("weights or weight");
-                    if kw.as_rule() == Rule::k_weights {
+                    let kw = it.next().expect("weights, weight or survey");
+                    if kw.as_rule() == Rule::k_survey {
+                        UncertaintyLine::VarySurvey {
+                            survey: self.ident(it.next().expect("survey")),
+                            span: lspan,
+                        }
+                    } else if kw.as_rule() == Rule::k_weights {
                         let within =
                             match it.peek().map(|p| p.as_rule()) {
                                 Some(Rule::in_node) => Some(self.ident(
