@@ -17,6 +17,7 @@ pub mod sensitivity;
 pub mod session;
 pub mod source;
 pub mod syntax;
+pub mod timing;
 
 pub use diagnostics::{Diagnostic, Severity};
 pub use error::{Error, Result};
@@ -35,4 +36,31 @@ pub fn threads() -> usize {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     }
+}
+
+/// `f` of every index in `0..n`, in order, on up to [`threads`] threads (each takes a
+/// contiguous range): the result is the same for any thread count when `f` is a function of
+/// its index.
+pub(crate) fn par_map<R: Send>(n: usize, f: impl Fn(usize) -> R + Sync) -> Vec<R> {
+    let threads = threads().clamp(1, n.max(1));
+    if threads == 1 {
+        return (0..n).map(f).collect();
+    }
+    let per = n.div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let range = (t * per).min(n)..((t + 1) * per).min(n);
+                s.spawn(move || range.map(f).collect::<Vec<R>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| match h.join() {
+                Ok(part) => part,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
 }

@@ -282,8 +282,11 @@ impl Session {
         sp: &SurveyPlan,
         opts: &DataOptions,
     ) -> Result<(SurveyEstimates, Vec<Diagnostic>)> {
+        let timer = crate::timing::Timer::new();
         let (prepared, warnings) = self.prepare_survey(sp, opts)?;
-        Ok((prepared.estimates(), warnings))
+        let estimates = prepared.estimates();
+        timer.lap(&format!("survey `{}`: estimated", sp.design.id));
+        Ok((estimates, warnings))
     }
 
     /// Reads and validates a survey's respondent file as [`Session::estimate_survey`] does,
@@ -310,9 +313,12 @@ impl Session {
             Error::Diagnostics(ds) => Error::Diagnostics(crate::eval::at_rules(ds, &spans, label)),
             e => e,
         };
+        let timer = crate::timing::Timer::new();
         let (table, warnings) =
             survey::load(&sp.design, Path::new(path), &base).map_err(located)?;
+        timer.lap(&format!("survey `{}`: respondents read", sp.design.id));
         let prepared = survey::prepare(&sp.design, &table).map_err(located)?;
+        timer.lap(&format!("survey `{}`: prepared", sp.design.id));
         Ok((prepared, warnings))
     }
 

@@ -512,6 +512,10 @@ fn run_warns_about_units_the_survey_does_not_cover() {
         ),
         "{err}"
     );
+    // The survey's warnings are those of the periods evaluated.
+    assert!(!err.contains("period 2024"), "{err}");
+    let o = common::qindex(&["run", &p, "--period", "2024", "--format", "csv"]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
     assert!(
         err.contains(
             "warning[survey-unmatched] [units C5, period 2024]: respondents of survey `citizens`"
@@ -519,6 +523,13 @@ fn run_warns_about_units_the_survey_does_not_cover() {
         "{err}"
     );
     assert!(err.contains("warning[survey-small-sample] [unit C3, period 2024]: survey `citizens`: C3 in 2024 has 10 respondents"), "{err}");
+    assert!(!err.contains("period 2023"), "{err}");
+    let o = common::qindex(&["run", &p, "--period", "all", "--format", "csv"]);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(
+        err.contains("period 2023") && err.contains("period 2024"),
+        "{err}"
+    );
     let o = common::qindex(&["run", &p, "--period", "2023", "--format", "csv", "--quiet"]);
     assert!(o.stderr.is_empty());
 }
@@ -987,4 +998,65 @@ fn survey_reads_the_respondent_file_with_the_given_encoding_and_delimiter() {
         "{}",
         String::from_utf8_lossy(&wrong.stderr)
     );
+}
+
+/// A respondent workbook reads like the CSV, end to end: the fixture's respondents written
+/// as an `.xlsx` (numbers typed as numbers, text as text, empty cells left empty) and named by
+/// the block give the same `qindex survey` JSON and the same `run` results as the CSV.
+#[test]
+fn a_respondent_workbook_gives_what_the_csv_gives() {
+    let dir = fresh("workbook");
+    let (path, _) = survey_fixture(&dir);
+    let p = path.display().to_string();
+    let plain = stdout(&common::qindex(&["survey", &p, "--format", "json"]));
+    let run_plain = stdout(&common::qindex(&[
+        "run", &p, "--period", "all", "--format", "csv",
+    ]));
+    let text = std::fs::read_to_string(dir.join("respondents.csv")).unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (r, line) in text.lines().enumerate() {
+        for (c, cell) in line.split(',').enumerate() {
+            let (r, c) = (r as u32, c as u16);
+            match cell.parse::<f64>() {
+                Ok(x) if r > 0 => ws.write_number(r, c, x).map(|_| ()),
+                _ if cell.is_empty() => Ok(()),
+                _ => ws.write_string(r, c, cell).map(|_| ()),
+            }
+            .unwrap();
+        }
+    }
+    wb.save(dir.join("respondents.xlsx")).unwrap();
+    let rules = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("respondents.csv", "respondents.xlsx");
+    assert!(rules.contains("respondents.xlsx"));
+    std::fs::write(&path, rules).unwrap();
+    let from_workbook = stdout(&common::qindex(&["survey", &p, "--format", "json"]));
+    assert_eq!(from_workbook, plain);
+    let run = stdout(&common::qindex(&[
+        "run", &p, "--period", "all", "--format", "csv",
+    ]));
+    assert_eq!(run, run_plain);
+}
+
+/// `qindex survey` gives the same bytes on one thread and on several: the shipped respondent
+/// file (over 1 MB, so read in chunks on several threads) and the per-unit and per-dimension
+/// work spread over threads change nothing.
+#[test]
+fn survey_output_is_the_same_for_any_thread_count() {
+    let run = |threads: &str| {
+        common::qindex_ok(&[
+            "survey",
+            "rules/quality_city.qi",
+            "--format",
+            "json",
+            "--threads",
+            threads,
+        ])
+    };
+    let one = run("1");
+    assert!(one.len() > 10_000);
+    assert_eq!(one, run("2"));
+    assert_eq!(one, run("3"));
 }

@@ -28,6 +28,8 @@ pub const Z95: f64 = 1.96;
 pub const WEAK_ITEM_REST: f64 = 0.2;
 /// Dimensions with Cronbach's alpha under this are flagged.
 pub const LOW_ALPHA: f64 = 0.7;
+/// Respondents per task when their dimension scores are computed on several threads.
+const ROWS_PER_TASK: usize = 1 << 16;
 /// How many examples of one data error in one column become diagnostics.
 const EXAMPLES: usize = 5;
 
@@ -452,8 +454,10 @@ pub struct Prepared {
     values: Vec<Vec<f64>>,
     /// Each respondent's weight.
     weights: Vec<f64>,
-    /// Each respondent's period (`None` without periods).
-    periods: Vec<Option<String>>,
+    /// Each respondent's period, as a position in `period_names` (periods in order of first
+    /// appearance; one `None` without periods).
+    period_of: Vec<u32>,
+    period_names: Vec<Option<String>>,
     groups: Vec<Group>,
     /// The items of each dimension, as estimate indices.
     dimension_items: Vec<Vec<usize>>,
@@ -595,8 +599,10 @@ pub fn prepare(design: &SurveyDesign, table: &Respondents) -> Result<Prepared, E
         errors.column(found, count);
     }
 
-    // Item scores.
+    // Item scores: the scales checked here, the answers scored below, column by column on
+    // every thread.
     let mut item_values: Vec<Vec<f64>> = Vec::new();
+    let mut to_score = Vec::new();
     let mut dimension_items: Vec<Vec<usize>> = Vec::new();
     let dims = design.dimensions.len();
     for d in &design.dimensions {
@@ -643,25 +649,33 @@ pub fn prepare(design: &SurveyDesign, table: &Respondents) -> Result<Prepared, E
                 item_values.push(vec![f64::NAN; n]);
                 continue;
             };
-            let mut scores = Vec::with_capacity(n);
-            let mut found = Vec::new();
-            let mut count = 0;
-            for (i, &x) in raw.iter().enumerate() {
-                match sm::item_score(x, scale, item.reverse, &design.dont_know) {
-                    Ok(s) => scores.push(s),
-                    Err(e) => {
-                        count += 1;
-                        if found.len() < EXAMPLES {
-                            found.push(out_of_scale(&e, table, i, &item.id));
-                        }
-                        scores.push(f64::NAN);
-                    }
-                }
-            }
-            errors.column(found, count);
-            item_values.push(scores);
+            to_score.push((item_values.len(), raw, scale, item));
+            item_values.push(Vec::new());
         }
         dimension_items.push(members);
+    }
+    let scored = crate::par_map(to_score.len(), |k| {
+        let (_, raw, scale, item) = to_score[k];
+        let mut scores = Vec::with_capacity(n);
+        let mut found = Vec::new();
+        let mut count = 0;
+        for (i, &x) in raw.iter().enumerate() {
+            match sm::item_score(x, scale, item.reverse, &design.dont_know) {
+                Ok(s) => scores.push(s),
+                Err(e) => {
+                    count += 1;
+                    if found.len() < EXAMPLES {
+                        found.push(out_of_scale(&e, table, i, &item.id));
+                    }
+                    scores.push(f64::NAN);
+                }
+            }
+        }
+        (scores, found, count)
+    });
+    for ((at, ..), (scores, found, count)) in to_score.iter().zip(scored) {
+        errors.column(found, count);
+        item_values[*at] = scores;
     }
     if errors.diags.iter().any(|d| d.is_error()) {
         return Err(Error::Diagnostics(errors.diags));
@@ -669,17 +683,21 @@ pub fn prepare(design: &SurveyDesign, table: &Respondents) -> Result<Prepared, E
 
     // Dimension scores, then the item scores: the order of `names`.
     let mut values: Vec<Vec<f64>> = Vec::with_capacity(names.len());
-    let mut scratch = Vec::new();
     for (d, members) in design.dimensions.iter().zip(&dimension_items) {
         let w: Vec<f64> = d.items.iter().map(|i| i.weight).collect();
         let cols: Vec<&Vec<f64>> = members.iter().map(|&k| &item_values[k - dims]).collect();
-        let scores: Vec<f64> = (0..n)
-            .map(|i| {
-                scratch.clear();
-                scratch.extend(cols.iter().map(|c| c[i]));
-                sm::dimension_score(&scratch, &w)
-            })
-            .collect();
+        let chunks = n.div_ceil(ROWS_PER_TASK);
+        let scores: Vec<f64> = crate::par_map(chunks, |t| {
+            let mut scratch = Vec::with_capacity(cols.len());
+            (t * ROWS_PER_TASK..((t + 1) * ROWS_PER_TASK).min(n))
+                .map(|i| {
+                    scratch.clear();
+                    scratch.extend(cols.iter().map(|c| c[i]));
+                    sm::dimension_score(&scratch, &w)
+                })
+                .collect::<Vec<f64>>()
+        })
+        .concat();
         values.push(scores);
     }
     values.extend(item_values);
@@ -690,14 +708,31 @@ pub fn prepare(design: &SurveyDesign, table: &Respondents) -> Result<Prepared, E
         return Err(Error::Usage("the unit column was not read".to_string()));
     };
     let periods_col = periods_col.flatten();
-    let periods: Vec<Option<String>> = (0..n)
-        .map(|i| periods_col.map(|p| p.get(i).to_string()))
-        .collect();
-    let mut index: HashMap<(&str, Option<&str>), usize> = HashMap::new();
+    // Each respondent's period, as an index into `period_names`.
+    let mut period_names: Vec<Option<String>> = Vec::new();
+    let mut period_of: Vec<u32> = Vec::with_capacity(n);
+    {
+        let mut seen: HashMap<&str, u32> = HashMap::new();
+        match periods_col {
+            Some(p) => {
+                for i in 0..n {
+                    let id = *seen.entry(p.get(i)).or_insert_with(|| {
+                        period_names.push(Some(p.get(i).to_string()));
+                        period_names.len() as u32 - 1
+                    });
+                    period_of.push(id);
+                }
+            }
+            None => {
+                period_names.push(None);
+                period_of.resize(n, 0);
+            }
+        }
+    }
+    let mut index: HashMap<(&str, u32), usize> = HashMap::new();
     let mut members: Vec<Vec<usize>> = Vec::new();
-    for (i, period) in periods.iter().enumerate() {
-        let key = (units.get(i), period.as_deref());
-        let g = *index.entry(key).or_insert_with(|| {
+    for (i, &period) in period_of.iter().enumerate() {
+        let g = *index.entry((units.get(i), period)).or_insert_with(|| {
             members.push(Vec::new());
             members.len() - 1
         });
@@ -706,16 +741,15 @@ pub fn prepare(design: &SurveyDesign, table: &Respondents) -> Result<Prepared, E
     let strata_cells = strata_col.and_then(|c| c.1);
     let cluster_cells = cluster_col.and_then(|c| c.1);
     let min = design.min_respondents.unwrap_or(0);
-    let mut groups = Vec::with_capacity(members.len());
-    let mut psus = 0;
-    for rows in members {
-        let first = rows[0];
+    // Each unit × period's design and per-PSU sums, on every thread.
+    let built = crate::par_map(members.len(), |g| {
+        let rows = &members[g];
         let mut strata: Vec<Option<String>> = Vec::new();
         let mut stratum_ids: HashMap<&str, usize> = HashMap::new();
         let mut psu_ids: HashMap<(usize, &str), usize> = HashMap::new();
         let mut psu_of = Vec::with_capacity(rows.len());
         let mut stratum_of = Vec::new();
-        for &i in &rows {
+        for &i in rows {
             let h = match strata_cells {
                 Some(c) => *stratum_ids.entry(c.get(i)).or_insert_with(|| {
                     strata.push(Some(c.get(i).to_string()));
@@ -756,9 +790,17 @@ pub fn prepare(design: &SurveyDesign, table: &Respondents) -> Result<Prepared, E
                 }
             }
         }
+        Ok::<_, Error>((design_g, strata, w, psu_wy, psu_w))
+    });
+    let mut groups = Vec::with_capacity(members.len());
+    let mut psus = 0;
+    for (rows, b) in members.into_iter().zip(built) {
+        let (design_g, strata, w, psu_wy, psu_w) = b?;
+        let first = rows[0];
+        let np = design_g.psus();
         groups.push(Group {
             unit: units.get(first).to_string(),
-            period: periods[first].clone(),
+            period: period_names[period_of[first] as usize].clone(),
             small: rows.len() < min,
             members: rows,
             weights: w,
@@ -775,7 +817,8 @@ pub fn prepare(design: &SurveyDesign, table: &Respondents) -> Result<Prepared, E
         names,
         values,
         weights,
-        periods,
+        period_of,
+        period_names,
         groups,
         dimension_items,
         psus,
@@ -867,15 +910,12 @@ impl Prepared {
     /// and the warnings.
     pub fn estimates(&self) -> SurveyEstimates {
         let mut warnings = Vec::new();
-        let mut units = Vec::with_capacity(self.groups.len());
-        let mut y = Vec::new();
         for g in &self.groups {
-            let n = g.members.len();
             if g.small {
                 warnings.push(SurveyWarning::SmallSample {
                     unit: g.unit.clone(),
                     period: g.period.clone(),
-                    n,
+                    n: g.members.len(),
                     min: self.min_respondents,
                 });
             }
@@ -886,38 +926,9 @@ impl Prepared {
                     stratum: g.strata[h].clone(),
                 });
             }
-            let estimates = self
-                .names
-                .iter()
-                .zip(&self.values)
-                .map(|((name, _), col)| {
-                    y.clear();
-                    y.extend(g.members.iter().map(|&i| col[i]));
-                    let missing = y.iter().filter(|v| v.is_nan()).count();
-                    let (mean, se) = if g.small {
-                        (f64::NAN, f64::NAN)
-                    } else {
-                        sm::mean_and_se(&y, &g.weights, &g.design)
-                    };
-                    let some = |v: f64| (!v.is_nan()).then_some(v);
-                    let e = Estimate {
-                        mean: some(mean),
-                        se: some(se),
-                        lower: some(mean - Z95 * se),
-                        upper: some(mean + Z95 * se),
-                        no_answer: missing as f64 / n as f64,
-                    };
-                    (name.clone(), e)
-                })
-                .collect();
-            units.push(UnitEstimates {
-                unit: g.unit.clone(),
-                period: g.period.clone(),
-                n,
-                sum_weights: g.weights.iter().sum(),
-                estimates,
-            });
         }
+        // Units × periods are independent: on every thread, in order.
+        let units = crate::par_map(self.groups.len(), |k| self.unit_estimates(&self.groups[k]));
         let dimensions = self.reliability(&mut warnings);
         SurveyEstimates {
             id: self.id.clone(),
@@ -927,78 +938,135 @@ impl Prepared {
         }
     }
 
+    /// Every estimate of one unit × period, with its standard error.
+    fn unit_estimates(&self, g: &Group) -> UnitEstimates {
+        let n = g.members.len();
+        let mut y = Vec::with_capacity(n);
+        let estimates = self
+            .names
+            .iter()
+            .zip(&self.values)
+            .map(|((name, _), col)| {
+                y.clear();
+                y.extend(g.members.iter().map(|&i| col[i]));
+                let missing = y.iter().filter(|v| v.is_nan()).count();
+                let (mean, se) = if g.small {
+                    (f64::NAN, f64::NAN)
+                } else {
+                    sm::mean_and_se(&y, &g.weights, &g.design)
+                };
+                let some = |v: f64| (!v.is_nan()).then_some(v);
+                let e = Estimate {
+                    mean: some(mean),
+                    se: some(se),
+                    lower: some(mean - Z95 * se),
+                    upper: some(mean + Z95 * se),
+                    no_answer: missing as f64 / n as f64,
+                };
+                (name.clone(), e)
+            })
+            .collect();
+        UnitEstimates {
+            unit: g.unit.clone(),
+            period: g.period.clone(),
+            n,
+            sum_weights: g.weights.iter().sum(),
+            estimates,
+        }
+    }
+
     /// Cronbach's alpha and the item-rest correlations of each dimension per period.
     fn reliability(&self, warnings: &mut Vec<SurveyWarning>) -> Vec<DimensionReliability> {
-        let mut periods: Vec<Option<&str>> = Vec::new();
-        for g in &self.groups {
-            if !periods.contains(&g.period.as_deref()) {
-                periods.push(g.period.as_deref());
+        // Each period's respondents, in file order (periods in order of first appearance).
+        let mut periods: Vec<(Option<&str>, Vec<usize>)> = Vec::new();
+        for (i, &p) in self.period_of.iter().enumerate() {
+            let p = p as usize;
+            if p == periods.len() {
+                periods.push((self.period_names[p].as_deref(), Vec::new()));
             }
+            periods[p].1.push(i);
         }
-        let mut out = Vec::new();
-        for period in periods {
-            let rows: Vec<usize> = (0..self.respondents())
-                .filter(|&i| self.periods[i].as_deref() == period)
-                .collect();
-            for (d, items) in self.dimension_items.iter().enumerate() {
-                let cols: Vec<Vec<f64>> = items
-                    .iter()
-                    .map(|&k| rows.iter().map(|&i| self.values[k][i]).collect())
-                    .collect();
-                let refs: Vec<&[f64]> = cols.iter().map(|c| c.as_slice()).collect();
-                let complete = complete_cases(&refs);
-                let m = complete.first().map_or(0, |c| c.len());
-                let alpha = cronbach(&refs);
-                let dimension = self.names[d].0.clone();
-                let item_rest: Vec<ItemRest> = items
-                    .iter()
-                    .enumerate()
-                    .map(|(j, &k)| {
-                        let r = if items.len() < 2 {
-                            f64::NAN
-                        } else {
-                            let rest: Vec<f64> = (0..m)
-                                .map(|i| {
-                                    (0..items.len())
-                                        .filter(|&o| o != j)
-                                        .map(|o| complete[o][i])
-                                        .sum()
-                                })
-                                .collect();
-                            pearson(&complete[j], &rest)
-                        };
-                        let item_rest = (!r.is_nan()).then_some(r);
-                        if let Some(r) = item_rest.filter(|&r| r < WEAK_ITEM_REST) {
-                            warnings.push(SurveyWarning::WeakItem {
-                                dimension: dimension.clone(),
-                                period: period.map(str::to_string),
-                                item: self.names[k].0.clone(),
-                                item_rest: r,
-                            });
-                        }
-                        ItemRest {
-                            id: self.names[k].0.clone(),
-                            item_rest,
-                        }
-                    })
-                    .collect();
-                if let Some(a) = alpha.filter(|&a| a < LOW_ALPHA) {
-                    warnings.push(SurveyWarning::LowAlpha {
-                        dimension: dimension.clone(),
-                        period: period.map(str::to_string),
-                        alpha: a,
-                    });
-                }
-                out.push(DimensionReliability {
-                    id: dimension,
-                    period: period.map(str::to_string),
-                    complete: m,
-                    alpha,
-                    items: item_rest,
-                });
-            }
+        let dims = self.dimension_items.len();
+        // Every (period, dimension) on its own, on every thread, in order.
+        let done = crate::par_map(periods.len() * dims, |k| {
+            let (period, rows) = &periods[k / dims];
+            self.dimension_reliability(k % dims, *period, rows)
+        });
+        let mut out = Vec::with_capacity(done.len());
+        for (r, w) in done {
+            out.push(r);
+            warnings.extend(w);
         }
         out
+    }
+
+    /// The reliability of dimension `d` over the respondents `rows` of `period`, and its flags.
+    fn dimension_reliability(
+        &self,
+        d: usize,
+        period: Option<&str>,
+        rows: &[usize],
+    ) -> (DimensionReliability, Vec<SurveyWarning>) {
+        let mut warnings = Vec::new();
+        let items = &self.dimension_items[d];
+        let cols: Vec<Vec<f64>> = items
+            .iter()
+            .map(|&k| rows.iter().map(|&i| self.values[k][i]).collect())
+            .collect();
+        let refs: Vec<&[f64]> = cols.iter().map(|c| c.as_slice()).collect();
+        let complete = complete_cases(&refs);
+        let m = complete.first().map_or(0, |c| c.len());
+        let alpha = cronbach(&refs);
+        let dimension = self.names[d].0.clone();
+        let mut rest = vec![0.0; m];
+        let item_rest: Vec<ItemRest> = items
+            .iter()
+            .enumerate()
+            .map(|(j, &k)| {
+                let r = if items.len() < 2 {
+                    f64::NAN
+                } else {
+                    // The sum of the other items, added in item order.
+                    rest.iter_mut().for_each(|x| *x = 0.0);
+                    for (o, col) in complete.iter().enumerate() {
+                        if o != j {
+                            for (x, v) in rest.iter_mut().zip(col) {
+                                *x += v;
+                            }
+                        }
+                    }
+                    pearson(&complete[j], &rest)
+                };
+                let item_rest = (!r.is_nan()).then_some(r);
+                if let Some(r) = item_rest.filter(|&r| r < WEAK_ITEM_REST) {
+                    warnings.push(SurveyWarning::WeakItem {
+                        dimension: dimension.clone(),
+                        period: period.map(str::to_string),
+                        item: self.names[k].0.clone(),
+                        item_rest: r,
+                    });
+                }
+                ItemRest {
+                    id: self.names[k].0.clone(),
+                    item_rest,
+                }
+            })
+            .collect();
+        if let Some(a) = alpha.filter(|&a| a < LOW_ALPHA) {
+            warnings.push(SurveyWarning::LowAlpha {
+                dimension: dimension.clone(),
+                period: period.map(str::to_string),
+                alpha: a,
+            });
+        }
+        let reliability = DimensionReliability {
+            id: dimension,
+            period: period.map(str::to_string),
+            complete: m,
+            alpha,
+            items: item_rest,
+        };
+        (reliability, warnings)
     }
 
     /// One replication's PSU multipliers by the rescaling bootstrap, unit × period after unit

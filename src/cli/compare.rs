@@ -54,7 +54,9 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
     if plans.len() < 2 && a.since.is_none() {
         return Err(Error::Usage("compare needs at least two schemes: name them with --scheme, or declare schemes in the rules".into()));
     }
-    let frame = cx.bind(&session, &plans, &a.on.data)?;
+    let mut periods = vec![period.clone()];
+    periods.extend(a.since.iter().map(|p| PeriodChoice::One(p.clone())));
+    let frame = cx.bind(&session, &plans, &a.on.data, &periods)?;
     let mut results = Vec::new();
     if let Some(earlier) = &a.since {
         // One scheme in two periods: the earlier one first, as the baseline.

@@ -43,7 +43,12 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
             "the new rules come from git: give the data with --data PATH".into(),
         ));
     }
-    let frame = cx.bind(&new, &[old_plan, new_plan], &a.data)?;
+    let frame = cx.bind(
+        &new,
+        &[old_plan, new_plan],
+        &a.data,
+        std::slice::from_ref(&period),
+    )?;
     let (ra, rb) = (
         new.evaluate_in(old_plan, &period)?,
         new.evaluate_in(new_plan, &period)?,

@@ -4,6 +4,7 @@
 
 use clap::ValueEnum;
 use qindex::diagnostics::{render_all, Color};
+use qindex::eval::PeriodChoice;
 use qindex::sensitivity::audit::Record;
 use qindex::session::Session;
 use qindex::{Diagnostic, Error, Sources};
@@ -111,7 +112,7 @@ impl Cx {
         let session = self.session(&on.file)?;
         let plan = session.plan(&on.scheme)?;
         self.diagnostics(&session.warnings_for(&[&on.scheme]));
-        self.bind(&session, &[plan], &on.data)?;
+        self.bind(&session, &[plan], &on.data, &[on.one_period()?])?;
         Ok(session)
     }
 
@@ -123,7 +124,8 @@ impl Cx {
         self.diagnostics(&session.warnings_for(&["default"]));
         let mut plans = vec![base];
         plans.extend(schemes);
-        self.bind(&session, &plans, &on.data)?;
+        let period = super::args::one_period(on.period.as_deref())?;
+        self.bind(&session, &plans, &on.data, &[period])?;
         Ok(session)
     }
 
@@ -143,12 +145,14 @@ impl Cx {
         self.sources = session.sources().clone();
     }
 
-    /// Binds the data the plans read to the session, protected from being overwritten.
+    /// Binds the data the plans read to the session, protected from being overwritten. The
+    /// survey's warnings (coverage, small samples) are shown for the `periods` evaluated.
     pub fn bind<'s>(
         &self,
         session: &'s Session,
         plans: &[&qindex::plan::Plan],
         data: &super::args::DataArgs,
+        periods: &[PeriodChoice],
     ) -> Result<&'s qindex::data::Frame, Error> {
         let opts = data.options()?;
         protect(&session.data_path(plans, &opts)?);
@@ -159,7 +163,22 @@ impl Cx {
         }
         let bound = session.bind(plans, &opts)?;
         self.diagnostics(&bound.warnings);
-        self.eval_warnings(&bound.survey_warnings);
+        let latest = qindex::eval::sorted_periods(&bound.frame).pop();
+        let evaluated = |p: &Option<String>| match p {
+            None => true,
+            Some(p) => periods.iter().any(|c| match c {
+                PeriodChoice::All => true,
+                PeriodChoice::One(q) => q == p,
+                PeriodChoice::Latest => latest.as_ref() == Some(p),
+            }),
+        };
+        let shown: Vec<_> = bound
+            .survey_warnings
+            .iter()
+            .filter(|w| evaluated(&w.period))
+            .cloned()
+            .collect();
+        self.eval_warnings(&shown);
         Ok(&bound.frame)
     }
 

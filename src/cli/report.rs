@@ -72,7 +72,7 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         bound.push(base);
         bound.extend(schemes.iter().copied());
     }
-    let frame = cx.bind(&session, &bound, &a.data)?;
+    let frame = cx.bind(&session, &bound, &a.data, std::slice::from_ref(&period))?;
     let results = plans
         .iter()
         .map(|p| session.evaluate_in(p, &period))

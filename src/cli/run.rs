@@ -45,7 +45,7 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         Format::Csv
     };
     let format = cx.format("run", &all, default)?;
-    let timer = Timer::new();
+    let timer = qindex::timing::Timer::new();
     let mut session = cx.session(&a.on.file)?;
     let mut plan = session.plan(&a.on.scheme)?.clone();
     cx.diagnostics(&session.warnings_for(&[&a.on.scheme]));
@@ -61,7 +61,12 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         Some(ids) => Some(node_ids(&plan, ids)?),
         None => None,
     };
-    let frame = cx.bind(&session, &[&plan], &a.on.data)?;
+    let frame = cx.bind(
+        &session,
+        &[&plan],
+        &a.on.data,
+        &[period_choice(a.on.period.as_deref())],
+    )?;
     timer.lap("rules and data loaded");
     let opts = qindex::eval::EvalOptions {
         period: period_choice(a.on.period.as_deref()),
@@ -115,29 +120,4 @@ fn node_ids(plan: &qindex::plan::Plan, ids: &[String]) -> Result<Vec<NodeId>, Er
                 })
         })
         .collect()
-}
-
-/// Phase timings on standard error when `QINDEX_TIMINGS` is set: for finding where the time
-/// of a large run goes.
-struct Timer {
-    start: std::time::Instant,
-    on: bool,
-}
-
-impl Timer {
-    fn new() -> Timer {
-        Timer {
-            start: std::time::Instant::now(),
-            on: std::env::var_os("QINDEX_TIMINGS").is_some(),
-        }
-    }
-
-    fn lap(&self, what: &str) {
-        if self.on {
-            eprintln!(
-                "timing: {what} at {:.3} s",
-                self.start.elapsed().as_secs_f64()
-            );
-        }
-    }
 }

@@ -47,7 +47,7 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         a.on.schemes.clone()
     };
     let plans = session.plans(&names)?;
-    let frame = cx.bind(&session, &plans, &a.on.data)?;
+    let frame = cx.bind(&session, &plans, &a.on.data, std::slice::from_ref(&period))?;
     let mut results = Vec::new();
     for plan in &plans {
         results.push(session.evaluate_in(plan, &period)?);

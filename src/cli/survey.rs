@@ -30,6 +30,9 @@ pub struct Args {
     /// Read cells that are not numbers as missing (counted in a warning) instead of failing.
     #[arg(long)]
     lenient: bool,
+    /// Threads to use (default: the available cores); the results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
     #[command(flatten)]
     pub out: OutArgs,
 }
@@ -49,7 +52,7 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         sheet: a.sheet.clone(),
         na: a.na.clone(),
         lenient: a.lenient,
-        threads: None,
+        threads: a.threads,
     }
     .options()?;
     let mut surveys = Vec::new();
@@ -64,9 +67,12 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
             None => est,
         });
     }
-    cx.emit(&match format {
+    let timer = qindex::timing::Timer::new();
+    let text = match format {
         Format::Json => qindex::report::survey::json(&surveys),
         Format::Csv => qindex::report::survey::csv(&surveys),
         _ => qindex::report::survey::table(&surveys, cx.width()),
-    })
+    };
+    timer.lap("survey: rendered");
+    cx.emit(&text)
 }

@@ -246,7 +246,7 @@ impl Examples {
         self.count += 1;
     }
 
-    fn merge(&mut self, other: Examples, offset: u64) {
+    pub(crate) fn merge(&mut self, other: Examples, offset: u64) {
         self.count += other.count;
         for (r, c, v) in other.first {
             if self.first.len() < EXAMPLES {

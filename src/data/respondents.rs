@@ -10,7 +10,7 @@
 
 use super::build::{find_column, Examples};
 use super::cell::{trim, Cell, CellReader};
-use super::csv::{read_header, Delimited, TextRecords};
+use super::csv::{read_header, split_points, Delimited, TextRecords, PARALLEL_MIN_BYTES};
 use super::excel::{open_sheet, sheet_header, text_of};
 use super::frame::TextColumn;
 use super::{Format, LoadOptions};
@@ -166,10 +166,46 @@ pub fn load_csv_bytes(
         headers,
         body,
     } = read_header(&file, bytes, opts, needs)?;
-    let mut records = TextRecords::new(&decoded.text, delimiter, body);
+    let text: &str = &decoded.text;
+    // Without quotes every record is one line, so the body splits at line breaks into chunks
+    // parsed on their own threads, each knowing its first row; with quotes, one chunk.
+    let rest = &text.as_bytes()[body..];
+    let parts = if rest.len() >= PARALLEL_MIN_BYTES && memchr::memchr(b'"', rest).is_none() {
+        super::threads(opts)
+    } else {
+        1
+    };
+    let bounds: Vec<usize> = split_points(rest, parts.max(1))
+        .into_iter()
+        .map(|b| body + b)
+        .collect();
+    let mut first_rows = vec![2u32];
+    for w in bounds.windows(2).take(bounds.len().saturating_sub(2)) {
+        let lines = memchr::memchr_iter(b'\n', &text.as_bytes()[w[0]..w[1]]).count();
+        first_rows.push(first_rows.last().copied().unwrap_or(2) + lines as u32);
+    }
+    let chunks = bounds.len() - 1;
+    let parsed = crate::par_map(chunks, |k| {
+        let mut table = Builder::new(&headers, opts, file.clone(), 0)?;
+        let records = TextRecords::new(&text[..bounds[k + 1]], delimiter, bounds[k]);
+        parse_records(records, first_rows[k], headers.len(), &mut table);
+        Ok::<Builder, Error>(table)
+    });
+    let mut parsed = parsed.into_iter();
+    let mut table = match parsed.next() {
+        Some(first) => first?,
+        None => Builder::new(&headers, opts, file.clone(), 0)?,
+    };
+    for part in parsed {
+        table.append(part?);
+    }
+    table.finish(path, decoded.encoding, decoded.warnings)
+}
+
+/// Adds the records to `table`, the first being file row `row0`.
+fn parse_records(mut records: TextRecords, row0: u32, width: usize, table: &mut Builder) {
     let mut fields = Vec::new();
-    let mut table = Builder::new(&headers, opts, file.clone(), 0)?;
-    let mut row = 1u32;
+    let mut row = row0 - 1;
     while !records.at_end() {
         row += 1;
         if records.next(&mut fields).is_err() {
@@ -178,7 +214,7 @@ pub fn load_csv_bytes(
                     "unclosed-quote",
                     format!("a quoted value that starts in row {row} is never closed"),
                 )
-                .with_location(format!("{file}:{row}"))
+                .with_location(format!("{}:{row}", table.source))
                 .with_hint("add the closing double quote; write a quote inside a value as \"\""),
             );
             break;
@@ -186,7 +222,6 @@ pub fn load_csv_bytes(
         if fields.iter().all(|f| trim(&f.0).is_empty()) {
             continue;
         }
-        let width = headers.len();
         let trailing = fields.iter().rev().take_while(|f| f.0.is_empty()).count();
         if fields.len() != width && !(fields.len() > width && fields.len() - width <= trailing) {
             table.field_count(row, fields.len(), width);
@@ -197,7 +232,6 @@ pub fn load_csv_bytes(
             (cell.as_str(), *quoted)
         });
     }
-    table.finish(path, decoded.encoding, decoded.warnings)
 }
 
 /// [`load`] of a workbook's sheet (the first, or [`LoadOptions::sheet`]).
@@ -313,6 +347,36 @@ impl Builder {
             field_count: Examples::default(),
             diags: Vec::new(),
         })
+    }
+
+    /// Appends the rows of the chunk that follows (its rows are file rows already): cells,
+    /// examples and diagnostics, keeping the first examples of the whole file.
+    fn append(&mut self, other: Builder) {
+        for (mine, theirs) in self.text.iter_mut().zip(&other.text) {
+            mine.2.append(&theirs.2);
+        }
+        for (mine, theirs) in self.numeric.iter_mut().zip(other.numeric) {
+            mine.2.extend(theirs.2);
+        }
+        self.rows.extend(other.rows);
+        for (mine, theirs) in self.invalid.iter_mut().zip(other.invalid) {
+            mine.merge(theirs, 0);
+        }
+        for (mine, theirs) in self.empty_key.iter_mut().zip(other.empty_key) {
+            mine.merge(theirs, 0);
+        }
+        let shown = self.field_count.first.len();
+        self.field_count.merge(other.field_count, 0);
+        let mut room = super::build::EXAMPLES.saturating_sub(shown);
+        for d in other.diags {
+            if d.code == "field-count" {
+                if room == 0 {
+                    continue;
+                }
+                room -= 1;
+            }
+            self.diags.push(d);
+        }
     }
 
     fn field_count(&mut self, row: u32, found: usize, width: usize) {
@@ -547,5 +611,69 @@ mod tests {
             )]
         );
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// A file over 1 MB without quotes is parsed in chunks on several threads: the table, the
+    /// source rows and every data error (its row, location and count of more) are those of
+    /// the one-thread parse, blank lines included.
+    #[test]
+    fn chunked_parse_equals_one_chunk() {
+        let mut text = String::from("city,year,district,weight,q1\n");
+        for i in 0..60_000usize {
+            let row = i + 2;
+            let line = match row {
+                1_000 | 45_000 | 45_001 | 59_000 => {
+                    format!("c{},2022,d{},1.5,x{row}\n", i % 7, i % 3)
+                }
+                30_000 => "\n".to_string(),
+                40_000 => format!("c{},2022,d1,1.5\n", i % 7),
+                50_000 => ",2022,d1,2,3\n".to_string(),
+                _ => format!(
+                    "c{},2022,d{},{}.25,{}\n",
+                    i % 7,
+                    i % 3,
+                    1 + i % 4,
+                    1 + i % 5
+                ),
+            };
+            text.push_str(&line);
+        }
+        assert!(text.len() > PARALLEL_MIN_BYTES);
+        let with = |text: &str, threads: usize| {
+            let mut o = opts();
+            o.threads = Some(threads);
+            load_csv_bytes(Path::new("r.csv"), text.as_bytes(), &o)
+        };
+        let (one, three) = (with(&text, 1).unwrap_err(), with(&text, 3).unwrap_err());
+        let (Error::Diagnostics(a), Error::Diagnostics(b)) = (one, three) else {
+            panic!("data errors expected");
+        };
+        assert_eq!(a, b);
+        let locations: Vec<_> = a.iter().filter_map(|d| d.location.clone()).collect();
+        assert!(
+            locations.contains(&"r.csv:59000:5".to_string()),
+            "{locations:?}"
+        );
+        assert!(
+            locations.contains(&"r.csv:40000".to_string()),
+            "{locations:?}"
+        );
+        assert!(
+            locations.contains(&"r.csv:50000:1".to_string()),
+            "{locations:?}"
+        );
+
+        let clean: String = text
+            .lines()
+            .enumerate()
+            .map(|(k, l)| match k + 1 {
+                1_000 | 45_000 | 45_001 | 59_000 | 40_000 | 50_000 => "c1,2022,d1,1,2\n".into(),
+                _ => format!("{l}\n"),
+            })
+            .collect();
+        let (one, three) = (with(&clean, 1).unwrap(), with(&clean, 3).unwrap());
+        assert_eq!(one, three);
+        assert_eq!(one.0.len(), 59_999, "the blank line is no respondent");
+        assert_eq!(one.0.source_row(59_998), 60_001);
     }
 }
