@@ -10,7 +10,7 @@
 mod common;
 
 use common::{qindex, qindex_ok, root, Loaded};
-use qindex::eval::{DataOptions, EvalOptions, PeriodChoice};
+use qindex::eval::DataOptions;
 use qindex::sensitivity::kernel::Kernel;
 use qindex::session::Session;
 use std::collections::HashMap;
@@ -115,11 +115,7 @@ fn the_kernels_bootstrap_spread_matches_the_linearised_se() {
     let loaded = Loaded::new(&path);
     let (base, frame) = (&loaded.base, &loaded.frame);
     let unc = base.uncertainty.clone().expect("a block");
-    let eval_opts = EvalOptions {
-        period: PeriodChoice::Latest,
-        filter: None,
-    };
-    let nominal = qindex::eval::evaluate(base, frame, &eval_opts).unwrap();
+    let (eval_opts, nominal) = loaded.nominal();
     let variants = loaded.variants();
     let plans = loaded.plans(&variants);
     let kernel = Kernel::new(
@@ -199,11 +195,7 @@ fn vary_survey_is_one_input_of_the_saltelli_design() {
     let loaded = Loaded::new(&path);
     let (base, frame) = (&loaded.base, &loaded.frame);
     let unc = base.uncertainty.clone().unwrap();
-    let eval_opts = EvalOptions {
-        period: PeriodChoice::Latest,
-        filter: None,
-    };
-    let nominal = qindex::eval::evaluate(base, frame, &eval_opts).unwrap();
+    let (eval_opts, nominal) = loaded.nominal();
     let variants = loaded.variants();
     let plans = loaded.plans(&variants);
     let mut kernel = Kernel::new(

@@ -541,6 +541,44 @@ fn robustness(page: &mut Page, r: &Report) {
         &[t.unit, t.label, t.nominal_rank, t.median_rank, t.p05, t.p95],
         rows,
     );
+    if let Some(alone) = &s.survey_alone {
+        page.h3(t.survey_alone);
+        page.note(t.survey_alone_note);
+        let label = |unit: &str| {
+            s.units
+                .iter()
+                .find(|u| u.unit == unit)
+                .and_then(|u| u.label.as_deref())
+        };
+        let rows = alone
+            .swaps
+            .iter()
+            .map(|w| {
+                vec![
+                    td_num(Some(f64::from(w.higher_rank)), 0),
+                    td(&w.higher),
+                    td_opt(label(&w.higher)),
+                    td_num(Some(f64::from(w.lower_rank)), 0),
+                    td(&w.lower),
+                    td_opt(label(&w.lower)),
+                    td_num(Some(w.share * 100.0), 0),
+                ]
+            })
+            .collect();
+        page.table(
+            true,
+            &[
+                t.nominal_rank,
+                t.unit,
+                t.label,
+                t.swaps_with,
+                t.unit,
+                t.label,
+                t.share,
+            ],
+            rows,
+        );
+    }
     if let Some(sens) = &rb.sensitivity {
         if let Some(e) = sens.entries.first() {
             page.h3(t.sobol);
