@@ -186,6 +186,7 @@ pub(crate) fn open_sheet<'b>(
     opts: &LoadOptions,
     empty: impl FnOnce() -> Error,
 ) -> Result<OpenSheet<'b>, Error> {
+    check_inflation(file, bytes)?;
     let mut workbook =
         calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(bad_workbook(file))?;
     let names = workbook.sheet_names();
@@ -217,6 +218,56 @@ pub(crate) fn open_sheet<'b>(
         .worksheet_range(&sheet)
         .map_err(bad_workbook(file))?;
     Ok((workbook, names, sheet, range))
+}
+
+/// The most a workbook's parts may inflate to in all: 50 times the file's size, but never less
+/// than 256 MB (small workbooks of repetitive cells compress well) nor more than 2 GB.
+pub(crate) fn inflation_limit(file_len: usize) -> u64 {
+    (file_len as u64)
+        .saturating_mul(50)
+        .clamp(256 << 20, 2 << 30)
+}
+
+/// Refuses a workbook whose parts would inflate beyond [`inflation_limit`] (a zip bomb, or a
+/// sheet too large to read in memory), from the sizes its zip directory declares, before
+/// anything is decompressed. Not a zip (an `.xls`), or a broken one: left to the reader, which
+/// reports it.
+fn check_inflation(file: &str, bytes: &[u8]) -> Result<(), Error> {
+    if !bytes.starts_with(b"PK") {
+        return Ok(());
+    }
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return Ok(());
+    };
+    let mut total = 0u64;
+    for i in 0..archive.len() {
+        if let Ok(part) = archive.by_index_raw(i) {
+            total = total.saturating_add(part.size());
+        }
+    }
+    let limit = inflation_limit(bytes.len());
+    if total <= limit {
+        return Ok(());
+    }
+    let mb = |b: u64| b as f64 / (1u64 << 20) as f64;
+    Err(Error::diagnostic(
+        Diagnostic::error(
+            "workbook-too-large",
+            format!(
+                "{file} would inflate to {:.0} MB when read ({:.0}× its {:.1} MB): more than the \
+                 {:.0} MB qindex reads from a workbook of this size",
+                mb(total),
+                total as f64 / bytes.len().max(1) as f64,
+                mb(bytes.len() as u64),
+                mb(limit)
+            ),
+        )
+        .with_location(file.to_string())
+        .with_hint(
+            "save the sheet as CSV and read that; a workbook this compressed may also be a zip \
+             bomb rather than data",
+        ),
+    ))
 }
 
 /// What [`open_sheet`] opens: the workbook, its sheet names, the sheet read and its cells.
@@ -260,5 +311,62 @@ pub(crate) fn text_of(cell: &Data) -> String {
         Data::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
         Data::Error(e) => e.to_string(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A workbook with one sheet of a few cells, as bytes.
+    fn workbook() -> Vec<u8> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write_string(0, 0, "city").unwrap();
+        ws.write_string(0, 1, "x").unwrap();
+        ws.write_string(1, 0, "a").unwrap();
+        ws.write_number(1, 1, 1.0).unwrap();
+        wb.save_to_buffer().unwrap()
+    }
+
+    /// Sets the uncompressed size its zip directory declares for the first part to `size`.
+    fn declare(bytes: &mut [u8], size: u32) {
+        let at = bytes
+            .windows(4)
+            .position(|w| w == b"PK\x01\x02")
+            .expect("a central directory entry");
+        bytes[at + 24..at + 28].copy_from_slice(&size.to_le_bytes());
+    }
+
+    /// A workbook whose parts declare more than the limit is refused before anything is
+    /// inflated, with the sizes and a hint; the same workbook with honest sizes reads.
+    #[test]
+    fn workbooks_that_would_inflate_past_the_limit_are_refused() {
+        let opts = LoadOptions::new("city");
+        let honest = workbook();
+        assert!(open_sheet("w.xlsx", &honest, &opts, || unreachable!()).is_ok());
+        let mut bomb = honest.clone();
+        declare(&mut bomb, 0x9000_0000);
+        let Err(Error::Diagnostics(ds)) = open_sheet("w.xlsx", &bomb, &opts, || unreachable!())
+        else {
+            panic!("a workbook declaring 2.25 GB is refused");
+        };
+        assert_eq!(ds[0].code, "workbook-too-large");
+        assert!(ds[0].message.contains("would inflate to 2304 MB"), "{}", ds[0].message);
+        assert_eq!(ds[0].location.as_deref(), Some("w.xlsx"));
+        // Just under the floor of 256 MB passes the check (and then fails as a broken part,
+        // which the reader reports, not a panic).
+        let mut under = honest.clone();
+        declare(&mut under, (200 << 20) as u32);
+        if let Err(Error::Diagnostics(ds)) = open_sheet("w.xlsx", &under, &opts, || unreachable!()) {
+            assert_ne!(ds[0].code, "workbook-too-large");
+        }
+    }
+
+    #[test]
+    fn the_limit_is_fifty_times_the_file_within_bounds() {
+        assert_eq!(inflation_limit(1 << 10), 256 << 20);
+        assert_eq!(inflation_limit(10 << 20), 500 << 20);
+        assert_eq!(inflation_limit(100 << 20), 2 << 30);
     }
 }
