@@ -197,11 +197,15 @@ pub struct Sampled {
     /// Replications (uncertainty) or base samples N, the design evaluating N·(factors + 2)
     /// plans (sensitivity; a power of two keeps the Sobol' points balanced); 1 or more.
     /// Default: `samples` of the uncertainty block.
-    #[arg(long, value_parser = at_least_one)]
+    #[arg(long, value_parser = samples)]
     pub samples: Option<u64>,
     /// The random seed (default: `seed` of the uncertainty block).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// The most memory the analysis may plan to use (512M, 8G, ...); beyond it, it refuses
+    /// before starting. Default: half of this machine's memory.
+    #[arg(long, value_name = "SIZE", value_parser = qindex::memory::parse_size)]
+    pub memory_limit: Option<u64>,
 }
 
 /// A rules file evaluated over its data in one scheme and period.
@@ -299,6 +303,17 @@ impl DataArgs {
 }
 
 /// A count given on the command line: a whole number, 1 or more.
+/// `--samples`: 1 to 10⁹, the range of the block's `samples`.
+fn samples(s: &str) -> Result<u64, String> {
+    match at_least_one(s)? {
+        n if n > 1_000_000_000 => Err(format!(
+            "{n} is more than qindex runs: at most 1000000000 (a few thousand replications give \
+             stable rank intervals)"
+        )),
+        n => Ok(n),
+    }
+}
+
 pub fn at_least_one(s: &str) -> Result<u64, String> {
     match s.parse::<u64>() {
         Ok(0) => Err("it must be 1 or more".into()),

@@ -119,6 +119,9 @@ impl Cx {
     /// A rules file with the data bound that its `uncertainty` block reads (the base index
     /// and the schemes it chooses from); `what` says why the block is needed.
     pub fn sampled(&mut self, on: &super::args::Sampled, what: &str) -> Result<Session, Error> {
+        if let Some(bytes) = on.memory_limit {
+            qindex::memory::set_limit(bytes);
+        }
         let session = self.session(&on.file)?;
         let (base, _, schemes) = session.uncertainty(what)?;
         self.diagnostics(&session.warnings_for(&["default"]));

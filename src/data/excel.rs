@@ -352,13 +352,18 @@ mod tests {
             panic!("a workbook declaring 2.25 GB is refused");
         };
         assert_eq!(ds[0].code, "workbook-too-large");
-        assert!(ds[0].message.contains("would inflate to 2304 MB"), "{}", ds[0].message);
+        assert!(
+            ds[0].message.contains("would inflate to 2304 MB"),
+            "{}",
+            ds[0].message
+        );
         assert_eq!(ds[0].location.as_deref(), Some("w.xlsx"));
         // Just under the floor of 256 MB passes the check (and then fails as a broken part,
         // which the reader reports, not a panic).
         let mut under = honest.clone();
         declare(&mut under, (200 << 20) as u32);
-        if let Err(Error::Diagnostics(ds)) = open_sheet("w.xlsx", &under, &opts, || unreachable!()) {
+        if let Err(Error::Diagnostics(ds)) = open_sheet("w.xlsx", &under, &opts, || unreachable!())
+        {
             assert_ne!(ds[0].code, "workbook-too-large");
         }
     }

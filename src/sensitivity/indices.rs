@@ -149,6 +149,18 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Report, Error
             "no unit is ranked in the nominal results".into(),
         ));
     }
+    // The outputs of every evaluation, and the analysis' copy of one output's column per
+    // thread (resampled for the confidence intervals).
+    let need = crate::memory::product(&[total as u64, outputs as u64 + 2, 8]);
+    crate::memory::check(
+        need,
+        &format!(
+            "`sensitivity` with N = {} ({total} evaluations of {outputs} output{})",
+            opts.samples,
+            if outputs == 1 { "" } else { "s" }
+        ),
+        "give a smaller N (--samples or `samples`; 1024 is usually enough), or the `marc` target, which has one output",
+    )?;
     let mut y = vec![0.0; total * outputs];
     let mut lost = vec![false; outputs];
     let mut warnings: Vec<(String, usize)> = Vec::new();

@@ -286,6 +286,11 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Erro
         None => 10.min((ranked / 3).max(1)),
     };
     let nominal_rank = &nom.final_rank;
+    crate::memory::check(
+        memory_needed(m, n, threads, kernel.varies_survey()),
+        &format!("`uncertainty` with {n} replications of {m} units"),
+        "give fewer replications (--samples or `samples`): a few thousand give stable rank intervals",
+    )?;
     let mut partials: Vec<Partial> = (0..threads).map(|_| Partial::new(m, n)).collect();
     // One pass over all the replications: the workers report each step, and stop when
     // interrupted.
@@ -407,6 +412,30 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Erro
         warnings,
         notes,
         survey_alone,
+    })
+}
+
+/// The bytes the reductions of `n` replications of `m` units keep: the rank counts (or lists)
+/// of each worker, the per-block score sums, and the survey-alone pass's as much again.
+pub(crate) fn memory_needed(m: usize, n: usize, threads: usize, survey: bool) -> u64 {
+    use crate::memory::product;
+    let (m, n, t) = (m as u64, n as u64, threads.max(1) as u64);
+    let stats = if RankStats::lists(m as usize, n as usize) {
+        product(&[m, n, 4])
+    } else {
+        product(&[t, m, m + 1, 4])
+    };
+    let blocks = product(&[n.div_ceil(BLOCK as u64), m, 16]);
+    let pairs = if survey {
+        product(&[t, m, SWAP_BAND as u64, 8])
+    } else {
+        0
+    };
+    let once = stats.saturating_add(blocks);
+    once.saturating_add(if survey {
+        stats.saturating_add(pairs)
+    } else {
+        0
     })
 }
 
@@ -574,8 +603,13 @@ enum RankStats {
 }
 
 impl RankStats {
+    /// Whether `m` units over `n` replications keep lists of ranks rather than counts.
+    fn lists(m: usize, n: usize) -> bool {
+        !(m <= 2048 && m <= 16 * n.max(1))
+    }
+
     fn new(m: usize, n: usize) -> RankStats {
-        if m <= 2048 && m <= 16 * n.max(1) {
+        if !RankStats::lists(m, n) {
             RankStats::Counts {
                 m,
                 counts: vec![0; m * (m + 1)],

@@ -1,0 +1,110 @@
+//! Bounded resources (issue: unbounded allocations aborted with "memory allocation failed"):
+//! the analyses estimate the memory their samples need before allocating and refuse beyond
+//! the budget (half the machine's memory, or `--memory-limit`), naming the estimate and what to
+//! change; `--samples` has the range of the block's `samples`.
+
+mod common;
+
+use common::qindex;
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn sensitivity_refuses_a_design_beyond_the_budget() {
+    // N = 10⁸ on the shipped block: 10⁹ evaluations of the MARC, about 22 GB.
+    let o = qindex(&[
+        "sensitivity",
+        "rules/market_led.qi",
+        "--samples",
+        "100000000",
+        "--memory-limit",
+        "8G",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("`sensitivity` with N = 100000000"), "{err}");
+    assert!(err.contains("would need about 22.4 GB of memory"), "{err}");
+    assert!(err.contains("give a smaller N"), "{err}");
+    // The default budget, half the machine's memory: N = 10⁹ needs about 224 GB.
+    let o = qindex(&[
+        "sensitivity",
+        "rules/market_led.qi",
+        "--samples",
+        "1000000000",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("(half of this machine's memory"), "{err}");
+
+    // Within the default budget, but not within a limit given.
+    let o = qindex(&[
+        "sensitivity",
+        "rules/market_led.qi",
+        "--samples",
+        "4096",
+        "--target",
+        "rank",
+        "--memory-limit",
+        "1M",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("more than the limit of 1.0 MB (set by --memory-limit)"),
+        "{err}"
+    );
+    let o = qindex(&[
+        "sensitivity",
+        "rules/market_led.qi",
+        "--samples",
+        "64",
+        "--memory-limit",
+        "1M",
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn uncertainty_refuses_beyond_the_budget_and_the_range_of_samples() {
+    let o = qindex(&[
+        "uncertainty",
+        "rules/market_led.qi",
+        "--samples",
+        "100000",
+        "--memory-limit",
+        "64K",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("`uncertainty` with 100000 replications of 36 units"),
+        "{err}"
+    );
+    assert!(err.contains("give fewer replications"), "{err}");
+
+    let o = qindex(&[
+        "uncertainty",
+        "rules/market_led.qi",
+        "--samples",
+        "4000000000",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("at most 1000000000"), "{err}");
+
+    let o = qindex(&[
+        "uncertainty",
+        "rules/market_led.qi",
+        "--memory-limit",
+        "lots",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("`lots` is not a size"),
+        "{}",
+        stderr(&o)
+    );
+}
