@@ -108,3 +108,27 @@ fn uncertainty_refuses_beyond_the_budget_and_the_range_of_samples() {
         stderr(&o)
     );
 }
+
+/// `stability` shows its progress on a terminal (it can run for minutes on a large system):
+/// run under `script`, which gives it a pseudo-terminal, it counts the weights it has moved;
+/// with its standard error not a terminal it prints nothing but the result.
+#[test]
+fn stability_shows_progress_on_a_terminal() {
+    let bin = env!("CARGO_BIN_EXE_qindex");
+    let out = std::env::temp_dir().join(format!("qindex-limits-{}.txt", std::process::id()));
+    let command = format!("{bin} stability rules/quality_city.qi -o {}", out.display());
+    let o = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(common::root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("`script` (util-linux) runs");
+    let tty = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{tty}");
+    assert!(tty.contains("\r1/"), "{tty:?}");
+    assert!(tty.contains(" weights moved"), "{tty:?}");
+    let _ = std::fs::remove_file(&out);
+    let o = qindex(&["stability", "rules/quality_city.qi", "--format", "json"]);
+    assert!(o.status.success());
+    assert!(!stderr(&o).contains("weights moved"), "{}", stderr(&o));
+}

@@ -538,6 +538,16 @@ type Found = (Interval, Interval, Vec<f64>, Vec<f64>);
 
 /// The stability report: every node below the index whose weight can move.
 pub fn stability(plan: &Plan, frame: &Frame, opts: &Options) -> Result<Stability, Error> {
+    stability_with(plan, frame, opts, &|_, _| {})
+}
+
+/// [`stability`], calling `progress(done, total)` from the workers as each node is done.
+pub fn stability_with(
+    plan: &Plan,
+    frame: &Frame,
+    opts: &Options,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Stability, Error> {
     let eval_opts = EvalOptions {
         period: opts.period.clone(),
         filter: None,
@@ -578,17 +588,24 @@ pub fn stability(plan: &Plan, frame: &Frame, opts: &Options) -> Result<Stability
     };
     let ids: Vec<NodeId> = plan.ids().skip(1).collect();
     let threads = crate::threads().clamp(1, ids.len().max(1));
+    let finished = std::sync::atomic::AtomicUsize::new(0);
     let mut done: Vec<(usize, NodeStability)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|th| {
                 let ctx = &ctx;
                 let ids = &ids;
+                let finished = &finished;
                 s.spawn(move || {
                     ids.iter()
                         .enumerate()
                         .skip(th)
                         .step_by(threads)
-                        .map(|(k, id)| (k, ctx.node(*id)))
+                        .map(|(k, id)| {
+                            let node = ctx.node(*id);
+                            let n = finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            progress(n + 1, ids.len());
+                            (k, node)
+                        })
                         .collect::<Vec<_>>()
                 })
             })

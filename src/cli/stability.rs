@@ -26,7 +26,14 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         period: a.on.one_period()?,
     };
     let session = cx.bound(&a.on)?;
-    let s = stability::stability(session.plan(&a.on.scheme)?, session.frame()?, &opts)?;
+    let counter = cx.progress("weights moved");
+    let progress = |done: usize, total: usize| {
+        if let Some(c) = &counter {
+            c(done as u64, total as u64);
+        }
+    };
+    let plan = session.plan(&a.on.scheme)?;
+    let s = stability::stability_with(plan, session.frame()?, &opts, &progress)?;
     cx.emit(&match format {
         Format::Json => qindex::report::stability::json(&s),
         _ => qindex::report::stability::table(&s),
