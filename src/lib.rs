@@ -10,6 +10,7 @@ pub mod data;
 pub mod diagnostics;
 pub mod error;
 pub mod eval;
+pub mod lsp;
 pub mod memory;
 pub mod methods;
 pub mod plan;

@@ -125,6 +125,10 @@ pub enum Command {
     /// Formats: table (the formatted text; with --check the files not formatted) or json (`qindex.fmt/1`).
     #[command(after_help = EXIT_CODES)]
     Fmt(super::fmt::Args),
+    /// The language server for editors (Language Server Protocol over standard input and
+    /// output): diagnostics as you type, hover with each node's weights, go to definition,
+    /// the outline and formatting. Editors start it; see the README.
+    Lsp(super::lsp::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(super::completions::Args),
 }

@@ -10,6 +10,7 @@ pub mod emit;
 mod explain;
 mod fmt;
 mod importance;
+mod lsp;
 mod orientation;
 mod profile;
 mod report;
@@ -44,6 +45,7 @@ pub fn dispatch(command: Command) -> ExitCode {
         Command::Diff(a) => &a.out,
         Command::Snapshot(a) => &a.out,
         Command::Fmt(a) => &a.out,
+        Command::Lsp(a) => &a.out,
         Command::Completions(a) => &a.out,
     };
     let mut cx = Cx::new(out);
@@ -64,6 +66,7 @@ pub fn dispatch(command: Command) -> ExitCode {
         Command::Diff(a) => diff::run(a, &mut cx),
         Command::Snapshot(a) => snapshot::run(a, &mut cx),
         Command::Fmt(a) => fmt::run(a, &mut cx),
+        Command::Lsp(a) => lsp::run(a, &mut cx),
         Command::Completions(a) => completions::run(a, &mut cx),
     };
     cx.exit(outcome)
