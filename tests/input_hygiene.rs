@@ -97,3 +97,46 @@ fn thousands_separators_are_noted_and_misgrouping_is_an_error() {
         "{err}"
     );
 }
+
+/// `qindex explain` shows code without its comments, on one line, and with bidirectional and
+/// control characters written visibly; `qindex run`'s table and its veto lines never pass a
+/// data label's control characters to the terminal.
+#[test]
+fn explain_and_tables_never_pass_invisible_characters_to_the_terminal() {
+    let dir = fresh("invisible");
+    write(
+        &dir,
+        "d.csv",
+        "city,name,a,b\u{202E}c\nA,\u{1b}[2J\u{7}Alpha\r,1,2\nB,Beta\u{2066},3,4\n".as_bytes(),
+    );
+    let rules = write(
+        &dir,
+        "t.qi",
+        "index t by city label name {\n    data \"d.csv\"\n    indicator x = a  # a comment \
+         \u{202E} that reverses\n        + `b\u{202E}c`\n    indicator y = a\n    adjust {\n        \
+         veto a > 2  # \u{1b}[31m\n    }\n}\n"
+            .as_bytes(),
+    );
+    let raw = |s: &str| {
+        s.chars()
+            .any(|c| (c.is_control() && c != '\n') || ('\u{202A}'..='\u{202E}').contains(&c))
+            || s.contains('\u{2066}')
+    };
+    let o = qindex(&["explain", &rules]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("= a + `b\\u{202E}c`"), "{out}");
+    assert!(!out.contains("comment") && !raw(&out), "{out}");
+    for format in ["markdown", "csv"] {
+        let o = qindex(&["explain", &rules, "--format", format]);
+        let out = stdout(&o);
+        assert!(out.contains("a + `b\\u{202E}c`"), "{format}: {out}");
+        assert!(!out.contains("comment"), "{format}: {out}");
+    }
+    let o = qindex(&["run", &rules, "--format", "table"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("Alpha") && out.contains("Beta"), "{out}");
+    assert!(out.contains("vetoed: B Beta"), "{out}");
+    assert!(!raw(&out), "{out:?}");
+}
