@@ -337,6 +337,28 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// Whether `c` is a control character (ESC, BEL, CR, ...) or one of the invisible characters
+/// that reorder text on a terminal (LRM/RLM, bidirectional embeddings, overrides and isolates,
+/// as in "Trojan Source" attacks).
+pub fn is_invisible_control(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with every [`is_invisible_control`] character written visibly as `\u{202E}` (a tab
+/// as `\t`), so that it cannot act on a terminal and a reader sees it is there.
+pub fn escape_invisible(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\t' => out.push_str("\\t"),
+            c if is_invisible_control(c) => out.push_str(&format!("\\u{{{:X}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -92,7 +92,13 @@ fn panel_with_keys_labels_and_text_columns() {
         "warning[trimmed-id] tests/fixtures/data/panel.csv:4:1: 1 value(s) in column `unit` had \
          spaces around them, which were removed (first in row 4: ` 002 `)"
     );
-    assert_eq!(warnings.len(), 2, "and one for `share`: {warnings:?}");
+    assert_eq!(
+        warnings[2],
+        "warning[thousands-separators] tests/fixtures/data/panel.csv:2:7: column `pop` of \
+         tests/fixtures/data/panel.csv was read with thousands separators (1 cell(s), first in \
+         row 2: `1,234,567.8` read as 1234567.8)"
+    );
+    assert_eq!(warnings.len(), 3, "and one for `share`: {warnings:?}");
 }
 
 #[test]
@@ -630,10 +636,209 @@ fn inline_errors(bytes: &[u8], o: &LoadOptions) -> Vec<String> {
 #[test]
 fn neither_utf8_nor_gb18030() {
     assert_eq!(
-        inline_errors(b"unit,x\na\xff,1\n", &opts("unit", &["x"])),
-        ["error[bad-encoding] inline.csv:2: inline.csv is neither UTF-8 nor GB18030 (hint: name \
-          the file's encoding (for example `windows-1252` or `big5`), or save it again as UTF-8)"]
+        inline_errors(b"unit,x\na\x81\xff,1\n", &opts("unit", &["x"])),
+        [
+            "error[bad-encoding] inline.csv:2: inline.csv is neither UTF-8, GB18030 nor \
+          Windows-1252 (hint: name the file's encoding (for example `windows-1252` or `big5`), \
+          or save it again as UTF-8)"
+        ]
     );
+}
+
+fn inline_ok(bytes: &[u8], o: &LoadOptions) -> (Frame, Vec<String>) {
+    match load_csv_bytes(Path::new("inline.csv"), bytes, o) {
+        Ok((f, w)) => (f, w.iter().map(line).collect()),
+        Err(Error::Diagnostics(d)) => panic!("{:#?}", d.iter().map(line).collect::<Vec<_>>()),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// A file that is not UTF-8 is read as GB18030 or Windows-1252, whichever reads more
+/// plausibly, with a warning naming the file, the encoding, the text as read and the option to
+/// name the encoding; a short file's guess says it is not clear-cut and shows the other reading.
+#[test]
+fn a_guessed_encoding_is_the_plausible_one_and_is_warned_about() {
+    let (f, w) = ok(&fixture("latin1.csv"), &opts("unit", &["x"]));
+    assert_eq!(f.encoding(), "windows-1252");
+    assert_eq!(
+        f.units().iter().collect::<Vec<_>>(),
+        ["Côte d'Ivoire", "São Tomé"]
+    );
+    assert_eq!(
+        w,
+        [
+            "warning[guessed-encoding] tests/fixtures/data/latin1.csv:2: \
+          tests/fixtures/data/latin1.csv is not UTF-8 and was read as windows-1252, a guess \
+          (row 2: `Côte d'Ivoire,1`) (hint: if the text looks garbled, name the file's \
+          encoding: `--encoding latin1` (Western European) or `--encoding gbk` (Chinese), or \
+          save the file as UTF-8)"
+        ]
+    );
+    let (f, w) = inline_ok(b"city,x\nZ\xfcrich,1\nBern,2\n", &opts("city", &["x"]));
+    assert_eq!(f.units().get(0), "Zürich");
+    assert_eq!(w.len(), 1);
+    assert!(
+        w[0].contains("read as windows-1252, a guess (row 2: `Zürich,1`)")
+            && w[0].contains("(note: the choice is not clear-cut")
+            && w[0].contains("read as gb18030 it says `Z黵ich,1`"),
+        "{}",
+        w[0]
+    );
+    let mut o = opts("地区", &["得分"]);
+    o.period_column = Some("年份".into());
+    let (f, w) = ok(&fixture("gb18030.csv"), &o);
+    assert_eq!(f.encoding(), "gb18030");
+    assert_eq!(w.len(), 1);
+    assert!(
+        w[0].starts_with(
+            "warning[guessed-encoding] tests/fixtures/data/gb18030.csv:1: \
+             tests/fixtures/data/gb18030.csv is not UTF-8 and was read as gb18030, a guess \
+             (row 1: `地区,年份,得分,备注`)"
+        ) && !w[0].contains("note:"),
+        "{}",
+        w[0]
+    );
+}
+
+/// `--encoding latin1`, `iso-8859-1` and `windows-1252` read a Latin-1 file the same way,
+/// without a warning (the encoding is given, not guessed).
+#[test]
+fn latin1_encodings_can_be_given() {
+    for name in ["latin1", "iso-8859-1", "windows-1252", "Latin1"] {
+        let mut o = opts("city", &["x"]);
+        o.encoding = Some(name.into());
+        let (f, w) = inline_ok(b"city,x\nZ\xfcrich,1\nBern,2\n", &o);
+        assert_eq!(f.units().get(0), "Zürich", "{name}");
+        assert_eq!(f.encoding(), "windows-1252");
+        assert!(w.is_empty(), "{name}: {w:?}");
+    }
+}
+
+/// Thousands separators, one rule per column: a column is read with them when every comma in
+/// it groups digits in threes, with one note naming the column; a column that mixes such
+/// numbers with commas that do not (`1,23`, a decimal comma `1,5`) is an error at the first
+/// of those, even when loading leniently.
+#[test]
+fn thousands_separators_one_rule_per_column() {
+    let text = b"unit,x,y,z\na,\"1,234\",\"1,234\",1\nb,\"12,345,678.5\",\"1,23\",\"1,5\"\nc,7,\"1,5\",2\n";
+    let (f, w) = inline_ok(
+        &text
+            .replace_y("\"1,23\"", "3")
+            .replace_y("\"1,5\",2", "4,2"),
+        &opts("unit", &["x"]),
+    );
+    assert_eq!(f.column("x"), Some(&[1234.0, 12_345_678.5, 7.0][..]));
+    assert_eq!(
+        w,
+        [
+            "warning[thousands-separators] inline.csv:2:2: column `x` of inline.csv was read \
+          with thousands separators (2 cell(s), first in row 2: `1,234` read as 1234)"
+        ]
+    );
+    for lenient in [false, true] {
+        let mut o = opts("unit", &["y"]);
+        o.lenient = lenient;
+        assert_eq!(
+            inline_errors(text, &o),
+            [
+                "error[mixed-thousands] inline.csv:3:3: `1,23` in column `y`, row 3, does not \
+              group digits in threes, but the column writes thousands separators (row 2: \
+              `1,234`), so its commas cannot all be read the same way (hint: write the \
+              column's numbers one way: with a comma between every three digits (\"1,234.5\") \
+              or without separators (1234.5), and decimals with a point (1.5, not 1,5)) \
+              (note: 2 cell(s) of the column have such commas)",
+                if lenient {
+                    "warning[not-a-number] inline.csv:4:3: 1 cell(s) in column `y` are not numbers \
+                  and were read as missing (first in row 4: `1,5`)"
+                } else {
+                    "error[not-a-number] inline.csv:4:3: `1,5` in column `y`, row 4, is not a \
+                  number (hint: write a number (0.5, 50%), leave the cell empty or write NA if \
+                  it is missing, or load leniently to read such cells as missing)"
+                }
+            ],
+            "lenient {lenient}"
+        );
+    }
+    // A decimal comma alone is not a number, as before.
+    let errors = inline_errors(text, &opts("unit", &["z"]));
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0].starts_with("error[not-a-number] inline.csv:3:4: `1,5`"),
+        "{}",
+        errors[0]
+    );
+}
+
+trait ReplaceY {
+    fn replace_y(&self, from: &str, to: &str) -> Vec<u8>;
+}
+
+impl ReplaceY for [u8] {
+    fn replace_y(&self, from: &str, to: &str) -> Vec<u8> {
+        String::from_utf8_lossy(self)
+            .replacen(from, to, 1)
+            .into_bytes()
+    }
+}
+
+/// The thousands rule gives the same frame and the same diagnostics for any number of
+/// threads: the grouped numbers sit in every chunk of a file parsed in parallel, and the
+/// misgrouped one near its end.
+#[test]
+fn thousands_rule_is_the_same_for_any_thread_count() {
+    let mut text = String::from("unit,x,y\n");
+    for i in 0..60_000 {
+        let y = if i == 55_555 {
+            "\"4,56\"".to_string()
+        } else {
+            format!("\"{},{:03}\"", i % 900 + 1, i % 1000)
+        };
+        text.push_str(&format!(
+            "u{i:05},\"{},{:03}.5\",{y}\n",
+            i % 50 + 1,
+            i % 1000
+        ));
+    }
+    assert!(text.len() > 1 << 20);
+    let load_with = |threads: usize, column: &str| {
+        let mut o = opts("unit", &[column]);
+        o.threads = Some(threads);
+        match load_csv_bytes(Path::new("big.csv"), text.as_bytes(), &o) {
+            Ok((f, w)) => (
+                f.column(column).map(|c| c.to_vec()),
+                w.iter().map(line).collect::<Vec<_>>(),
+            ),
+            Err(Error::Diagnostics(d)) => (None, d.iter().map(line).collect()),
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let (x, w) = load_with(1, "x");
+    assert_eq!(x.as_ref().map(|c| c[1234]), Some(35_234.5));
+    assert_eq!(
+        w,
+        [
+            "warning[thousands-separators] big.csv:2:2: column `x` of big.csv was read with \
+          thousands separators (60000 cell(s), first in row 2: `1,000.5` read as 1000.5)"
+        ]
+    );
+    let (y, e) = load_with(1, "y");
+    assert_eq!(y, None);
+    assert!(
+        e[0].starts_with("error[mixed-thousands] big.csv:55557:3: `4,56` in column `y`, row 55557"),
+        "{e:?}"
+    );
+    for threads in [3, 2] {
+        assert_eq!(
+            load_with(threads, "x"),
+            (x.clone(), w.clone()),
+            "{threads} threads"
+        );
+        assert_eq!(
+            load_with(threads, "y"),
+            (None, e.clone()),
+            "{threads} threads"
+        );
+    }
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! From cells to a [`Frame`]: which columns are read, the per-chunk column builders, and the
 //! diagnostics gathered on the way (shared by the CSV and spreadsheet readers).
 
-use super::cell::{trim, Cell, CellReader};
+use super::cell::{misgrouped_comma, trim, Cell, CellReader};
 use super::frame::{Frame, TextColumn};
 use super::LoadOptions;
 use crate::diagnostics::{did_you_mean, edit_distance, Diagnostic};
@@ -317,6 +317,11 @@ pub(crate) struct Issues {
     invalid: Vec<Examples>,
     percent: Vec<Examples>,
     plain: Vec<Examples>,
+    /// Numbers read with thousands separators (`"1,234"`).
+    thousands: Vec<Examples>,
+    /// Cells that are not numbers because of a comma that does not group digits in threes
+    /// (`1,23`, `1,5`); also counted in `invalid`.
+    misgrouped: Vec<Examples>,
     /// Per text slot.
     trimmed: Vec<Examples>,
     empty_key: Vec<Examples>,
@@ -336,6 +341,8 @@ impl Issues {
         each(&mut self.invalid, other.invalid, offset);
         each(&mut self.percent, other.percent, offset);
         each(&mut self.plain, other.plain, offset);
+        each(&mut self.thousands, other.thousands, offset);
+        each(&mut self.misgrouped, other.misgrouped, offset);
         each(&mut self.trimmed, other.trimmed, offset);
         each(&mut self.empty_key, other.empty_key, offset);
         self.field_count.merge(other.field_count, offset);
@@ -350,6 +357,8 @@ impl Issues {
             .iter_mut()
             .chain(&mut self.percent)
             .chain(&mut self.plain)
+            .chain(&mut self.thousands)
+            .chain(&mut self.misgrouped)
             .chain(&mut self.trimmed)
             .chain(&mut self.empty_key)
         {
@@ -470,6 +479,8 @@ impl<'a> Sink<'a> {
                 invalid: vec![Examples::default(); n],
                 percent: vec![Examples::default(); n],
                 plain: vec![Examples::default(); n],
+                thousands: vec![Examples::default(); n],
+                misgrouped: vec![Examples::default(); n],
                 trimmed: vec![Examples::default(); t],
                 empty_key: vec![Examples::default(); t],
                 ..Issues::default()
@@ -560,6 +571,16 @@ impl<'a> Sink<'a> {
                 }
                 v
             }
+            Cell::Thousands(v) => {
+                let plain = &mut self.issues.plain[slot];
+                if plain.count == 0 {
+                    plain.add(row, col, String::new);
+                } else {
+                    plain.count += 1;
+                }
+                self.issues.thousands[slot].add(row, col, || trim(raw).to_string());
+                v
+            }
             Cell::Percent(v) => {
                 self.issues.percent[slot].add(row, col, || trim(raw).to_string());
                 v
@@ -567,6 +588,9 @@ impl<'a> Sink<'a> {
             Cell::Missing => f64::NAN,
             Cell::Invalid => {
                 self.issues.invalid[slot].add(row, col, || shorten(trim(raw)));
+                if misgrouped_comma(raw) {
+                    self.issues.misgrouped[slot].add(row, col, || shorten(trim(raw)));
+                }
                 f64::NAN
             }
         };
@@ -719,14 +743,49 @@ pub(crate) fn finish(
     }
 
     for (slot, name) in layout.numeric_names.iter().enumerate() {
-        not_a_number(
-            &mut diags,
-            name,
-            &issues.invalid[slot],
-            meta.lenient,
-            &file,
-            col,
-        );
+        let (thousands, misgrouped) = (&issues.thousands[slot], &issues.misgrouped[slot]);
+        let mut invalid = issues.invalid[slot].clone();
+        if let (Some((row, _, value)), Some((brow, bc, bad))) =
+            (thousands.first.first(), misgrouped.first.first())
+        {
+            // One rule per column: separators only when every comma in it groups in threes.
+            diags.push(
+                Diagnostic::error(
+                    "mixed-thousands",
+                    format!(
+                        "`{bad}` in column `{name}`, row {brow}, does not group digits in \
+                         threes, but the column writes thousands separators (row {row}: \
+                         `{value}`), so its commas cannot all be read the same way"
+                    ),
+                )
+                .with_location(format!("{file}:{brow}:{}", col(*bc)))
+                .with_hint(
+                    "write the column's numbers one way: with a comma between every three \
+                     digits (\"1,234.5\") or without separators (1234.5), and decimals with \
+                     a point (1.5, not 1,5)",
+                )
+                .with_note(format!(
+                    "{} cell(s) of the column have such commas",
+                    misgrouped.count
+                )),
+            );
+            invalid.first.retain(|(r, k, _)| (r, k) != (brow, bc));
+            invalid.count -= 1;
+        } else if let Some((row, c, value)) = thousands.first.first() {
+            diags.push(
+                Diagnostic::warning(
+                    "thousands-separators",
+                    format!(
+                        "column `{name}` of {file} was read with thousands separators \
+                         ({} cell(s), first in row {row}: `{value}` read as {})",
+                        thousands.count,
+                        value.replace(',', "")
+                    ),
+                )
+                .with_location(format!("{file}:{row}:{}", col(*c))),
+            );
+        }
+        not_a_number(&mut diags, name, &invalid, meta.lenient, &file, col);
         let (pct, plain) = (&issues.percent[slot], &issues.plain[slot]);
         if pct.count > 0 && plain.count > 0 {
             let (prow, c, pvalue) = &pct.first[0];

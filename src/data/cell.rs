@@ -12,6 +12,8 @@ pub(crate) enum Cell {
     Number(f64),
     /// `95%`, already divided by 100.
     Percent(f64),
+    /// A quoted number written with thousands separators (`"1,234.5"`).
+    Thousands(f64),
     Missing,
     Invalid,
 }
@@ -73,7 +75,7 @@ impl CellReader {
         }
         if let Some(inner) = t.strip_suffix('%').or_else(|| t.strip_suffix('％')) {
             return match plain_number(trim(inner), quoted) {
-                Some(v) => match finite(v) {
+                Some((v, _)) => match finite(v) {
                     Cell::Number(v) => Cell::Percent(v / 100.0),
                     other => other,
                 },
@@ -81,7 +83,11 @@ impl CellReader {
             };
         }
         match plain_number(t, quoted) {
-            Some(v) => finite(v),
+            Some((v, false)) => finite(v),
+            Some((v, true)) => match finite(v) {
+                Cell::Number(v) => Cell::Thousands(v),
+                other => other,
+            },
             None => Cell::Invalid,
         }
     }
@@ -251,16 +257,34 @@ fn finite(v: f64) -> Cell {
     }
 }
 
-/// A number, with thousands separators allowed when the cell was quoted.
-fn plain_number(t: &str, quoted: bool) -> Option<f64> {
+/// A number, with thousands separators allowed when the cell was quoted; and whether it had
+/// them.
+fn plain_number(t: &str, quoted: bool) -> Option<(f64, bool)> {
     if let Ok(v) = fast_float2::parse::<f64, _>(t) {
-        return Some(v);
+        return Some((v, false));
     }
     if quoted && has_thousands_separators(t) {
         let digits: String = t.chars().filter(|c| *c != ',').collect();
-        return fast_float2::parse::<f64, _>(digits).ok();
+        return fast_float2::parse::<f64, _>(digits).ok().map(|v| (v, true));
     }
     None
+}
+
+/// Whether a cell that is not a number is one written with a comma that does not group digits
+/// in threes: `1,23`, `1,5`, `12,3456.7` (a misplaced separator or a decimal comma).
+pub(crate) fn misgrouped_comma(cell: &str) -> bool {
+    let t = trim(cell);
+    let t = t
+        .strip_suffix('%')
+        .or_else(|| t.strip_suffix('％'))
+        .map_or(t, trim);
+    let t = t.strip_prefix(['+', '-']).unwrap_or(t);
+    t.contains(',')
+        && t.bytes().any(|b| b.is_ascii_digit())
+        && t.bytes()
+            .all(|b| b.is_ascii_digit() || b == b',' || b == b'.')
+        && t.bytes().filter(|b| *b == b'.').count() <= 1
+        && !has_thousands_separators(t)
 }
 
 /// `[+-]d{1,3}(,ddd)+(.d*)?`, as in `1,234,567.8`.
@@ -518,11 +542,26 @@ mod tests {
     #[test]
     fn thousands_only_quoted() {
         let r = CellReader::new(&[]);
-        assert_eq!(r.read("1,234,567.8", true), Cell::Number(1234567.8));
-        assert_eq!(r.read("-1,234", true), Cell::Number(-1234.0));
+        assert_eq!(r.read("1,234,567.8", true), Cell::Thousands(1234567.8));
+        assert_eq!(r.read("-1,234", true), Cell::Thousands(-1234.0));
+        assert_eq!(r.read("1234", true), Cell::Number(1234.0));
         assert_eq!(r.read("1,234", false), Cell::Invalid);
         assert_eq!(r.read("12,34", true), Cell::Invalid);
         assert_eq!(r.read("1,234,56", true), Cell::Invalid);
         assert_eq!(r.read("1,234%", true), Cell::Percent(12.34));
+        for bad in [
+            "1,23",
+            "12,34",
+            "1,234,56",
+            "1,5",
+            "-0,25",
+            "1,5%",
+            "12,3456.7",
+        ] {
+            assert!(misgrouped_comma(bad), "{bad}");
+        }
+        for other in ["1,234", "abc,1", "1.5", ",", "a,b"] {
+            assert!(!misgrouped_comma(other), "{other}");
+        }
     }
 }

@@ -410,7 +410,7 @@ impl Builder {
         for (k, (_, col, values)) in self.numeric.iter_mut().enumerate() {
             let (raw, quoted) = cell(*col);
             let v = match self.reader.read(raw, quoted) {
-                Cell::Number(v) | Cell::Percent(v) => v,
+                Cell::Number(v) | Cell::Percent(v) | Cell::Thousands(v) => v,
                 Cell::Missing => f64::NAN,
                 Cell::Invalid => {
                     self.invalid[k].add(row.into(), *col, || trim(raw).to_string());

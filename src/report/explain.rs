@@ -1,7 +1,7 @@
 //! `qindex explain`: the Plan as a text tree, and as JSON.
 
 use super::table::Table;
-use super::{one_line, truncate_to_width, weight_text, LABEL_MAX_WIDTH};
+use super::{code_text, one_line, truncate_to_width, weight_text, LABEL_MAX_WIDTH};
 use crate::plan::{
     num, AdjustKind, Direction, IndicatorPlan, MissingPolicy, Node, NodeId, Normalise, Plan,
     Reference, Transform, Winsorise,
@@ -46,7 +46,7 @@ pub fn explain_text(plan: &Plan) -> String {
     }
     if let Some(code) = &plan.units_where {
         out.push('\n');
-        let _ = writeln!(out, "units where {}", one_line(&code.text));
+        let _ = writeln!(out, "units where {}", code_text(&code.text));
     }
     if let Some(u) = &plan.uncertainty {
         out.push('\n');
@@ -56,7 +56,7 @@ pub fn explain_text(plan: &Plan) -> String {
             u.samples, u.seed
         );
         for (k, factor) in u.factors.iter().enumerate() {
-            let _ = writeln!(out, "  {}. {}", k + 1, one_line(&factor.text));
+            let _ = writeln!(out, "  {}. {}", k + 1, code_text(&factor.text));
         }
     }
     for s in &plan.surveys {
@@ -268,13 +268,13 @@ fn details(plan: &Plan, node: &Node) -> Vec<String> {
         .weight_factor
         .and_then(|k| plan.uncertainty.as_ref()?.factors.get(k))
     {
-        out.push(format!("± {}", one_line(&factor.text)));
+        out.push(format!("± {}", code_text(&factor.text)));
     }
     out
 }
 
 fn indicator_details(ind: &IndicatorPlan, out: &mut Vec<String>) {
-    out.push(format!("= {}", one_line(&ind.formula.text)));
+    out.push(format!("= {}", code_text(&ind.formula.text)));
     out.push(match &ind.normalise {
         // `goalposts` is a setting of its own in the rules.
         n @ Normalise::Goalposts(..) => n.to_string(),
@@ -339,7 +339,7 @@ fn adjustments(plan: &Plan) -> String {
     }
     out.push_str("adjust\n");
     for adj in &plan.adjustments {
-        let code = one_line(&adj.code.text);
+        let code = code_text(&adj.code.text);
         let line = match (adj.kind, adj.limit) {
             (AdjustKind::Bonus, None) => format!("bonus {code}"),
             (AdjustKind::Bonus, Some(m)) => format!("bonus {code} max {}", num(m)),

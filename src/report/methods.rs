@@ -89,7 +89,7 @@ fn cells(node: &Node, decimals: Option<usize>) -> [Option<String>; 11] {
         ind.map(|i| i.direction.to_string()),
         ind.map(|i| i.normalise.to_string()),
         node.group.as_ref().map(|g| g.aggregate.to_string()),
-        ind.map(|i| i.formula.text.clone()),
+        ind.map(|i| super::code_text(&i.formula.text)),
         weight_text(node.weight.as_ref(), decimals),
         node.overall.map(|w| fixed_number(w, decimals)),
     ]

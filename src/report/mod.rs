@@ -61,6 +61,53 @@ fn one_line(text: &str) -> String {
         .collect()
 }
 
+/// Code from the rules (a formula, a condition) as shown: without its comments, white space
+/// (line breaks included) as single spaces, and control and bidirectional characters written
+/// visibly (`\u{202E}`), so that what a reader sees is what the code does ("Trojan Source").
+/// A `#` inside a string or a backticked column name is not a comment.
+pub(crate) fn code_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    let mut space = false;
+    let push = |out: &mut String, c: char, space: &mut bool| {
+        if *space && !out.is_empty() {
+            out.push(' ');
+        }
+        *space = false;
+        out.push_str(&crate::diagnostics::escape_invisible(
+            c.encode_utf8(&mut [0; 4]),
+        ));
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            '#' => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+                space = true;
+            }
+            c if c.is_whitespace() => space = true,
+            '"' | '`' => {
+                push(&mut out, c, &mut space);
+                while let Some(d) = chars.next() {
+                    push(&mut out, d, &mut space);
+                    if d == '\\' && c == '"' {
+                        if let Some(e) = chars.next() {
+                            push(&mut out, e, &mut space);
+                        }
+                    } else if d == c {
+                        break;
+                    }
+                }
+            }
+            c => push(&mut out, c, &mut space),
+        }
+    }
+    out
+}
+
 /// The invisible characters that reorder text on a terminal (LRM/RLM, embeddings, overrides,
 /// isolates): a label could otherwise make a table line read differently from its bytes.
 fn is_bidi_control(c: char) -> bool {
@@ -148,6 +195,16 @@ mod tests {
         assert_eq!(pad("质量", 6), "质量  ");
         assert_eq!(pad_left("质量", 6), "  质量");
         assert_eq!(pad("toolong", 3), "toolong");
+    }
+
+    #[test]
+    fn code_text_drops_comments_and_shows_invisible_characters() {
+        assert_eq!(code_text("a  # the first\n  + b # x"), "a + b");
+        assert_eq!(code_text("`a#b` + \"c#\\\"d\" # e"), "`a#b` + \"c#\\\"d\"");
+        assert_eq!(
+            code_text("x /* \u{202E} */\t+ `y\u{2066}`\r\n\u{7}"),
+            "x /* \\u{202E} */ + `y\\u{2066}` \\u{7}"
+        );
     }
 
     #[test]

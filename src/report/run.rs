@@ -524,9 +524,12 @@ pub fn table(o: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
                 None => o.frame.units().get(row).to_string(),
             };
             let status = if p.vetoed[*i] { "vetoed" } else { "capped" };
+            // Outside the table, so escaped here: labels and conditions never reach a
+            // terminal with their control characters.
             out.push_str(&format!(
-                "{status}: {name} ({})\n",
-                p.adjustments_text(plan, *i)
+                "{status}: {} ({})\n",
+                super::one_line(&name),
+                super::code_text(&p.adjustments_text(plan, *i))
             ));
         }
         out.push('\n');
