@@ -400,3 +400,67 @@ fn the_server_survives_bad_requests_and_broken_edits() {
     assert_eq!(last["diagnostics"], json!([]));
     client.stop();
 }
+
+/// Completion offers the data's columns in a formula (from the header of the file the rules
+/// name), the methods after `normalise`, node ids after `at`, and the block's words at the
+/// start of a line.
+#[test]
+fn completion_offers_columns_methods_nodes_and_words() {
+    let path = root().join("rules/quality_city.qi");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut client = Client::start();
+    let u = uri(&path);
+    // A new indicator at the end of the first group: `indicator extra = ` and the cursor.
+    let (line, _) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.trim_start().starts_with("indicator "))
+        .unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines.insert(line, "    indicator extra = ".into());
+    let edited = lines.join("\n");
+    // Opened as it is (it compiles), then edited into text that does not parse, as when typing:
+    // completion still knows the nodes of the last version that compiled.
+    client.open(&u, &text, 1);
+    client.change(&u, &edited, 2);
+    let labels = |client: &mut Client, line: usize, character: usize| -> Vec<String> {
+        let r = client.request(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": u}, "position": {"line": line, "character": character}}),
+        );
+        r["result"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{r}"))
+            .iter()
+            .map(|i| i["label"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let header = std::fs::read_to_string(root().join("rules/data/quality_city.csv")).unwrap();
+    let columns: Vec<&str> = header.lines().next().unwrap().split(',').collect();
+    let got = labels(&mut client, line, "    indicator extra = ".len());
+    for c in &columns {
+        assert!(
+            got.iter().any(|g| g == c.trim()),
+            "{c} not offered: {got:?}"
+        );
+    }
+    // `    normalise ` → the methods; `choose aggregate [..] at ` → the node ids.
+    let mut more = edited.clone();
+    more.push_str("\nscheme s {\n    normalise \n    exclude \n}\n");
+    client.change(&u, &more, 3);
+    let total = more.lines().count();
+    let methods = labels(&mut client, total - 3, "    normalise ".len());
+    assert!(methods.iter().any(|m| m == "minmax"), "{methods:?}");
+    assert!(methods.iter().any(|m| m == "zscore"), "{methods:?}");
+    let nodes = labels(&mut client, total - 2, "    exclude ".len());
+    assert!(nodes.iter().any(|n| n == "quality_city"), "{nodes:?}");
+    // At the start of a line in the scheme: setting words; at the top level: declarations.
+    let words = labels(&mut client, total - 2, 4);
+    assert!(words.iter().any(|w| w == "normalise"), "{words:?}");
+    let top = labels(&mut client, total, 0);
+    assert!(
+        top.iter().any(|w| w == "scheme") && top.iter().any(|w| w == "survey"),
+        "{top:?}"
+    );
+    client.stop();
+}

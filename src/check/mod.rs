@@ -1,7 +1,7 @@
 //! The check stage: AST → Plan. Resolves names, `use`d files, inheritance and scheme overlays,
 //! and reports every problem a methodologist can make as a diagnostic.
 
-mod build;
+pub(crate) mod build;
 pub mod expr;
 pub mod load;
 mod model;

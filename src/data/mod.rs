@@ -265,3 +265,38 @@ pub fn load_csv_bytes(
 ) -> Result<(Frame, Vec<Diagnostic>), Error> {
     csv::load_csv(name, bytes, opts)
 }
+
+/// The column names of a data file, from its first row alone (the first megabyte of a CSV,
+/// the first sheet of a workbook): for an editor's completion. `None` when it cannot be read.
+pub fn header_of(path: &Path) -> Option<Vec<String>> {
+    let kind = std::fs::metadata(path).ok()?.file_type();
+    if !kind.is_file() {
+        return None;
+    }
+    let opts = LoadOptions::new("");
+    match Format::of(path) {
+        Format::Csv => {
+            use std::io::Read;
+            let mut bytes = Vec::new();
+            std::fs::File::open(path)
+                .ok()?
+                .take(1 << 20)
+                .read_to_end(&mut bytes)
+                .ok()?;
+            // Whole lines only, so that a character is never cut.
+            if let Some(end) = bytes.iter().rposition(|b| *b == b'\n') {
+                bytes.truncate(end + 1);
+            }
+            let file = path.display().to_string();
+            let header = csv::read_header(&file, &bytes, &opts, "").ok()?;
+            Some(header.headers)
+        }
+        Format::Spreadsheet => {
+            let bytes = std::fs::read(path).ok()?;
+            let file = path.display().to_string();
+            let (_, _, _, range) =
+                excel::open_sheet(&file, &bytes, &opts, || Error::Usage(String::new())).ok()?;
+            excel::sheet_header(&range).map(|(_, h)| h)
+        }
+    }
+}

@@ -24,6 +24,12 @@ pub struct Document {
     pub checked: Option<Checked>,
     /// Every diagnostic of loading and checking, in every file of the program.
     pub diagnostics: Vec<Diagnostic>,
+    /// The plans of the last version that compiled, for completion while the text does not
+    /// (the usual state in the middle of typing).
+    pub previous: Option<Checked>,
+    /// The data file the rules name (`data "PATH"` in the index), found in the text even when
+    /// it does not parse.
+    pub data: Option<std::path::PathBuf>,
 }
 
 impl Document {
@@ -45,7 +51,7 @@ impl Document {
                 vec![Diagnostic::error("unreadable", e.to_string())],
             ),
         };
-        Document {
+        let mut doc = Document {
             version,
             text,
             bom,
@@ -53,7 +59,45 @@ impl Document {
             program,
             checked,
             diagnostics,
+            previous: None,
+            data: None,
+        };
+        doc.data = doc.data_line(path);
+        doc
+    }
+
+    /// Whether this version compiled to at least one plan.
+    pub fn compiles(&self) -> bool {
+        self.checked.as_ref().is_some_and(|c| !c.plans.is_empty())
+    }
+
+    /// The plans completion draws on: this version's, else the last that compiled.
+    fn known_plans(&self) -> impl Iterator<Item = &Plan> {
+        let checked = if self.compiles() {
+            self.checked.as_ref()
+        } else {
+            self.previous.as_ref()
+        };
+        checked.into_iter().flat_map(|c| c.plans.iter())
+    }
+
+    /// The path of the first `data "PATH"` line inside the index block, relative to the
+    /// file's directory.
+    fn data_line(&self, path: &Path) -> Option<std::path::PathBuf> {
+        let mut at = 0;
+        for line in self.text.split_inclusive('\n') {
+            let t = line.trim_start();
+            if let Some(rest) = t.strip_prefix("data ") {
+                if self.block_at(at) == Some("index") {
+                    let quoted = rest.trim_start().strip_prefix('"')?;
+                    let name = &quoted[..quoted.find('"')?];
+                    let dir = path.parent().unwrap_or(Path::new("."));
+                    return Some(dir.join(name));
+                }
+            }
+            at += line.len();
         }
+        None
     }
 
     /// Whether `span` is in this file (not in a file it `use`s).
@@ -204,6 +248,178 @@ impl Document {
     }
 }
 
+/// A completion offered at a position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completion {
+    pub label: String,
+    pub kind: CompletionKind,
+    /// What it is (a node's label, "data column", ...).
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompletionKind {
+    Keyword,
+    Method,
+    Node,
+    Column,
+    Let,
+}
+
+impl Document {
+    /// What may be written at `offset`: after a setting that takes a method, its methods; where
+    /// a node is expected (`at`, `weight`, `exclude`, `in`, `to`), the node ids; in a formula
+    /// (after `=` or an operator), the data file's columns (its header) and the lets; at the
+    /// start of a line, the words valid in the enclosing block.
+    pub fn completion(&self, offset: usize) -> Vec<Completion> {
+        use crate::check::settings as st;
+        let offset = offset.min(self.text.len());
+        let line_start = self.text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let before = self.text.get(line_start..offset).unwrap_or("");
+        let code = before.split('#').next().unwrap_or("");
+        let is_word = |c: char| c.is_alphanumeric() || c == '_';
+        let typed_from = code
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| is_word(*c))
+            .last()
+            .map_or(code.len(), |(i, _)| i);
+        let head = code[..typed_from].trim_end();
+        let previous = head
+            .rsplit(|c: char| !is_word(c))
+            .next()
+            .filter(|w| !w.is_empty() && head.ends_with(w));
+        let words = |list: &[&str], kind| -> Vec<Completion> {
+            list.iter()
+                .map(|w| Completion {
+                    label: w.to_string(),
+                    kind,
+                    detail: None,
+                })
+                .collect()
+        };
+        let methods = match previous {
+            Some("normalise") => Some(st::NORMALISE),
+            Some("aggregate") => Some(st::AGGREGATE),
+            Some("weights") => Some(st::WEIGHTS),
+            Some("direction") => Some(st::DIRECTION),
+            Some("transform") => Some(st::TRANSFORM),
+            Some("missing") => Some(st::MISSING),
+            Some("winsorise") => Some(st::WINSORISE),
+            Some("reference") => Some(st::REFERENCE),
+            Some("tag") => Some(crate::check::build::ORIENTATIONS),
+            _ => None,
+        };
+        if let Some(list) = methods {
+            let mut out = words(list, CompletionKind::Method);
+            // In a scheme, `aggregate NODE = ...` and `weights NODE = ...` name a node first.
+            if matches!(
+                previous,
+                Some("aggregate" | "weights" | "normalise" | "missing")
+            ) {
+                out.extend(self.node_completions());
+            }
+            return out;
+        }
+        if matches!(previous, Some("at" | "weight" | "exclude" | "in" | "to")) {
+            return self.node_completions();
+        }
+        let in_formula = head.contains('=')
+            || head.ends_with(|c: char| "+-*/(,<>".contains(c))
+            || matches!(
+                previous,
+                Some("if" | "then" | "else" | "and" | "or" | "not")
+            );
+        if in_formula {
+            let mut out: Vec<Completion> = self
+                .columns()
+                .into_iter()
+                .map(|c| Completion {
+                    label: c,
+                    kind: CompletionKind::Column,
+                    detail: Some("data column".into()),
+                })
+                .collect();
+            if let Some(plan) = self.known_plans().next() {
+                out.extend(plan.lets.iter().map(|l| Completion {
+                    label: l.name.clone(),
+                    kind: CompletionKind::Let,
+                    detail: Some("let".into()),
+                }));
+            }
+            return out;
+        }
+        if head.is_empty() {
+            use crate::syntax::parse as p;
+            let list: &[&str] = match self.block_at(line_start) {
+                None => p::TOP_WORDS,
+                Some("uncertainty") => &["samples", "seed", "vary", "choose", "drop"],
+                Some("survey") => p::SURVEY_WORDS,
+                Some("dimension") => p::DIMENSION_WORDS,
+                Some(_) => p::SETTING_WORDS,
+            };
+            return words(list, CompletionKind::Keyword);
+        }
+        Vec::new()
+    }
+
+    /// Every node id of every plan, once, with its label.
+    fn node_completions(&self) -> Vec<Completion> {
+        let mut out: Vec<Completion> = Vec::new();
+        for plan in self.known_plans() {
+            for node in &plan.nodes {
+                if out.iter().any(|c| c.label == node.id) {
+                    continue;
+                }
+                out.push(Completion {
+                    label: node.id.clone(),
+                    kind: CompletionKind::Node,
+                    detail: node.label.clone(),
+                });
+            }
+        }
+        out
+    }
+
+    /// The columns of the data file the rules name (`data "PATH"`), from its header.
+    fn columns(&self) -> Vec<String> {
+        let path = self
+            .checked
+            .as_ref()
+            .and_then(|c| c.plan("default"))
+            .and_then(|p| p.index.data.clone())
+            .map(std::path::PathBuf::from)
+            .or_else(|| self.data.clone());
+        path.and_then(|p| crate::data::header_of(&p))
+            .unwrap_or_default()
+    }
+
+    /// The keyword of the innermost block open at byte `offset` (`index`, `group`, `survey`,
+    /// ...), or `None` at the top level: braces counted outside comments and strings.
+    fn block_at(&self, offset: usize) -> Option<&str> {
+        let mut stack: Vec<usize> = Vec::new();
+        let mut in_string = false;
+        let mut in_comment = false;
+        for (i, c) in self.text[..offset.min(self.text.len())].char_indices() {
+            match c {
+                '\n' => in_comment = false,
+                _ if in_comment => {}
+                '"' => in_string = !in_string,
+                _ if in_string => {}
+                '#' => in_comment = true,
+                '{' => stack.push(i),
+                '}' => {
+                    stack.pop();
+                }
+                _ => {}
+            }
+        }
+        let open = *stack.last()?;
+        let line_start = self.text[..open].rfind('\n').map_or(0, |i| i + 1);
+        self.text[line_start..open].split_whitespace().next()
+    }
+}
+
 /// A node of the outline.
 pub struct Outline {
     pub id: String,
@@ -220,4 +436,27 @@ fn short(x: f64) -> String {
     let s = format!("{x:.6}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     s.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn completion_contexts() {
+        let text =
+            "index t by city {\n    indicator a\n}\nscheme s {\n    normalise \n    exclude \n}\n";
+        let doc = Document::new(Path::new("/tmp/x.qi"), text, 1);
+        let at = |needle: &str| text.find(needle).unwrap() + needle.len();
+        let labels = |offset| -> Vec<String> {
+            doc.completion(offset)
+                .into_iter()
+                .map(|c| c.label)
+                .collect()
+        };
+        let m = labels(at("    normalise "));
+        assert!(m.contains(&"minmax".to_string()), "{m:?}");
+        let n = labels(at("    exclude "));
+        assert!(n.contains(&"a".to_string()), "{n:?}");
+    }
 }

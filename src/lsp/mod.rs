@@ -30,6 +30,10 @@ pub fn serve(connection: &Connection) -> Result<(), Failure> {
         definition_provider: Some(lt::OneOf::Left(true)),
         document_formatting_provider: Some(lt::OneOf::Left(true)),
         document_symbol_provider: Some(lt::OneOf::Left(true)),
+        completion_provider: Some(lt::CompletionOptions {
+            trigger_characters: Some(vec![" ".into(), "=".into(), "(".into()]),
+            ..Default::default()
+        }),
         ..Default::default()
     };
     connection.initialize(serde_json::to_value(capabilities)?)?;
@@ -67,6 +71,8 @@ struct Open {
     text: String,
     version: i32,
     doc: Option<Document>,
+    /// The plans of the last version that compiled, kept across edits that break the text.
+    good: Option<crate::check::Checked>,
 }
 
 #[derive(Default)]
@@ -92,6 +98,7 @@ impl Server {
                         text: p.text_document.text,
                         version: p.text_document.version,
                         doc: None,
+                        good: None,
                     },
                 );
                 self.touch(uri);
@@ -109,7 +116,14 @@ impl Server {
                 if let Some(change) = p.content_changes.into_iter().next_back() {
                     open.text = change.text;
                     open.version = p.text_document.version;
-                    open.doc = None;
+                    // Keep the plans of the last version that compiled, for completion.
+                    if let Some(doc) = open.doc.take() {
+                        if doc.compiles() {
+                            open.good = doc.checked;
+                        } else if doc.previous.is_some() {
+                            open.good = doc.previous;
+                        }
+                    }
                     self.touch(uri);
                 }
             }
@@ -136,7 +150,13 @@ impl Server {
     fn document(&mut self, uri: &str) -> Option<&Document> {
         let open = self.open.get_mut(uri)?;
         if open.doc.is_none() {
-            open.doc = Some(Document::new(&open.path, &open.text, open.version));
+            let mut doc = Document::new(&open.path, &open.text, open.version);
+            if !doc.compiles() {
+                doc.previous = open.good.take();
+            } else {
+                open.good = None;
+            }
+            open.doc = Some(doc);
         }
         open.doc.as_ref()
     }
@@ -177,6 +197,25 @@ impl Server {
             "textDocument/definition" => self.with_position(req, |doc, offset| {
                 let span = doc.definition(offset)?;
                 location(doc, span).map(lt::GotoDefinitionResponse::Scalar)
+            }),
+            "textDocument/completion" => self.with_position(req, |doc, offset| {
+                let items: Vec<lt::CompletionItem> = doc
+                    .completion(offset)
+                    .into_iter()
+                    .map(|c| lt::CompletionItem {
+                        label: c.label,
+                        kind: Some(match c.kind {
+                            document::CompletionKind::Keyword => lt::CompletionItemKind::KEYWORD,
+                            document::CompletionKind::Method => lt::CompletionItemKind::ENUM_MEMBER,
+                            document::CompletionKind::Node => lt::CompletionItemKind::FIELD,
+                            document::CompletionKind::Column => lt::CompletionItemKind::VARIABLE,
+                            document::CompletionKind::Let => lt::CompletionItemKind::CONSTANT,
+                        }),
+                        detail: c.detail,
+                        ..Default::default()
+                    })
+                    .collect();
+                Some(lt::CompletionResponse::Array(items))
             }),
             "textDocument/formatting" => self.with_document::<lt::DocumentFormattingParams, _>(
                 req,

@@ -3,6 +3,6 @@
 pub mod ast;
 pub mod fmt;
 pub mod lex;
-mod parse;
+pub(crate) mod parse;
 
 pub use parse::{parse, parse_expr};

@@ -124,7 +124,7 @@ pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, Box<Diagnostic>> {
     }
 }
 
-const SETTING_WORDS: &[&str] = &[
+pub(crate) const SETTING_WORDS: &[&str] = &[
     "scale",
     "goalposts",
     "normalise",
@@ -148,7 +148,7 @@ const SETTING_WORDS: &[&str] = &[
     "adjust",
 ];
 
-const SURVEY_WORDS: &[&str] = &[
+pub(crate) const SURVEY_WORDS: &[&str] = &[
     "data",
     "by",
     "over",
@@ -161,9 +161,9 @@ const SURVEY_WORDS: &[&str] = &[
     "dimension",
 ];
 
-const DIMENSION_WORDS: &[&str] = &["item", "scale", "reverse", "weight"];
+pub(crate) const DIMENSION_WORDS: &[&str] = &["item", "scale", "reverse", "weight"];
 
-const TOP_WORDS: &[&str] = &["index", "let", "use", "scheme", "uncertainty", "survey"];
+pub(crate) const TOP_WORDS: &[&str] = &["index", "let", "use", "scheme", "uncertainty", "survey"];
 
 fn syntax_error(
     file: FileId,
