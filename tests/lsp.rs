@@ -464,3 +464,51 @@ fn completion_offers_columns_methods_nodes_and_words() {
     );
     client.stop();
 }
+
+/// With the data file readable, a column the header lacks is a diagnostic at the formula that
+/// reads it, with did-you-mean from the header; once the file is deleted, those go (nothing
+/// else changes) and the server goes on.
+#[test]
+fn data_bound_diagnostics_follow_the_data_file() {
+    let dir = std::env::temp_dir().join(format!("qindex-lsp-data-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("d.csv"), "city,population,gdp\na,1,2\nb,3,4\n").unwrap();
+    let path = dir.join("r.qi");
+    let text =
+        "index t by city {\n    data \"d.csv\"\n    indicator per_head = gdp / populaton\n}\n";
+    std::fs::write(&path, text).unwrap();
+    let mut client = Client::start();
+    let u = uri(&path);
+    client.open(&u, text, 1);
+    let d = client.diagnostics(&u);
+    let found = d["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["code"] == "unknown-column")
+        .unwrap_or_else(|| panic!("{d}"))
+        .clone();
+    assert_eq!(found["range"]["start"]["line"], 2, "{found}");
+    let message = found["message"].as_str().unwrap();
+    assert!(message.contains("populaton"), "{message}");
+    assert!(message.contains("did you mean `population`?"), "{message}");
+
+    std::fs::remove_file(dir.join("d.csv")).unwrap();
+    client.change(&u, text, 2);
+    let d = client.diagnostics(&u);
+    assert_eq!(d["version"], 2);
+    assert_eq!(d["diagnostics"], json!([]), "{d}");
+    let r = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": u}, "position": {"line": 2, "character": 16}}),
+    );
+    assert!(
+        r["result"]["contents"]["value"]
+            .as_str()
+            .unwrap()
+            .contains("per_head"),
+        "{r}"
+    );
+    client.stop();
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -48,7 +48,7 @@
 //! | `percent-cells` | warning | workbook cells formatted as percentages, read as fractions |
 //! | `decode-errors` | warning | bytes invalid in the encoding given, replaced by `�` |
 
-mod build;
+pub(crate) mod build;
 mod cell;
 mod csv;
 mod encoding;

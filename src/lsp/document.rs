@@ -63,7 +63,43 @@ impl Document {
             data: None,
         };
         doc.data = doc.data_line(path);
+        let bound = doc.data_diagnostics();
+        doc.diagnostics.extend(bound);
         doc
+    }
+
+    /// The diagnostics that need the data: columns the rules read that the data file's header
+    /// lacks (with did-you-mean from the header), as `qindex run` reports them, at the place
+    /// in the rules that names them. None when the file cannot be read (not yet written,
+    /// deleted).
+    fn data_diagnostics(&self) -> Vec<Diagnostic> {
+        let Some(plan) = self.checked.as_ref().and_then(|c| c.plan("default")) else {
+            return Vec::new();
+        };
+        let Some(path) = plan.index.data.as_ref().map(std::path::PathBuf::from) else {
+            return Vec::new();
+        };
+        let Some(header) = crate::data::header_of(&path) else {
+            return Vec::new();
+        };
+        let file = path.display().to_string();
+        let mut found = Vec::new();
+        let mut spans: Vec<(String, Span)> = Vec::new();
+        for c in self.plans().flat_map(|p| &p.columns) {
+            if c.survey.is_some() || spans.iter().any(|(n, _)| *n == c.name) {
+                continue;
+            }
+            spans.push((c.name.clone(), c.span));
+            crate::data::build::find_column(&c.name, &header, &file, 0, &mut found);
+        }
+        let keys = [
+            Some(&plan.index.unit_column),
+            plan.index.period_column.as_ref(),
+        ];
+        for key in keys.into_iter().flatten() {
+            crate::data::build::find_column(key, &header, &file, 0, &mut found);
+        }
+        crate::eval::at_rules(found, &spans, "this column is not in the data")
     }
 
     /// Whether this version compiled to at least one plan.
