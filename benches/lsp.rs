@@ -11,7 +11,10 @@ fn rules() -> String {
     for g in 0..100 {
         out.push_str(&format!("    group g{g:03} {{\n"));
         for i in 0..50 {
-            out.push_str(&format!("        indicator x{g:03}_{i:02} = c{i:02} * {}\n", g + 1));
+            out.push_str(&format!(
+                "        indicator x{g:03}_{i:02} = c{i:02} * {}\n",
+                g + 1
+            ));
         }
         out.push_str("    }\n");
     }

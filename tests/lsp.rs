@@ -492,6 +492,17 @@ fn data_bound_diagnostics_follow_the_data_file() {
     let message = found["message"].as_str().unwrap();
     assert!(message.contains("populaton"), "{message}");
     assert!(message.contains("did you mean `population`?"), "{message}");
+    // Hover over a column: its figures in the data.
+    let character = text.lines().nth(2).unwrap().find("gdp").unwrap() + 1;
+    let r = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": u}, "position": {"line": 2, "character": character}}),
+    );
+    let value = r["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(value.contains("- rows: 2; missing: 0 (0.0%)"), "{r}");
+    assert!(value.contains("- min 2, median 3, max 4"), "{r}");
 
     std::fs::remove_file(dir.join("d.csv")).unwrap();
     client.change(&u, text, 2);

@@ -175,7 +175,9 @@ impl Document {
     /// What hovering at `offset` shows (Markdown): for a node id, its label, kind, weight
     /// within its parent and in the whole index, direction, normalisation, aggregation, tags.
     pub fn hover(&self, offset: usize) -> Option<String> {
-        let (plan, id) = self.node_at(offset)?;
+        let Some((plan, id)) = self.node_at(offset) else {
+            return self.column_hover(offset);
+        };
         let node = plan.node(id);
         let kind = match node.kind {
             NodeKind::Index => "index",
@@ -222,6 +224,41 @@ impl Document {
         }
         for f in facts {
             out.push_str(&format!("- {f}\n"));
+        }
+        Some(out)
+    }
+
+    /// Hovering over a data column the rules read: its missing share and its minimum, median
+    /// and maximum in the data file (the column read alone).
+    fn column_hover(&self, offset: usize) -> Option<String> {
+        let (word, _) = self.word_at(offset)?;
+        let plan = self.checked.as_ref()?.plan("default")?;
+        plan.columns
+            .iter()
+            .find(|c| c.name == word && c.survey.is_none())?;
+        let path = std::path::PathBuf::from(plan.index.data.as_ref()?);
+        let mut opts = crate::data::LoadOptions::new(&plan.index.unit_column);
+        opts.period_column = plan.index.period_column.clone();
+        opts.numeric_columns = vec![word.to_string()];
+        let (frame, _) = crate::data::load(&path, &opts).ok()?;
+        let values = frame.column(word)?;
+        let mut present: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+        present.sort_by(f64::total_cmp);
+        let n = values.len();
+        let missing = n - present.len();
+        let mut out = format!(
+            "**`{word}`**: data column of {} (number)\n\n- rows: {n}; missing: {missing} ({:.1}%)\n",
+            path.display(),
+            100.0 * missing as f64 / n.max(1) as f64
+        );
+        if !present.is_empty() {
+            let median = crate::methods::stats::quantile_sorted(&present, 0.5);
+            out.push_str(&format!(
+                "- min {}, median {}, max {}\n",
+                short(present[0]),
+                short(median),
+                short(present[present.len() - 1])
+            ));
         }
         Some(out)
     }
