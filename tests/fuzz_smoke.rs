@@ -41,6 +41,10 @@ impl Rng {
     fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
         &xs[self.below(xs.len())]
     }
+    /// A token of a constant list, which outlives the borrow of the generator.
+    fn token(&mut self, xs: &[&'static str]) -> &'static str {
+        xs[self.below(xs.len())]
+    }
 }
 
 fn seed() -> u64 {
@@ -417,23 +421,23 @@ fn mutate_once(rng: &mut Rng, bytes: &mut Vec<u8>, corpus: &[(PathBuf, Vec<u8>)]
             bytes[at] = rng.next() as u8;
         }
         2 => {
-            let t = rng.clone_pick(BRACKETS);
+            let t = rng.token(BRACKETS);
             insert(bytes, rng, t)
         }
         3 | 4 => {
-            let t = rng.clone_pick(KEYWORDS);
+            let t = rng.token(KEYWORDS);
             insert(bytes, rng, t)
         }
         5 => {
-            let t = rng.clone_pick(NUMBERS);
+            let t = rng.token(NUMBERS);
             insert(bytes, rng, t)
         }
         6 => {
-            let t = rng.clone_pick(UNICODE);
+            let t = rng.token(UNICODE);
             insert(bytes, rng, t)
         }
         7 => {
-            let t = rng.clone_pick(PUNCTUATION);
+            let t = rng.token(PUNCTUATION);
             insert(bytes, rng, t)
         }
         8 => {
@@ -483,16 +487,10 @@ fn mutate_once(rng: &mut Rng, bytes: &mut Vec<u8>, corpus: &[(PathBuf, Vec<u8>)]
                 while b < bytes.len() && (bytes[b].is_ascii_digit() || bytes[b] == b'.') {
                     b += 1;
                 }
-                let n = rng.clone_pick(NUMBERS);
+                let n = rng.token(NUMBERS);
                 bytes.splice(a..b, n.bytes());
             }
         }
-    }
-}
-
-impl Rng {
-    fn clone_pick(&mut self, xs: &[&'static str]) -> &'static str {
-        xs[self.below(xs.len())]
     }
 }
 
@@ -679,27 +677,27 @@ fn formula(rng: &mut Rng, depth: usize) -> String {
     const CALLS: &[&str] = &["min", "max", "coalesce", "round", "lag", "growth"];
     const COMPARE: &[&str] = &["==", "!=", "<", "<=", ">", ">="];
     if depth == 0 || rng.below(4) == 0 {
-        return rng.clone_pick(ATOMS).to_string();
+        return rng.token(ATOMS).to_string();
     }
     let sub = |rng: &mut Rng| formula(rng, depth - 1);
     match rng.below(6) {
         0 | 1 => {
             let (a, b) = (sub(rng), sub(rng));
-            format!("{a} {} {b}", rng.clone_pick(BINARY))
+            format!("{a} {} {b}", rng.token(BINARY))
         }
         2 => {
-            let f = rng.clone_pick(UNARY);
+            let f = rng.token(UNARY);
             let a = sub(rng);
             format!("{f}({a})")
         }
         3 => {
-            let f = rng.clone_pick(CALLS);
+            let f = rng.token(CALLS);
             let (a, b) = (sub(rng), sub(rng));
             format!("{f}({a}, {b})")
         }
         4 => {
             let (a, b, c, d) = (sub(rng), sub(rng), sub(rng), sub(rng));
-            let (cmp, join) = (rng.clone_pick(COMPARE), rng.clone_pick(&["and", "or"]));
+            let (cmp, join) = (rng.token(COMPARE), rng.token(&["and", "or"]));
             format!(
                 "if {a} {cmp} {b} {join} not {c} > 0 then {d} else {}",
                 sub(rng)
@@ -752,7 +750,7 @@ fn expr_and_uncertainty_mutants() {
     for _ in 0..cases(300) {
         let mut block = String::new();
         for _ in 0..1 + rng.below(5) {
-            block.push_str(rng.clone_pick(LINES));
+            block.push_str(rng.token(LINES));
             block.push('\n');
         }
         let mut bytes = block.into_bytes();

@@ -121,7 +121,8 @@ pub fn check_named(name: &Path, data: &[u8]) {
     let Some(text) = rules_text(name, data) else {
         return;
     };
-    let (program, mut diags) = check::load_text(name, text).expect("load_text reads no file");
+    let (program, mut diags) =
+        check::load_text(name, text).expect("load_text reports problems as diagnostics");
     let checked = check::check(&program);
     diags.extend(checked.diagnostics);
     assert_placed(&diags, &program.sources);
@@ -380,8 +381,8 @@ fn checked_program(name: &str, text: String) -> Option<(check::Program, check::C
     if text.len() > MAX_LEN || reaches_outside(&text) {
         return None;
     }
-    let (program, mut diags) =
-        check::load_text(&workdir().join(name), text).expect("load_text reads no file");
+    let (program, mut diags) = check::load_text(&workdir().join(name), text)
+        .expect("load_text reports problems as diagnostics");
     let checked = check::check(&program);
     diags.extend(checked.diagnostics.iter().cloned());
     assert_placed(&diags, &program.sources);
