@@ -16,6 +16,27 @@ use std::time::{Duration, Instant};
 const MEMORY: u64 = 4 << 30;
 const TIME: Duration = Duration::from_secs(60);
 
+/// The span of `unknown escape` ended one byte after the backslash, inside the character that
+/// follows it when that is not ASCII (found by fuzz_smoke). Now it covers the whole escape.
+#[test]
+fn unknown_escape_before_a_wide_character() {
+    for (text, escape) in [
+        ("index t \"a\\导\" by unit {\n    indicator x\n}\n", "\\导"),
+        ("index t \"\\😀b\" by unit {\n    indicator x\n}\n", "\\😀"),
+        ("index t \"\\q\" by unit {\n    indicator x\n}\n", "\\q"),
+    ] {
+        let (program, diags) =
+            qindex::check::load_text(Path::new("escape.qi"), text.to_string()).unwrap();
+        let d = diags
+            .iter()
+            .find(|d| d.message.starts_with("unknown escape"))
+            .unwrap_or_else(|| panic!("{text}: {diags:?}"));
+        let span = d.span.expect("a span");
+        assert_eq!(program.sources.slice(span), escape, "{text}");
+        assert_eq!(&text[span.range()], escape, "{text}");
+    }
+}
+
 /// The rules every workbook reproducer is read for: the columns of `tests/fixtures/data/book.xls`.
 fn rules() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("qindex-fuzz-regressions-{}", std::process::id()));
