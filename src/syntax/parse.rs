@@ -527,7 +527,7 @@ impl Builder<'_> {
                                 "syntax",
                                 format!("unknown escape `\\{other}` in a string"),
                             )
-                            .with_span(Span::new(self.file, at, at + 1 + (j - i)))
+                            .with_span(Span::new(self.file, at, at + (j - i) + other.len_utf8()))
                             .with_hint(
                                 "strings know only `\\\"` and `\\\\`; write `\\\\` for a backslash",
                             ),

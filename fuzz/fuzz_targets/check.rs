@@ -1,0 +1,4 @@
+//! The `check` target; its logic is `qindex_fuzz::check` (fuzz/src/lib.rs).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| qindex_fuzz::check(data));

@@ -1,0 +1,4 @@
+//! The `fmt` target; its logic is `qindex_fuzz::fmt` (fuzz/src/lib.rs).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| qindex_fuzz::fmt(data));

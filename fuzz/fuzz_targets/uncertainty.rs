@@ -1,0 +1,6 @@
+//! The `uncertainty` target; its logic is `qindex_fuzz::uncertainty` (fuzz/src/lib.rs).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    qindex_fuzz::uncertainty(data);
+});

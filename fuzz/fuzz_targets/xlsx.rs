@@ -1,0 +1,6 @@
+//! The `xlsx` target; its logic is `qindex_fuzz::xlsx` (fuzz/src/lib.rs).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    qindex_fuzz::xlsx(data);
+});
