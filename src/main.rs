@@ -15,6 +15,13 @@ const STACK: usize = 1 << 30;
 fn main() -> ExitCode {
     let cli = cli::args::Cli::parse();
     cli::emit::handle_signals();
+    // A panic in the workbook reader on a damaged file becomes a diagnostic: no trace of it.
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !qindex::data::in_workbook_reader() {
+            default(info);
+        }
+    }));
     let work = std::thread::Builder::new()
         .name("qindex".into())
         .stack_size(STACK)

@@ -119,37 +119,31 @@ fn workbook_is_a_diagnostic(fixture: &str) {
 }
 
 #[test]
-#[ignore = "reason: panic found by fuzz_smoke, not fixed yet: calamine 0.30.1 slices past the end of a truncated .xls (cfb.rs:261)"]
 fn truncated_xls_cfb_sector() {
     workbook_is_a_diagnostic("xls_cfb_261.xls");
 }
 
 #[test]
-#[ignore = "reason: panic found by fuzz_smoke, not fixed yet: calamine 0.30.1 indexes an empty sector table of a damaged .xls (cfb.rs:283)"]
 fn damaged_xls_sector_table() {
     workbook_is_a_diagnostic("xls_cfb_283.xls");
 }
 
 #[test]
-#[ignore = "reason: panic found by fuzz_smoke, not fixed yet: calamine 0.30.1 reads a directory entry past the end of a damaged .xls (cfb.rs:302)"]
 fn damaged_xls_directory_entry() {
     workbook_is_a_diagnostic("xls_cfb_302.xls");
 }
 
 #[test]
-#[ignore = "reason: panic found by fuzz_smoke, not fixed yet: calamine 0.30.1 reads a directory name past its entry in a damaged .xls (cfb.rs:306)"]
 fn damaged_xls_directory_name() {
     workbook_is_a_diagnostic("xls_cfb_306.xls");
 }
 
 #[test]
-#[ignore = "reason: panic found by fuzz_smoke, not fixed yet: calamine 0.30.1 asserts on a record length in a damaged .xls (utils.rs:19)"]
 fn damaged_xls_record_length() {
     workbook_is_a_diagnostic("xls_utils_19.xls");
 }
 
 #[test]
-#[ignore = "reason: panic found by fuzz_smoke, not fixed yet: calamine 0.30.1 subtracts with overflow on a damaged .xls record (xls.rs:723; in debug builds)"]
 fn damaged_xls_record_overflow() {
     workbook_is_a_diagnostic("xls_xls_723.xls");
 }

@@ -187,6 +187,47 @@ pub(crate) fn open_sheet<'b>(
     empty: impl FnOnce() -> Error,
 ) -> Result<OpenSheet<'b>, Error> {
     check_inflation(file, bytes)?;
+    guarded(file, || read_sheet(file, bytes, opts, empty))
+}
+
+thread_local! {
+    static IN_READER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is inside the workbook reader, whose panics on damaged files become
+/// `bad-workbook` diagnostics (the command line's panic hook stays quiet for them).
+pub fn in_workbook_reader() -> bool {
+    IN_READER.with(|r| r.get())
+}
+
+/// Runs the workbook reader (calamine), turning a panic on a damaged file into a
+/// `bad-workbook` diagnostic: a damaged `.xls` must give an error, not a crash.
+fn guarded<T>(file: &str, read: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    IN_READER.with(|r| r.set(true));
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    IN_READER.with(|r| r.set(false));
+    out.unwrap_or_else(|_| {
+        Err(Error::diagnostic(
+            Diagnostic::error(
+                "bad-workbook",
+                format!(
+                    "{file} could not be read as a spreadsheet: the file is damaged (the \
+                     workbook reader failed on it)"
+                ),
+            )
+            .with_location(file.to_string())
+            .with_hint("open it in Excel or WPS and save it again, or save the sheet as CSV"),
+        ))
+    })
+}
+
+/// [`open_sheet`] after the size check, inside [`guarded`].
+fn read_sheet<'b>(
+    file: &str,
+    bytes: &'b [u8],
+    opts: &LoadOptions,
+    empty: impl FnOnce() -> Error,
+) -> Result<OpenSheet<'b>, Error> {
     let mut workbook =
         calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(bad_workbook(file))?;
     let names = workbook.sheet_names();

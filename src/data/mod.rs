@@ -49,6 +49,7 @@
 //! | `decode-errors` | warning | bytes invalid in the encoding given, replaced by `�` |
 
 pub(crate) mod build;
+pub use excel::in_workbook_reader;
 mod cell;
 mod csv;
 mod encoding;
