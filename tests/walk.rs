@@ -92,6 +92,8 @@ fn run(args: &[String]) -> std::process::Output {
 #[test]
 fn the_help_lists_every_command_in_workflow_order() {
     let mut expected: Vec<String> = commands().iter().map(|c| c.0.to_string()).collect();
+    // `lsp` speaks the Language Server Protocol (tests/lsp.rs), `completions` prints a script.
+    expected.push("lsp".into());
     expected.push("completions".into());
     assert_eq!(listed(), expected);
 }
