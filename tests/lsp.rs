@@ -307,6 +307,66 @@ fn definition_crosses_used_files() {
     let qc = std::fs::read_to_string(root().join("rules/quality_city.qi")).unwrap();
     let at = target["range"]["start"]["line"].as_u64().unwrap() as usize;
     assert!(qc.lines().nth(at).unwrap().contains("quality_city"), "{r}");
+
+    // Where else a name or a file is defined: (the line's text, the name in it) → the
+    // declaration's (file, text on its line).
+    let qc_uri = uri(&root().join("rules/quality_city.qi"));
+    for (needle, name, file, declared) in [
+        (
+            "use \"quality_city.qi\"",
+            "quality_city.qi",
+            qc_uri.clone(),
+            None,
+        ),
+        (
+            "choose scheme [",
+            "market_strong",
+            u.clone(),
+            Some("scheme market_strong"),
+        ),
+        (
+            "vary survey citizens",
+            "citizens",
+            qc_uri.clone(),
+            Some("survey citizens"),
+        ),
+    ] {
+        let (line, l) = text
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.contains(needle))
+            .unwrap();
+        let character = l[..l.find(name).unwrap()].encode_utf16().count() + 1;
+        let r = client.request(
+            "textDocument/definition",
+            json!({"textDocument": {"uri": u}, "position": {"line": line, "character": character}}),
+        );
+        assert_eq!(r["result"]["uri"], file, "{needle}: {r}");
+        let at = r["result"]["range"]["start"]["line"].as_u64().unwrap() as usize;
+        let target_text = if file == qc_uri { &qc } else { &text };
+        match declared {
+            Some(d) => assert!(
+                target_text.lines().nth(at).unwrap().contains(d),
+                "{needle}: {r}"
+            ),
+            None => assert_eq!(at, 0, "{needle}: {r}"),
+        }
+    }
+    // A `let` of the index, read by a formula.
+    let qc_path = root().join("rules/quality_city.qi");
+    client.open(&qc_uri, &qc, 1);
+    let (line, l) = qc
+        .lines()
+        .enumerate()
+        .find(|(_, l)| !l.trim_start().starts_with("let") && l.contains("/ per_10k"))
+        .unwrap();
+    let character = l[..l.find("per_10k").unwrap()].encode_utf16().count() + 1;
+    let r = client.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": uri(&qc_path)}, "position": {"line": line, "character": character}}),
+    );
+    let at = r["result"]["range"]["start"]["line"].as_u64().unwrap() as usize;
+    assert!(qc.lines().nth(at).unwrap().contains("let per_10k ="), "{r}");
     client.stop();
 }
 

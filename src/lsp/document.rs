@@ -265,9 +265,61 @@ impl Document {
 
     /// Where the node named at `offset` is declared: its span (in any file of the program).
     pub fn definition(&self, offset: usize) -> Option<Span> {
-        let (plan, id) = self.node_at(offset)?;
-        let node = plan.node(id);
-        Some(self.id_span(node.span, &node.id))
+        let program = self.program.as_ref()?;
+        let root = program.file(program.root)?;
+        // `use "FILE"`: the start of the file it names.
+        for item in &root.items {
+            if let crate::syntax::ast::Item::Use(u) = item {
+                if u.span.range().contains(&offset) {
+                    let want =
+                        std::path::absolute(program.dir_of(program.root).join(&u.path.value))
+                            .ok()?;
+                    let (file, _) = program
+                        .sources
+                        .iter()
+                        .find(|(_, f)| std::path::absolute(&f.path).is_ok_and(|p| p == want))?;
+                    return Some(Span::new(file, 0, 0));
+                }
+            }
+        }
+        if let Some((plan, id)) = self.node_at(offset) {
+            let node = plan.node(id);
+            return Some(self.id_span(node.span, &node.id));
+        }
+        // A `let`, a scheme, a survey or a survey's dimension, in any file of the program.
+        let (word, _) = self.word_at(offset)?;
+        if let Some(l) = self.plans().flat_map(|p| &p.lets).find(|l| l.name == word) {
+            // The name in `let NAME = ...`, before the expression's span.
+            let file = &program.sources.get(l.code.span.file).text;
+            let before = &file[..(l.code.span.start as usize).min(file.len())];
+            let at = before
+                .rfind(&format!("let {word}"))
+                .map_or(before.len(), |i| i + 4);
+            return Some(Span::new(l.code.span.file, at, at + word.len()));
+        }
+        use crate::syntax::ast::{Item, SurveyLine};
+        for (_, file) in &program.files {
+            for item in &file.items {
+                match item {
+                    Item::Let(l) if l.name.name == word => return Some(l.name.span),
+                    Item::Scheme(s) if s.id.name == word => return Some(s.id.span),
+                    Item::Survey(sv) => {
+                        if sv.id.name == word {
+                            return Some(sv.id.span);
+                        }
+                        for line in &sv.lines {
+                            if let SurveyLine::Dimension(d) = line {
+                                if d.id.name == word {
+                                    return Some(d.id.span);
+                                }
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        None
     }
 
     /// Within a declaration's span, the span of its id (the first occurrence as a word), so
