@@ -176,7 +176,9 @@ impl Document {
     /// within its parent and in the whole index, direction, normalisation, aggregation, tags.
     pub fn hover(&self, offset: usize) -> Option<String> {
         let Some((plan, id)) = self.node_at(offset) else {
-            return self.column_hover(offset);
+            return self
+                .column_hover(offset)
+                .or_else(|| self.method_hover(offset));
         };
         let node = plan.node(id);
         let kind = match node.kind {
@@ -226,6 +228,21 @@ impl Document {
             out.push_str(&format!("- {f}\n"));
         }
         Some(out)
+    }
+
+    /// Hovering over a method's name after the setting that takes it: its one-line
+    /// definition (docs/language.md has the whole).
+    fn method_hover(&self, offset: usize) -> Option<String> {
+        let (word, range) = self.word_at(offset)?;
+        let line_start = self.text[..range.start].rfind('\n').map_or(0, |i| i + 1);
+        let before = &self.text[line_start..range.start];
+        let setting = before
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .rfind(|w| !w.is_empty() && METHOD_SETTINGS.contains(w))?;
+        let (_, text) = METHODS
+            .iter()
+            .find(|(name, _)| *name == format!("{setting} {word}"))?;
+        Some(format!("**`{word}`** ({setting})\n\n{text}"))
     }
 
     /// Hovering over a data column the rules read: its missing share and its minimum, median
@@ -556,6 +573,52 @@ pub struct Outline {
     pub children: Vec<Outline>,
 }
 
+/// The settings whose value is a method named in [`METHODS`].
+const METHOD_SETTINGS: &[&str] = &["normalise", "aggregate", "weights", "missing", "transform"];
+
+/// One line per method (LANGUAGE.md and docs/language.md define them fully).
+const METHODS: &[(&str, &str)] = &[
+    ("normalise minmax", "(x − min) / (max − min) onto the scale, over the units of the block; a constant column gives the midpoint."),
+    ("normalise goalposts", "clamp((x − LO) / (HI − LO), 0, 1) onto the scale, for goalposts LO..HI."),
+    ("normalise zscore", "M + S·(x − mean) / sd (`zscore M, S`; defaults M = 0, S = 1)."),
+    ("normalise rank", "ascending rank, 1 = worst, n = best; ties share the lowest rank."),
+    ("normalise percentile", "rank / n onto the scale (OECD/JRC Handbook)."),
+    ("normalise target", "attainment min(x / T, 1) onto the scale (达标率) for `target T`."),
+    ("normalise ratio", "x / a reference value: the mean, max or min of the units, or a named unit's value."),
+    ("normalise vector", "x / √Σx², for TOPSIS."),
+    ("normalise bands", "scoring bands: the first matching row gives its score; no match and no `else`: missing."),
+    ("normalise none", "the value as it is."),
+    ("aggregate arithmetic", "the weighted mean of the children, weights renormalised over those present."),
+    ("aggregate geometric", "exp(Σ w·ln x / Σ w); a zero gives 0 with a warning, a negative value is an error."),
+    ("aggregate harmonic", "the weighted harmonic mean: Σ w / Σ (w / x)."),
+    ("aggregate power", "the weighted power mean (Σ w·x^p / Σ w)^(1/p)."),
+    ("aggregate min", "the smallest child (weights ignored, with a warning)."),
+    ("aggregate median", "the weighted median (smallest x whose cumulative weight ≥ ½)."),
+    ("aggregate topsis", "closeness D⁻ / (D⁺ + D⁻) to the ideal against the anti-ideal (TOPSIS), onto the scale."),
+    ("aggregate mazziotta_pareto", "the penalised mean M − S·cv of the children standardised to 100 ± 10."),
+    ("aggregate copeland", "weighted pairwise outranking, wins − losses, onto the scale."),
+    ("aggregate grey", "grey relational grade against the column maxima (ρ = 0.5 by default), onto the scale."),
+    ("weights given", "each child's `weight`, normalised among siblings (equal when none has one)."),
+    ("weights equal", "every child the same weight."),
+    ("weights entropy", "derived from data: more weight to children whose values differ more (entropy)."),
+    ("weights critic", "derived from data: contrast times conflict with the siblings (CRITIC)."),
+    ("weights sd", "derived from data: proportional to each child's standard deviation."),
+    ("weights cv", "derived from data: proportional to each child's coefficient of variation."),
+    ("weights pca", "derived from data: from the principal components' loadings."),
+    ("weights ahp", "from pairwise judgements (AHP), with the consistency ratio checked."),
+    ("weights combine", "a combination of methods' weights (linear or multiplicative)."),
+    ("missing skip", "left missing: the group aggregates over what is present, subject to `coverage`."),
+    ("missing mean", "imputed with the mean of the units' observed values."),
+    ("missing median", "imputed with the median of the units' observed values."),
+    ("missing worst", "imputed with the worst observed value given the direction."),
+    ("missing zero", "imputed with 0."),
+    ("missing carry", "the unit's previous period; none: the next policy."),
+    ("transform log", "ln(x) before normalisation."),
+    ("transform log1p", "ln(1 + x) before normalisation."),
+    ("transform sqrt", "√x before normalisation."),
+    ("transform none", "no transform."),
+];
+
 /// A weight for reading: up to six significant decimals.
 fn short(x: f64) -> String {
     let s = format!("{x:.6}");
@@ -583,5 +646,30 @@ mod tests {
         assert!(m.contains(&"minmax".to_string()), "{m:?}");
         let n = labels(at("    exclude "));
         assert!(n.contains(&"a".to_string()), "{n:?}");
+    }
+
+    /// Every method the checker knows has a one-line hover, and hovering a method's name
+    /// after its setting shows it.
+    #[test]
+    fn every_method_has_a_hover() {
+        use crate::check::settings as st;
+        for (setting, list) in [
+            ("normalise", st::NORMALISE),
+            ("aggregate", st::AGGREGATE),
+            ("weights", st::WEIGHTS),
+            ("missing", st::MISSING),
+            ("transform", st::TRANSFORM),
+        ] {
+            for m in list {
+                let key = format!("{setting} {m}");
+                assert!(METHODS.iter().any(|(k, _)| *k == key), "{key} has no hover");
+            }
+        }
+        let text = "index t by city {\n    normalise zscore\n    indicator a\n}\n";
+        let doc = Document::new(Path::new("/tmp/m.qi"), text, 1);
+        let hover = doc
+            .hover(text.find("zscore").unwrap() + 2)
+            .expect("a hover");
+        assert!(hover.contains("(x − mean) / sd"), "{hover}");
     }
 }
