@@ -335,3 +335,12 @@ index city_index by city over year {
     std::fs::write(&path, rules).unwrap();
     (path, rows)
 }
+
+/// One step of xorshift64*: a small seeded generator, the same on every machine, for tests
+/// that generate their inputs.
+pub fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+}

@@ -26,10 +26,7 @@ impl Rng {
         Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
     fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        common::xorshift(&mut self.0)
     }
     fn below(&mut self, n: usize) -> usize {
         if n == 0 {
@@ -420,24 +417,10 @@ fn mutate_once(rng: &mut Rng, bytes: &mut Vec<u8>, corpus: &[(PathBuf, Vec<u8>)]
             let at = rng.below(bytes.len());
             bytes[at] = rng.next() as u8;
         }
-        2 => {
-            let t = rng.token(BRACKETS);
-            insert(bytes, rng, t)
-        }
-        3 | 4 => {
-            let t = rng.token(KEYWORDS);
-            insert(bytes, rng, t)
-        }
-        5 => {
-            let t = rng.token(NUMBERS);
-            insert(bytes, rng, t)
-        }
-        6 => {
-            let t = rng.token(UNICODE);
-            insert(bytes, rng, t)
-        }
-        7 => {
-            let t = rng.token(PUNCTUATION);
+        k @ 2..=7 => {
+            // Keywords twice as often as the other kinds of token.
+            let kinds = [BRACKETS, KEYWORDS, KEYWORDS, NUMBERS, UNICODE, PUNCTUATION];
+            let t = rng.token(kinds[k - 2]);
             insert(bytes, rng, t)
         }
         8 => {
