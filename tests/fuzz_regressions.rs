@@ -149,7 +149,141 @@ fn damaged_xls_record_overflow() {
 }
 
 #[test]
-#[ignore = "reason: abort found by fuzz_smoke, not fixed yet: calamine 0.30.1 allocates what a damaged .xls header says (17 GB here) and the process aborts"]
+// calamine 0.30.1 reserved what the damaged header says (17 GB here) and the process aborted;
+// `data::compound` now checks the numbers first.
 fn damaged_xls_huge_allocation() {
     workbook_is_a_diagnostic("xls_huge_allocation.xls");
+}
+
+/// A workbook written to the scratch folder of this process.
+fn scratch_file(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("qindex-fuzz-regressions-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// One value typed in the sheet's far corner made calamine lay out 17 billion cells and abort.
+/// The sheet's cells are now read one by one first; the error names the stray cell.
+#[test]
+fn a_stray_value_in_the_far_corner_of_an_xlsx_sheet() {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Data").unwrap();
+    for (c, h) in ["unit", "year", "score"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    for row in 1..4u32 {
+        sheet.write_string(row, 0, format!("C{row}")).unwrap();
+        sheet.write_number(row, 1, 2024).unwrap();
+        sheet.write_number(row, 2, row as f64).unwrap();
+    }
+    sheet.write_string(1_048_575, 16_383, "x").unwrap();
+    let path = scratch_file("stray.xlsx", &book.save_to_buffer().unwrap());
+    let (code, err) = limited(&[
+        "run",
+        rules().to_str().unwrap(),
+        "--data",
+        path.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("spans 1048576 rows × 16384 columns"), "{err}");
+    assert!(
+        err.contains("its last value is in cell XFD1048576"),
+        "{err}"
+    );
+    // The same sheet without the stray value reads.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Data").unwrap();
+    for (c, h) in ["unit", "year", "score"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    for row in 1..4u32 {
+        sheet.write_string(row, 0, format!("C{row}")).unwrap();
+        sheet.write_number(row, 1, 2024).unwrap();
+        sheet.write_number(row, 2, row as f64).unwrap();
+    }
+    let path = scratch_file("clean.xlsx", &book.save_to_buffer().unwrap());
+    let (code, err) = limited(&[
+        "run",
+        rules().to_str().unwrap(),
+        "--data",
+        path.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+/// An `.ods` of 1.3 KB whose one value repeats 999,999,999 times in 999,999,999 rows (the
+/// shape of calamine's issue 594 file) exhausted memory; it is refused from its tags.
+#[test]
+fn repeated_rows_and_cells_of_an_ods_sheet() {
+    use std::io::Write;
+    let ods = |rows: &str, cols: &str| {
+        let content = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<office:document-content \
+             xmlns:office=\"urn:oasis:names:tc:opendocument:xmlns:office:1.0\" \
+             xmlns:table=\"urn:oasis:names:tc:opendocument:xmlns:table:1.0\" \
+             xmlns:text=\"urn:oasis:names:tc:opendocument:xmlns:text:1.0\"><office:body>\
+             <office:spreadsheet><table:table table:name=\"Data\"><table:table-row>\
+             <table:table-cell office:value-type=\"string\"><text:p>unit</text:p></table:table-cell>\
+             <table:table-cell office:value-type=\"string\"><text:p>year</text:p></table:table-cell>\
+             <table:table-cell office:value-type=\"string\"><text:p>score</text:p></table:table-cell>\
+             </table:table-row><table:table-row table:number-rows-repeated=\"{rows}\">\
+             <table:table-cell office:value-type=\"string\"><text:p>C</text:p></table:table-cell>\
+             <table:table-cell office:value-type=\"float\" office:value=\"2024\"/>\
+             <table:table-cell table:number-columns-repeated=\"{cols}\" \
+             office:value-type=\"float\" office:value=\"1\"/></table:table-row></table:table>\
+             </office:spreadsheet></office:body></office:document-content>"
+        );
+        let mut out = std::io::Cursor::new(Vec::new());
+        let mut zip = zip::ZipWriter::new(&mut out);
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        zip.start_file("mimetype", stored).unwrap();
+        zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+            .unwrap();
+        zip.start_file("META-INF/manifest.xml", stored).unwrap();
+        zip.write_all(
+            b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<manifest:manifest \
+              xmlns:manifest=\"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0\">\
+              <manifest:file-entry manifest:full-path=\"/\" \
+              manifest:media-type=\"application/vnd.oasis.opendocument.spreadsheet\"/>\
+              <manifest:file-entry manifest:full-path=\"content.xml\" \
+              manifest:media-type=\"text/xml\"/></manifest:manifest>",
+        )
+        .unwrap();
+        zip.start_file("content.xml", stored).unwrap();
+        zip.write_all(content.as_bytes()).unwrap();
+        zip.finish().unwrap();
+        out.into_inner()
+    };
+    let bomb = scratch_file("bomb.ods", &ods("999999999", "999999999"));
+    let (code, err) = limited(&[
+        "run",
+        rules().to_str().unwrap(),
+        "--data",
+        bomb.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("could not be read as a spreadsheet"), "{err}");
+    assert!(err.contains("`table:number-rows-repeated`"), "{err}");
+    // The same sheet without the repeats reads.
+    let small = scratch_file("small.ods", &ods("1", "1"));
+    let (code, err) = limited(&[
+        "run",
+        rules().to_str().unwrap(),
+        "--data",
+        small.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
 }

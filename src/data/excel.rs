@@ -34,7 +34,8 @@ pub(crate) fn load_excel(
     if opts.sheet.is_none() && !headers.contains(&opts.unit_column) {
         let mut having = Vec::new();
         for name in names.iter().skip(1) {
-            if let Ok(r) = workbook.worksheet_range(name) {
+            let limit = inflation_limit(bytes.len());
+            if let Ok(r) = guarded(&file, || sheet_range(&file, &mut workbook, name, limit)) {
                 let has = r
                     .rows()
                     .next()
@@ -187,7 +188,122 @@ pub(crate) fn open_sheet<'b>(
     empty: impl FnOnce() -> Error,
 ) -> Result<OpenSheet<'b>, Error> {
     check_inflation(file, bytes)?;
+    let limit = inflation_limit(bytes.len());
+    let checked = super::compound::check(bytes, limit)
+        .and_then(|()| super::opendocument::check(bytes, limit));
+    if let Err(why) = checked {
+        return Err(Error::diagnostic(
+            Diagnostic::error(
+                "bad-workbook",
+                format!("{file} could not be read as a spreadsheet: {why}"),
+            )
+            .with_location(file.to_string())
+            .with_hint("open it in Excel or WPS and save it again, or save the sheet as CSV"),
+        ));
+    }
     guarded(file, || read_sheet(file, bytes, opts, empty))
+}
+
+/// A sheet's cells, laid out (as calamine does) in a grid from the first used cell to the
+/// last. For `.xlsx` and `.xlsb` the cells are read one by one first, so that a grid too large
+/// for memory (one stray value in the sheet's far corner makes 17 billion cells) is refused
+/// with the cell that stretches it, instead of aborting the process. `.xls` sheets were laid
+/// out when the workbook opened (checked by [`super::compound`]); `.ods` sheets too.
+pub(crate) fn sheet_range(
+    file: &str,
+    workbook: &mut Workbook<'_>,
+    sheet: &str,
+    limit: u64,
+) -> Result<Range<Data>, Error> {
+    let mut cells = Vec::new();
+    let mut far: Option<(u32, u32)> = None;
+    let mut collect = |cell: calamine::Cell<calamine::DataRef<'_>>| {
+        if !matches!(cell.get_value(), calamine::DataRef::Empty) {
+            let (r, c) = cell.get_position();
+            if far.is_none_or(|(fr, fc)| (r, c) > (fr, fc)) {
+                far = Some((r, c));
+            }
+            let value: Data = cell.get_value().clone().into();
+            cells.push(calamine::Cell::new((r, c), value));
+        }
+    };
+    match workbook {
+        Sheets::Xlsx(x) => {
+            let mut reader = match x.worksheet_cells_reader(sheet) {
+                Ok(reader) => reader,
+                // A chart sheet: no cells, as calamine's own `worksheet_range` gives.
+                Err(calamine::XlsxError::NotAWorksheet(_)) => return Ok(Range::default()),
+                Err(e) => return Err(bad_workbook(file)(calamine::Error::Xlsx(e))),
+            };
+            while let Some(cell) = reader
+                .next_cell()
+                .map_err(|e| bad_workbook(file)(calamine::Error::Xlsx(e)))?
+            {
+                collect(cell);
+            }
+        }
+        Sheets::Xlsb(x) => {
+            let mut reader = x
+                .worksheet_cells_reader(sheet)
+                .map_err(|e| bad_workbook(file)(calamine::Error::Xlsb(e)))?;
+            while let Some(cell) = reader
+                .next_cell()
+                .map_err(|e| bad_workbook(file)(calamine::Error::Xlsb(e)))?
+            {
+                collect(cell);
+            }
+        }
+        _ => return workbook.worksheet_range(sheet).map_err(bad_workbook(file)),
+    }
+    let (mut r0, mut r1, mut c0, mut c1) = (u32::MAX, 0, u32::MAX, 0);
+    for cell in &cells {
+        let (r, c) = cell.get_position();
+        (r0, r1, c0, c1) = (r0.min(r), r1.max(r), c0.min(c), c1.max(c));
+    }
+    let grid = if cells.is_empty() {
+        0
+    } else {
+        (r1 - r0 + 1) as u64 * (c1 - c0 + 1) as u64
+    };
+    let bytes = grid.saturating_mul(std::mem::size_of::<Data>() as u64);
+    if bytes > limit {
+        let (fr, fc) = far.unwrap_or_default();
+        let mb = |b: u64| b as f64 / (1u64 << 20) as f64;
+        return Err(Error::diagnostic(
+            Diagnostic::error(
+                "workbook-too-large",
+                format!(
+                    "sheet `{sheet}` of {file} spans {} rows × {} columns from {} to {} ({:.0} MB \
+                     as a grid, more than the {:.0} MB qindex reads from a workbook of this size)",
+                    r1 - r0 + 1,
+                    c1 - c0 + 1,
+                    cell_name(r0, c0),
+                    cell_name(r1, c1),
+                    mb(bytes),
+                    mb(limit)
+                ),
+            )
+            .with_location(format!("{file}[{sheet}]"))
+            .with_note(format!("its last value is in cell {}", cell_name(fr, fc)))
+            .with_hint(
+                "delete the stray values far from the table (Ctrl+End in Excel goes to the last \
+                 used cell), or save the sheet as CSV",
+            ),
+        ));
+    }
+    Ok(Range::from_sparse(cells))
+}
+
+/// A cell's A1 name from its 0-based row and column.
+fn cell_name(row: u32, col: u32) -> String {
+    let mut letters = Vec::new();
+    let mut c = col as u64 + 1;
+    while c > 0 {
+        letters.push(b'A' + ((c - 1) % 26) as u8);
+        c = (c - 1) / 26;
+    }
+    letters.reverse();
+    format!("{}{}", String::from_utf8(letters).unwrap(), row as u64 + 1)
 }
 
 thread_local! {
@@ -255,9 +371,7 @@ fn read_sheet<'b>(
             None => return Err(empty()),
         },
     };
-    let range = workbook
-        .worksheet_range(&sheet)
-        .map_err(bad_workbook(file))?;
+    let range = sheet_range(file, &mut workbook, &sheet, inflation_limit(bytes.len()))?;
     Ok((workbook, names, sheet, range))
 }
 

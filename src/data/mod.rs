@@ -51,11 +51,13 @@
 pub(crate) mod build;
 pub use excel::in_workbook_reader;
 mod cell;
+mod compound;
 mod csv;
 mod encoding;
 mod excel;
 mod frame;
 mod hash;
+mod opendocument;
 mod xlsx_formats;
 
 pub mod respondents;
