@@ -212,6 +212,7 @@ impl Session {
             return Err(Error::Usage("the session's data is already bound".into()));
         }
         let path = self.data_path(plans, opts)?;
+        crate::timing::phase(format!("reading {}", path.display()));
         let (mut frame, mut warnings) = crate::eval::load_data_for(plans, &path, opts)?;
         let mut surveys = Vec::new();
         let mut survey_warnings = Vec::new();
@@ -314,9 +315,14 @@ impl Session {
             e => e,
         };
         let timer = crate::timing::Timer::new();
+        crate::timing::phase(format!(
+            "reading the respondents of survey `{}`",
+            sp.design.id
+        ));
         let (table, warnings) =
             survey::load(&sp.design, Path::new(path), &base).map_err(located)?;
         timer.lap(&format!("survey `{}`: respondents read", sp.design.id));
+        crate::timing::phase(format!("estimating survey `{}`", sp.design.id));
         let prepared = survey::prepare(&sp.design, &table).map_err(located)?;
         timer.lap(&format!("survey `{}`: prepared", sp.design.id));
         Ok((prepared, warnings))
@@ -335,6 +341,7 @@ impl Session {
 
     /// Evaluates a plan over the bound data.
     pub fn evaluate(&self, plan: &Plan, opts: &EvalOptions) -> Result<Results<'_>> {
+        crate::timing::phase("evaluating");
         crate::eval::evaluate(plan, self.frame()?, opts)
     }
 

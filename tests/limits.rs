@@ -132,3 +132,54 @@ fn stability_shows_progress_on_a_terminal() {
     assert!(o.status.success());
     assert!(!stderr(&o).contains("weights moved"), "{}", stderr(&o));
 }
+
+/// Every command shows, on a terminal, what it is doing once it has run for a second: here
+/// `run` blocked reading its data from a FIFO for 1.6 s shows `reading PATH… 1.x s`, and
+/// clears the line before it ends. Not on a pipe.
+#[test]
+fn a_slow_phase_shows_on_a_terminal() {
+    let bin = env!("CARGO_BIN_EXE_qindex");
+    let dir = std::env::temp_dir().join(format!("qindex-limits-phase-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("data.csv");
+    let _ = std::fs::remove_file(&fifo);
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid C string and mode.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let out = dir.join("out.csv");
+    let command = format!(
+        "{bin} run rules/quality_city.qi --data {} --format csv -o {}",
+        fifo.display(),
+        out.display()
+    );
+    let child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(common::root())
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("`script` (util-linux) runs");
+    let data = std::fs::read(common::root().join("rules/data/quality_city.csv")).unwrap();
+    {
+        // Opening blocks until qindex opens the FIFO to read it.
+        let mut w = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1600));
+        std::io::Write::write_all(&mut w, &data).unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    let tty = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{tty}");
+    let shown = format!("\rreading {}… 1.", fifo.display());
+    assert!(tty.contains(&shown), "{tty:?}");
+    // Cleared before anything else is printed (the warnings) and not drawn after.
+    let last = tty.rfind('…').unwrap();
+    let after = &tty[last..];
+    let blank = after.find(&format!("\r{}", " ".repeat(20)));
+    let cleared = blank.is_some_and(|b| after[b + 1..].trim_start_matches(' ').starts_with('\r'));
+    assert!(cleared, "{after:?}");
+    assert!(blank < after.find("warning["), "{after:?}");
+    assert!(std::fs::metadata(&out).unwrap().len() > 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -347,6 +347,19 @@ pub fn csv(data: &[u8]) -> bool {
     evaluate_loaded(plan, sources, loaded)
 }
 
+/// libFuzzer's panic hook aborts on every panic, before any unwinding. A panic inside the
+/// workbook reader (calamine) on a damaged file is not a crash of qindex: `data::load` catches
+/// it and reports `bad-workbook`, as the command line does. So the hook lets those unwind and
+/// aborts on every other.
+pub fn quiet_workbook_reader_panics() {
+    let abort = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !qindex::data::in_workbook_reader() {
+            abort(info);
+        }
+    }));
+}
+
 /// The `xlsx` target: bytes as a workbook (`.xls` or `.ods` when they start like one, else
 /// `.xlsx`), its first sheet and its sheet `Data` loaded for and evaluated by fixed rules. Whether a sheet loaded and was evaluated.
 pub fn xlsx(data: &[u8]) -> bool {

@@ -63,6 +63,9 @@ pub struct Cx {
 
 impl Cx {
     pub fn new(out: &super::args::OutArgs) -> Cx {
+        if !out.quiet && std::io::stderr().is_terminal() {
+            qindex::timing::show_phases();
+        }
         Cx {
             output: out.output.clone(),
             quiet: out.quiet,
@@ -196,6 +199,7 @@ impl Cx {
         if shown.is_empty() {
             return;
         }
+        qindex::timing::clear_phase_line();
         let mut err = std::io::stderr().lock();
         let _ = write!(err, "{}", render_all(&shown, &self.sources, color()));
         let _ = writeln!(err);
@@ -208,6 +212,7 @@ impl Cx {
         if self.quiet {
             return;
         }
+        qindex::timing::clear_phase_line();
         let mut err = std::io::stderr().lock();
         for w in warnings {
             let mut at = Vec::new();
@@ -270,6 +275,7 @@ impl Cx {
 
     /// A progress counter on standard error: only on a terminal and when not quiet.
     pub fn progress(&self, what: &'static str) -> Option<impl Fn(u64, u64) + Sync> {
+        qindex::timing::phases_done();
         (!self.quiet && std::io::stderr().is_terminal()).then_some(move |done: u64, total: u64| {
             eprint!("\r{done}/{total} {what}");
             if done == total {
@@ -291,6 +297,13 @@ impl Cx {
     /// Writes the result with a writer function: to `--output` (atomically), or to standard
     /// output, where a closed pipe (`| head`) ends the output quietly.
     pub fn emit_with(&self, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Outcome {
+        // The phase line stays while a file or a pipe is written, not over a result shown on
+        // the same terminal.
+        match &self.output {
+            Some(p) => qindex::timing::phase(format!("writing {}", p.display())),
+            None if !std::io::stdout().is_terminal() => qindex::timing::phase("writing"),
+            None => qindex::timing::phases_done(),
+        }
         match &self.output {
             Some(p) => write_atomic(p, write)?,
             None => to_stdout(write)?,
@@ -312,6 +325,7 @@ impl Cx {
     /// The exit code of a command's outcome, after printing its error: the one place that
     /// maps errors to exit codes.
     pub fn exit(&self, outcome: Outcome) -> ExitCode {
+        qindex::timing::phases_done();
         let code = match outcome {
             Ok(Exit::Ok) => 0,
             Ok(Exit::Differences) => 1,

@@ -118,6 +118,7 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         review,
     };
     if status == "missing" && format == Format::Table {
+        qindex::timing::phases_done();
         eprint!("error: {}", outcome.review.as_deref().unwrap_or_default());
         return Ok(Exit::Differences);
     }
