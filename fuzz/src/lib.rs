@@ -351,6 +351,7 @@ pub fn csv(data: &[u8]) -> bool {
 /// workbook reader (calamine) on a damaged file is not a crash of qindex: `data::load` catches
 /// it and reports `bad-workbook`, as the command line does. So the hook lets those unwind and
 /// aborts on every other.
+#[allow(dead_code)] // Used by fuzz_targets/xlsx.rs; tests/fuzz_smoke.rs includes this file too.
 pub fn quiet_workbook_reader_panics() {
     let abort = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
