@@ -200,6 +200,27 @@ fn outputs_never_replace_inputs() {
         assert_eq!(code, 2, "{err}");
         assert!(err.contains("which the command reads"), "{err}");
     }
+    // Refused before the work: the demo index warns as it evaluates, and none of its warnings
+    // comes before the error (a copy, so that a regression cannot replace the shipped data).
+    let demo = dir().join("inputs-demo");
+    std::fs::create_dir_all(demo.join("data")).unwrap();
+    let root = common::root();
+    std::fs::copy(root.join("rules/quality_city.qi"), demo.join("q.qi")).unwrap();
+    for f in std::fs::read_dir(root.join("rules/data")).unwrap() {
+        let f = f.unwrap().path();
+        if f.extension().is_some_and(|e| e == "csv") {
+            std::fs::copy(&f, demo.join("data").join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    let target = demo.join("data/quality_city.csv");
+    let (code, err) = exit(&[
+        "run",
+        demo.join("q.qi").to_str().unwrap(),
+        "-o",
+        target.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.starts_with("error: "), "{err}");
     // Through a symlink or a hard link to the data, too.
     let link = rules.with_file_name("link.csv");
     let _ = std::fs::remove_file(&link);

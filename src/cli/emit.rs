@@ -106,6 +106,7 @@ impl Cx {
         for (_, f) in session.sources().iter() {
             protect(&f.path);
         }
+        self.output_not_an_input()?;
         session.valid()?;
         Ok(session)
     }
@@ -146,6 +147,15 @@ impl Cx {
         Ok(results)
     }
 
+    /// Refuses an `--output` that is one of the inputs known so far, before any work is done
+    /// (writing checks again).
+    fn output_not_an_input(&self) -> Result<(), Error> {
+        match &self.output {
+            Some(p) => refuse_inputs(p),
+            None => Ok(()),
+        }
+    }
+
     /// Remembers a session's sources (again after a `--where` was added to them).
     pub fn know(&mut self, session: &Session) {
         self.sources = session.sources().clone();
@@ -167,6 +177,7 @@ impl Cx {
                 protect(Path::new(p));
             }
         }
+        self.output_not_an_input()?;
         let bound = session.bind(plans, &opts)?;
         self.diagnostics(&bound.warnings);
         let latest = qindex::eval::sorted_periods(&bound.frame).pop();
