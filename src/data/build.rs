@@ -583,6 +583,10 @@ impl<'a> Sink<'a> {
             }
             Cell::Percent(v) => {
                 self.issues.percent[slot].add(row, col, || trim(raw).to_string());
+                // A grouped percentage (`1,234%`) follows the column's thousands rule too.
+                if raw.contains(',') {
+                    self.issues.thousands[slot].add(row, col, || trim(raw).to_string());
+                }
                 v
             }
             Cell::Missing => f64::NAN,
