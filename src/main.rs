@@ -13,6 +13,7 @@ use std::process::ExitCode;
 const STACK: usize = 1 << 30;
 
 fn main() -> ExitCode {
+    qindex::timing::start();
     let cli = cli::args::Cli::parse();
     cli::emit::handle_signals();
     // A panic in the workbook reader on a damaged file becomes a diagnostic: no trace of it.

@@ -283,10 +283,9 @@ impl Session {
         sp: &SurveyPlan,
         opts: &DataOptions,
     ) -> Result<(SurveyEstimates, Vec<Diagnostic>)> {
-        let timer = crate::timing::Timer::new();
         let (prepared, warnings) = self.prepare_survey(sp, opts)?;
         let estimates = prepared.estimates();
-        timer.lap(&format!("survey `{}`: estimated", sp.design.id));
+        crate::timing::lap(&format!("survey `{}`: estimates", sp.design.id));
         Ok((estimates, warnings))
     }
 
@@ -314,17 +313,16 @@ impl Session {
             Error::Diagnostics(ds) => Error::Diagnostics(crate::eval::at_rules(ds, &spans, label)),
             e => e,
         };
-        let timer = crate::timing::Timer::new();
         crate::timing::phase(format!(
             "reading the respondents of survey `{}`",
             sp.design.id
         ));
         let (table, warnings) =
             survey::load(&sp.design, Path::new(path), &base).map_err(located)?;
-        timer.lap(&format!("survey `{}`: respondents read", sp.design.id));
+        crate::timing::lap(&format!("survey `{}`: respondents read", sp.design.id));
         crate::timing::phase(format!("estimating survey `{}`", sp.design.id));
         let prepared = survey::prepare(&sp.design, &table).map_err(located)?;
-        timer.lap(&format!("survey `{}`: prepared", sp.design.id));
+        crate::timing::lap(&format!("survey `{}`: prepared", sp.design.id));
         Ok((prepared, warnings))
     }
 
@@ -342,7 +340,10 @@ impl Session {
     /// Evaluates a plan over the bound data.
     pub fn evaluate(&self, plan: &Plan, opts: &EvalOptions) -> Result<Results<'_>> {
         crate::timing::phase("evaluating");
-        crate::eval::evaluate(plan, self.frame()?, opts)
+        let frame = self.frame()?;
+        let results = crate::timing::with_steps(|| crate::eval::evaluate(plan, frame, opts));
+        crate::timing::lap("adjust and rank");
+        results
     }
 
     /// Evaluates a plan in one period (the latest by default) without a filter.

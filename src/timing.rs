@@ -1,36 +1,61 @@
 //! Phase timings on standard error when `QINDEX_TIMINGS` is set: for finding where the time of
-//! a large run goes (docs/performance.md).
+//! a large run goes (docs/performance.md); and the phase line a command shows on a terminal.
 
+use std::sync::{LazyLock, Mutex};
 use std::time::Instant;
 
-/// Prints `timing: WHAT at T s` (seconds since it was made) for each lap, when
-/// `QINDEX_TIMINGS` is set; does nothing otherwise.
-pub struct Timer {
-    start: Instant,
-    on: bool,
-}
+/// Whether `QINDEX_TIMINGS` is set.
+static TIMINGS: LazyLock<bool> = LazyLock::new(|| std::env::var_os("QINDEX_TIMINGS").is_some());
 
-impl Timer {
-    pub fn new() -> Timer {
-        Timer {
-            start: Instant::now(),
-            on: std::env::var_os("QINDEX_TIMINGS").is_some(),
-        }
-    }
+/// When the process started (the first [`start`] or [`lap`]) and when the last lap ended.
+static CLOCK: Mutex<Option<(Instant, Instant)>> = Mutex::new(None);
 
-    pub fn lap(&self, what: &str) {
-        if self.on {
-            eprintln!(
-                "timing: {what} at {:.3} s",
-                self.start.elapsed().as_secs_f64()
-            );
+/// Starts the phase clock (the command line does, first thing).
+pub fn start() {
+    if *TIMINGS {
+        if let Ok(mut c) = CLOCK.lock() {
+            let now = Instant::now();
+            c.get_or_insert((now, now));
         }
     }
 }
 
-impl Default for Timer {
-    fn default() -> Timer {
-        Timer::new()
+/// Ends a phase of the phase budget: with `QINDEX_TIMINGS` set, prints
+/// `timing: PHASE  D s  (at T s)`, D the time since the previous lap and T since the start.
+/// The phases of `run`: map, parse, formulas, indicators, aggregate, rank, write.
+pub fn lap(phase: &str) {
+    if !*TIMINGS {
+        return;
+    }
+    let Ok(mut c) = CLOCK.lock() else { return };
+    let now = Instant::now();
+    let (start, last) = c.get_or_insert((now, now));
+    eprintln!(
+        "timing: {phase:<36} {:>8.3} s   (at {:.3} s)",
+        (now - *last).as_secs_f64(),
+        (now - *start).as_secs_f64()
+    );
+    *last = now;
+}
+
+thread_local! {
+    /// Whether this thread runs the command's own evaluation, whose steps are laps.
+    static LAPS_HERE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` (the command's evaluation) with the laps of its steps ([`step`]) on; the same
+/// steps run thousands of times in a Monte Carlo kernel, where they are not laps.
+pub fn with_steps<T>(f: impl FnOnce() -> T) -> T {
+    LAPS_HERE.with(|h| h.set(true));
+    let out = f();
+    LAPS_HERE.with(|h| h.set(false));
+    out
+}
+
+/// A [`lap`] inside the evaluator: only within [`with_steps`].
+pub fn step(phase: &str) {
+    if *TIMINGS && LAPS_HERE.with(|h| h.get()) {
+        lap(phase);
     }
 }
 

@@ -557,3 +557,39 @@ fn columns_choose_the_nodes_shown() {
         text(&out.stderr)
     );
 }
+
+/// `QINDEX_TIMINGS=1` prints the phase budget of `run` on standard error, one line per phase in
+/// the order they run (docs/performance.md); the evaluator's steps once, not per block.
+#[test]
+fn timings_list_the_phases_of_run_in_order() {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_qindex"))
+        .args(["run", "rules/quality_city.qi", "--format", "csv", "-q"])
+        .current_dir(common::root())
+        .env("QINDEX_TIMINGS", "1")
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let err = text(&o.stderr);
+    let phases: Vec<&str> = err
+        .lines()
+        .filter_map(|l| l.strip_prefix("timing: "))
+        .map(|l| l.split("  ").next().unwrap().trim())
+        .collect();
+    assert_eq!(
+        phases,
+        [
+            "read",
+            "parse",
+            "survey `citizens`: respondents read",
+            "survey `citizens`: prepared",
+            "formulas",
+            "indicators (statistics, normalise)",
+            "aggregate",
+            "adjust and rank",
+            "format and write"
+        ],
+        "{err}"
+    );
+    let o = qindex(&["run", "rules/quality_city.qi", "--format", "csv", "-q"]);
+    assert!(!text(&o.stderr).contains("timing:"));
+}

@@ -319,6 +319,7 @@ impl Cx {
             Some(p) => write_atomic(p, write)?,
             None => to_stdout(write)?,
         }
+        qindex::timing::lap("format and write");
         Ok(Exit::Ok)
     }
 

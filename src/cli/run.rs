@@ -45,7 +45,6 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         Format::Csv
     };
     let format = cx.format("run", &all, default)?;
-    let timer = qindex::timing::Timer::new();
     let mut session = cx.session(&a.on.file)?;
     let mut plan = session.plan(&a.on.scheme)?.clone();
     cx.diagnostics(&session.warnings_for(&[&a.on.scheme]));
@@ -67,14 +66,12 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         &a.on.data,
         &[period_choice(a.on.period.as_deref())],
     )?;
-    timer.lap("rules and data loaded");
     let opts = qindex::eval::EvalOptions {
         period: period_choice(a.on.period.as_deref()),
         filter,
     };
     let results = session.evaluate(&plan, &opts)?;
     cx.eval_warnings(&results.warnings);
-    timer.lap("evaluated");
     let out = RunOutput {
         plan: &plan,
         frame,
@@ -89,14 +86,12 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
             labels: format == Format::Xlsx && a.headers == super::args::Headers::Labels,
         },
     };
-    let written = cx.emit_with(|w| match format {
+    cx.emit_with(|w| match format {
         Format::Table => render::table(&out, w),
         Format::Json => render::json(&out, w),
         Format::Xlsx => qindex::report::xlsx::run(&out, w),
         _ => render::csv(&out, w),
-    });
-    timer.lap("written");
-    written
+    })
 }
 
 /// The nodes named by `--columns`: every id must name a group or indicator of the plan.

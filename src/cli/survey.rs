@@ -67,12 +67,11 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
             None => est,
         });
     }
-    let timer = qindex::timing::Timer::new();
     let text = match format {
         Format::Json => qindex::report::survey::json(&surveys),
         Format::Csv => qindex::report::survey::csv(&surveys),
         _ => qindex::report::survey::table(&surveys, cx.width()),
     };
-    timer.lap("survey: rendered");
+    qindex::timing::lap("format");
     cx.emit(&text)
 }

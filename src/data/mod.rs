@@ -160,7 +160,9 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<(Frame, Vec<Diagnostic>),
         Format::Csv => {
             let before = std::fs::metadata(path).map_err(io)?;
             if let Some(map) = map_file(path, &before) {
+                crate::timing::lap("map");
                 let result = csv::load_csv(path, &map, opts);
+                crate::timing::lap("parse");
                 if unchanged(path, &before) {
                     return result;
                 }
@@ -168,7 +170,10 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<(Frame, Vec<Diagnostic>),
                 // cannot change under the parser.
             }
             let bytes = read_file(path, threads(opts)).map_err(io)?;
-            csv::load_csv(path, &bytes, opts)
+            crate::timing::lap("read");
+            let result = csv::load_csv(path, &bytes, opts);
+            crate::timing::lap("parse");
+            result
         }
         Format::Spreadsheet => {
             let bytes = read_file(path, threads(opts)).map_err(io)?;

@@ -464,6 +464,7 @@ pub(crate) fn prepare<'f>(
         raw_all.push(v);
     }
     note_problems(&mut warnings, &problems, None);
+    crate::timing::step("formulas");
     let adjust_values: Vec<Vec<f64>> = plan
         .adjustments
         .iter()
@@ -514,6 +515,7 @@ pub(crate) fn prepare<'f>(
         )?;
         block_results.push(Some(br));
     }
+    crate::timing::step("indicators (statistics, normalise)");
     Ok(Prepared {
         periods,
         period_rows,
@@ -565,6 +567,7 @@ pub(crate) fn finish<'f>(
             &mut warnings,
         )?;
     }
+    crate::timing::step("aggregate");
     let mut out_periods: Vec<PeriodResult<'f>> = Vec::new();
 
     for &p in &selected {

@@ -112,8 +112,10 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Report, Error
         return Err(Error::Usage("the data has no rows to evaluate".into()));
     };
     let rows = nom.rows.clone();
+    crate::timing::lap("nominal evaluation");
     let mut kernel = Kernel::new(plans, unc, frame, eval_opts, rows.clone());
     kernel.prepare_configurations(super::uncertainty::PREPARE_LIMIT)?;
+    crate::timing::lap("kernel set-up");
     let factors = kernel.layout().factor_columns();
     for (f, cols) in unc.factors.iter().zip(&factors) {
         if cols.is_empty() {
@@ -217,6 +219,7 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Report, Error
     })();
     crate::set_threads(threads);
     outcome?;
+    crate::timing::lap("evaluations of the design");
 
     let indices = sobol::analyze(
         &y,
@@ -231,6 +234,7 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Report, Error
         },
     )
     .map_err(|e| design_error(e, unc))?;
+    crate::timing::lap("indices and bootstrap intervals");
 
     let mut notes: Vec<String> = sobol::design_warnings(opts.samples)
         .iter()

@@ -256,8 +256,10 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Erro
     let rows = nom.rows.clone();
     let m = rows.len();
     let period = nom.period.clone();
+    crate::timing::lap("nominal evaluation");
     let mut kernel = Kernel::new(plans, unc, frame, eval_opts, rows.clone());
     kernel.prepare_configurations(PREPARE_LIMIT)?;
+    crate::timing::lap("kernel set-up");
 
     // The replications are the parallel work: inside them the evaluator runs single-threaded,
     // and the thread setting is restored afterwards.
@@ -316,6 +318,7 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Erro
     };
     crate::set_threads(threads);
     outcome?;
+    crate::timing::lap("replications");
     // Counts add up in any order; the sums of each block are added in block order, and
     // warnings are listed by the replication that first gave them.
     let mut blocks = Vec::new();
@@ -512,6 +515,7 @@ fn survey_alone(
     );
     crate::set_threads(threads);
     outcome?;
+    crate::timing::lap("replications");
     let mut parts = partials.into_iter();
     let first = parts.next().expect("one worker at least");
     let (mut stats, mut swapped) = (first.stats, first.swapped);
