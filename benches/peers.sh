@@ -1,51 +1,109 @@
 #!/usr/bin/env bash
-# Side-by-side timings against the peers of ../shared/peers (issues #4, #7, #8). First
-# `qindex run big_1m.qi` (whole process) against the polars pipeline of
-# ../shared/peers/big_eval.py (its in-process `pipeline_wall_s`), on the same machine, median of
-# five runs each. Set-up, once per machine (see ../shared/peers/README.md):
+# Side-by-side timings against the peers of ../shared/peers, as interleaved pairs (peer, qindex,
+# peer, qindex, ...) on one machine, so that drift of the machine (other load, frequency,
+# caches) falls on both alike. Each comparison prints both medians and their ratio:
+#   run          qindex run big_1m.qi (whole process) / polars pipeline_wall_s (in process)
+#                target: at most 0.7
+#   uncertainty  numpy core_wall_s (in process) / qindex uncertainty mc_300x50.qi (whole process)
+#                target: at least 2.5
+#   sensitivity  SALib total_s (in process) / qindex sensitivity sobol_300x50.qi --target score
+#                (whole process); target: at least 50
+# and qindex's peak memory on the 1M run, the SHA-256 of its output (unchanged by any speed-up),
+# and the largest difference of the top-20 median ranks from numpy's.
+#
+# Set-up, once per machine (see ../shared/peers/README.md):
 #   python3 -m venv /tmp/qindex-peers-venv
 #   /tmp/qindex-peers-venv/bin/pip install numpy polars pandas salib
-#   /tmp/qindex-peers-venv/bin/python ../shared/peers/big_eval.py gen
+# Then: benches/peers.sh [PAIRS] (default 5; ONLY=run|uncertainty|sensitivity for one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-/tmp/qindex-peers-venv/bin/python}
-PEERS=../shared/peers
-OUT=${PEERS_OUT:-/tmp/qindex-peers}
+PEERS=${PEERS:-../shared/peers}
+export PEERS_OUT=${PEERS_OUT:-/tmp/qindex-peers}
+PAIRS=${1:-5}
 cargo build --release --quiet
-[ -f "$OUT/big.csv" ] || "$PY" "$PEERS/big_eval.py" gen
+if [ -z "${ONLY:-}" ] || [ "${ONLY:-}" = run ]; then
+    [ -f "$PEERS_OUT/big.csv" ] || "$PY" "$PEERS/big_eval.py" gen > /dev/null
+fi
 
-echo "== polars (in-process pipeline_wall_s), 5 runs"
-for i in 1 2 3 4 5; do "$PY" "$PEERS/big_eval.py" polars | tail -1; done |
-    "$PY" -c 'import sys, json, statistics as s; t=[json.loads(l)["pipeline_wall_s"] for l in sys.stdin]; print("polars median", s.median(t), t)'
+exec "$PY" - "$PAIRS" "$PEERS" "$PEERS_OUT" "${ONLY:-}" <<'PYEOF'
+import csv, hashlib, json, os, statistics, subprocess, sys, time
 
-echo "== qindex (whole process), 5 runs"
-hyperfine --warmup 1 --runs 5 --export-json /tmp/qindex-hyperfine.json \
-    "target/release/qindex run $PEERS/big_1m.qi --data $OUT/big.csv --format csv --output /tmp/qindex-big-out.csv"
-"$PY" -c 'import json; r=json.load(open("/tmp/qindex-hyperfine.json"))["results"][0]; print("qindex median", r["median"])'
-/usr/bin/time -f "qindex peak memory %M KB" target/release/qindex run "$PEERS/big_1m.qi" --data "$OUT/big.csv" --format csv --output /tmp/qindex-big-out.csv
+pairs, peers, out, only = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+qindex = "target/release/qindex"
 
-# Issue #7: Monte Carlo uncertainty (10,000 replications) against the numpy baseline's
-# in-process core_wall_s_median; and the median ranks of the top 20 against the baseline's.
-echo "== numpy mc_uncertainty.py --R 10000 (core_wall_s_median)"
-"$PY" "$PEERS/mc_uncertainty.py" --R 10000 | "$PY" -c 'import sys, json; print("numpy core_wall_s_median", json.load(sys.stdin)["core_wall_s_median"])'
-echo "== qindex uncertainty mc_300x50.qi (whole process), 10 runs"
-hyperfine -N --warmup 2 --runs 10 --export-json /tmp/qindex-hyperfine-mc.json \
-    "target/release/qindex uncertainty $PEERS/mc_300x50.qi --format json --quiet --output /tmp/qindex-mc.json"
-"$PY" -c 'import json; r=json.load(open("/tmp/qindex-hyperfine-mc.json"))["results"][0]; print("qindex median", r["median"])'
-"$PY" - "$OUT/mc_ranks.csv" /tmp/qindex-mc.json <<'PYEOF'
-import csv, json, sys
-peer = {int(r["unit"]): r for r in csv.DictReader(open(sys.argv[1]))}
-ours = json.load(open(sys.argv[2]))["units"]
-top = [u for u in ours if u["nominal_rank"] and u["nominal_rank"] <= 20]
-diff = max(abs(u["median_rank"] - float(peer[int(u["unit"].lstrip("U"))]["median_rank"])) for u in top)
-print("top-20 median ranks: largest difference from numpy", diff)
+
+def peer(args):
+    """The peer's JSON document (its last JSON value on standard output)."""
+    text = subprocess.run([sys.executable] + args, capture_output=True, text=True, check=True).stdout
+    start = text.find("{")
+    return json.loads(text[start:])
+
+
+def whole(args):
+    """qindex as a whole process: wall seconds and peak resident memory (MB)."""
+    t = time.perf_counter()
+    p = subprocess.Popen([qindex] + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t
+    if status != 0:
+        sys.exit(f"qindex {' '.join(args)} failed: {p.stderr.read().decode()}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def compare(name, peer_args, peer_time, ours, ratio, target):
+    if only and only != name:
+        return
+    theirs, mine, rss = [], [], []
+    for _ in range(pairs):
+        theirs.append(peer_time(peer(peer_args)))
+        wall, peak = whole(ours)
+        mine.append(wall)
+        rss.append(peak)
+    p, q = statistics.median(theirs), statistics.median(mine)
+    r = ratio(p, q)
+    print(f"== {name}: {pairs} interleaved pairs")
+    print(f"   peer   median {p:.3f} s  {[round(x, 3) for x in theirs]}")
+    print(f"   qindex median {q:.3f} s  {[round(x, 3) for x in mine]}  peak {max(rss):.0f} MB")
+    print(f"   ratio  {r:.2f}  (target {target})", flush=True)
+
+
+big_out = "/tmp/qindex-big-out.csv"
+compare(
+    "run",
+    [f"{peers}/big_eval.py", "polars"],
+    lambda d: d["pipeline_wall_s"],
+    ["run", f"{peers}/big_1m.qi", "--data", f"{out}/big.csv", "--format", "csv", "--output", big_out],
+    lambda p, q: q / p,
+    "qindex/polars <= 0.7",
+)
+if os.path.exists(big_out) and (not only or only == "run"):
+    with open(big_out, "rb") as f:
+        print(f"   output sha256 {hashlib.sha256(f.read()).hexdigest()}")
+
+mc = "/tmp/qindex-mc.json"
+compare(
+    "uncertainty",
+    [f"{peers}/mc_uncertainty.py", "--R", "10000", "--repeats", "1"],
+    lambda d: d["core_wall_s_median"],
+    ["uncertainty", f"{peers}/mc_300x50.qi", "--format", "json", "--quiet", "--output", mc],
+    lambda p, q: p / q,
+    "numpy/qindex >= 2.5",
+)
+if os.path.exists(mc) and os.path.exists(f"{out}/mc_ranks.csv") and (not only or only == "uncertainty"):
+    theirs = {int(r["unit"]): r for r in csv.DictReader(open(f"{out}/mc_ranks.csv"))}
+    units = json.load(open(mc))["units"]
+    top = [u for u in units if u["nominal_rank"] and u["nominal_rank"] <= 20]
+    diff = max(abs(u["median_rank"] - float(theirs[int(u["unit"].lstrip("U"))]["median_rank"])) for u in top)
+    print(f"   top-20 median ranks: largest difference from numpy {diff}")
+
+compare(
+    "sensitivity",
+    [f"{peers}/sobol_index.py", "--repeats", "1"],
+    lambda d: d["timing_median_s"]["total_s"],
+    ["sensitivity", f"{peers}/sobol_300x50.qi", "--target", "score", "--format", "json", "--quiet",
+     "--output", "/tmp/qindex-sobol.json"],
+    lambda p, q: p / q,
+    "SALib/qindex >= 50",
+)
 PYEOF
-
-# Issue #8: Sobol' indices of each unit's score (N = 1024, bootstrap intervals) against
-# SALib's reported total.
-echo "== SALib sobol_index.py (timing_median_s.total_s)"
-"$PY" "$PEERS/sobol_index.py" | "$PY" -c 'import sys, json; print("SALib total_s", json.load(sys.stdin)["timing_median_s"]["total_s"])'
-echo "== qindex sensitivity sobol_300x50.qi --target score (whole process), 5 runs"
-hyperfine -N --warmup 1 --runs 5 --export-json /tmp/qindex-hyperfine-sobol.json \
-    "target/release/qindex sensitivity $PEERS/sobol_300x50.qi --target score --format json --quiet --output /tmp/qindex-sobol.json"
-"$PY" -c 'import json; r=json.load(open("/tmp/qindex-hyperfine-sobol.json"))["results"][0]; print("qindex median", r["median"])'
