@@ -38,16 +38,17 @@ fn unknown_escape_before_a_wide_character() {
 }
 
 /// The rules every workbook reproducer is read for: the columns of `tests/fixtures/data/book.xls`.
+/// Written once: the tests run in parallel and read it.
 fn rules() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("qindex-fuzz-regressions-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("book.qi");
-    std::fs::write(
-        &path,
-        "index t by unit over year {\n    indicator score\n}\n",
-    )
-    .unwrap();
-    path
+    static RULES: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    RULES
+        .get_or_init(|| {
+            scratch_file(
+                "book.qi",
+                b"index t by unit over year {\n    indicator score\n}\n",
+            )
+        })
+        .clone()
 }
 
 /// `qindex ARGS` under the limits: its exit code (`None`: killed by a signal or for taking too
@@ -164,31 +165,40 @@ fn scratch_file(name: &str, bytes: &[u8]) -> PathBuf {
     path
 }
 
+/// `qindex run` of the workbook rules over `data`, under the limits.
+fn run_on(data: &Path) -> (Option<i32>, String) {
+    limited(&[
+        "run",
+        rules().to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--format",
+        "csv",
+    ])
+}
+
 /// One value typed in the sheet's far corner made calamine lay out 17 billion cells and abort.
 /// The sheet's cells are now read one by one first; the error names the stray cell.
 #[test]
 fn a_stray_value_in_the_far_corner_of_an_xlsx_sheet() {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name("Data").unwrap();
-    for (c, h) in ["unit", "year", "score"].iter().enumerate() {
-        sheet.write_string(0, c as u16, *h).unwrap();
-    }
-    for row in 1..4u32 {
-        sheet.write_string(row, 0, format!("C{row}")).unwrap();
-        sheet.write_number(row, 1, 2024).unwrap();
-        sheet.write_number(row, 2, row as f64).unwrap();
-    }
-    sheet.write_string(1_048_575, 16_383, "x").unwrap();
-    let path = scratch_file("stray.xlsx", &book.save_to_buffer().unwrap());
-    let (code, err) = limited(&[
-        "run",
-        rules().to_str().unwrap(),
-        "--data",
-        path.to_str().unwrap(),
-        "--format",
-        "csv",
-    ]);
+    let book = |stray: bool| {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.set_name("Data").unwrap();
+        for (c, h) in ["unit", "year", "score"].iter().enumerate() {
+            sheet.write_string(0, c as u16, *h).unwrap();
+        }
+        for row in 1..4u32 {
+            sheet.write_string(row, 0, format!("C{row}")).unwrap();
+            sheet.write_number(row, 1, 2024).unwrap();
+            sheet.write_number(row, 2, row as f64).unwrap();
+        }
+        if stray {
+            sheet.write_string(1_048_575, 16_383, "x").unwrap();
+        }
+        book.save_to_buffer().unwrap()
+    };
+    let (code, err) = run_on(&scratch_file("stray.xlsx", &book(true)));
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("spans 1048576 rows × 16384 columns"), "{err}");
     assert!(
@@ -196,26 +206,7 @@ fn a_stray_value_in_the_far_corner_of_an_xlsx_sheet() {
         "{err}"
     );
     // The same sheet without the stray value reads.
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name("Data").unwrap();
-    for (c, h) in ["unit", "year", "score"].iter().enumerate() {
-        sheet.write_string(0, c as u16, *h).unwrap();
-    }
-    for row in 1..4u32 {
-        sheet.write_string(row, 0, format!("C{row}")).unwrap();
-        sheet.write_number(row, 1, 2024).unwrap();
-        sheet.write_number(row, 2, row as f64).unwrap();
-    }
-    let path = scratch_file("clean.xlsx", &book.save_to_buffer().unwrap());
-    let (code, err) = limited(&[
-        "run",
-        rules().to_str().unwrap(),
-        "--data",
-        path.to_str().unwrap(),
-        "--format",
-        "csv",
-    ]);
+    let (code, err) = run_on(&scratch_file("clean.xlsx", &book(false)));
     assert_eq!(code, Some(0), "{err}");
 }
 
@@ -263,27 +254,11 @@ fn repeated_rows_and_cells_of_an_ods_sheet() {
         zip.finish().unwrap();
         out.into_inner()
     };
-    let bomb = scratch_file("bomb.ods", &ods("999999999", "999999999"));
-    let (code, err) = limited(&[
-        "run",
-        rules().to_str().unwrap(),
-        "--data",
-        bomb.to_str().unwrap(),
-        "--format",
-        "csv",
-    ]);
+    let (code, err) = run_on(&scratch_file("bomb.ods", &ods("999999999", "999999999")));
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("could not be read as a spreadsheet"), "{err}");
     assert!(err.contains("`table:number-rows-repeated`"), "{err}");
     // The same sheet without the repeats reads.
-    let small = scratch_file("small.ods", &ods("1", "1"));
-    let (code, err) = limited(&[
-        "run",
-        rules().to_str().unwrap(),
-        "--data",
-        small.to_str().unwrap(),
-        "--format",
-        "csv",
-    ]);
+    let (code, err) = run_on(&scratch_file("small.ods", &ods("1", "1")));
     assert_eq!(code, Some(0), "{err}");
 }
