@@ -403,6 +403,7 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Erro
             sd_score,
         });
     }
+    crate::timing::lap("rank intervals");
     let survey_alone = survey_alone(plans, unc, frame, &kernel, nom, &units, opts, threads)?;
     Ok(Summary {
         samples: n as u64,
@@ -515,7 +516,7 @@ fn survey_alone(
     );
     crate::set_threads(threads);
     outcome?;
-    crate::timing::lap("replications");
+    crate::timing::lap("replications of the survey alone");
     let mut parts = partials.into_iter();
     let first = parts.next().expect("one worker at least");
     let (mut stats, mut swapped) = (first.stats, first.swapped);
