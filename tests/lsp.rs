@@ -711,12 +711,16 @@ fn copy_rules(tag: &str) -> std::path::PathBuf {
     dir
 }
 
-/// Writes the edits of a rename to the files and returns how many files changed.
-fn write_edits(result: &Value) -> usize {
+/// Writes the edits of a rename to the files (to the editor's text of those in `buffers`,
+/// then saved) and returns how many files changed.
+fn write_edits(result: &Value, buffers: &[(&str, &str)]) -> usize {
     let changes = result["changes"].as_object().unwrap();
     for (u, edits) in changes {
         let path = u.strip_prefix("file://").unwrap();
-        let text = std::fs::read_to_string(path).unwrap();
+        let text = match buffers.iter().find(|(b, _)| b == u) {
+            Some((_, t)) => t.to_string(),
+            None => std::fs::read_to_string(path).unwrap(),
+        };
         std::fs::write(path, apply_edits(&text, edits.as_array().unwrap())).unwrap();
     }
     changes.len()
@@ -740,6 +744,10 @@ fn references_and_rename_across_used_files_keep_the_results() {
     let mut client = Client::start();
     client.open(&mu, &ml, 1);
     client.open(&qu, &qc, 1);
+    // quality_city.qi edited and not saved: market_led.qi reads the editor's text, and the
+    // rename's edits are positions in it.
+    let qc = format!("# not saved yet\n{qc}");
+    client.change(&qu, &qc, 2);
 
     // `weight strategy = 4` in market_led.qi: the group's declaration and every mention.
     let at = position_of(&ml, "weight strategy = 4", "strategy");
@@ -768,12 +776,13 @@ fn references_and_rename_across_used_files_keep_the_results() {
         "textDocument/rename",
         json!({"textDocument": {"uri": mu}, "position": at, "newName": "strategy_规划"}),
     );
-    assert_eq!(write_edits(&r["result"]), 2, "{r}");
+    assert_eq!(write_edits(&r["result"], &[(&qu, &qc)]), 2, "{r}");
 
     // `per_10k`, a let of quality_city.qi that market_led.qi's added indicators read.
     let qc = std::fs::read_to_string(&qc_path).unwrap();
     let ml = std::fs::read_to_string(&ml_path).unwrap();
-    client.change(&qu, &qc, 2);
+    assert!(qc.starts_with("# not saved yet\n"));
+    client.change(&qu, &qc, 3);
     client.change(&mu, &ml, 2);
     let at = position_of(&qc, "let per_10k", "per_10k");
     let r = client.request(
@@ -794,7 +803,7 @@ fn references_and_rename_across_used_files_keep_the_results() {
         "textDocument/rename",
         json!({"textDocument": {"uri": qu}, "position": at, "newName": "per_ten_thousand"}),
     );
-    assert_eq!(write_edits(&r["result"]), 2, "{r}");
+    assert_eq!(write_edits(&r["result"], &[]), 2, "{r}");
     let qc = std::fs::read_to_string(&qc_path).unwrap();
     assert!(!qc.contains("per_10k ") && qc.contains("let per_ten_thousand ="));
     assert!(qc.contains("group strategy_规划"));

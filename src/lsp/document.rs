@@ -41,10 +41,22 @@ pub struct Document {
 impl Document {
     /// Checks `text` as the content of the file at `path` (its `use`s resolve against it).
     pub fn new(path: &Path, text: &str, version: i32) -> Document {
+        Document::with_open(path, text, version, &HashMap::new())
+    }
+
+    /// Like [`Document::new`], with the editor's text of the other open files (keyed by their
+    /// normalised paths) read in place of the saved files when this one `use`s them.
+    pub fn with_open(
+        path: &Path,
+        text: &str,
+        version: i32,
+        open: &HashMap<std::path::PathBuf, String>,
+    ) -> Document {
         let bom = text.starts_with('\u{feff}');
         let text = text.strip_prefix('\u{feff}').unwrap_or(text).to_string();
         let lines = LineIndex::new(&text);
-        let (program, checked, diagnostics) = match check::load_text(path, text.clone()) {
+        let loaded = check::load::load_overlay(path, text.clone(), open);
+        let (program, checked, diagnostics) = match loaded {
             Ok((program, mut diags)) => {
                 let checked = check::check(&program);
                 diags.extend(checked.diagnostics.iter().cloned());

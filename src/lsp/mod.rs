@@ -125,6 +125,8 @@ struct Server {
     open: HashMap<String, Open>,
     /// Files whose text changed since their diagnostics were published.
     dirty: Vec<String>,
+    /// Files not open whose published diagnostics are to be cleared.
+    cleared: Vec<String>,
 }
 
 impl Server {
@@ -148,7 +150,10 @@ impl Server {
                         used: Vec::new(),
                     },
                 );
-                self.touch(uri);
+                self.touch(uri.clone());
+                // Checked at once: its plans are what completion falls back on while the
+                // changes that follow do not compile.
+                self.document(&uri);
                 true
             }
             "textDocument/didChange" => {
@@ -183,25 +188,78 @@ impl Server {
                     return false;
                 };
                 let uri = p.text_document.uri.as_str().to_string();
-                self.open.remove(&uri);
+                let Some(closed) = self.open.remove(&uri) else {
+                    return false;
+                };
                 self.dirty.retain(|u| *u != uri);
-                false
+                // The used files' diagnostics it published go with it; the files that use it
+                // read the saved file again.
+                self.cleared.extend(closed.used);
+                self.dependents_changed(&uri, &closed.path);
+                true
             }
             _ => false,
         }
     }
 
+    /// Marks `uri` for new diagnostics, and the open files that `use` it for a new check.
     fn touch(&mut self, uri: String) {
+        if let Some(path) = self.open.get(&uri).map(|o| o.path.clone()) {
+            self.dependents_changed(&uri, &path);
+        }
         if !self.dirty.contains(&uri) {
             self.dirty.push(uri);
         }
     }
 
+    /// The open files other than `uri` whose programs read the file at `path` are checked
+    /// again (with its new text, or the saved file once it is closed).
+    fn dependents_changed(&mut self, uri: &str, path: &std::path::Path) {
+        let path = crate::check::load::normalize(path);
+        let mut stale = Vec::new();
+        for (u, o) in &mut self.open {
+            let reads = o
+                .doc
+                .as_ref()
+                .and_then(|d| d.program.as_ref())
+                .is_some_and(|p| {
+                    p.sources
+                        .iter()
+                        .any(|(id, f)| id != p.root && f.path == path)
+                });
+            if u != uri && reads {
+                if let Some(doc) = o.doc.take() {
+                    if doc.compiles() {
+                        o.good = doc.checked;
+                    } else if doc.previous.is_some() {
+                        o.good = doc.previous;
+                    }
+                }
+                stale.push(u.clone());
+            }
+        }
+        for u in stale {
+            if !self.dirty.contains(&u) {
+                self.dirty.push(u);
+            }
+        }
+    }
+
     /// The checked document of `uri`, checking its latest text when needed.
     fn document(&mut self, uri: &str) -> Option<&Document> {
-        let open = self.open.get_mut(uri)?;
-        if open.doc.is_none() {
-            let mut doc = Document::new(&open.path, &open.text, open.version);
+        if self.open.get(uri)?.doc.is_none() {
+            // The files this one `use`s that are open are read as the editor has them.
+            let others: HashMap<PathBuf, String> = self
+                .open
+                .iter()
+                .filter(|(u, _)| *u != uri)
+                .map(|(_, o)| {
+                    let text = o.text.strip_prefix('\u{feff}').unwrap_or(&o.text);
+                    (crate::check::load::normalize(&o.path), text.to_string())
+                })
+                .collect();
+            let open = self.open.get_mut(uri)?;
+            let mut doc = Document::with_open(&open.path, &open.text, open.version, &others);
             if !doc.compiles() {
                 doc.previous = open.good.take();
             } else {
@@ -209,7 +267,7 @@ impl Server {
             }
             open.doc = Some(doc);
         }
-        open.doc.as_ref()
+        self.open.get(uri)?.doc.as_ref()
     }
 
     /// Publishes the diagnostics of every file that changed: its own, and those in each file
@@ -229,6 +287,14 @@ impl Server {
                     params,
                 )))
         };
+        for gone in std::mem::take(&mut self.cleared) {
+            if self.open.contains_key(&gone) {
+                continue;
+            }
+            if let Ok(u) = gone.parse() {
+                send(u, Vec::new(), None)?;
+            }
+        }
         for uri in std::mem::take(&mut self.dirty) {
             let open_uris: Vec<String> = self.open.keys().cloned().collect();
             let Some(doc) = self.document(&uri) else {

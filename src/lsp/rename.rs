@@ -233,13 +233,23 @@ fn check_meaning(docs: &[&Document], edits: &[Edit], old: &str, new: &str) -> Re
         let Some(program) = &docs[k].program else {
             continue;
         };
+        // The texts the program was checked with (the editor's, for open files), then the
+        // same with the edits.
         let root = program.sources.get(program.root);
-        let before = errors(&root.path, root.text.clone(), &HashMap::new());
+        let read: HashMap<PathBuf, String> = program
+            .sources
+            .iter()
+            .filter(|(id, _)| *id != program.root)
+            .map(|(_, f)| (f.path.clone(), f.text.clone()))
+            .collect();
+        let before = errors(&root.path, root.text.clone(), &read);
         let text = after
             .get(&root.path)
             .cloned()
             .unwrap_or_else(|| root.text.clone());
-        let now = errors(&root.path, text, &after);
+        let mut edited = read;
+        edited.extend(after.iter().map(|(p, t)| (p.clone(), t.clone())));
+        let now = errors(&root.path, text, &edited);
         let new_error = now.iter().find(|d| {
             !before
                 .iter()
