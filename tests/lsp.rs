@@ -804,7 +804,23 @@ fn references_and_rename_across_used_files_keep_the_results() {
         json!({"textDocument": {"uri": qu}, "position": at, "newName": "per_ten_thousand"}),
     );
     assert_eq!(write_edits(&r["result"], &[]), 2, "{r}");
+
+    // `metrology`, compared in the AHP judgements of its group: those name it too.
     let qc = std::fs::read_to_string(&qc_path).unwrap();
+    client.change(&qu, &qc, 4);
+    let at = position_of(&qc, "indicator metrology", "metrology");
+    let r = client.request(
+        "textDocument/rename",
+        json!({"textDocument": {"uri": qu}, "position": at, "newName": "计量"}),
+    );
+    let edits = r["result"]["changes"][&qu]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r}"));
+    // The declaration and the four judgements (the comment is not a reference).
+    assert_eq!(edits.len(), 5, "{r}");
+    assert_eq!(write_edits(&r["result"], &[]), 1, "{r}");
+    let qc = std::fs::read_to_string(&qc_path).unwrap();
+    assert!(qc.contains("standards > 计量 : 2") && qc.contains("计量 = testing_labs"));
     assert!(!qc.contains("per_10k ") && qc.contains("let per_ten_thousand ="));
     assert!(qc.contains("group strategy_规划"));
 

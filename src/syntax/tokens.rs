@@ -100,8 +100,6 @@ fn ident_kind(parent: Rule, first: bool) -> (TokenKind, bool) {
         Rule::dimension_decl if first => (K::Dimension, true),
         Rule::method | Rule::list_method => (K::Method, false),
         Rule::setting => (K::Tag, false),
-        // `choose WHAT [...]` names a setting.
-        Rule::choose => (K::Keyword, false),
         // A column written as a plain name where the grammar expects a column.
         _ => (K::Column, false),
     }
@@ -167,6 +165,28 @@ fn walk(p: Pair<Rule>, parent: Rule, out: &mut Vec<Token>) {
                 }
             }
         }
+        Rule::choose => {
+            // `choose scheme [a, b]` lists schemes, not methods.
+            let mut schemes = false;
+            for c in p.into_inner() {
+                match c.as_rule() {
+                    Rule::ident => {
+                        schemes = c.as_str() == "scheme";
+                        push(out, &c, K::Keyword, false);
+                    }
+                    Rule::method_list if schemes => {
+                        let from = out.len();
+                        walk(c, Rule::choose, out);
+                        for t in &mut out[from..] {
+                            if t.kind == K::Method {
+                                t.kind = K::Scheme;
+                            }
+                        }
+                    }
+                    _ => walk(c, Rule::choose, out),
+                }
+            }
+        }
         Rule::method_qual => {
             // `by COLUMN` and `ri TABLE`: the word is the method's, its argument a column or
             // a table's name.
@@ -220,7 +240,7 @@ mod tests {
 
     #[test]
     fn tokens_classify_the_words_of_a_file() {
-        let text = "# top\nlet r = a / 2\nindex t \"T\" by city {\n    indicator x = log(r) + `b c` {\n        normalise zscore 100, 10\n        tag market\n    }\n}\nscheme s from s0 {\n    weight x = 2\n    exclude x\n}\n";
+        let text = "# top\nlet r = a / 2\nindex t \"T\" by city {\n    indicator x = log(r) + `b c` {\n        normalise zscore 100, 10\n        tag market\n    }\n}\nscheme s from s0 {\n    weight x = 2\n    exclude x\n}\nuncertainty {\n    choose scheme [default, s]\n    choose normalise [minmax, rank]\n}\n";
         let toks = tokens(text);
         let seen: Vec<(&str, TokenKind, bool)> = toks
             .iter()
@@ -246,6 +266,10 @@ mod tests {
             ("s", K::Scheme, true),
             ("s0", K::Scheme, false),
             ("x", K::Node, false),
+            ("choose", K::Keyword, false),
+            ("scheme", K::Keyword, false),
+            ("default", K::Scheme, false),
+            ("rank", K::Method, false),
         ] {
             assert!(seen.contains(&want), "{want:?} not in {seen:?}");
         }
