@@ -443,6 +443,27 @@ fn the_server_survives_bad_requests_and_broken_edits() {
     );
     let r = client.request("qindex/unknown", json!({}));
     assert_eq!(r["error"]["code"], -32601, "{r}");
+    // The requests added later: malformed, or about a file that is not open.
+    for method in [
+        "textDocument/rename",
+        "textDocument/prepareRename",
+        "textDocument/references",
+        "textDocument/semanticTokens/full",
+    ] {
+        let r = client.request(method, json!({"textDocument": 3}));
+        assert!(r["error"]["message"].is_string(), "{method}: {r}");
+        let r = client.request(
+            method,
+            json!({"textDocument": {"uri": "file:///nowhere.qi"}, "position": {"line": 0, "character": 0},
+                   "newName": "x", "context": {"includeDeclaration": true}}),
+        );
+        assert!(
+            r["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("is not open")),
+            "{method}: {r}"
+        );
+    }
     client
         .send_raw("{\"jsonrpc\": \"2.0\", \"method\": \"textDocument/didChange\", \"params\": 5}");
 
@@ -575,6 +596,21 @@ fn data_bound_diagnostics_follow_the_data_file() {
         .unwrap_or_default();
     assert!(value.contains("- rows: 2; missing: 0 (0.0%)"), "{r}");
     assert!(value.contains("- min 2, median 3, max 4"), "{r}");
+    // The figures are kept for the file as it was: a new version of it is read again.
+    std::fs::write(
+        dir.join("d.csv"),
+        "city,population,gdp\na,1,2\nb,3,4\nc,5,60\n",
+    )
+    .unwrap();
+    let r = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": u}, "position": {"line": 2, "character": character}}),
+    );
+    let value = r["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(value.contains("- rows: 3; missing: 0 (0.0%)"), "{r}");
+    assert!(value.contains("- min 2, median 4, max 60"), "{r}");
 
     std::fs::remove_file(dir.join("d.csv")).unwrap();
     client.change(&u, text, 2);
