@@ -1,7 +1,8 @@
 //! `qindex lsp`: a Language Server Protocol server over stdio (the `lsp-server` crate for the
 //! protocol, `lsp-types` for its messages). It keeps one checked [`Document`] per open file and
 //! answers from it: the diagnostics of `qindex check` as you type, hover with a node's
-//! weights, go to definition, the outline and formatting equal to `qindex fmt`.
+//! weights, go to definition and references, rename, completion, the outline, semantic
+//! tokens and formatting equal to `qindex fmt`.
 //!
 //! Changes are applied in order; diagnostics are published once no change has come for a
 //! moment ([`DEBOUNCE`]; requests are answered meanwhile), and always for the latest text,
@@ -63,7 +64,8 @@ pub fn serve(connection: &Connection) -> Result<(), Failure> {
     let debounce = init
         .pointer("/initializationOptions/debounceMs")
         .and_then(serde_json::Value::as_u64)
-        .map_or(DEBOUNCE, Duration::from_millis);
+        // At most a minute: a larger value would be a client's mistake (and could overflow).
+        .map_or(DEBOUNCE, |ms| Duration::from_millis(ms.min(60_000)));
     let mut server = Server::default();
     // When the diagnostics of the files changed are due.
     let mut due: Option<Instant> = None;
@@ -120,6 +122,20 @@ struct Open {
     used: Vec<String>,
 }
 
+impl Open {
+    /// Drops the checked document, to be checked again; keeps the plans of the last version
+    /// that compiled, for completion.
+    fn invalidate(&mut self) {
+        if let Some(doc) = self.doc.take() {
+            if doc.compiles() {
+                self.good = doc.checked;
+            } else if doc.previous.is_some() {
+                self.good = doc.previous;
+            }
+        }
+    }
+}
+
 #[derive(Default)]
 struct Server {
     open: HashMap<String, Open>,
@@ -169,14 +185,7 @@ impl Server {
                 if let Some(change) = p.content_changes.into_iter().next_back() {
                     open.text = change.text;
                     open.version = p.text_document.version;
-                    // Keep the plans of the last version that compiled, for completion.
-                    if let Some(doc) = open.doc.take() {
-                        if doc.compiles() {
-                            open.good = doc.checked;
-                        } else if doc.previous.is_some() {
-                            open.good = doc.previous;
-                        }
-                    }
+                    open.invalidate();
                     self.touch(uri);
                     return true;
                 }
@@ -228,13 +237,7 @@ impl Server {
                         .any(|(id, f)| id != p.root && f.path == path)
                 });
             if u != uri && reads {
-                if let Some(doc) = o.doc.take() {
-                    if doc.compiles() {
-                        o.good = doc.checked;
-                    } else if doc.previous.is_some() {
-                        o.good = doc.previous;
-                    }
-                }
+                o.invalidate();
                 stale.push(u.clone());
             }
         }
