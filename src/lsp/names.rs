@@ -133,6 +133,11 @@ impl Walk {
             }
             Item::Uncertainty(u) => {
                 for line in &u.lines {
+                    if let UncertaintyLine::Choose { options, .. } = line {
+                        for o in options {
+                            self.method(&o.method);
+                        }
+                    }
                     match line {
                         UncertaintyLine::VaryWeights {
                             within: Some(n), ..
@@ -245,6 +250,43 @@ impl Walk {
                 self.expr(c);
             }
             ExprKind::Survey(s, n) => self.out.survey_refs.push((s.clone(), n.clone())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every place the language names a node or a let is found: declarations, scheme targets,
+    /// `exclude`, `add to`, the uncertainty block's nodes, AHP judgements (in a setting and in
+    /// a `choose` list); lets in formulas, `units where` and adjustments. Columns are not lets.
+    #[test]
+    fn every_place_a_node_or_let_is_named() {
+        let text = "let k = 2\nindex t by city {\n    units where k > 0\n    group g {\n        weights ahp { a > b : 3 }\n        indicator a = x * k\n        indicator b\n    }\n    adjust {\n        bonus k max 1\n    }\n}\nscheme s {\n    weight a = 2\n    exclude b\n    add to g {\n        indicator c = a_col\n    }\n}\nuncertainty {\n    vary weight a 10%\n    vary weights in g 10%\n    choose weights [equal, ahp { a > b : 2 }] at g\n    drop indicator in g\n}\n";
+        let (program, _) =
+            crate::check::load_text(std::path::Path::new("/tmp/names.qi"), text.into()).unwrap();
+        let names = Names::of(&program);
+        let count = |kind, name| names.all(kind, name).count();
+        // a: declaration, 2 judgements, `weight a =`, `vary weight a`.
+        assert_eq!(count(NameKind::Node, "a"), 5);
+        // b: declaration, 2 judgements, `exclude b`.
+        assert_eq!(count(NameKind::Node, "b"), 4);
+        // g: declaration, `add to g`, `vary weights in g`, `at g`, `drop indicator in g`.
+        assert_eq!(count(NameKind::Node, "g"), 5);
+        // k: declaration, `units where`, the formula, the bonus.
+        assert_eq!(count(NameKind::Let, "k"), 4);
+        assert!(names.columns.iter().any(|(c, _)| c == "x"));
+        assert!(names.all(NameKind::Let, "x").next().is_none());
+        // `indicator b` reads the column `b`.
+        let implicit: Vec<&str> = names
+            .implicit
+            .iter()
+            .map(|(i, _)| i.name.as_str())
+            .collect();
+        assert_eq!(implicit, ["b"]);
+        for o in &names.occurrences {
+            assert_eq!(&text[o.span.range()], o.name, "{o:?}");
         }
     }
 }
