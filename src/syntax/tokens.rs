@@ -229,9 +229,24 @@ fn walk(p: Pair<Rule>, parent: Rule, out: &mut Vec<Token>) {
     }
 }
 
-/// The grammar's keyword rules (`k_*`).
+/// The grammar's keyword rules (`k_*`), by name; each rule's answer is kept, since this is
+/// asked for every pair of the file.
 fn is_keyword(rule: Rule) -> bool {
-    format!("{rule:?}").starts_with("k_")
+    use std::sync::atomic::{AtomicU8, Ordering};
+    static KNOWN: [AtomicU8; 512] = [const { AtomicU8::new(0) }; 512];
+    let by_name = || format!("{rule:?}").starts_with("k_");
+    let Some(slot) = KNOWN.get(rule as usize) else {
+        return by_name();
+    };
+    match slot.load(Ordering::Relaxed) {
+        1 => true,
+        2 => false,
+        _ => {
+            let keyword = by_name();
+            slot.store(if keyword { 1 } else { 2 }, Ordering::Relaxed);
+            keyword
+        }
+    }
 }
 
 #[cfg(test)]
