@@ -38,6 +38,10 @@ fn bench(c: &mut Criterion) {
     g.bench_function("semantic tokens of a 5000-indicator file", |b| {
         b.iter(|| qindex::syntax::tokens::tokens(&text))
     });
+    let program = doc.program.as_ref().expect("the file loads");
+    g.bench_function("names of a 5000-indicator file (for references)", |b| {
+        b.iter(|| qindex::lsp::names::Names::of(program))
+    });
     let docs = [&doc];
     g.bench_function("references of a group id in a 5000-indicator file", |b| {
         let at = text.find("g050").expect("a group") + 1;
