@@ -149,6 +149,16 @@ fn read_any(path: &Path) -> std::io::Result<Vec<u8>> {
 
 /// Like [`load`], with the root file's text given (for standard input and tests).
 pub fn load_text(path: &Path, text: String) -> Result<(Program, Vec<Diagnostic>), crate::Error> {
+    load_overlay(path, text, &std::collections::HashMap::new())
+}
+
+/// Like [`load_text`], with the text of some `use`d files given too (keyed by their normalised
+/// path, as [`Program::sources`] has it): the editor's unsaved text, or a rename's result.
+pub fn load_overlay(
+    path: &Path,
+    text: String,
+    overlay: &std::collections::HashMap<PathBuf, String>,
+) -> Result<(Program, Vec<Diagnostic>), crate::Error> {
     let mut sources = Sources::new();
     let root = sources.add(normalize(path), text);
     let mut program = Program {
@@ -158,11 +168,17 @@ pub fn load_text(path: &Path, text: String) -> Result<(Program, Vec<Diagnostic>)
     };
     let mut diags = Vec::new();
     let mut stack = vec![root];
-    visit(&mut program, root, &mut stack, &mut diags);
+    visit(&mut program, root, &mut stack, &mut diags, overlay);
     Ok((program, diags))
 }
 
-fn visit(program: &mut Program, id: FileId, stack: &mut Vec<FileId>, diags: &mut Vec<Diagnostic>) {
+fn visit(
+    program: &mut Program,
+    id: FileId,
+    stack: &mut Vec<FileId>,
+    diags: &mut Vec<Diagnostic>,
+    overlay: &std::collections::HashMap<PathBuf, String>,
+) {
     let text = program.sources.get(id).text.clone();
     let file = match syntax::parse(id, &text) {
         Ok(f) => f,
@@ -201,7 +217,11 @@ fn visit(program: &mut Program, id: FileId, stack: &mut Vec<FileId>, diags: &mut
             // A file included twice is loaded once.
             continue;
         }
-        let text = match read_any(&target) {
+        let read = match overlay.get(&target) {
+            Some(t) => Ok(t.clone().into_bytes()),
+            None => read_any(&target),
+        };
+        let text = match read {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(t) => t,
                 Err(_) => {
@@ -230,7 +250,7 @@ fn visit(program: &mut Program, id: FileId, stack: &mut Vec<FileId>, diags: &mut
         };
         let fid = program.sources.add(target, text);
         stack.push(fid);
-        visit(program, fid, stack, diags);
+        visit(program, fid, stack, diags, overlay);
         stack.pop();
     }
 }

@@ -8,7 +8,11 @@ use crate::plan::{NodeKind, Plan, Weight};
 use crate::source::Span;
 use std::path::Path;
 
+use super::names::Names;
 use super::position::LineIndex;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+use std::time::SystemTime;
 
 /// A checked version of an open file.
 pub struct Document {
@@ -30,15 +34,29 @@ pub struct Document {
     /// The data file the rules name (`data "PATH"` in the index), found in the text even when
     /// it does not parse.
     pub data: Option<std::path::PathBuf>,
+    /// Where node ids and lets are declared and referred to, in every file of the program.
+    pub names: Names,
 }
 
 impl Document {
     /// Checks `text` as the content of the file at `path` (its `use`s resolve against it).
     pub fn new(path: &Path, text: &str, version: i32) -> Document {
+        Document::with_open(path, text, version, &HashMap::new())
+    }
+
+    /// Like [`Document::new`], with the editor's text of the other open files (keyed by their
+    /// normalised paths) read in place of the saved files when this one `use`s them.
+    pub fn with_open(
+        path: &Path,
+        text: &str,
+        version: i32,
+        open: &HashMap<std::path::PathBuf, String>,
+    ) -> Document {
         let bom = text.starts_with('\u{feff}');
         let text = text.strip_prefix('\u{feff}').unwrap_or(text).to_string();
         let lines = LineIndex::new(&text);
-        let (program, checked, diagnostics) = match check::load_text(path, text.clone()) {
+        let loaded = check::load::load_overlay(path, text.clone(), open);
+        let (program, checked, diagnostics) = match loaded {
             Ok((program, mut diags)) => {
                 let checked = check::check(&program);
                 diags.extend(checked.diagnostics.iter().cloned());
@@ -51,6 +69,7 @@ impl Document {
                 vec![Diagnostic::error("unreadable", e.to_string())],
             ),
         };
+        let names = program.as_ref().map(Names::of).unwrap_or_default();
         let mut doc = Document {
             version,
             text,
@@ -61,6 +80,7 @@ impl Document {
             diagnostics,
             previous: None,
             data: None,
+            names,
         };
         doc.data = doc.data_line(path);
         let bound = doc.data_diagnostics();
@@ -246,7 +266,7 @@ impl Document {
     }
 
     /// Hovering over a data column the rules read: its missing share and its minimum, median
-    /// and maximum in the data file (the column read alone).
+    /// and maximum in the data file, from [`column_stats`] (read once per version of the file).
     fn column_hover(&self, offset: usize) -> Option<String> {
         let (word, _) = self.word_at(offset)?;
         let plan = self.checked.as_ref()?.plan("default")?;
@@ -254,27 +274,20 @@ impl Document {
             .iter()
             .find(|c| c.name == word && c.survey.is_none())?;
         let path = std::path::PathBuf::from(plan.index.data.as_ref()?);
-        let mut opts = crate::data::LoadOptions::new(&plan.index.unit_column);
-        opts.period_column = plan.index.period_column.clone();
-        opts.numeric_columns = vec![word.to_string()];
-        let (frame, _) = crate::data::load(&path, &opts).ok()?;
-        let values = frame.column(word)?;
-        let mut present: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
-        present.sort_by(f64::total_cmp);
-        let n = values.len();
-        let missing = n - present.len();
+        let st = column_stats(plan, &path, word)?;
         let mut out = format!(
-            "**`{word}`**: data column of {} (number)\n\n- rows: {n}; missing: {missing} ({:.1}%)\n",
+            "**`{word}`**: data column of {} (number)\n\n- rows: {}; missing: {} ({:.1}%)\n",
             path.display(),
-            100.0 * missing as f64 / n.max(1) as f64
+            st.rows,
+            st.missing,
+            100.0 * st.missing as f64 / st.rows.max(1) as f64
         );
-        if !present.is_empty() {
-            let median = crate::methods::stats::quantile_sorted(&present, 0.5);
+        if let Some((min, median, max)) = st.spread {
             out.push_str(&format!(
                 "- min {}, median {}, max {}\n",
-                short(present[0]),
+                short(min),
                 short(median),
-                short(present[present.len() - 1])
+                short(max)
             ));
         }
         Some(out)
@@ -298,6 +311,9 @@ impl Document {
                     return Some(Span::new(file, 0, 0));
                 }
             }
+        }
+        if let Some(span) = self.survey_definition(offset) {
+            return Some(span);
         }
         if let Some((plan, id)) = self.node_at(offset) {
             let node = plan.node(id);
@@ -337,6 +353,46 @@ impl Document {
             }
         }
         None
+    }
+
+    /// At `SURVEY.NAME` in this file: the survey's declaration (on `SURVEY`), or its dimension's
+    /// or item's (on `NAME`).
+    fn survey_definition(&self, offset: usize) -> Option<Span> {
+        use crate::syntax::ast::{DimensionLine, Item, SurveyLine};
+        let program = self.program.as_ref()?;
+        let within = |s: Span| (s.start as usize..=s.end as usize).contains(&offset);
+        let (survey, name) = self
+            .names
+            .survey_refs
+            .iter()
+            .find(|(s, n)| s.span.file == program.root && (within(s.span) || within(n.span)))?;
+        let decl = program.files.iter().find_map(|(_, f)| {
+            f.items.iter().find_map(|i| match i {
+                Item::Survey(sv) if sv.id.name == survey.name => Some(sv),
+                _ => None,
+            })
+        })?;
+        if within(survey.span) {
+            return Some(decl.id.span);
+        }
+        let dimensions = decl.lines.iter().filter_map(|l| match l {
+            SurveyLine::Dimension(d) => Some(d),
+            _ => None,
+        });
+        let mut item = None;
+        for d in dimensions {
+            if d.id.name == name.name {
+                return Some(d.id.span);
+            }
+            for line in &d.lines {
+                if let DimensionLine::Item(i) = line {
+                    if i.column.name == name.name && item.is_none() {
+                        item = Some(i.column.span);
+                    }
+                }
+            }
+        }
+        item
     }
 
     /// Within a declaration's span, the span of its id (the first occurrence as a word), so
@@ -573,6 +629,101 @@ pub struct Outline {
     pub children: Vec<Outline>,
 }
 
+/// A data column's figures for hover.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnStats {
+    pub rows: usize,
+    pub missing: usize,
+    /// Minimum, median and maximum of the values present.
+    pub spread: Option<(f64, f64, f64)>,
+}
+
+impl ColumnStats {
+    fn of(values: &[f64]) -> ColumnStats {
+        let mut present: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+        present.sort_by(f64::total_cmp);
+        let spread = (!present.is_empty()).then(|| {
+            (
+                present[0],
+                crate::methods::stats::quantile_sorted(&present, 0.5),
+                present[present.len() - 1],
+            )
+        });
+        ColumnStats {
+            rows: values.len(),
+            missing: values.len() - present.len(),
+            spread,
+        }
+    }
+}
+
+/// The figures of one data file's columns, and the modification time and size of the file
+/// they were read from.
+struct Cached {
+    modified: Option<SystemTime>,
+    len: u64,
+    columns: HashMap<String, ColumnStats>,
+}
+
+fn cache() -> &'static Mutex<HashMap<std::path::PathBuf, Cached>> {
+    static CACHE: OnceLock<Mutex<HashMap<std::path::PathBuf, Cached>>> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// How many times [`column_stats`] has read a data file (for the tests of its cache).
+pub static DATA_READS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// The figures of column `name` of the data file at `path`. The file is read once for every
+/// column the plan reads (hovering goes from column to column) and again only when its
+/// modification time or size changes.
+pub fn column_stats(plan: &Plan, path: &Path, name: &str) -> Option<ColumnStats> {
+    let meta = std::fs::metadata(path).ok()?;
+    let (modified, len) = (meta.modified().ok(), meta.len());
+    let mut cache = cache().lock().unwrap_or_else(|e| e.into_inner());
+    let fresh = cache
+        .get(path)
+        .is_some_and(|c| c.modified == modified && c.len == len && modified.is_some());
+    if !fresh {
+        cache.remove(path);
+    }
+    if let Some(st) = cache.get(path).and_then(|c| c.columns.get(name)) {
+        return Some(st.clone());
+    }
+    let mut opts = crate::data::LoadOptions::new(&plan.index.unit_column);
+    opts.period_column = plan.index.period_column.clone();
+    let header = crate::data::header_of(path).unwrap_or_default();
+    let mut wanted: Vec<String> = plan
+        .columns
+        .iter()
+        .filter(|c| c.survey.is_none() && header.contains(&c.name))
+        .map(|c| c.name.clone())
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    DATA_READS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    opts.numeric_columns = wanted.clone();
+    // All the columns at once; when one of them does not read as numbers, this one alone.
+    let frame = match crate::data::load(path, &opts) {
+        Ok((frame, _)) => frame,
+        Err(_) => {
+            wanted = vec![name.to_string()];
+            opts.numeric_columns = wanted.clone();
+            crate::data::load(path, &opts).ok()?.0
+        }
+    };
+    let entry = cache.entry(path.to_path_buf()).or_insert_with(|| Cached {
+        modified,
+        len,
+        columns: HashMap::new(),
+    });
+    for w in &wanted {
+        if let Some(values) = frame.column(w) {
+            entry.columns.insert(w.clone(), ColumnStats::of(values));
+        }
+    }
+    entry.columns.get(name).cloned()
+}
+
 /// The settings whose value is a method named in [`METHODS`].
 const METHOD_SETTINGS: &[&str] = &["normalise", "aggregate", "weights", "missing", "transform"];
 
@@ -671,5 +822,32 @@ mod tests {
             .hover(text.find("zscore").unwrap() + 2)
             .expect("a hover");
         assert!(hover.contains("(x − mean) / sd"), "{hover}");
+    }
+
+    /// Hovering over data columns reads the data file once, for every column the rules read,
+    /// and again only once the file changes (its size or modification time).
+    #[test]
+    fn column_hover_reads_the_data_once_per_version_of_the_file() {
+        use std::sync::atomic::Ordering;
+        let dir = std::env::temp_dir().join(format!("qindex-hover-cache-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let csv = dir.join("d.csv");
+        std::fs::write(&csv, "city,gdp,pop\na,1,2\nb,3,4\n").unwrap();
+        let text = "index t by city {\n    data \"d.csv\"\n    indicator x = gdp / pop\n}\n";
+        let doc = Document::new(&dir.join("r.qi"), text, 1);
+        let at = |w: &str| text.find(w).unwrap() + 1;
+        let reads = || DATA_READS.load(Ordering::SeqCst);
+        let start = reads();
+        let gdp = doc.hover(at("gdp")).expect("a hover on gdp");
+        assert!(gdp.contains("min 1, median 2, max 3"), "{gdp}");
+        let pop = doc.hover(at("pop")).expect("a hover on pop");
+        assert!(pop.contains("min 2, median 3, max 4"), "{pop}");
+        doc.hover(at("gdp")).unwrap();
+        assert_eq!(reads() - start, 1);
+        std::fs::write(&csv, "city,gdp,pop\na,1,2\nb,3,4\nc,50,6\n").unwrap();
+        let gdp = doc.hover(at("gdp")).unwrap();
+        assert!(gdp.contains("max 50"), "{gdp}");
+        assert_eq!(reads() - start, 2);
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

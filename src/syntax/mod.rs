@@ -4,5 +4,6 @@ pub mod ast;
 pub mod fmt;
 pub mod lex;
 pub(crate) mod parse;
+pub mod tokens;
 
 pub use parse::{parse, parse_expr};

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../grammar/qindex.pest"]
-struct Grammar;
+pub(super) struct Grammar;
 
 type P<'i> = Pair<'i, Rule>;
 
