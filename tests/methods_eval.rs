@@ -37,7 +37,7 @@ fn methods_fixture_against_numpy() {
             .collect::<Vec<_>>()
     );
     let node = |id: &str| plan.find(id).unwrap_or_else(|| panic!("no node {id}"));
-    let values = |id: &str| p.value[node(id).index()].clone();
+    let values = |id: &str| p.values(node(id)).into_owned();
     let check = |what: &str, got: &[f64], expected: &[f64]| {
         assert_eq!(got.len(), expected.len(), "{what}");
         for (k, (g, e)) in got.iter().zip(expected).enumerate() {

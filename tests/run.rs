@@ -4,6 +4,7 @@
 mod common;
 
 use qindex::eval::{self, DataOptions, EvalOptions, PeriodChoice};
+use qindex::plan::NodeId;
 use std::path::Path;
 
 use common::qindex;
@@ -28,7 +29,7 @@ fn small_fixture_by_hand() {
     assert_eq!(results.periods.len(), 1, "the latest period by default");
     let p = &results.periods[0];
     assert_eq!(p.period.as_deref(), Some("2023"));
-    let node = |id: &str| plan.find(id).unwrap().index();
+    let node = |id: &str| plan.find(id).unwrap();
     let row = |unit: &str| {
         (0..p.len())
             .find(|i| frame.units().get(p.rows[*i]) == unit)
@@ -45,16 +46,16 @@ fn small_fixture_by_hand() {
     // w: 4, missing, 2, 8; the missing one is the mean of the others (14/3) → min-max over 2..8.
     let w = [4.0, 14.0 / 3.0, 2.0, 8.0].map(|v: f64| (v - 2.0) / 6.0 * 100.0);
     for (k, r) in [a, b, c, d].into_iter().enumerate() {
-        assert!(close(p.value[node("x")][r], x[k]), "x of row {k}");
-        assert!(close(p.value[node("y")][r], y[k]), "y of row {k}");
-        assert!(close(p.value[node("z")][r], z[k]), "z of row {k}");
-        assert!(close(p.value[node("w")][r], w[k]), "w of row {k}");
+        assert!(close(p.value(node("x"), r), x[k]), "x of row {k}");
+        assert!(close(p.value(node("y"), r), y[k]), "y of row {k}");
+        assert!(close(p.value(node("z"), r), z[k]), "z of row {k}");
+        assert!(close(p.value(node("w"), r), w[k]), "w of row {k}");
         let ga = (x[k] + y[k]) / 2.0;
         let gb = (z[k] * w[k]).sqrt(); // geometric mean, equal weights
-        assert!(close(p.value[node("a")][r], ga), "a of row {k}");
-        assert!(close(p.value[node("b")][r], gb), "b of row {k}");
+        assert!(close(p.value(node("a"), r), ga), "a of row {k}");
+        assert!(close(p.value(node("b"), r), gb), "b of row {k}");
         assert!(
-            close(p.value[0][r], 0.75 * ga + 0.25 * gb),
+            close(p.value(NodeId::ROOT, r), 0.75 * ga + 0.25 * gb),
             "index of row {k}"
         );
     }
@@ -68,7 +69,7 @@ fn small_fixture_by_hand() {
     );
     // Adjustments: bonus pilot·2 at most 3 (B: 2, C: 3); D is vetoed.
     assert!(close(p.bonus[b], 2.0) && close(p.bonus[c], 3.0) && close(p.bonus[a], 0.0));
-    assert!(close(p.score[b], p.value[0][b] + 2.0));
+    assert!(close(p.score[b], p.value(NodeId::ROOT, b) + 2.0));
     assert!(p.vetoed[d] && !p.vetoed[a]);
     // Final ranks from the adjusted scores; the vetoed unit is unranked.
     assert_eq!(
@@ -82,7 +83,7 @@ fn small_fixture_by_hand() {
     );
     // Standard competition ranks of group a: A and D tie at 50.
     assert_eq!(
-        [a, b, c, d].map(|r| p.rank[node("a")][r]),
+        [a, b, c, d].map(|r| p.rank[node("a").index()][r]),
         [1, 4, 3, 1],
         "ties share the best rank, the next rank is skipped"
     );
@@ -111,8 +112,8 @@ fn every_period_with_period_all() {
         .collect();
     assert_eq!(names, ["2022", "2023"]);
     // In 2022 z is 5 for everyone: goalposts give 50, whatever the others do.
-    let z = plan.find("z").unwrap().index();
-    assert!(all.periods[0].value[z].iter().all(|v| close(*v, 50.0)));
+    let z = plan.find("z").unwrap();
+    assert!(all.periods[0].values(z).iter().all(|v| close(*v, 50.0)));
     let err = eval::evaluate(
         &plan,
         &frame,

@@ -147,7 +147,7 @@ pub fn coherence(plan: &Plan, result: &PeriodResult) -> Coherence {
             .map(|&i| v.get(i).copied().unwrap_or(f64::NAN))
             .collect()
     };
-    let values: Vec<Vec<f64>> = result.value.iter().map(|v| pick(v)).collect();
+    let values: Vec<Vec<f64>> = plan.ids().map(|id| pick(&result.values(id))).collect();
     let index = &values[NodeId::ROOT.index()];
     let name = |id: NodeId| plan.nodes[id.index()].id.clone();
     let mut flags_out = Vec::new();

@@ -309,7 +309,7 @@ pub fn decompose(
                     .children
                     .iter()
                     .filter_map(|c| {
-                        let x = r.value[c.index()][i];
+                        let x = r.value(*c, i);
                         let w = r.weights[c.index()];
                         (x.is_finite() && w.is_finite()).then(|| (plan.node(*c).id.clone(), w, x))
                     })
@@ -363,7 +363,10 @@ pub fn decompose(
         }
     }
     let (sa, sb) = (results[0].score[ia], results[1].score[ib]);
-    let (va, vb) = (results[0].value[0][ia], results[1].value[0][ib]);
+    let (va, vb) = (
+        results[0].value(crate::plan::NodeId::ROOT, ia),
+        results[1].value(crate::plan::NodeId::ROOT, ib),
+    );
     let adjustments = (sb - vb) - (sa - va);
     let explained: f64 = parts
         .iter()

@@ -248,7 +248,7 @@ fn share(x: f64, total: f64) -> Option<f64> {
 /// undefined is never called silent; its reason is given instead.
 pub fn importance(plan: &Plan, p: &PeriodResult) -> Importance {
     let rows: Vec<usize> = (0..p.len()).filter(|i| p.is_unit[*i]).collect();
-    let index = &p.value[NodeId::ROOT.index()];
+    let index = p.values(NodeId::ROOT);
     let y: Vec<f64> = rows.iter().map(|i| index[*i]).collect();
     let linear = orientation::orientation(plan, p);
     let fin = |v: f64| if v.is_finite() { v } else { 0.0 };
@@ -256,7 +256,7 @@ pub fn importance(plan: &Plan, p: &PeriodResult) -> Importance {
     let mut of: Vec<NodeId> = Vec::new();
     for id in plan.ids().skip(1) {
         let node = plan.node(id);
-        let x: Vec<f64> = rows.iter().map(|i| p.value[id.index()][*i]).collect();
+        let x: Vec<f64> = rows.iter().map(|i| p.value(id, *i)).collect();
         let n = x
             .iter()
             .zip(&y)

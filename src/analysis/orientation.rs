@@ -52,14 +52,14 @@ pub struct IndicatorShare {
 /// weights. An indicator is silent when its importance share is below a quarter of its
 /// nominal share.
 pub fn orientation(plan: &Plan, p: &PeriodResult) -> Orientation {
-    let index = &p.value[0];
+    let index = p.values(crate::plan::NodeId::ROOT);
     let units: Vec<usize> = (0..p.len()).filter(|i| p.is_unit[*i]).collect();
     let y: Vec<f64> = units.iter().map(|i| index[*i]).collect();
     let mut rows: Vec<IndicatorShare> = plan
         .indicators()
         .map(|id| {
             let node = plan.node(id);
-            let x: Vec<f64> = units.iter().map(|i| p.value[id.index()][*i]).collect();
+            let x: Vec<f64> = units.iter().map(|i| p.value(id, *i)).collect();
             let r = stats::pearson(&x, &y);
             IndicatorShare {
                 id: node.id.clone(),

@@ -218,7 +218,8 @@ pub fn median_unit(plan: &Plan, current: &PeriodResult) -> Vec<(String, Option<f
     plan.ids()
         .skip(1)
         .map(|id| {
-            let values: Vec<f64> = current.value[id.index()]
+            let values: Vec<f64> = current
+                .values(id)
                 .iter()
                 .zip(&current.is_unit)
                 .filter(|(v, u)| **u && v.is_finite())
@@ -254,13 +255,13 @@ pub fn profile(
     for id in plan.ids().skip(1) {
         let node = plan.node(id);
         let k = id.index();
-        let (rank, of, distinct) = standing(&current.value[k], &current.is_unit, at);
-        let value = finite(current.value[k][at]);
+        let (rank, of, distinct) = standing(&current.values(id), &current.is_unit, at);
+        let value = finite(current.value(id, at));
         let indicator = node.kind == NodeKind::Indicator;
         let prev = prev_at.map(|(p, i)| {
-            let (rank, of, _) = standing(&p.value[k], &p.is_unit, i);
+            let (rank, of, _) = standing(&p.values(id), &p.is_unit, i);
             Standing {
-                value: finite(p.value[k][i]),
+                value: finite(p.value(id, i)),
                 rank,
                 of,
             }

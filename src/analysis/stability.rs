@@ -411,7 +411,7 @@ impl Ctx<'_, '_> {
                 )
             })?;
             let q = &r.periods[0];
-            Ok((q.value[NodeId::ROOT.index()].clone(), self.scores(q)))
+            Ok((q.values(NodeId::ROOT).into_owned(), self.scores(q)))
         };
         let (v0, _) = index(0.0)?;
         let (v1, _) = index(1.0)?;

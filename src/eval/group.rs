@@ -3,8 +3,8 @@
 
 use super::{flags, Warnings};
 use crate::data::Frame;
-use crate::methods::aggregate::{self as agg, AggregateError};
-use crate::methods::normalise::{self as norm, Scale};
+use crate::methods::aggregate::{self as agg, AggregateError, Child};
+use crate::methods::normalise::{self as norm, PointMap, Scale};
 use crate::methods::pca;
 use crate::methods::weights as w;
 use crate::plan::{Aggregate, Direction, NodeId, NodeKind, Plan, SettingKey, Weight, Weights};
@@ -31,6 +31,7 @@ pub fn aggregate_all(
     is_unit: &[bool],
     raw: &[Cow<[f64]>],
     treated: &[Option<Vec<f64>>],
+    deferred: &[Option<PointMap>],
     value: &mut [Vec<f64>],
     node_flags: &mut [Vec<u8>],
     period: Option<&str>,
@@ -57,7 +58,9 @@ pub fn aggregate_all(
         let run = |id: NodeId| {
             (
                 id,
-                one_group(plan, frame, rows, is_unit, raw, treated, shared, period, id),
+                one_group(
+                    plan, frame, rows, is_unit, raw, treated, deferred, shared, period, id,
+                ),
             )
         };
         let mut done: Vec<(NodeId, Result<GroupOut, Error>)> = if threads == 1 {
@@ -114,6 +117,7 @@ fn one_group(
     is_unit: &[bool],
     raw: &[Cow<[f64]>],
     treated: &[Option<Vec<f64>>],
+    deferred: &[Option<PointMap>],
     value: &[Vec<f64>],
     period: Option<&str>,
     id: NodeId,
@@ -123,6 +127,18 @@ fn one_group(
     let mut warnings = Warnings::default();
     let g = node.group.as_ref().expect("a group");
     let kids = &node.children;
+    // The children's columns: computed, or treated values with their normalisation deferred.
+    let children: Vec<Child> = kids
+        .iter()
+        .map(|c| {
+            let k = c.index();
+            match (&deferred[k], &treated[k]) {
+                (Some(map), Some(t)) => Child::Mapped(t, *map),
+                (Some(map), None) => Child::Mapped(&raw[k], *map),
+                (None, _) => Child::Values(&value[k]),
+            }
+        })
+        .collect();
     let fixed: Option<Vec<f64>> = kids
         .iter()
         .map(|c| plan.node(*c).weight.as_ref().and_then(Weight::fixed))
@@ -138,13 +154,12 @@ fn one_group(
             is_unit,
             raw,
             treated,
-            value,
+            &children,
             period,
             &mut warnings,
         )
         .map(|ws| vary_derived(ws, &g.vary_derived))?,
     };
-    let columns: Vec<&[f64]> = kids.iter().map(|c| value[c.index()].as_slice()).collect();
     let mut out = vec![0.0; n];
     let scale = Scale {
         lo: node.scale.0,
@@ -153,9 +168,9 @@ fn one_group(
     // The comparative methods take their reference set (ideal points, means and sds, maxima,
     // opponents) from the units only (`units where`); other rows are scored against it.
     let units = (!is_unit.iter().all(|u| *u)).then_some(is_unit);
-    let result = agg::aggregate_among(
+    let result = agg::aggregate_children(
         g.aggregate,
-        &columns,
+        &children,
         &ws,
         g.coverage,
         scale,
@@ -293,7 +308,7 @@ fn derive(
     is_unit: &[bool],
     raw: &[Cow<[f64]>],
     treated: &[Option<Vec<f64>>],
-    value: &[Vec<f64>],
+    children: &[Child],
     period: Option<&str>,
     warnings: &mut Warnings,
 ) -> Result<Vec<f64>, Error> {
@@ -308,11 +323,15 @@ fn derive(
     };
     let child_values = |oriented: bool| -> Vec<Vec<f64>> {
         kids.iter()
-            .map(|c| {
+            .zip(children)
+            .map(|(c, child)| {
                 let cn = plan.node(*c);
-                let (x, dir): (&[f64], Direction) = match &cn.indicator {
-                    Some(ind) => (treated_of(*c), ind.direction.transformed(ind.transform)),
-                    None => (&value[c.index()], Direction::Positive),
+                let (x, dir): (Cow<[f64]>, Direction) = match &cn.indicator {
+                    Some(ind) => (
+                        Cow::Borrowed(treated_of(*c)),
+                        ind.direction.transformed(ind.transform),
+                    ),
+                    None => (child.values(), Direction::Positive),
                 };
                 let u: Vec<f64> = units.iter().map(|i| x[*i]).collect();
                 if !oriented {
@@ -335,9 +354,12 @@ fn derive(
             Weights::Ahp(info) => return Ok(info.weights.clone()),
             Weights::Pca { rotated } => {
                 // On the children's normalised values, as they enter the aggregation.
-                let cols: Vec<Vec<f64>> = kids
+                let cols: Vec<Vec<f64>> = children
                     .iter()
-                    .map(|c| units.iter().map(|i| value[c.index()][*i]).collect())
+                    .map(|c| {
+                        let v = c.values();
+                        units.iter().map(|i| v[*i]).collect()
+                    })
                     .collect();
                 let r = pca::pca(&cols, *rotated).map_err(|e| {
                     error(

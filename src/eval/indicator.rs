@@ -5,7 +5,7 @@ use super::{flags, Warnings};
 use crate::data::Frame;
 use crate::diagnostics::Diagnostic;
 use crate::methods::impute::{self, ImputeData, MissingPolicy};
-use crate::methods::normalise::{self as norm, Normalise, RatioTo, Scale};
+use crate::methods::normalise::{self as norm, Normalise, PointMap, RatioTo, Scale};
 use crate::methods::stats;
 use crate::methods::treat::{self, Transform, Winsorise, WinsoriseOutcome};
 use crate::plan::{NodeId, Plan, SettingKey};
@@ -14,7 +14,11 @@ use std::collections::HashMap;
 
 pub struct Out {
     pub treated: Option<Vec<f64>>,
+    /// The normalised values; empty when `deferred` holds the normalisation instead.
     pub value: Vec<f64>,
+    /// Min-max as a map of each treated value, applied where the value is read: the
+    /// normalised column is never stored (most indicators are only read by their group's sum).
+    pub deferred: Option<PointMap>,
     pub flags: Vec<u8>,
 }
 
@@ -256,15 +260,22 @@ pub fn process(
         lo: node.scale.0,
         hi: node.scale.1,
     };
-    let mut value = vec![0.0; n];
-    let report =
-        norm::normalise_against(x, reference, &method, dir, scale, &mut value).map_err(|e| {
-            Error::Diagnostics(vec![node.setting_error(
-                SettingKey::Normalise,
-                "normalise",
-                format!("cannot normalise `{}`: {e}", node.id),
-            )])
-        })?;
+    let error = |e: norm::NormaliseError| {
+        Error::Diagnostics(vec![node.setting_error(
+            SettingKey::Normalise,
+            "normalise",
+            format!("cannot normalise `{}`: {e}", node.id),
+        )])
+    };
+    let (value, deferred, report) = if method == Normalise::MinMax {
+        let (map, report) = norm::minmax_map(reference, dir, scale).map_err(error)?;
+        (Vec::new(), Some(map), report)
+    } else {
+        let mut value = vec![0.0; n];
+        let report = norm::normalise_against(x, reference, &method, dir, scale, &mut value)
+            .map_err(error)?;
+        (value, None, report)
+    };
     if report.constant
         && stats::count(reference) > 0
         && matches!(method, Normalise::MinMax | Normalise::ZScore { .. })
@@ -330,11 +341,28 @@ pub fn process(
         report.unmatched.len(),
     );
     let mut missing = 0;
-    for (i, v) in value.iter().enumerate() {
-        if v.is_nan() {
-            set_flag(&mut fl, n, i, flags::MISSING);
-            if is_unit[i] {
-                missing += 1;
+    let mut note_missing = |i: usize| {
+        set_flag(&mut fl, n, i, flags::MISSING);
+        if is_unit[i] {
+            missing += 1;
+        }
+    };
+    match &deferred {
+        // A finite value never maps to NaN under a map with finite parameters: one
+        // vectorised pass over the column usually settles it.
+        Some(map) if !(map.is_finite() && x.iter().all(|v| v.is_finite())) => {
+            for (i, v) in x.iter().enumerate() {
+                if map.apply(*v).is_nan() {
+                    note_missing(i);
+                }
+            }
+        }
+        Some(_) => {}
+        None => {
+            for (i, v) in value.iter().enumerate() {
+                if v.is_nan() {
+                    note_missing(i);
+                }
             }
         }
     }
@@ -348,6 +376,7 @@ pub fn process(
     Ok(Out {
         treated: t,
         value,
+        deferred,
         flags: fl,
     })
 }

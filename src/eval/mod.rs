@@ -13,6 +13,7 @@ mod indicator;
 
 use crate::data::Frame;
 use crate::diagnostics::Diagnostic;
+use crate::methods::normalise::PointMap;
 use crate::plan::{AdjustKind, Code, NodeId, NodeKind, Plan};
 use crate::Error;
 pub use bind::{at_rules, data_path, load as load_data, load_for as load_data_for, DataOptions};
@@ -105,8 +106,12 @@ pub struct PeriodResult<'f> {
     /// the raw value unchanged.
     pub treated: Vec<Option<Vec<f64>>>,
     /// Per node: the normalised value (indicators) or the score (groups, the index before
-    /// adjustments).
-    pub value: Vec<Vec<f64>>,
+    /// adjustments); empty for an indicator whose normalisation is deferred. Read it with
+    /// [`PeriodResult::values`] and [`PeriodResult::value`].
+    computed: Vec<Vec<f64>>,
+    /// Per indicator: the normalisation applied where the value is read, when it is a function
+    /// of each treated value alone (min-max): the normalised column is never stored.
+    deferred: Vec<Option<PointMap>>,
     /// Per node: flags by row (empty when no row has a flag).
     pub flags: Vec<Vec<u8>>,
     /// Per group and the index: the rank of each row among the units (0 = unranked).
@@ -161,6 +166,27 @@ impl PeriodResult<'_> {
         match &self.treated[node.index()] {
             Some(t) => t,
             None => &self.raw[node.index()],
+        }
+    }
+
+    /// A node's values by row: the normalised value (indicators) or the score (groups, the
+    /// index before adjustments).
+    pub fn values(&self, node: NodeId) -> Cow<'_, [f64]> {
+        values_of(
+            &self.computed,
+            &self.deferred,
+            &self.treated,
+            &self.raw,
+            node.index(),
+        )
+    }
+
+    /// A node's value at row position `i` (see [`PeriodResult::values`]).
+    pub fn value(&self, node: NodeId, i: usize) -> f64 {
+        let k = node.index();
+        match &self.deferred[k] {
+            Some(map) => map.apply(treated_of(&self.treated, &self.raw, k)[i]),
+            None => self.computed[k][i],
         }
     }
 
@@ -305,6 +331,14 @@ impl<'f> Prepared<'f> {
             return None;
         }
         self.blocks[self.selected[0]].as_ref()
+    }
+
+    /// Stores every deferred normalisation's values (for callers that read them many times,
+    /// as the uncertainty kernel's replications do).
+    pub(crate) fn materialise(&mut self) {
+        for block in self.blocks.iter_mut().flatten() {
+            block.materialise();
+        }
     }
 
     /// The warnings of the indicator stage: (code, count).
@@ -561,6 +595,7 @@ pub(crate) fn finish<'f>(
             &br.is_unit,
             &br.raw,
             &br.treated,
+            &br.deferred,
             &mut br.value,
             &mut br.flags,
             label.as_deref(),
@@ -666,6 +701,38 @@ fn note_problems(w: &mut Warnings, p: &Problems, node: Option<&str>) {
     );
 }
 
+/// An indicator's treated values: `treated[k]`, or the raw values when treatment changed
+/// nothing.
+fn treated_of<'a>(
+    treated: &'a [Option<Vec<f64>>],
+    raw: &'a [Cow<'_, [f64]>],
+    k: usize,
+) -> &'a [f64] {
+    match &treated[k] {
+        Some(t) => t,
+        None => &raw[k],
+    }
+}
+
+/// Node `k`'s values: computed, or the deferred normalisation applied to the treated values.
+fn values_of<'a>(
+    computed: &'a [Vec<f64>],
+    deferred: &[Option<PointMap>],
+    treated: &'a [Option<Vec<f64>>],
+    raw: &'a [Cow<'_, [f64]>],
+    k: usize,
+) -> Cow<'a, [f64]> {
+    match &deferred[k] {
+        Some(map) => {
+            let x = treated_of(treated, raw, k);
+            let mut out = vec![0.0; x.len()];
+            map.apply_into(x, &mut out);
+            Cow::Owned(out)
+        }
+        None => Cow::Borrowed(&computed[k]),
+    }
+}
+
 /// What one block computes: values per node over the block's rows.
 #[derive(Clone)]
 pub(crate) struct BlockResult<'f> {
@@ -673,12 +740,25 @@ pub(crate) struct BlockResult<'f> {
     pub is_unit: Vec<bool>,
     pub raw: Vec<Cow<'f, [f64]>>,
     pub treated: Vec<Option<Vec<f64>>>,
+    /// Per node: as [`PeriodResult`]'s, empty where `deferred` holds the normalisation.
     pub value: Vec<Vec<f64>>,
+    pub deferred: Vec<Option<PointMap>>,
     pub flags: Vec<Vec<u8>>,
     pub weights: Vec<f64>,
 }
 
 impl<'f> BlockResult<'f> {
+    /// Stores every deferred normalisation's values in `value`.
+    fn materialise(&mut self) {
+        for k in 0..self.deferred.len() {
+            if self.deferred[k].is_some() {
+                let v = values_of(&self.value, &self.deferred, &self.treated, &self.raw, k);
+                self.value[k] = v.into_owned();
+                self.deferred[k] = None;
+            }
+        }
+    }
+
     /// The block restricted to some of its rows (one period of a panel block).
     fn select(&self, positions: &[usize]) -> BlockResult<'f> {
         let pick = |v: &[f64]| -> Vec<f64> { positions.iter().map(|i| v[*i]).collect() };
@@ -717,6 +797,7 @@ impl<'f> BlockResult<'f> {
                     }
                 })
                 .collect(),
+            deferred: self.deferred.clone(),
             weights: self.weights.clone(),
         }
     }
@@ -749,6 +830,7 @@ fn indicator_stage<'f>(
     let nn = plan.nodes.len();
     let mut treated: Vec<Option<Vec<f64>>> = vec![None; nn];
     let mut value: Vec<Vec<f64>> = vec![Vec::new(); nn];
+    let mut deferred: Vec<Option<PointMap>> = vec![None; nn];
     let mut node_flags: Vec<Vec<u8>> = vec![Vec::new(); nn];
     // Indicators are independent: they are processed in parallel, and their warnings merged
     // in plan order, so the output does not depend on the number of threads.
@@ -806,6 +888,7 @@ fn indicator_stage<'f>(
         warnings.list.extend(w.list);
         treated[k] = out.treated;
         value[k] = out.value;
+        deferred[k] = out.deferred;
         node_flags[k] = out.flags;
     }
     Ok(BlockResult {
@@ -814,6 +897,7 @@ fn indicator_stage<'f>(
         raw,
         treated,
         value,
+        deferred,
         flags: node_flags,
         weights: Vec::new(),
     })
@@ -835,6 +919,7 @@ fn finish_period<'f>(
         raw,
         treated,
         value,
+        deferred,
         mut flags,
         weights: block_weights,
         ..
@@ -978,7 +1063,8 @@ fn finish_period<'f>(
         is_unit,
         raw,
         treated,
-        value,
+        computed: value,
+        deferred,
         flags,
         rank,
         score,

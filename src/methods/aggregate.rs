@@ -5,7 +5,7 @@
 //! over the children present (NaN skipped, weights renormalised); it is missing when no child
 //! is present or when the present children carry less than `coverage` of the total weight.
 
-use super::normalise::Scale;
+use super::normalise::{PointMap, Scale};
 use super::stats;
 use super::{check_lengths, num, LengthMismatch};
 use serde::{Deserialize, Serialize};
@@ -199,15 +199,14 @@ fn check<C: AsRef<[f64]>>(
 
 /// The weighted arithmetic mean: the rule of the general loop of [`aggregate`], without its
 /// per-row buffer, for tables of a million rows.
-fn arithmetic<C: AsRef<[f64]>>(
-    columns: &[C],
+fn arithmetic(
+    columns: &[Child],
     weights: &[f64],
     total: f64,
     coverage: f64,
     out: &mut [f64],
     report: &mut AggregateReport,
 ) {
-    let columns: Vec<&[f64]> = columns.iter().map(|c| c.as_ref()).collect();
     // Rows in blocks, child by child, so that the inner loops run down contiguous columns
     // and vectorise. Adding 0.0 for a missing child leaves a sum as it was (the sums start at
     // +0.0 and so are never -0.0), so every row gets exactly the value of the row-by-row rule.
@@ -216,6 +215,8 @@ fn arithmetic<C: AsRef<[f64]>>(
     let mut den = [0.0f64; BLOCK];
     let mut present_weight = [0.0f64; BLOCK];
     let mut present = [0u32; BLOCK];
+    // A deferred child's normalised values, one block at a time (never a whole column).
+    let mut scratch = [0.0f64; BLOCK];
     for (b, out) in out.chunks_mut(BLOCK).enumerate() {
         let r0 = b * BLOCK;
         let len = out.len();
@@ -224,7 +225,7 @@ fn arithmetic<C: AsRef<[f64]>>(
         present_weight[..len].fill(0.0);
         present[..len].fill(0);
         for (c, &w) in columns.iter().zip(weights) {
-            let x = &c[r0..r0 + len];
+            let x = c.block(r0, len, &mut scratch);
             for k in 0..len {
                 let here = !x[k].is_nan();
                 present[k] += u32::from(here);
@@ -296,6 +297,73 @@ pub fn aggregate<C: AsRef<[f64]>>(
     )
 }
 
+/// A child's column as an aggregation reads it: its values, or treated values whose
+/// normalisation is deferred to the read (the evaluator's min-max indicators).
+#[derive(Debug, Clone, Copy)]
+pub enum Child<'a> {
+    Values(&'a [f64]),
+    Mapped(&'a [f64], PointMap),
+}
+
+impl<'a> Child<'a> {
+    /// The values read, before any deferred map: their length is the column's.
+    fn source(&self) -> &'a [f64] {
+        match *self {
+            Child::Values(x) | Child::Mapped(x, _) => x,
+        }
+    }
+
+    /// Rows `r0..r0 + len`: a slice of the values, or the mapped values in `scratch`.
+    #[inline]
+    fn block<'b>(&'b self, r0: usize, len: usize, scratch: &'b mut [f64]) -> &'b [f64] {
+        match self {
+            Child::Values(x) => &x[r0..r0 + len],
+            Child::Mapped(x, map) => {
+                map.apply_into(&x[r0..r0 + len], &mut scratch[..len]);
+                &scratch[..len]
+            }
+        }
+    }
+
+    /// The whole column, mapped.
+    pub fn values(&self) -> std::borrow::Cow<'a, [f64]> {
+        match *self {
+            Child::Values(x) => std::borrow::Cow::Borrowed(x),
+            Child::Mapped(x, map) => {
+                let mut out = vec![0.0; x.len()];
+                map.apply_into(x, &mut out);
+                std::borrow::Cow::Owned(out)
+            }
+        }
+    }
+}
+
+/// [`aggregate_among`] over children some of whose normalisation is deferred. The weighted
+/// arithmetic mean reads them block by block (the normalised columns are never stored); the
+/// other methods get them mapped in full. The results are those of [`aggregate_among`] over
+/// the normalised columns, bit for bit.
+pub fn aggregate_children(
+    method: Aggregate,
+    children: &[Child],
+    weights: &[f64],
+    coverage: f64,
+    scale: Scale,
+    units: Option<&[bool]>,
+    out: &mut [f64],
+) -> Result<AggregateReport, AggregateError> {
+    let arithmetic_mean = matches!(method, Aggregate::Arithmetic | Aggregate::Power(1.0));
+    if arithmetic_mean && children.iter().any(|c| matches!(c, Child::Mapped(..))) {
+        let sources: Vec<&[f64]> = children.iter().map(Child::source).collect();
+        check(&sources, weights, coverage, out)?;
+        let total: f64 = weights.iter().sum();
+        let mut report = AggregateReport::default();
+        arithmetic(children, weights, total, coverage, out, &mut report);
+        return Ok(report);
+    }
+    let columns: Vec<std::borrow::Cow<[f64]>> = children.iter().map(Child::values).collect();
+    aggregate_among(method, &columns, weights, coverage, scale, units, out)
+}
+
 /// Any `aggregate METHOD`: the means as [`aggregate`] (row by row; `scale` and `units` are not
 /// used), the comparative methods as [`topsis`], [`mazziotta_pareto`],
 /// [`copeland`] and [`grey`], onto `scale` with the reference set of the rows
@@ -336,7 +404,8 @@ fn means<C: AsRef<[f64]>>(
     let total: f64 = weights.iter().sum();
     let mut report = AggregateReport::default();
     if method == Aggregate::Arithmetic {
-        arithmetic(columns, weights, total, coverage, out, &mut report);
+        let children: Vec<Child> = columns.iter().map(|c| Child::Values(c.as_ref())).collect();
+        arithmetic(&children, weights, total, coverage, out, &mut report);
         return Ok(report);
     }
     // (value, weight) of the present children of the current row, reused across rows.
@@ -1338,6 +1407,90 @@ mod weighted_mean_tests {
                     prop_assert!(shares.iter().all(|s| *s == 0.0));
                 } else {
                     prop_assert!((by_shares - want).abs() <= 1e-12 * (1.0 + want.abs()));
+                }
+            }
+        }
+
+        /// Children whose min-max is deferred (read block by block, or mapped in full for the
+        /// other methods) aggregate to exactly what their normalised columns give: every
+        /// method, coverage, direction and scale, mapped and plain children mixed, columns
+        /// longer than a block.
+        #[test]
+        fn deferred_children_aggregate_as_their_normalised_columns(
+            (weights, columns) in children(),
+            mapped in prop::collection::vec(any::<bool>(), 6),
+            directions in prop::collection::vec(0u8..3, 6),
+            optimum in -50.0f64..50.0,
+            scale_lo in prop_oneof![Just(0.0), Just(1.0), -10.0f64..10.0],
+            width in prop_oneof![Just(1.0), Just(100.0), 0.5f64..50.0],
+            method in 0usize..9,
+            coverage in prop_oneof![Just(0.0), 0.0f64..1.0],
+            long in any::<bool>(),
+        ) {
+            use crate::methods::normalise::{minmax_map, Direction};
+            // Past one block of 256 rows now and then: the columns repeated.
+            let columns: Vec<Vec<f64>> = columns
+                .into_iter()
+                .map(|c| if long { c.iter().cycle().take(c.len() * 3 + 7).copied().collect() } else { c })
+                .collect();
+            let scale = Scale { lo: scale_lo, hi: scale_lo + width };
+            let maps: Vec<Option<PointMap>> = columns
+                .iter()
+                .enumerate()
+                .map(|(j, c)| {
+                    mapped[j].then(|| {
+                        let d = match directions[j] {
+                            0 => Direction::Positive,
+                            1 => Direction::Negative,
+                            _ => Direction::Optimum(optimum),
+                        };
+                        minmax_map(c, d, scale).expect("a valid scale").0
+                    })
+                })
+                .collect();
+            let normalised: Vec<Vec<f64>> = columns
+                .iter()
+                .zip(&maps)
+                .map(|(c, m)| match m {
+                    Some(m) => {
+                        let mut out = vec![0.0; c.len()];
+                        m.apply_into(c, &mut out);
+                        // The one-value form agrees with the column form.
+                        for (o, v) in out.iter().zip(c) {
+                            assert_eq!(o.to_bits(), m.apply(*v).to_bits());
+                        }
+                        out
+                    }
+                    None => c.clone(),
+                })
+                .collect();
+            let children: Vec<Child> = columns
+                .iter()
+                .zip(&maps)
+                .map(|(c, m)| match m {
+                    Some(m) => Child::Mapped(c, *m),
+                    None => Child::Values(c),
+                })
+                .collect();
+            let method = [
+                Aggregate::Arithmetic,
+                Aggregate::Power(1.0),
+                Aggregate::Geometric,
+                Aggregate::Harmonic,
+                Aggregate::Min,
+                Aggregate::Median,
+                Aggregate::Topsis,
+                Aggregate::MazziottaPareto,
+                Aggregate::Power(2.0),
+            ][method];
+            let n = columns[0].len();
+            let (mut a, mut b) = (vec![0.0; n], vec![0.0; n]);
+            let got = aggregate_children(method, &children, &weights, coverage, Scale::DEFAULT, None, &mut a);
+            let want = aggregate_among(method, &normalised, &weights, coverage, Scale::DEFAULT, None, &mut b);
+            prop_assert_eq!(&got, &want);
+            if got.is_ok() {
+                for (r, (x, y)) in a.iter().zip(&b).enumerate() {
+                    prop_assert!(x.to_bits() == y.to_bits(), "row {}: {} against {}", r, x, y);
                 }
             }
         }

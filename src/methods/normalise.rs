@@ -394,31 +394,132 @@ pub fn minmax(
     out: &mut [f64],
 ) -> Result<NormaliseReport, NormaliseError> {
     check_len(x, out)?;
+    let (map, report) = minmax_map(reference, direction, scale)?;
+    map.apply_into(x, out);
+    Ok(report)
+}
+
+/// What [`minmax`] does to each value once the reference's minimum and maximum are known: the
+/// map, and the report (`constant`). The evaluator keeps the map instead of the normalised
+/// column where the column is only read to be aggregated (see [`PointMap`]).
+pub fn minmax_map(
+    reference: &[f64],
+    direction: Direction,
+    scale: Scale,
+) -> Result<(PointMap, NormaliseReport), NormaliseError> {
     scale.check()?;
-    // The loops are written once per direction, without branches inside, so that they
-    // compile to vector code; the arithmetic is the same, value for value.
     let (lo, hi) = match direction {
         Direction::Positive => min_max(reference, |v| v),
         Direction::Negative => min_max(reference, |v| -v),
         Direction::Optimum(o) => min_max(reference, |v| -(v - o).abs()),
     };
-    let mut report = NormaliseReport::default();
-    let constant = lo == hi;
-    report.constant = constant;
-    let span = hi - lo;
-    if constant {
-        let mid = scale.midpoint();
-        for (o, &v) in out.iter_mut().zip(x) {
-            *o = if v.is_nan() { f64::NAN } else { mid };
+    let report = NormaliseReport {
+        constant: lo == hi,
+        ..NormaliseReport::default()
+    };
+    let map = if report.constant {
+        PointMap::Constant(scale.midpoint())
+    } else {
+        PointMap::MinMax {
+            direction,
+            lo,
+            span: hi - lo,
+            scale,
         }
-        return Ok(report);
+    };
+    Ok((map, report))
+}
+
+/// A normalisation whose statistics are known, as a function of each value alone: the
+/// normalised value of `v` is `apply(v)`, NaN for NaN. [`PointMap::apply`] and
+/// [`PointMap::apply_into`] do the same arithmetic in the same order, so a value computed where
+/// it is read is bit for bit the one a normalised column would hold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PointMap {
+    /// Min-max: `scale.map((orient(v) − lo) / span)`.
+    MinMax {
+        direction: Direction,
+        lo: f64,
+        span: f64,
+        scale: Scale,
+    },
+    /// Min-max of a constant column: every present value gets this (the scale's midpoint).
+    Constant(f64),
+}
+
+impl PointMap {
+    /// The normalised value of `v`.
+    #[inline]
+    pub fn apply(&self, v: f64) -> f64 {
+        match *self {
+            PointMap::Constant(mid) => {
+                if v.is_nan() {
+                    f64::NAN
+                } else {
+                    mid
+                }
+            }
+            PointMap::MinMax {
+                direction,
+                lo,
+                span,
+                scale,
+            } => {
+                let y = scale.map((direction.orient(v) - lo) / span);
+                if v.is_nan() {
+                    f64::NAN
+                } else {
+                    y
+                }
+            }
+        }
     }
-    match direction {
-        Direction::Positive => map_with(out, x, |v| v, lo, span, scale),
-        Direction::Negative => map_with(out, x, |v| -v, lo, span, scale),
-        Direction::Optimum(o) => map_with(out, x, |v| -(v - o).abs(), lo, span, scale),
+
+    /// Whether the map's parameters are finite (the span not zero, the scale's width finite):
+    /// then a finite value never maps to NaN (an overflow gives an infinity, not NaN).
+    pub fn is_finite(&self) -> bool {
+        match *self {
+            PointMap::Constant(mid) => mid.is_finite(),
+            PointMap::MinMax {
+                direction,
+                lo,
+                span,
+                scale,
+            } => {
+                let optimum = match direction {
+                    Direction::Optimum(o) => o.is_finite(),
+                    _ => true,
+                };
+                optimum
+                    && lo.is_finite()
+                    && span.is_finite()
+                    && span != 0.0
+                    && (scale.hi - scale.lo).is_finite()
+            }
+        }
     }
-    Ok(report)
+
+    /// `out[i] = apply(x[i])`. The loops are written once per direction, without branches
+    /// inside, so that they compile to vector code; the arithmetic is that of `apply`.
+    pub fn apply_into(&self, x: &[f64], out: &mut [f64]) {
+        match *self {
+            PointMap::Constant(mid) => {
+                for (o, &v) in out.iter_mut().zip(x) {
+                    *o = if v.is_nan() { f64::NAN } else { mid };
+                }
+            }
+            PointMap::MinMax {
+                direction,
+                lo,
+                span,
+                scale,
+            } => match direction {
+                Direction::Positive => map_with(out, x, |v| v, lo, span, scale),
+                Direction::Negative => map_with(out, x, |v| -v, lo, span, scale),
+                Direction::Optimum(o) => map_with(out, x, |v| -(v - o).abs(), lo, span, scale),
+            },
+        }
+    }
 }
 
 /// The smallest and largest oriented value, NaN left out (`f64::min` and `max` ignore it).

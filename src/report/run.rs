@@ -278,7 +278,7 @@ fn csv_rows(
         }
         for (c, is_group) in cols.iter().zip(group) {
             out.push(b',');
-            push_num(out, p.value[c.index()][i], &mut nb);
+            push_num(out, p.value(*c, i), &mut nb);
             if *is_group {
                 out.push(b',');
                 push_rank(out, p.rank[c.index()][i], &mut ib);
@@ -375,7 +375,7 @@ pub fn json(o: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
                 s.push_str(&format!(
                     "{}: {{\"value\": {}",
                     json_str(&node.id),
-                    json_num(p.value[id.index()][i], &mut nb)
+                    json_num(p.value(id, i), &mut nb)
                 ));
                 if node.kind == NodeKind::Indicator {
                     s.push_str(&format!(
@@ -499,7 +499,7 @@ pub fn table(o: &RunOutput, w: &mut dyn Write) -> std::io::Result<()> {
             }
             cells.push(fixed(p.score[i], decimals));
             for c in &cols {
-                cells.push(fixed(p.value[c.index()][i], decimals));
+                cells.push(fixed(p.value(*c, i), decimals));
             }
             table.row(cells);
         }

@@ -113,7 +113,7 @@ pub fn render(header: &Header, frame: &Frame, runs: &[SchemeRun]) -> String {
                     line,
                     " {}={}:{}",
                     plan.node(*g).id,
-                    fixed(p.value[g.index()][i]),
+                    fixed(p.value(*g, i)),
                     rank(p.rank[g.index()][i])
                 );
             }
@@ -127,7 +127,7 @@ pub fn render(header: &Header, frame: &Frame, runs: &[SchemeRun]) -> String {
                     s,
                     "value {unit} {} {}",
                     plan.node(id).id,
-                    full(p.value[id.index()][i])
+                    full(p.value(id, i))
                 );
             }
         }

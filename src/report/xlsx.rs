@@ -244,7 +244,7 @@ fn results(
             c += 1;
         }
         for n in &cols {
-            number(sheet, at, col(c)?, p.value[n.index()][i], &f.score)?;
+            number(sheet, at, col(c)?, p.value(*n, i), &f.score)?;
             c += 1;
             if o.plan.node(*n).kind != NodeKind::Indicator {
                 rank(sheet, at, col(c)?, p.rank[n.index()][i])?;
@@ -288,7 +288,7 @@ fn indicators(sheet: &mut Worksheet, o: &RunOutput, f: &Formats) -> Result<(), X
                 let general = Format::new();
                 number(sheet, at, col(c)?, p.raw[id.index()][i], &general)?;
                 number(sheet, at, col(c + 1)?, p.treated(*id)[i], &general)?;
-                number(sheet, at, col(c + 2)?, p.value[id.index()][i], &f.score)?;
+                number(sheet, at, col(c + 2)?, p.value(*id, i), &f.score)?;
             }
         }
     }

@@ -580,7 +580,7 @@ fn indicator_figures(plan: &Plan, p: &PeriodResult, id: NodeId) -> IndicatorFigu
         let f = p.flags[id.index()].get(i).copied().unwrap_or(0);
         imputed += usize::from(f & flags::IMPUTED != 0);
         winsorised += usize::from(f & flags::WINSORISED != 0);
-        let v = p.value[id.index()][i];
+        let v = p.value(id, i);
         if v.is_finite() {
             min = min.min(v);
             max = max.max(v);

@@ -549,7 +549,9 @@ impl<'a, 'f> Kernel<'a, 'f> {
             .compile(from, &overrides)
             .map_err(in_config)?;
         reject_negative_inputs(&plan).map_err(in_config)?;
-        let prepared = eval::prepare(&plan, self.frame, &self.eval_opts).map_err(in_config)?;
+        let mut prepared = eval::prepare(&plan, self.frame, &self.eval_opts).map_err(in_config)?;
+        // Thousands of replications read the indicators' values: normalised once, here.
+        prepared.materialise();
         let warnings = prepared.warning_counts();
         let vary_col = plan
             .nodes

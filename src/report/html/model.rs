@@ -275,7 +275,7 @@ fn ranking(
             rank: p.final_rank[i],
             label: label(i),
             score: finite(p.score[i]),
-            groups: ids.iter().map(|g| finite(p.value[g.index()][i])).collect(),
+            groups: ids.iter().map(|g| finite(p.value(*g, i))).collect(),
             change: change(&unit),
             adjustments: (!text.is_empty()).then_some(text),
             unit,
