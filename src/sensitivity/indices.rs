@@ -114,6 +114,9 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Report, Error
     let rows = nom.rows.clone();
     crate::timing::lap("nominal evaluation");
     let mut kernel = Kernel::new(plans, unc, frame, eval_opts, rows.clone());
+    if opts.target == Target::Score {
+        kernel.scores_only();
+    }
     kernel.prepare_configurations(super::uncertainty::PREPARE_LIMIT)?;
     crate::timing::lap("kernel set-up");
     let factors = kernel.layout().factor_columns();
@@ -193,9 +196,11 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Report, Error
                     }
                     Target::Rank | Target::Score => {
                         for (o, i) in order.iter().enumerate() {
+                            // A score is NaN where the unit has no rank (see
+                            // `Kernel::scores_only`).
                             let v = match opts.target {
                                 Target::Rank if rep.ranks[*i] > 0 => rep.ranks[*i] as f64,
-                                Target::Score if rep.ranks[*i] > 0 => rep.scores[*i],
+                                Target::Score => rep.scores[*i],
                                 _ => f64::NAN,
                             };
                             lost[o] |= v.is_nan();

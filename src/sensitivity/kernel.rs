@@ -246,6 +246,8 @@ pub struct Kernel<'a, 'f> {
     scratch: Vec<Mutex<Scratch>>,
     /// Replications served by the batched route and by the general route.
     routes: [AtomicUsize; 2],
+    /// Whether the replications' ranks are wanted (see [`Kernel::scores_only`]).
+    ranked: bool,
 }
 
 impl<'a, 'f> Kernel<'a, 'f> {
@@ -295,6 +297,7 @@ impl<'a, 'f> Kernel<'a, 'f> {
             configs: Mutex::new(HashMap::new()),
             scratch: Vec::new(),
             routes: [AtomicUsize::new(0), AtomicUsize::new(0)],
+            ranked: true,
             rows,
         }
     }
@@ -736,6 +739,16 @@ impl<'a, 'f> Kernel<'a, 'f> {
         })
     }
 
+    /// Only the scores of the replications are wanted (Sobol' indices of scores): the batched
+    /// route then ranks nothing — a ranking is most of a small replication's cost — and a
+    /// unit is left out (NaN) where it would have no rank: not a ranked unit, or no score. Its
+    /// views then have no ranks (`View::ranks` is empty); those of the general route keep
+    /// theirs. Near ties, which only matter to ranks, no longer send a replication to the
+    /// general route.
+    pub fn scores_only(&mut self) {
+        self.ranked = false;
+    }
+
     /// Replications `0..count`, each from the uniforms `fill(r, u)` writes, on `threads`
     /// threads; outcomes by replication number, identical for any thread count.
     pub fn run<F>(&mut self, count: usize, threads: usize, fill: F) -> Result<Vec<Outcome>, Error>
@@ -886,7 +899,11 @@ impl<'a, 'f> Kernel<'a, 'f> {
                 if slots.done[i] {
                     self.routes[0].fetch_add(1, Ordering::Relaxed);
                     let view = View {
-                        ranks: &slots.ranks[i * m..(i + 1) * m],
+                        ranks: if self.ranked {
+                            &slots.ranks[i * m..(i + 1) * m]
+                        } else {
+                            &[]
+                        },
                         scores: &slots.scores[i * m..(i + 1) * m],
                         warnings: &config.warnings,
                     };
@@ -1017,8 +1034,17 @@ impl<'a, 'f> Kernel<'a, 'f> {
                 continue;
             }
             let scores = &mut slots.scores[i * m..(i + 1) * m];
-            let ranks = &mut slots.ranks[i * m..(i + 1) * m];
             scores.copy_from_slice(&root[r * m..(r + 1) * m]);
+            if !self.ranked {
+                for (k, s) in scores.iter_mut().enumerate() {
+                    if !fast.is_unit[k] {
+                        *s = f64::NAN;
+                    }
+                }
+                slots.done[*i] = true;
+                continue;
+            }
+            let ranks = &mut slots.ranks[i * m..(i + 1) * m];
             ranker.ranks_desc(scores, |i| fast.is_unit[i], ranks);
             // Scores that tie, or nearly, may be ordered otherwise by the evaluator's sums:
             // the general route decides those.
