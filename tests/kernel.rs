@@ -146,3 +146,58 @@ fn kernel_equals_the_evaluator_on_every_shipped_index() {
         }
     }
 }
+
+/// `Kernel::scores_only` (Sobol' indices of scores) skips the batched route's ranking: every
+/// replication's scores are those of the ranked kernel — bit for bit where both take the
+/// batched route — NaN exactly where the ranked kernel gives no rank, and batched views carry
+/// no ranks.
+#[test]
+fn scores_only_gives_the_scores_of_the_ranked_kernel() {
+    let peers = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/peers/mc_300x50.qi");
+    for path in [
+        peers,
+        with_block("rules/hdi.qi"),
+        with_block("rules/gggi.qi"),
+    ] {
+        let loaded = Loaded::new(&path);
+        let (base, frame) = (&loaded.base, &loaded.frame);
+        let unc = base.uncertainty.clone().expect("an uncertainty block");
+        let eval_opts = EvalOptions {
+            period: PeriodChoice::Latest,
+            filter: None,
+        };
+        let nominal = qindex::eval::evaluate(base, frame, &eval_opts).expect("nominal");
+        let rows = nominal.periods[0].rows.clone();
+        let variants = loaded.variants();
+        let plans = loaded.plans(&variants);
+        let mut ranked = Kernel::new(&plans, &unc, frame, eval_opts.clone(), rows.clone());
+        let mut scores = Kernel::new(&plans, &unc, frame, eval_opts.clone(), rows.clone());
+        scores.scores_only();
+        let a = ranked
+            .run(80, 2, |r, u| uniforms(29, r, u))
+            .expect("ranked");
+        let b = scores
+            .run(80, 2, |r, u| uniforms(29, r, u))
+            .expect("scores only");
+        let (batched, general) = ranked.routes();
+        assert_eq!(scores.routes(), (batched, general), "{}", path.display());
+        for (r, (x, y)) in a.iter().zip(&b).enumerate() {
+            if y.ranks.is_empty() {
+                // The batched route: the ranked kernel's scores, bit for bit.
+                for (i, (s, t)) in x.scores.iter().zip(&y.scores).enumerate() {
+                    assert!(
+                        s.to_bits() == t.to_bits() || (s.is_nan() && t.is_nan()),
+                        "{}: replication {r}, row {i}: {t} against {s}",
+                        path.display()
+                    );
+                    assert_eq!(t.is_nan(), x.ranks[i] == 0);
+                }
+            } else {
+                assert_eq!(x.ranks, y.ranks);
+            }
+        }
+        if path.ends_with("mc_300x50.qi") || path.ends_with("hdi.qi") {
+            assert!(b.iter().all(|o| o.ranks.is_empty()), "{}", path.display());
+        }
+    }
+}
