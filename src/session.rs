@@ -353,6 +353,7 @@ impl Session {
             &EvalOptions {
                 period: period.clone(),
                 filter: None,
+                ..Default::default()
             },
         )
     }

@@ -129,6 +129,7 @@ impl Loaded {
         let opts = qindex::eval::EvalOptions {
             period: qindex::eval::PeriodChoice::Latest,
             filter: None,
+            ..Default::default()
         };
         let nominal = qindex::eval::evaluate(&self.base, &self.frame, &opts).expect("nominal");
         (opts, nominal)

@@ -51,6 +51,7 @@ fn agree(path: &Path, count: usize) -> (usize, usize, usize) {
     let eval_opts = EvalOptions {
         period: PeriodChoice::Latest,
         filter: None,
+        ..Default::default()
     };
     let nominal = qindex::eval::evaluate(base, frame, &eval_opts).expect("nominal");
     let rows = nominal.periods[0].rows.clone();
@@ -165,6 +166,7 @@ fn scores_only_gives_the_scores_of_the_ranked_kernel() {
         let eval_opts = EvalOptions {
             period: PeriodChoice::Latest,
             filter: None,
+            ..Default::default()
         };
         let nominal = qindex::eval::evaluate(base, frame, &eval_opts).expect("nominal");
         let rows = nominal.periods[0].rows.clone();

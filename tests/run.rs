@@ -102,6 +102,7 @@ fn every_period_with_period_all() {
         &EvalOptions {
             period: PeriodChoice::All,
             filter: None,
+            ..Default::default()
         },
     )
     .unwrap();
@@ -120,6 +121,7 @@ fn every_period_with_period_all() {
         &EvalOptions {
             period: PeriodChoice::One("2030".into()),
             filter: None,
+            ..Default::default()
         },
     );
     assert!(matches!(err, Err(qindex::Error::Usage(m)) if m.contains("2022, 2023")));
@@ -548,6 +550,32 @@ fn columns_choose_the_nodes_shown() {
     };
     for name in [&indicator, &group, &format!("{group}_rank")] {
         assert_eq!(col(&chosen, name), col(&full, name), "{name}");
+    }
+    // Only the groups shown are ranked: each group alone, and the first level (`--depth 1`),
+    // gets the ranks of the full output, and so do the index's score and rank.
+    let groups: Vec<&String> = head
+        .iter()
+        .filter(|h| head.contains(&format!("{h}_rank")))
+        .collect();
+    assert!(groups.len() > 3);
+    for g in &groups {
+        let alone = csv(&["--columns", g.as_str()]);
+        for name in [
+            g.to_string(),
+            format!("{g}_rank"),
+            "score".into(),
+            "rank".into(),
+        ] {
+            assert_eq!(
+                col(&alone, &name),
+                col(&full, &name),
+                "--columns {g}: {name}"
+            );
+        }
+    }
+    let level = csv(&["--depth", "1"]);
+    for name in level[0].iter().skip(1) {
+        assert_eq!(col(&level, name), col(&full, name), "--depth 1: {name}");
     }
     let typo = &group[..group.len() - 1];
     let out = qindex(&["run", "rules/quality_city.qi", "--columns", typo, "-q"]);

@@ -383,6 +383,7 @@ fn equivalent_scheme(loaded: &Loaded, kernel: &Kernel, u: &[f64]) -> String {
     let eval_opts = EvalOptions {
         period: PeriodChoice::Latest,
         filter: None,
+        ..Default::default()
     };
     let results = qindex::eval::evaluate(&plan, &loaded.frame, &eval_opts).unwrap();
     let p = &results.periods[0];
@@ -533,7 +534,7 @@ proptest! {
         let (program, _) = qindex::check::load(&replay).unwrap();
         let (plan, _) = qindex::check::compile(&program, &format!("replication_{r}"))
             .map_err(|e| TestCaseError::fail(format!("{e:?}\n{text}")))?;
-        let eval_opts = EvalOptions { period: PeriodChoice::Latest, filter: None };
+        let eval_opts = EvalOptions { period: PeriodChoice::Latest, filter: None, ..Default::default() };
         let want = qindex::eval::evaluate(&plan, &loaded.frame, &eval_opts).unwrap();
         let nominal = qindex::eval::evaluate(&loaded.base, &loaded.frame, &eval_opts).unwrap();
         let rows = nominal.periods[0].rows.clone();

@@ -325,6 +325,7 @@ fn evaluate_loaded(
     let opts = EvalOptions {
         period: PeriodChoice::All,
         filter: None,
+        ..Default::default()
     };
     if let Err(e) = eval::evaluate(plan, &frame, &opts) {
         assert_placed(&diagnostics(e), sources);

@@ -551,6 +551,7 @@ pub fn stability_with(
     let eval_opts = EvalOptions {
         period: opts.period.clone(),
         filter: None,
+        ..Default::default()
     };
     let results = eval::evaluate(plan, frame, &eval_opts)?;
     let nominal = &results.periods[0];
@@ -561,6 +562,7 @@ pub fn stability_with(
             None => PeriodChoice::Latest,
         },
         filter: None,
+        ..Default::default()
     };
     let m = nominal.len();
     let ranked: Vec<usize> = (0..m)

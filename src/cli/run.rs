@@ -66,9 +66,26 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         &a.on.data,
         &[period_choice(a.on.period.as_deref())],
     )?;
+    let view = RunView {
+        depth: a.depth,
+        indicators: a.indicators,
+        top: a.top.map(|n| n as usize),
+        only,
+        width: cx.width(),
+        labels: format == Format::Xlsx && a.headers == super::args::Headers::Labels,
+    };
+    // The table, CSV and spreadsheet show the ranks of the groups they show: the others are
+    // not ranked (a million-row ranking is a tenth of a second). JSON has every node's.
+    let ranked_groups = (format != Format::Json).then(|| {
+        RunView::shown(&view, &plan)
+            .into_iter()
+            .filter(|id| plan.node(*id).kind != qindex::plan::NodeKind::Indicator)
+            .collect()
+    });
     let opts = qindex::eval::EvalOptions {
         period: period_choice(a.on.period.as_deref()),
         filter,
+        ranked_groups,
     };
     let results = session.evaluate(&plan, &opts)?;
     cx.eval_warnings(&results.warnings);
@@ -77,14 +94,7 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         frame,
         results: &results,
         rules_hash: session.rules_hash(),
-        view: RunView {
-            depth: a.depth,
-            indicators: a.indicators,
-            top: a.top.map(|n| n as usize),
-            only,
-            width: cx.width(),
-            labels: format == Format::Xlsx && a.headers == super::args::Headers::Labels,
-        },
+        view,
     };
     cx.emit_with(|w| match format {
         Format::Table => render::table(&out, w),

@@ -36,6 +36,9 @@ pub struct EvalOptions {
     pub period: PeriodChoice,
     /// `--where`: rows that fail it are neither ranked nor reported.
     pub filter: Option<Code>,
+    /// The groups to rank, when not all (`qindex run --columns`/`--depth` shows only some):
+    /// the others' `PeriodResult::rank` is left empty. The index is always ranked.
+    pub ranked_groups: Option<Vec<NodeId>>,
 }
 
 impl Default for EvalOptions {
@@ -43,6 +46,7 @@ impl Default for EvalOptions {
         EvalOptions {
             period: PeriodChoice::Latest,
             filter: None,
+            ranked_groups: None,
         }
     }
 }
@@ -321,6 +325,7 @@ pub(crate) struct Prepared<'f> {
     period_count: usize,
     blocks: Vec<Option<BlockResult<'f>>>,
     warnings: Warnings,
+    ranked_groups: Option<Vec<NodeId>>,
 }
 
 impl<'f> Prepared<'f> {
@@ -561,6 +566,7 @@ pub(crate) fn prepare<'f>(
         period_count,
         blocks: block_results,
         warnings,
+        ranked_groups: opts.ranked_groups.clone(),
     })
 }
 
@@ -583,6 +589,7 @@ pub(crate) fn finish<'f>(
         period_count,
         blocks: mut block_results,
         mut warnings,
+        ranked_groups,
     } = prepared;
     let period_name = |p: usize| -> Option<String> { periods.get(p).cloned() };
     for (b, br) in block_results.iter_mut().enumerate() {
@@ -632,6 +639,7 @@ pub(crate) fn finish<'f>(
             &is_unit,
             &adjust_values,
             label,
+            ranked_groups.as_deref(),
             &mut warnings,
         ));
     }
@@ -911,6 +919,7 @@ fn finish_period<'f>(
     is_unit_all: &[bool],
     adjust_values: &[Vec<f64>],
     period: Option<String>,
+    ranked_groups: Option<&[NodeId]>,
     warnings: &mut Warnings,
 ) -> PeriodResult<'f> {
     let m = rows.len();
@@ -1000,6 +1009,7 @@ fn finish_period<'f>(
     let mut jobs: Vec<(usize, &[f64], &[bool])> = plan
         .ids()
         .filter(|id| plan.node(*id).kind != NodeKind::Indicator)
+        .filter(|id| *id == NodeId::ROOT || ranked_groups.is_none_or(|g| g.contains(id)))
         .map(|id| (id.index(), value[id.index()].as_slice(), none.as_slice()))
         .collect();
     // Without adjustments the final rank is the index's rank: no second sort.

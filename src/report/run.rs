@@ -36,26 +36,32 @@ pub struct RunOutput<'a> {
     pub view: RunView,
 }
 
-impl RunOutput<'_> {
+impl RunView {
     /// The nodes shown as columns: those of `--columns` in their order, else in plan order
     /// the groups within the depth, then indicators when asked for.
-    pub(crate) fn columns(&self) -> Vec<NodeId> {
-        if let Some(only) = &self.view.only {
+    pub fn shown(&self, plan: &Plan) -> Vec<NodeId> {
+        if let Some(only) = &self.only {
             return only.clone();
         }
-        self.plan
-            .ids()
+        plan.ids()
             .skip(1)
             .filter(|id| {
-                let n = self.plan.node(*id);
+                let n = plan.node(*id);
                 match n.kind {
                     NodeKind::Indicator => {
-                        self.view.indicators && self.view.depth.is_none_or(|d| n.depth <= d + 1)
+                        self.indicators && self.depth.is_none_or(|d| n.depth <= d + 1)
                     }
-                    _ => self.view.depth.is_none_or(|d| n.depth <= d),
+                    _ => self.depth.is_none_or(|d| n.depth <= d),
                 }
             })
             .collect()
+    }
+}
+
+impl RunOutput<'_> {
+    /// The nodes shown as columns ([`RunView::shown`]).
+    pub(crate) fn columns(&self) -> Vec<NodeId> {
+        self.view.shown(self.plan)
     }
 
     /// The headings of the CSV (and of the spreadsheet's results sheet).

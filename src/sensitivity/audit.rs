@@ -30,6 +30,7 @@ fn setup<'a, 'f>(
     let eval_opts = EvalOptions {
         period: period.clone(),
         filter: None,
+        ..Default::default()
     };
     let nominal = eval::evaluate(plans.base, frame, &eval_opts)?;
     let Some(nom) = nominal.periods.first() else {

@@ -106,6 +106,7 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Report, Error
     let eval_opts = EvalOptions {
         period: opts.period.clone(),
         filter: None,
+        ..Default::default()
     };
     let nominal = eval::evaluate(plans.base, frame, &eval_opts)?;
     let Some(nom) = nominal.periods.first() else {

@@ -248,6 +248,7 @@ pub fn run(plans: &Plans, frame: &Frame, opts: &Options) -> Result<Summary, Erro
     let eval_opts = EvalOptions {
         period: opts.period.clone(),
         filter: None,
+        ..Default::default()
     };
     let nominal = eval::evaluate(base, frame, &eval_opts)?;
     let Some(nom) = nominal.periods.first() else {
@@ -479,6 +480,7 @@ fn survey_alone(
     let eval_opts = EvalOptions {
         period: opts.period.clone(),
         filter: None,
+        ..Default::default()
     };
     let rows = nom.rows.clone();
     let m = rows.len();
