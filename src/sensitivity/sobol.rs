@@ -763,6 +763,73 @@ fn below(rng: &mut ChaCha8Rng, n: u64) -> u64 {
     }
 }
 
+/// The bootstrap's sums: `acc[k * width + c]` += each count of resample k times column c of
+/// the summands `p` (`n` rows of `width`). A tile of base samples stays in cache while every
+/// resample passes over it, BLOCK columns at a time held in registers; each sum still runs over
+/// its base samples in ascending order, a multiplication then an addition (never fused), so the
+/// wider vectors of AVX2 and AVX-512, where the CPU has them, give the same bits.
+fn bootstrap_sums(p: &[f64], n: usize, width: usize, resampled: &Resamples, acc: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F, checked just above.
+            unsafe { bootstrap_sums_avx512(p, n, width, resampled, acc) };
+            return;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            unsafe { bootstrap_sums_avx2(p, n, width, resampled, acc) };
+            return;
+        }
+    }
+    bootstrap_sums_body(p, n, width, resampled, acc);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn bootstrap_sums_avx512(
+    p: &[f64],
+    n: usize,
+    width: usize,
+    resampled: &Resamples,
+    acc: &mut [f64],
+) {
+    bootstrap_sums_body(p, n, width, resampled, acc);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn bootstrap_sums_avx2(
+    p: &[f64],
+    n: usize,
+    width: usize,
+    resampled: &Resamples,
+    acc: &mut [f64],
+) {
+    bootstrap_sums_body(p, n, width, resampled, acc);
+}
+
+#[inline(always)]
+fn bootstrap_sums_body(p: &[f64], n: usize, width: usize, resampled: &Resamples, acc: &mut [f64]) {
+    for t in 0..resampled.tiles {
+        let tile = &p[t * TILE * width..((t + 1) * TILE).min(n) * width];
+        for b0 in (0..width).step_by(BLOCK) {
+            for (k, acc_k) in acc.chunks_exact_mut(width).enumerate() {
+                let mut r = [0.0; BLOCK];
+                r.copy_from_slice(&acc_k[b0..b0 + BLOCK]);
+                for &(j, c) in resampled.tile(k, t) {
+                    let at = (j - t * TILE) * width + b0;
+                    let x: &[f64; BLOCK] = tile[at..at + BLOCK].try_into().expect("a block");
+                    for (re, xe) in r.iter_mut().zip(x) {
+                        *re += c * xe;
+                    }
+                }
+                acc_k[b0..b0 + BLOCK].copy_from_slice(&r);
+            }
+        }
+    }
+}
+
 /// The estimates of outputs `o0 .. o0 + LANES` (lanes past the last output are padding).
 fn chunk(y: &[f64], shape: &Shape, resampled: &Resamples, o0: usize) -> ChunkResult {
     let Shape {
@@ -852,23 +919,7 @@ fn chunk(y: &[f64], shape: &Shape, resampled: &Resamples, o0: usize) -> ChunkRes
     // samples stays in cache while every resample passes over it, BLOCK columns at a time held
     // in registers; each sum still runs over its base samples in ascending order.
     let mut acc = vec![0.0; resamples * width];
-    for t in 0..resampled.tiles {
-        let tile = &p[t * TILE * width..((t + 1) * TILE).min(n) * width];
-        for b0 in (0..width).step_by(BLOCK) {
-            for (k, acc_k) in acc.chunks_exact_mut(width).enumerate() {
-                let mut r = [0.0; BLOCK];
-                r.copy_from_slice(&acc_k[b0..b0 + BLOCK]);
-                for &(j, c) in resampled.tile(k, t) {
-                    let at = (j - t * TILE) * width + b0;
-                    let x: &[f64; BLOCK] = tile[at..at + BLOCK].try_into().expect("a block");
-                    for (re, xe) in r.iter_mut().zip(x) {
-                        *re += c * xe;
-                    }
-                }
-                acc_k[b0..b0 + BLOCK].copy_from_slice(&r);
-            }
-        }
-    }
+    bootstrap_sums(&p, n, width, resampled, &mut acc);
     // Each resample's estimates, then their sd (n − 1) by two passes.
     let mut est_s1 = vec![0.0; resamples * d * LANES];
     let mut est_st = vec![0.0; resamples * d * LANES];

@@ -433,3 +433,30 @@ fn bootstrap_matches_a_plain_implementation() {
         }
     }
 }
+
+/// The bootstrap's sums are the same bits on every instruction set the CPU offers (AVX-512,
+/// AVX2, the portable loop): multiplications and additions, never fused, in one order.
+#[test]
+fn bootstrap_sums_do_not_depend_on_the_vector_width() {
+    let (n, resamples) = (300, 37);
+    let width = (4 + 2 * 3) * LANES;
+    let width = width.next_multiple_of(BLOCK);
+    let mut state = 5u64;
+    let p: Vec<f64> = (0..n * width)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        })
+        .collect();
+    let resampled = Resamples::new(n, resamples, 9);
+    let mut dispatched = vec![0.0; resamples * width];
+    let mut portable = vec![0.0; resamples * width];
+    bootstrap_sums(&p, n, width, &resampled, &mut dispatched);
+    bootstrap_sums_body(&p, n, width, &resampled, &mut portable);
+    assert!(dispatched.iter().any(|x| *x != 0.0));
+    for (a, b) in dispatched.iter().zip(&portable) {
+        assert_eq!(a.to_bits(), b.to_bits());
+    }
+}
