@@ -861,32 +861,39 @@ impl<'a, 'f> Kernel<'a, 'f> {
         while start < range.end {
             let n = step.min(range.end - start);
             let mut draws: Vec<(Arc<Config<'f>>, Draw)> = Vec::with_capacity(n);
+            // Most replications share the configuration of the one before: it is looked up
+            // in the shared map (a lock and a hash) only when it changes.
+            let mut last: Option<(Vec<u32>, Arc<Config<'f>>)> = None;
             for r in start..start + n {
                 fill(r, &mut u);
                 let key = self.key(&u);
-                let config = self.config(&key).map_err(|e| in_replication(e, r))?;
+                let config = match &mut last {
+                    Some((k, c)) if *k == key => Arc::clone(c),
+                    _ => {
+                        let c = self.config(&key).map_err(|e| in_replication(e, r))?;
+                        last = Some((key.clone(), Arc::clone(&c)));
+                        c
+                    }
+                };
                 let draw = self.draw(&config, key, &u);
                 draws.push((config, draw));
             }
             slots.reset(n, m);
-            // Batches of replications with the same configuration, aggregations and drops.
-            let mut batches: HashMap<Signature, Vec<usize>> = HashMap::new();
-            let mut batch_order = Vec::new();
+            // Batches of replications with the same configuration, aggregations and drops, in
+            // the order of their first replication; few, so found by a scan, not hashed.
+            let mut batches: Vec<(&[u32], &[u32], Vec<usize>)> = Vec::new();
+            let mut stack = Vec::new();
             for (i, (config, draw)) in draws.iter().enumerate() {
-                if !fast_ready(config, draw) {
+                if !fast_ready(config, draw, &mut stack) {
                     continue;
                 }
-                // The parts have the same lengths in every replication of a run.
-                let mut sig = draw.key.clone();
-                sig.extend(&draw.drops);
-                let e = batches.entry(sig.clone()).or_insert_with(|| {
-                    batch_order.push(sig);
-                    Vec::new()
-                });
-                e.push(i);
+                let (key, drops) = (draw.key.as_slice(), draw.drops.as_slice());
+                match batches.iter_mut().find(|b| b.0 == key && b.1 == drops) {
+                    Some(b) => b.2.push(i),
+                    None => batches.push((key, drops, vec![i])),
+                }
             }
-            for sig in batch_order {
-                let members = &batches[&sig];
+            for (_, _, members) in &batches {
                 for part in members.chunks(BATCH) {
                     let (config, draw) = &draws[part[0]];
                     let structure = Structure::new(&config.plan, draw);
@@ -1097,9 +1104,6 @@ fn replication_plan(config: &Config, draw: &Draw) -> Plan {
     plan
 }
 
-/// What replications batched together share: configuration and drops.
-type Signature = Vec<u32>;
-
 /// Replications per matrix product: enough to amortise the product's set-up, few enough that
 /// a batch's group values stay in cache.
 const BATCH: usize = 64;
@@ -1145,8 +1149,9 @@ impl Slots {
     }
 }
 
-/// Whether the batched route may serve a replication (see the module docs).
-fn fast_ready(config: &Config, draw: &Draw) -> bool {
+/// Whether the batched route may serve a replication (see the module docs). `stack` is
+/// scratch, reused across calls.
+fn fast_ready(config: &Config, draw: &Draw, stack: &mut Vec<NodeId>) -> bool {
     let Some(fast) = &config.fast else {
         return false;
     };
@@ -1154,7 +1159,8 @@ fn fast_ready(config: &Config, draw: &Draw) -> bool {
         return false;
     }
     let plan = &config.plan;
-    let mut stack = vec![NodeId::ROOT];
+    stack.clear();
+    stack.push(NodeId::ROOT);
     while let Some(id) = stack.pop() {
         let node = plan.node(id);
         if node.is_indicator() {
