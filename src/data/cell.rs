@@ -111,17 +111,7 @@ const POW10: [f64; 23] = [
 #[inline]
 pub(crate) fn parse_decimal_prefix(b: &[u8]) -> Option<(f64, usize)> {
     let mut i = 0;
-    let negative = match b.first() {
-        Some(b'-') => {
-            i = 1;
-            true
-        }
-        Some(b'+') => {
-            i = 1;
-            false
-        }
-        _ => false,
-    };
+    let negative = sign(b, &mut i);
     let mut m: u64 = 0;
     let int_digits = digit_run(b, &mut i, &mut m);
     let mut decimals = 0usize;
@@ -178,6 +168,22 @@ pub(crate) fn parse_decimal_prefix(b: &[u8]) -> Option<(f64, usize)> {
         }
     };
     Some((if negative { -v } else { v }, i))
+}
+
+/// A sign at `b[*i]`, stepped over: whether it is `-`.
+#[inline(always)]
+fn sign(b: &[u8], i: &mut usize) -> bool {
+    match b.get(*i) {
+        Some(b'-') => {
+            *i += 1;
+            true
+        }
+        Some(b'+') => {
+            *i += 1;
+            false
+        }
+        _ => false,
+    }
 }
 
 /// Reads the run of ASCII digits at `b[*i..]` into `m` (as `m·10^k + digits`) and moves `*i`
@@ -266,17 +272,7 @@ fn non_digits(word: u64) -> (u64, u64) {
 pub(crate) fn parse_decimal_field(b: &[u8], s: usize, e: usize) -> Option<f64> {
     let general = || parse_decimal(&b[s..e]);
     let mut i = s;
-    let negative = match b.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
+    let negative = sign(b, &mut i);
     let len = e.saturating_sub(i);
     if len == 0 || len > 17 || i + 8 > b.len() {
         return general();

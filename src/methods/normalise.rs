@@ -451,27 +451,19 @@ impl PointMap {
     /// The normalised value of `v`.
     #[inline]
     pub fn apply(&self, v: f64) -> f64 {
-        match *self {
-            PointMap::Constant(mid) => {
-                if v.is_nan() {
-                    f64::NAN
-                } else {
-                    mid
-                }
-            }
+        let y = match *self {
+            PointMap::Constant(mid) => mid,
             PointMap::MinMax {
                 direction,
                 lo,
                 span,
                 scale,
-            } => {
-                let y = scale.map((direction.orient(v) - lo) / span);
-                if v.is_nan() {
-                    f64::NAN
-                } else {
-                    y
-                }
-            }
+            } => scale.map((direction.orient(v) - lo) / span),
+        };
+        if v.is_nan() {
+            f64::NAN
+        } else {
+            y
         }
     }
 
