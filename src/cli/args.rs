@@ -41,6 +41,11 @@ pub enum Command {
     /// Formats: table (the default on a terminal), csv (the default otherwise), json, or xlsx (a workbook with the results, indicators, weights and methods; needs --output).
     #[command(after_help = EXIT_CODES)]
     Run(super::run::Args),
+    /// Compile a scheme to one SQL query over the data table: one CTE per stage, node ids as
+    /// column names, labels in comments; for DataFusion, Spark, PostgreSQL or DuckDB.
+    /// Settings the SQL cannot compute exactly are refused with a diagnostic.
+    #[command(after_help = EXIT_CODES)]
+    Sql(super::sql::Args),
     /// One unit's standing: its score and rank, every group and indicator by its rank among
     /// the units, its strengths and weaknesses, and its improvements since the previous period.
     ///
