@@ -321,7 +321,13 @@ impl ExprCx<'_> {
                         format!("CASE WHEN _unit THEN {x} END")
                     }
                 };
-                let over = format!("OVER ({})", self.period_partition());
+                // A fixed order of summation: a CTE read twice is computed twice, and the two
+                // must agree to the last bit (a median imputed from these values ties with the
+                // value it was taken from, as in the native engine).
+                let over = format!(
+                    "OVER ({} ORDER BY _u ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)",
+                    self.period_partition()
+                );
                 let text = match f {
                     Func::Total => format!("SUM({counted}) {over}"),
                     Func::Average => format!("AVG({counted}) {over}"),

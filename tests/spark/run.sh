@@ -52,7 +52,7 @@ for rules in rules/*.qi; do
         cat "$tmp/$name.err" >&2
         exit 1
     fi
-    data=$("$qindex" explain "$rules" --format json | "$venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["plan"]["index"]["data"])')
+    data=$("$qindex" explain "$rules" --format json | "$venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["index"]["data"])')
     "$qindex" run "$rules" --period all --format csv -q -o "$tmp/$name.native.csv"
     "$venv/bin/python" "$here/compare.py" "$tmp/$name.sql" "$data" "$tmp/$name.native.csv"
     ran=$((ran + 1))
