@@ -24,6 +24,7 @@ def main():
         SparkSession.builder.master("local[2]")
         .appName("qindex-sql")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "4")
         .getOrCreate()
     )

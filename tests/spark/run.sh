@@ -45,8 +45,8 @@ ran=0
 for rules in rules/*.qi; do
     name=$(basename "$rules" .qi)
     if ! "$qindex" sql "$rules" --dialect spark --period all -o "$tmp/$name.sql" 2>"$tmp/$name.err"; then
-        if grep -q "sql-not-covered" "$tmp/$name.err"; then
-            echo "$rules: not covered by the SQL ($(grep -c 'sql-not-covered' "$tmp/$name.err") settings)"
+        if grep -q "not compiled to SQL\|the SQL cannot compute" "$tmp/$name.err"; then
+            echo "$rules: not covered by the SQL: $(grep -c "^error: " "$tmp/$name.err") settings refused"
             continue
         fi
         cat "$tmp/$name.err" >&2
