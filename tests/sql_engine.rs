@@ -519,3 +519,68 @@ fn the_dialects_differ_only_in_spelling() {
         }
     }
 }
+
+#[test]
+fn parquet_data_gives_what_the_csv_gives() {
+    let rules = root().join("rules/hdi.qi");
+    let session = Session::open(&rules).expect("opens");
+    let plan = session.plan("default").expect("plan").clone();
+    let csv = session
+        .data_path(&[&plan], &DataOptions::default())
+        .expect("a path");
+    let dir = tempdir("parquet");
+    let parquet = dir.join("hdi.parquet");
+    // DataFusion itself writes the Parquet file (every column as text, as the CSV is read).
+    engine::stream(
+        &format!(
+            "COPY (SELECT * FROM data) TO '{}' STORED AS PARQUET",
+            parquet.display()
+        ),
+        &csv,
+        &engine::EngineOptions::default(),
+        |_| Ok(()),
+    )
+    .expect("COPY TO parquet");
+    let sql = compile(&plan, &SqlOptions::default()).expect("hdi compiles");
+    let opts = engine::EngineOptions {
+        memory_limit: Some(64 << 20),
+        ..engine::EngineOptions::default()
+    };
+    let from_csv = engine::query(&sql, &csv, &opts).expect("csv");
+    let from_parquet = engine::query(&sql, &parquet, &opts).expect("parquet");
+    assert!(from_csv.unit.len() > 150);
+    assert_eq!(from_csv.unit, from_parquet.unit);
+    assert_eq!(from_csv.rank, from_parquet.rank);
+    for (a, b) in from_csv.score.iter().zip(&from_parquet.score) {
+        assert!(close(*a, *b));
+    }
+}
+
+#[test]
+fn the_command_writes_the_query_result_as_csv() {
+    let o = common::qindex(&[
+        "run",
+        "rules/hdi.qi",
+        "--engine",
+        "datafusion",
+        "--memory-limit",
+        "256M",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let out = String::from_utf8(o.stdout).expect("utf-8");
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next(),
+        Some("unit,score,rank,hdi,health,education,eys,mys,income")
+    );
+    // Switzerland first in the 2022 HDI (0.967).
+    assert!(
+        lines.next().is_some_and(|l| l.starts_with("CHE,0.9665")),
+        "{out}"
+    );
+}

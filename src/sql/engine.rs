@@ -126,25 +126,17 @@ async fn register(
         .map(|h| Field::new(h.trim().trim_matches('"'), DataType::Utf8, true))
         .collect();
     let schema = Schema::new(fields);
-    let options = CsvReadOptions::new()
-        .has_header(true)
-        .delimiter(delimiter)
-        .schema(&schema)
-        .file_extension(
-            data.extension()
-                .and_then(|e| e.to_str())
-                .map(|e| if e.is_empty() { "" } else { e })
-                .unwrap_or(""),
-        );
+    // The file's own extension (DataFusion lists only files with the one it is given).
     let ext = data
         .extension()
         .and_then(|e| e.to_str())
         .map(|e| format!(".{e}"))
         .unwrap_or_default();
-    let options = CsvReadOptions {
-        file_extension: &ext,
-        ..options
-    };
+    let options = CsvReadOptions::new()
+        .has_header(true)
+        .delimiter(delimiter)
+        .schema(&schema)
+        .file_extension(&ext);
     ctx.register_csv(table, path, options)
         .await
         .map_err(|e| df_error(&format!("cannot read {}", data.display()), e))?;
