@@ -166,7 +166,10 @@ pub fn query(sql: &str, data: &Path, opts: &EngineOptions) -> Result<Table, Erro
         let has_period = names.get(1).is_some_and(|n| n == "period");
         let skip = if has_period { 4 } else { 3 };
         if first {
-            t.nodes = names[skip..].to_vec();
+            t.nodes = names[skip..]
+                .iter()
+                .map(|n| n.strip_prefix("node:").unwrap_or(n).to_string())
+                .collect();
             t.values = vec![Vec::new(); t.nodes.len()];
             first = false;
         }

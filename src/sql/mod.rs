@@ -270,9 +270,9 @@ pub fn not_covered(plan: &Plan) -> Vec<Diagnostic> {
             let bad = match &g.weights {
                 Weights::Pca { .. } => Some("PCA weights need an eigendecomposition"),
                 Weights::Combine { parts, .. }
-                    if derived && parts.iter().any(|(w, _)| w.is_derived()) =>
+                    if parts.iter().any(|(w, _)| matches!(w, Weights::Pca { .. })) =>
                 {
-                    Some("combined derived weights")
+                    Some("PCA weights need an eigendecomposition")
                 }
                 _ => None,
             };
@@ -454,11 +454,13 @@ impl<'a> Compiler<'a> {
         cols.push("_rank AS rank".into());
         for id in plan.ids() {
             let n = plan.node(id);
-            cols.push(format!(
-                "{}{}",
-                self.q(&n.id),
-                label_comment(n.label.as_deref())
-            ));
+            // A node called like a leading column is returned as `node:ID`.
+            let name = if ["unit", "period", "score", "rank"].contains(&n.id.as_str()) {
+                format!("{} AS {}", self.q(&n.id), self.q(&format!("node:{}", n.id)))
+            } else {
+                self.q(&n.id)
+            };
+            cols.push(format!("{name}{}", label_comment(n.label.as_deref())));
         }
         let mut filter = Vec::new();
         match &self.opts.period {
