@@ -29,7 +29,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args, cx: &mut Cx) -> Outcome {
-    cx.format("sql", &[Format::Table], Format::Table)?;
+    let format = cx.format("sql", &[Format::Table, Format::Json], Format::Table)?;
     let mut session = cx.session(&a.file)?;
     let mut plan = session.plan(&a.scheme)?.clone();
     cx.diagnostics(&session.warnings_for(&[&a.scheme]));
@@ -48,5 +48,15 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         filter,
     };
     let sql = qindex::sql::compile(&plan, &opts)?;
+    if format == Format::Json {
+        let doc = serde_json::json!({
+            "format": "qindex.sql/1",
+            "scheme": plan.scheme,
+            "dialect": format!("{:?}", a.dialect).to_lowercase(),
+            "table": a.table,
+            "sql": sql,
+        });
+        return cx.emit(&format!("{doc:#}\n"));
+    }
     cx.emit(&sql)
 }
