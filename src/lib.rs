@@ -18,6 +18,7 @@ pub mod report;
 pub mod sensitivity;
 pub mod session;
 pub mod source;
+pub mod sql;
 pub mod syntax;
 pub mod timing;
 

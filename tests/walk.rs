@@ -15,6 +15,7 @@ fn commands() -> Vec<(&'static str, Vec<&'static str>)> {
         ("check", vec!["check", "rules/quality_city.qi"]),
         ("explain", vec!["explain", "rules/quality_city.qi"]),
         ("run", vec!["run", "rules/quality_city.qi"]),
+        ("sql", vec!["sql", "rules/hdi.qi"]),
         ("profile", vec!["profile", "rules/quality_city.qi", "C01"]),
         ("compare", vec!["compare", "rules/market_led.qi"]),
         ("orientation", vec!["orientation", "rules/market_led.qi"]),

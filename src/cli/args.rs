@@ -41,6 +41,13 @@ pub enum Command {
     /// Formats: table (the default on a terminal), csv (the default otherwise), json, or xlsx (a workbook with the results, indicators, weights and methods; needs --output).
     #[command(after_help = EXIT_CODES)]
     Run(super::run::Args),
+    /// Compile a scheme to one SQL query over the data table: one CTE per stage, node ids as
+    /// column names, labels in comments; for DataFusion, Spark, PostgreSQL or DuckDB.
+    /// Settings the SQL cannot compute exactly are refused with a diagnostic.
+    ///
+    /// Formats: table (the query) or json (`qindex.sql/1`: the query with its scheme, dialect and table).
+    #[command(after_help = EXIT_CODES)]
+    Sql(super::sql::Args),
     /// One unit's standing: its score and rank, every group and indicator by its rank among
     /// the units, its strengths and weaknesses, and its improvements since the previous period.
     ///

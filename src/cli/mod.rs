@@ -17,6 +17,7 @@ mod report;
 mod run;
 mod sensitivity;
 mod snapshot;
+mod sql;
 mod stability;
 mod stats;
 mod survey;
@@ -32,6 +33,7 @@ pub fn dispatch(command: Command) -> ExitCode {
         Command::Check(a) => &a.out,
         Command::Explain(a) => &a.out,
         Command::Run(a) => &a.out,
+        Command::Sql(a) => &a.out,
         Command::Profile(a) => &a.out,
         Command::Compare(a) => &a.out,
         Command::Orientation(a) => &a.out,
@@ -53,6 +55,7 @@ pub fn dispatch(command: Command) -> ExitCode {
         Command::Check(a) => check::run(a, &mut cx),
         Command::Explain(a) => explain::run(a, &mut cx),
         Command::Run(a) => run::run(a, &mut cx),
+        Command::Sql(a) => sql::run(a, &mut cx),
         Command::Profile(a) => profile::run(a, &mut cx),
         Command::Compare(a) => compare::run(a, &mut cx),
         Command::Orientation(a) => orientation::run(a, &mut cx),

@@ -32,11 +32,29 @@ pub struct Args {
     /// With --format xlsx: name the columns by the nodes' labels or by their ids.
     #[arg(long, value_enum, default_value_t)]
     headers: super::args::Headers,
+    /// The engine: `native` (in memory) or `datafusion` (the scheme compiled to SQL, as
+    /// `qindex sql` writes it, run by Apache DataFusion over CSV or Parquet, out of core;
+    /// needs a build with `--features datafusion`).
+    #[arg(long, value_enum, default_value = "native")]
+    engine: Engine,
+    /// With --engine datafusion: the memory pool (512M, 4G, ...); sorts and aggregations spill
+    /// to disk beyond it.
+    #[arg(long, value_name = "SIZE", value_parser = qindex::memory::parse_size, requires = "engine")]
+    memory_limit: Option<u64>,
     #[command(flatten)]
     pub out: OutArgs,
 }
 
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum Engine {
+    Native,
+    Datafusion,
+}
+
 pub fn run(a: Args, cx: &mut Cx) -> Outcome {
+    if a.engine == Engine::Datafusion {
+        return datafusion(a, cx);
+    }
     let to_terminal = cx.output.is_none() && std::io::stdout().is_terminal();
     let all = [Format::Table, Format::Csv, Format::Json, Format::Xlsx];
     let default = if to_terminal {
@@ -125,4 +143,54 @@ fn node_ids(plan: &qindex::plan::Plan, ids: &[String]) -> Result<Vec<NodeId>, Er
                 })
         })
         .collect()
+}
+
+/// `--engine datafusion`: the compiled SQL over the data file, streamed to CSV.
+#[cfg(feature = "datafusion")]
+fn datafusion(a: Args, cx: &mut Cx) -> Outcome {
+    cx.format("run --engine datafusion", &[Format::Csv], Format::Csv)?;
+    if a.depth.is_some() || a.indicators || a.top.is_some() || a.columns.is_some() {
+        return Err(Error::Usage(
+            "--engine datafusion writes every node's value: --depth, --indicators, --top and --columns are for the native engine".into(),
+        ));
+    }
+    let mut session = cx.session(&a.on.file)?;
+    let mut plan = session.plan(&a.on.scheme)?.clone();
+    cx.diagnostics(&session.warnings_for(&[&a.on.scheme]));
+    let filter = match &a.filter {
+        Some(text) => {
+            let code = session.condition(&mut plan, text);
+            cx.know(&session);
+            Some(code?)
+        }
+        None => None,
+    };
+    let data = a.on.data.options()?;
+    let path = session.data_path(&[&plan], &data)?;
+    let opts = qindex::sql::SqlOptions {
+        dialect: qindex::sql::Dialect::Datafusion,
+        table: "data".into(),
+        period: period_choice(a.on.period.as_deref()),
+        filter,
+    };
+    let sql = qindex::sql::compile(&plan, &opts)?;
+    let engine = qindex::sql::engine::EngineOptions {
+        table: "data".into(),
+        memory_limit: a.memory_limit,
+        delimiter: data.delimiter,
+        threads: a.on.data.threads.unwrap_or(0),
+    };
+    // Streamed into the output (a temporary file renamed at the end: a failed run leaves
+    // the file as it was).
+    cx.emit_with(|w| {
+        qindex::sql::engine::write_csv(&sql, &path, &engine, w)
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    })
+}
+
+#[cfg(not(feature = "datafusion"))]
+fn datafusion(_: Args, _: &mut Cx) -> Outcome {
+    Err(Error::Usage(
+        "--engine datafusion: this qindex was built without DataFusion; build it with `cargo build --release --features datafusion` (or install it with `cargo install --path . --features datafusion`)".into(),
+    ))
 }
