@@ -68,6 +68,7 @@ fn compare(rules: &Path, scheme: &str, data: Option<&Path>, period: PeriodChoice
         &EvalOptions {
             period,
             filter: None,
+            ..Default::default()
         },
     ) {
         Ok(r) => r,
@@ -98,8 +99,8 @@ fn compare(rules: &Path, scheme: &str, data: Option<&Path>, period: PeriodChoice
                 table.score[j]
             );
             assert_eq!(p.final_rank[i], table.rank[j], "{what}: rank\n{sql}");
-            for (k, id) in ids.iter().enumerate() {
-                let v = p.value[k][i];
+            for (k, (id, node)) in ids.iter().zip(plan.ids()).enumerate() {
+                let v = p.value(node, i);
                 assert!(
                     close(v, table.values[k][j]),
                     "{what}: `{id}` {v} native, {} SQL\n{sql}",
