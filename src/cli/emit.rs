@@ -161,6 +161,27 @@ impl Cx {
         self.sources = session.sources().clone();
     }
 
+    /// A scheme's plan with its warnings shown, and `--where` compiled against it (a condition
+    /// is a source of its own, so the session's sources are taken again for diagnostics).
+    pub fn plan_where(
+        &mut self,
+        session: &mut Session,
+        scheme: &str,
+        filter: Option<&str>,
+    ) -> Result<(qindex::plan::Plan, Option<qindex::plan::Code>), Error> {
+        let mut plan = session.plan(scheme)?.clone();
+        self.diagnostics(&session.warnings_for(&[scheme]));
+        let filter = match filter {
+            Some(text) => {
+                let code = session.condition(&mut plan, text);
+                self.know(session);
+                Some(code?)
+            }
+            None => None,
+        };
+        Ok((plan, filter))
+    }
+
     /// Binds the data the plans read to the session, protected from being overwritten. The
     /// survey's warnings (coverage, small samples) are shown for the `periods` evaluated.
     pub fn bind<'s>(

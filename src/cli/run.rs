@@ -64,16 +64,7 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
     };
     let format = cx.format("run", &all, default)?;
     let mut session = cx.session(&a.on.file)?;
-    let mut plan = session.plan(&a.on.scheme)?.clone();
-    cx.diagnostics(&session.warnings_for(&[&a.on.scheme]));
-    let filter = match &a.filter {
-        Some(text) => {
-            let code = session.condition(&mut plan, text);
-            cx.know(&session);
-            Some(code?)
-        }
-        None => None,
-    };
+    let (plan, filter) = cx.plan_where(&mut session, &a.on.scheme, a.filter.as_deref())?;
     let only = match &a.columns {
         Some(ids) => Some(node_ids(&plan, ids)?),
         None => None,
@@ -155,16 +146,7 @@ fn datafusion(a: Args, cx: &mut Cx) -> Outcome {
         ));
     }
     let mut session = cx.session(&a.on.file)?;
-    let mut plan = session.plan(&a.on.scheme)?.clone();
-    cx.diagnostics(&session.warnings_for(&[&a.on.scheme]));
-    let filter = match &a.filter {
-        Some(text) => {
-            let code = session.condition(&mut plan, text);
-            cx.know(&session);
-            Some(code?)
-        }
-        None => None,
-    };
+    let (plan, filter) = cx.plan_where(&mut session, &a.on.scheme, a.filter.as_deref())?;
     let data = a.on.data.options()?;
     let path = session.data_path(&[&plan], &data)?;
     let opts = qindex::sql::SqlOptions {

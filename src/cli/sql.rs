@@ -31,16 +31,7 @@ pub struct Args {
 pub fn run(a: Args, cx: &mut Cx) -> Outcome {
     let format = cx.format("sql", &[Format::Table, Format::Json], Format::Table)?;
     let mut session = cx.session(&a.file)?;
-    let mut plan = session.plan(&a.scheme)?.clone();
-    cx.diagnostics(&session.warnings_for(&[&a.scheme]));
-    let filter = match &a.filter {
-        Some(text) => {
-            let code = session.condition(&mut plan, text);
-            cx.know(&session);
-            Some(code?)
-        }
-        None => None,
-    };
+    let (plan, filter) = cx.plan_where(&mut session, &a.scheme, a.filter.as_deref())?;
     let opts = SqlOptions {
         dialect: a.dialect,
         table: a.table.clone(),
