@@ -33,7 +33,9 @@ pub fn sum(x: &[f64]) -> f64 {
 /// Arithmetic mean.
 ///
 /// # Formula
-/// x̄ = Σx / n over the n present values.
+/// x̄ = Σx / n over the n present values; when they are all equal, that value. (Σx / n can miss
+/// it by a rounding, 0.1 + 0.1 + 0.1 over 3 being 0.10000000000000002, which would give equal
+/// values a variance, a skewness and a z-score of rounding noise instead of none.)
 ///
 /// # Reference
 /// By hand (exact rational arithmetic) in the tests.
@@ -41,9 +43,15 @@ pub fn sum(x: &[f64]) -> f64 {
 /// # Missing values
 /// NaN ignored; NaN when no value is present.
 pub fn mean(x: &[f64]) -> f64 {
-    let (s, n) = present(x).fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
-    if n == 0 {
-        f64::NAN
+    let mut values = present(x);
+    let Some(first) = values.next() else {
+        return f64::NAN;
+    };
+    let (s, n, equal) = values.fold((first, 1usize, true), |(s, n, e), v| {
+        (s + v, n + 1, e && v == first)
+    });
+    if equal {
+        first
     } else {
         s / n as f64
     }
@@ -308,6 +316,24 @@ mod tests {
         assert_eq!((min(&X), max(&X)), (2.0, 30.0));
         assert!(mean(&[NAN]).is_nan());
         assert!(sd(&[1.0]).is_nan());
+    }
+
+    /// Equal values have their value as mean and no spread, though Σx / n misses the value
+    /// (0.1 + 0.1 + 0.1 = 0.30000000000000004, over 3: 0.10000000000000002).
+    #[test]
+    fn equal_values_do_not_vary() {
+        for v in [0.1, 1.0 / 3.0, 7.7, -2.9, 1e-300] {
+            for n in 2..12 {
+                let mut x = vec![v; n];
+                x.push(NAN);
+                assert_eq!(mean(&x), v, "{v} x {n}");
+                assert_eq!(variance(&x), 0.0, "{v} x {n}");
+                if n >= 4 {
+                    assert!(skewness(&x).is_nan() && kurtosis(&x).is_nan(), "{v} x {n}");
+                }
+            }
+        }
+        assert_ne!((0.1 + 0.1 + 0.1) / 3.0, 0.1, "the case this guards against");
     }
 
     /// Source: by hand (exact moments into the G1/G2 formulas, e1071 type 2).
