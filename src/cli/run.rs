@@ -154,6 +154,7 @@ fn datafusion(a: Args, cx: &mut Cx) -> Outcome {
         table: "data".into(),
         period: period_choice(a.on.period.as_deref()),
         filter,
+        survey_tables: Vec::new(),
     };
     let sql = qindex::sql::compile(&plan, &opts)?;
     let engine = qindex::sql::engine::EngineOptions {
@@ -161,6 +162,7 @@ fn datafusion(a: Args, cx: &mut Cx) -> Outcome {
         memory_limit: a.memory_limit,
         delimiter: data.delimiter,
         threads: a.on.data.threads.unwrap_or(0),
+        tables: qindex::sql::engine::survey_tables(&plan)?,
     };
     // Streamed into the output (a temporary file renamed at the end: a failed run leaves
     // the file as it was).

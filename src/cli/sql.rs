@@ -21,6 +21,10 @@ pub struct Args {
     /// The table the query reads (the data file's columns).
     #[arg(long, default_value = "data", value_name = "NAME")]
     pub table: String,
+    /// The table of a survey's respondents, as SURVEY=TABLE (default: the table named like
+    /// the survey); repeat for several surveys.
+    #[arg(long = "survey-table", value_name = "SURVEY=TABLE", value_parser = survey_table)]
+    pub survey_tables: Vec<(String, String)>,
     /// Only units for which this condition holds are ranked and returned.
     #[arg(long = "where", value_name = "EXPR")]
     pub filter: Option<String>,
@@ -37,6 +41,7 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         table: a.table.clone(),
         period: period_choice(a.period.as_deref()),
         filter,
+        survey_tables: a.survey_tables.clone(),
     };
     let sql = qindex::sql::compile(&plan, &opts)?;
     if format == Format::Json {
@@ -45,9 +50,25 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
             "scheme": plan.scheme,
             "dialect": format!("{:?}", a.dialect).to_lowercase(),
             "table": a.table,
+            "survey_tables": plan
+                .surveys
+                .iter()
+                .map(|s| (s.design.id.clone(), serde_json::json!(opts.survey_table(&s.design.id))))
+                .collect::<serde_json::Map<_, _>>(),
             "sql": sql,
         });
         return cx.emit(&format!("{doc:#}\n"));
     }
     cx.emit(&sql)
+}
+
+fn survey_table(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((s, t)) if !s.trim().is_empty() && !t.trim().is_empty() => {
+            Ok((s.trim().to_string(), t.trim().to_string()))
+        }
+        _ => Err(format!(
+            "`{text}`: write the survey and its table as SURVEY=TABLE, e.g. citizens=citizen_answers"
+        )),
+    }
 }

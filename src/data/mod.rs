@@ -63,6 +63,8 @@ mod xlsx_formats;
 pub mod respondents;
 
 pub use cell::DEFAULT_NA_TOKENS;
+#[cfg(feature = "datafusion")]
+pub(crate) use csv::detect_delimiter;
 pub use frame::{Frame, TextColumn};
 pub use hash::content_hash;
 

@@ -24,6 +24,31 @@ pub struct EngineOptions {
     pub delimiter: Option<u8>,
     /// Threads (DataFusion's target partitions); 0: the available cores.
     pub threads: usize,
+    /// Further tables the query reads (the surveys' respondents): name and file.
+    pub tables: Vec<(String, std::path::PathBuf)>,
+}
+
+/// The respondent files of the surveys `plan`'s formulas read, as the tables the compiled
+/// query reads them from (named like the survey).
+pub fn survey_tables(plan: &crate::plan::Plan) -> Result<Vec<(String, std::path::PathBuf)>, Error> {
+    let mut out = Vec::new();
+    for sp in &plan.surveys {
+        let read = plan
+            .columns
+            .iter()
+            .any(|c| c.survey.as_ref().is_some_and(|r| r.survey == sp.design.id));
+        if !read {
+            continue;
+        }
+        let path = sp.path.as_ref().ok_or_else(|| {
+            Error::Usage(format!(
+                "survey `{}` names no respondent file (`data \"PATH\"`)",
+                sp.design.id
+            ))
+        })?;
+        out.push((sp.design.id.clone(), std::path::PathBuf::from(path)));
+    }
+    Ok(out)
 }
 
 impl Default for EngineOptions {
@@ -33,6 +58,7 @@ impl Default for EngineOptions {
             memory_limit: None,
             delimiter: None,
             threads: 0,
+            tables: Vec::new(),
         }
     }
 }
@@ -55,12 +81,48 @@ fn df_error(what: &str, e: impl std::fmt::Display) -> Error {
     Error::Usage(format!("DataFusion: {what}: {e}"))
 }
 
-/// Runs `sql` over the data file and calls `each` with every result batch, in order.
+/// The stack of the threads that plan and run a query: DataFusion plans a query of many CTEs
+/// and long `CASE` expressions by recursion, deeper than the 2 MiB of a spawned thread (and,
+/// in an unoptimised build, than the main thread's 8 MiB). Only the pages used are committed.
+const STACK_BYTES: usize = 256 << 20;
+
+/// Runs `sql` over the data file and calls `each` with every result batch, in order. The
+/// query runs on a thread of its own (see [`STACK_BYTES`]); the batches come back to this one
+/// through a short queue, so a slow writer holds the query back instead of piling batches up.
 pub fn stream(
     sql: &str,
     data: &Path,
     opts: &EngineOptions,
     mut each: impl FnMut(&RecordBatch) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<RecordBatch>(2);
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("datafusion".into())
+            .stack_size(STACK_BYTES)
+            .spawn_scoped(scope, move || run(sql, data, opts, tx))
+            .map_err(|e| df_error("cannot start the query thread", e))?;
+        let mut written = Ok(());
+        while let Ok(batch) = rx.recv() {
+            written = each(&batch);
+            if written.is_err() {
+                break;
+            }
+        }
+        // The query stops at its next batch once nobody receives.
+        drop(rx);
+        let ran = worker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        written.and(ran)
+    })
+}
+
+fn run(
+    sql: &str,
+    data: &Path,
+    opts: &EngineOptions,
+    batches_out: std::sync::mpsc::SyncSender<RecordBatch>,
 ) -> Result<(), Error> {
     let threads = if opts.threads == 0 {
         crate::threads()
@@ -69,6 +131,7 @@ pub fn stream(
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads.max(1))
+        .thread_stack_size(STACK_BYTES)
         .build()
         .map_err(|e| df_error("cannot start the runtime", e))?;
     rt.block_on(async {
@@ -82,6 +145,9 @@ pub fn stream(
         let config = SessionConfig::new().with_target_partitions(threads.max(1));
         let ctx = SessionContext::new_with_config_rt(config, runtime);
         register(&ctx, &opts.table, data, opts.delimiter).await?;
+        for (name, path) in &opts.tables {
+            register(&ctx, name, path, None).await?;
+        }
         let df = ctx
             .sql(sql)
             .await
@@ -92,7 +158,9 @@ pub fn stream(
             .map_err(|e| df_error("the query cannot run", e))?;
         while let Some(b) = batches.next().await {
             let b = b.map_err(|e| df_error("the query failed", e))?;
-            each(&b)?;
+            if batches_out.send(b).is_err() {
+                break; // the receiver stopped (its error is the one reported)
+            }
         }
         Ok(())
     })
@@ -120,7 +188,18 @@ async fn register(
         return Ok(());
     }
     let header = first_line(data)?;
-    let delimiter = delimiter.unwrap_or(b',');
+    // As the native reader detects it from the header.
+    let delimiter = delimiter.unwrap_or_else(|| crate::data::detect_delimiter(header.as_bytes()));
+    if data
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| ["xlsx", "xls", "ods", "xlsm"].contains(&e.to_ascii_lowercase().as_str()))
+    {
+        return Err(Error::Usage(format!(
+            "{}: DataFusion reads CSV and Parquet files; save the workbook as CSV",
+            data.display()
+        )));
+    }
     let fields: Vec<Field> = header
         .split(delimiter as char)
         .map(|h| Field::new(h.trim().trim_matches('"'), DataType::Utf8, true))

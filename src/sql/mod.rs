@@ -119,6 +119,19 @@ pub struct SqlOptions {
     pub period: PeriodChoice,
     /// `--where`: rows that fail it are neither ranked nor returned.
     pub filter: Option<Code>,
+    /// The table of each survey's respondents (survey id, table); a survey not listed is
+    /// read from the table named like it.
+    pub survey_tables: Vec<(String, String)>,
+}
+
+impl SqlOptions {
+    /// The table holding survey `id`'s respondents.
+    pub fn survey_table(&self, id: &str) -> String {
+        self.survey_tables
+            .iter()
+            .find(|(s, _)| s == id)
+            .map_or_else(|| id.to_string(), |(_, t)| t.clone())
+    }
 }
 
 impl Default for SqlOptions {
@@ -128,6 +141,7 @@ impl Default for SqlOptions {
             table: "data".into(),
             period: PeriodChoice::Latest,
             filter: None,
+            survey_tables: Vec::new(),
         }
     }
 }
@@ -171,23 +185,6 @@ pub fn compile(plan: &Plan, opts: &SqlOptions) -> Result<String, Error> {
 pub fn not_covered(plan: &Plan) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let code = "sql-not-covered";
-    for c in &plan.columns {
-        if let Some(s) = &c.survey {
-            out.push(
-                Diagnostic::error(
-                    code,
-                    format!(
-                        "the SQL cannot compute the survey estimate `{}.{}`",
-                        s.survey, s.estimate
-                    ),
-                )
-                .with_span(c.span)
-                .with_hint(
-                    "estimate the survey with `qindex survey` and add the estimates to the data as columns, or use the native engine",
-                ),
-            );
-        }
-    }
     for l in plan
         .lets
         .iter()
@@ -206,25 +203,6 @@ pub fn not_covered(plan: &Plan) -> Vec<Diagnostic> {
     }
     for node in &plan.nodes {
         if let Some(ind) = &node.indicator {
-            if ind.winsorise == Winsorise::Auto {
-                out.push(node.setting_error(
-                    SettingKey::Winsorise,
-                    code,
-                    format!("`winsorise auto` of `{}` is not compiled to SQL: COINr's rule (skew and kurtosis, clipping one value at a time) is iterative", node.id),
-                ).with_hint("use `winsorise P1..P2` (percentile clipping, e.g. `winsorise 5%..95%`), or the native engine"));
-            }
-            for p in &ind.missing {
-                if let MissingPolicy::MeanBy(_) | MissingPolicy::MedianBy(_) = p {
-                    out.push(
-                        node.setting_error(
-                            SettingKey::Missing,
-                            code,
-                            format!("`missing {p}` of `{}` is not compiled to SQL", node.id),
-                        )
-                        .with_hint("use `missing mean` or `missing median`, or the native engine"),
-                    );
-                }
-            }
             if let Normalise::Ratio(RatioTo::Unit(name)) = &ind.normalise {
                 out.push(
                     node.setting_error(
@@ -360,6 +338,21 @@ impl<'a> Compiler<'a> {
         self.d.ident(name)
     }
 
+    /// The columns `missing mean by` and `median by` read categories from, in first use.
+    fn categories(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for id in self.plan.indicators() {
+            for p in &self.plan.node(id).indicator.as_ref().expect("ind").missing {
+                if let MissingPolicy::MeanBy(c) | MissingPolicy::MedianBy(c) = p {
+                    if !out.contains(c) {
+                        out.push(c.clone());
+                    }
+                }
+            }
+        }
+        out
+    }
+
     fn cte(&mut self, name: &str, comment: String, body: String) {
         self.ctes.push((name.to_string(), comment, body));
     }
@@ -412,12 +405,14 @@ impl<'a> Compiler<'a> {
     fn query(mut self) -> String {
         let plan = self.plan;
         let d = self.d;
-        self.base();
+        let surveys = self.surveys();
+        self.base(&surveys);
         self.formulas();
         let indicators: Vec<NodeId> = plan.indicators().collect();
         self.impute(&indicators);
         self.transform(&indicators);
         self.winsorise(&indicators);
+        self.winsorise_auto(&indicators);
         self.normalise(&indicators);
         self.groups();
         self.adjust();
@@ -486,24 +481,183 @@ impl<'a> Compiler<'a> {
         out
     }
 
+    /// The surveys the formulas read, each as a CTE of estimates per unit and period from its
+    /// respondent table: item scores, respondents' dimension scores, then the weighted means
+    /// (LANGUAGE.md "Surveys"). Returns (survey id, CTE name, its estimates read) in order.
+    fn surveys(&mut self) -> Vec<(String, String, Vec<String>)> {
+        let plan = self.plan;
+        let d = self.d;
+        let mut read: Vec<(String, Vec<String>)> = Vec::new();
+        for c in &plan.columns {
+            let Some(r) = &c.survey else { continue };
+            match read.iter_mut().find(|(s, _)| *s == r.survey) {
+                Some((_, names)) if !names.contains(&r.estimate) => names.push(r.estimate.clone()),
+                Some(_) => {}
+                None => read.push((r.survey.clone(), vec![r.estimate.clone()])),
+            }
+        }
+        let mut out = Vec::new();
+        for (id, estimates) in read {
+            let Some(sp) = plan.surveys.iter().find(|s| s.design.id == id) else {
+                continue;
+            };
+            let design = &sp.design;
+            let table = self.opts.survey_table(&id);
+            let text = |col: &str| format!("CAST(r.{} AS {})", d.ident(col), d.text());
+            // The dimensions read, and the items read alone or through them.
+            let dims: Vec<&crate::analysis::survey::SurveyDimension> = design
+                .dimensions
+                .iter()
+                .filter(|dim| estimates.contains(&dim.id))
+                .collect();
+            let mut items: Vec<(
+                &crate::analysis::survey::SurveyDimension,
+                &crate::analysis::survey::SurveyItem,
+            )> = Vec::new();
+            for dim in &design.dimensions {
+                for item in &dim.items {
+                    if dims.iter().any(|x| x.id == dim.id) || estimates.contains(&item.id) {
+                        items.push((dim, item));
+                    }
+                }
+            }
+            let mut cols = vec![format!("{} AS _su", text(&design.by))];
+            cols.push(match &design.over {
+                Some(p) => format!("{} AS _sp", text(p)),
+                None => format!("CAST(NULL AS {}) AS _sp", d.text()),
+            });
+            cols.push(match &design.weight {
+                Some(w) => {
+                    let w = d.to_double(&format!("r.{}", d.ident(w)));
+                    format!("CASE WHEN {w} > 0.0 THEN {w} END AS _sw")
+                }
+                None => format!("{} AS _sw", d.num(1.0)),
+            });
+            for (dim, item) in &items {
+                let x = d.to_double(&format!("r.{}", d.ident(&item.id)));
+                let score = match design.scale_of(dim, item) {
+                    Some(sc) if sc.is_valid() => {
+                        let (lo, hi) = (d.num(sc.lo), d.num(sc.hi));
+                        let mut no_answer = vec![format!("{x} IS NULL")];
+                        for k in &design.dont_know {
+                            no_answer.push(format!("{x} = {}", d.num(*k)));
+                        }
+                        no_answer.push(format!("{x} < {lo} OR {x} > {hi}"));
+                        let v = if item.reverse {
+                            format!("{lo} + {hi} - {x}")
+                        } else {
+                            x.clone()
+                        };
+                        format!(
+                            "CASE WHEN {} THEN CAST(NULL AS {}) ELSE ({v} - {lo}) / ({hi} - {lo}) * {} END",
+                            no_answer.join(" OR "),
+                            d.double(),
+                            d.num(100.0)
+                        )
+                    }
+                    _ => format!("CAST(NULL AS {})", d.double()),
+                };
+                cols.push(format!(
+                    "{score} AS {}{}",
+                    d.ident(&item.id),
+                    label_comment(item.label.as_deref())
+                ));
+            }
+            let items_cte = format!("survey_{}_items", out.len());
+            self.cte(
+                &items_cte,
+                format!(
+                    "survey `{id}`{}: each respondent's item scores on 0..100 (no answer: empty, not a number, a `dont_know` code or outside the scale)",
+                    label_comment(design.label.as_deref())
+                ),
+                format!("  SELECT {}\n  FROM {table} r", cols.join(",\n    ")),
+            );
+            let mut cols = vec!["i._su".to_string(), "i._sp".into(), "i._sw".into()];
+            for (_, item) in &items {
+                if estimates.contains(&item.id) {
+                    cols.push(format!("i.{}", d.ident(&item.id)));
+                }
+            }
+            for dim in &dims {
+                let total: f64 = dim.items.iter().map(|i| i.weight).sum();
+                let mut answered = Vec::new();
+                let mut sum = vec![d.num(0.0)];
+                for item in &dim.items {
+                    let s = format!("i.{}", d.ident(&item.id));
+                    let w = d.num(item.weight);
+                    answered.push(format!(
+                        "CASE WHEN {s} IS NULL THEN {} ELSE {w} END",
+                        d.num(0.0)
+                    ));
+                    sum.push(format!("COALESCE({w} * {s}, {})", d.num(0.0)));
+                }
+                let answered = format!("({})", answered.join(" + "));
+                cols.push(format!(
+                    "CASE WHEN {answered} > 0.0 AND {} * {answered} >= {} THEN ({}) / {answered} END AS {}{}",
+                    d.num(2.0),
+                    d.num(total),
+                    sum.join(" + "),
+                    d.ident(&dim.id),
+                    label_comment(dim.label.as_deref())
+                ));
+            }
+            let answers_cte = format!("survey_{}_answers", out.len());
+            self.cte(
+                &answers_cte,
+                format!("survey `{id}`: each respondent's dimension scores (the weighted mean of the answered items, when they carry at least half of the dimension's item weight)"),
+                format!("  SELECT {}\n  FROM {items_cte} i", cols.join(",\n    ")),
+            );
+            let mut cols = vec!["_su".to_string(), "_sp".into()];
+            for e in &estimates {
+                let y = d.ident(e);
+                let mean = format!(
+                    "SUM(CASE WHEN {y} IS NOT NULL THEN _sw * {y} END) / SUM(CASE WHEN {y} IS NOT NULL THEN _sw END)"
+                );
+                let mean = match design.min_respondents {
+                    Some(m) => format!("CASE WHEN COUNT(*) >= {m} THEN {mean} END"),
+                    None => mean,
+                };
+                cols.push(format!("{mean} AS {y}"));
+            }
+            let name = format!("survey_{}", out.len());
+            self.cte(
+                &name,
+                format!(
+                    "survey `{id}`: the estimates per unit and period, Σw·y / Σw over the respondents with a value{}",
+                    match design.min_respondents {
+                        Some(m) => format!(" (none below {m} respondents)"),
+                        None => String::new(),
+                    }
+                ),
+                format!(
+                    "  SELECT {}\n  FROM {answers_cte}\n  GROUP BY _su, _sp",
+                    cols.join(",\n    ")
+                ),
+            );
+            out.push((id, name, estimates));
+        }
+        out
+    }
+
     /// The table's columns, read as numbers; the unit and period as text.
-    fn base(&mut self) {
+    fn base(&mut self, surveys: &[(String, String, Vec<String>)]) {
         let plan = self.plan;
         let d = self.d;
         let idx = &plan.index;
+        let t = |name: &str| format!("t.{}", d.ident(name));
         let mut cols = vec![format!(
             "CAST({} AS {}) AS _u",
-            self.q(&idx.unit_column),
+            t(&idx.unit_column),
             d.text()
         )];
         match &idx.period_column {
             Some(p) => {
-                cols.push(format!("CAST({} AS {}) AS _p", self.q(p), d.text()));
+                cols.push(format!("CAST({} AS {}) AS _p", t(p), d.text()));
                 // The periods in order: numerically when they are numbers, else as text.
                 cols.push(format!(
                     "DENSE_RANK() OVER (ORDER BY {} NULLS LAST, CAST({} AS {})) AS _pidx",
-                    d.to_double(&self.q(p)),
-                    self.q(p),
+                    d.to_double(&t(p)),
+                    t(p),
                     d.text()
                 ));
             }
@@ -515,24 +669,49 @@ impl<'a> Compiler<'a> {
         if self.opts.filter.is_none() {
             cols.push("TRUE AS _inc".into());
         }
+        for c in self.categories() {
+            cols.push(format!(
+                "COALESCE(TRIM(CAST({} AS {})), '') AS {}",
+                t(&c),
+                d.text(),
+                self.q(&format!("cat:{c}"))
+            ));
+        }
         let mut seen = std::collections::HashSet::new();
         for c in &plan.columns {
-            if seen.insert(c.name.as_str()) {
-                cols.push(format!(
-                    "{} AS {}",
-                    d.to_double(&self.q(&c.name)),
-                    self.q(&c.name)
-                ));
+            if !seen.insert(c.name.as_str()) {
+                continue;
+            }
+            let value = match &c.survey {
+                Some(r) => match surveys.iter().position(|(id, ..)| *id == r.survey) {
+                    Some(k) => format!("s{k}.{}", d.ident(&r.estimate)),
+                    None => format!("CAST(NULL AS {})", d.double()),
+                },
+                None => d.to_double(&t(&c.name)),
+            };
+            cols.push(format!("{value} AS {}", self.q(&c.name)));
+        }
+        let mut from = format!("{} t", self.opts.table);
+        for (k, (id, cte, _)) in surveys.iter().enumerate() {
+            let over = plan
+                .surveys
+                .iter()
+                .find(|s| s.design.id == *id)
+                .is_some_and(|s| s.design.over.is_some());
+            let _ = write!(
+                from,
+                "\n  LEFT JOIN {cte} s{k} ON s{k}._su = CAST({} AS {})",
+                t(&idx.unit_column),
+                d.text()
+            );
+            if let (true, Some(p)) = (over, &idx.period_column) {
+                let _ = write!(from, " AND s{k}._sp = CAST({} AS {})", t(p), d.text());
             }
         }
         self.cte(
             "base",
             "the data: unit and period as text, every column the rules read as a number (missing when not one)".into(),
-            format!(
-                "  SELECT {}\n  FROM {}",
-                cols.join(",\n    "),
-                self.opts.table
-            ),
+            format!("  SELECT {}\n  FROM {from}", cols.join(",\n    ")),
         );
     }
 
@@ -666,6 +845,9 @@ impl<'a> Compiler<'a> {
         }
         cols.push("_unit".into());
         cols.push("_inc".into());
+        for c in self.categories() {
+            cols.push(self.q(&format!("cat:{c}")));
+        }
         for (name, sql) in &outputs {
             let label = plan
                 .find(name)
@@ -717,6 +899,8 @@ impl<'a> Compiler<'a> {
         let plan = self.plan;
         let d = self.d;
         let mut stats: Vec<String> = Vec::new();
+        let categories = self.categories();
+        let mut by_stats: Vec<Vec<String>> = vec![Vec::new(); categories.len()];
         let mut values: Vec<String> = Vec::new();
         let mut any = false;
         let carries_prev: Vec<String> = indicators
@@ -774,8 +958,28 @@ impl<'a> Compiler<'a> {
                     MissingPolicy::Carry => {
                         chain.push(format!("k.{}", self.q(&format!("prev:{}", n.id))))
                     }
-                    // Refused by `not_covered`.
-                    MissingPolicy::MeanBy(_) | MissingPolicy::MedianBy(_) => {}
+                    // The category's statistic, else (a category without observed values)
+                    // the block's.
+                    MissingPolicy::MeanBy(c) | MissingPolicy::MedianBy(c) => {
+                        let mean = matches!(p, MissingPolicy::MeanBy(_));
+                        let what = if mean { "mean" } else { "median" };
+                        let k = categories.iter().position(|x| x == c).expect("listed");
+                        let by = format!("{}:{what} by {c}", n.id);
+                        let agg = if mean {
+                            format!("AVG({unit_x})")
+                        } else {
+                            d.median(&unit_x)
+                        };
+                        by_stats[k].push(format!("{agg} AS {}", self.q(&by)));
+                        let all = format!("{}:{what}", n.id);
+                        let agg = if mean {
+                            format!("AVG({unit_x})")
+                        } else {
+                            d.median(&unit_x)
+                        };
+                        stats.push(format!("{agg} AS {}", self.q(&all)));
+                        chain.push(format!("COALESCE(b{k}.{}, {})", self.q(&by), stat(what)));
+                    }
                 }
             }
             if chain.is_empty() {
@@ -793,6 +997,9 @@ impl<'a> Compiler<'a> {
             return;
         }
         let _ = carries_prev;
+        // One column per statistic (`missing mean by c, mean` reads the mean twice).
+        let mut seen = std::collections::HashSet::new();
+        stats.retain(|s| seen.insert(s.clone()));
         let from = if stats.is_empty() {
             "kept k".to_string()
         } else {
@@ -808,6 +1015,30 @@ impl<'a> Compiler<'a> {
             );
             format!("kept k{}", self.join("impute_stats", "s"))
         };
+        let mut from = from;
+        for (k, (c, stats)) in categories.iter().zip(&by_stats).enumerate() {
+            let name = format!("impute_by{k}");
+            let cat = self.q(&format!("cat:{c}"));
+            self.cte(
+                &name,
+                format!("the statistics `missing ... by {c}` imputes from: the values observed among the units of each category of each block"),
+                format!(
+                    "  SELECT {}{cat},\n    {}\n  FROM kept\n  GROUP BY {}{cat}",
+                    self.stats_key(),
+                    stats.join(",\n    "),
+                    self.stats_key(),
+                ),
+            );
+            let period = if self.per_period {
+                format!(" AND b{k}._p = k._p")
+            } else {
+                String::new()
+            };
+            let _ = write!(
+                from,
+                " LEFT JOIN {name} b{k} ON b{k}.{cat} = k.{cat}{period}"
+            );
+        }
         self.cte(
             "imputed",
             "missing values imputed (units only; the policies in order)".into(),
@@ -901,6 +1132,236 @@ impl<'a> Compiler<'a> {
                 values.join(",\n    "),
                 self.join("winsorise_stats", "s")
             ),
+        );
+    }
+
+    /// `winsorise auto`: COINr's rule ([`crate::methods::treat::winsorise_auto`]) unrolled.
+    /// Each step changes at least one more value (the values move inward: the rows at the
+    /// extreme include the ones the step before set, and at least one that held the value
+    /// they were set to), so the native loop, which stops once 5 values have changed, takes
+    /// at most 5 steps. Per step: the block's count, mean, extremes and changed count; its
+    /// moments and the values next to the extremes; then the rows at the extreme set to the
+    /// next value when the values fail the test. Last, the log fallback where they still fail.
+    ///
+    /// The statistics are window aggregates over the block, so that each CTE reads the one
+    /// before once: engines inline a CTE at every reference, and a step that read the previous
+    /// one three times (statistics, moments, rows) would copy the plan below it 3⁵ times.
+    fn winsorise_auto(&mut self, indicators: &[NodeId]) {
+        let plan = self.plan;
+        let d = self.d;
+        let auto: Vec<&Node> = indicators
+            .iter()
+            .map(|id| plan.node(*id))
+            .filter(|n| n.indicator.as_ref().expect("ind").winsorise == Winsorise::Auto)
+            .collect();
+        if auto.is_empty() {
+            return;
+        }
+        let num = |x: f64| d.num(x);
+        let q = move |n: &Node, what: &str| d.ident(&format!("{}:{what}", n.id));
+        let ux = move |n: &Node| format!("CASE WHEN k._unit THEN k.{} END", d.ident(&n.id));
+        let block = format!("OVER ({})", self.block_partition());
+        // COINr's test fails: |G1| >= 2 and G2 >= 3.5 (`stats::skewness`, `stats::kurtosis`;
+        // undefined moments pass).
+        let g1 = |n: &str, m2: &str, m3: &str| {
+            format!(
+                "{m3} / POWER({m2}, 1.5) * SQRT({n} * ({n} - {})) / ({n} - {})",
+                num(1.0),
+                num(2.0)
+            )
+        };
+        let g2 = |n: &str, m2: &str, m4: &str| {
+            format!(
+                "(({n} + {one}) * ({m4} / ({m2} * {m2}) - {three}) + {six}) * ({n} - {one}) / (({n} - {two}) * ({n} - {three}))",
+                one = num(1.0),
+                two = num(2.0),
+                three = num(3.0),
+                six = num(6.0)
+            )
+        };
+        let col = move |n: &Node, c: &str| format!("k.{}", q(n, c));
+        let fails = |n: &Node| {
+            let (nn, m2, m3, m4) = (col(n, "n"), col(n, "m2"), col(n, "m3"), col(n, "m4"));
+            // Equal values pass (their moments in SQL may be rounding noise, not 0).
+            format!(
+                "CASE WHEN {nn} >= 4 AND {} > {} AND {m2} > 0.0 THEN ABS({}) >= {} AND {} >= {} ELSE FALSE END",
+                col(n, "max"),
+                col(n, "min"),
+                g1(&nn, &m2, &m3),
+                num(2.0),
+                g2(&nn, &m2, &m4),
+                num(3.5)
+            )
+        };
+        // The rows: every carried column and indicator, with the given ones replaced, and
+        // each winsorised indicator's original value, changed flag and original extremes.
+        let rows = |this: &Self, replaced: &[(String, String)], changed: &[String]| -> String {
+            let mut cols = vec![this.carried()];
+            for id in indicators {
+                let n = plan.node(*id);
+                let x = this.q(&n.id);
+                match replaced.iter().find(|(name, _)| *name == n.id) {
+                    Some((_, sql)) => cols.push(format!("{sql} AS {x}")),
+                    None => cols.push(format!("k.{x}")),
+                }
+            }
+            for (n, c) in auto.iter().zip(changed) {
+                cols.push(format!("{} AS {}", col(n, "o"), q(n, "o")));
+                cols.push(format!("{c} AS {}", q(n, "c")));
+                cols.push(format!("{} AS {}", col(n, "lo0"), q(n, "lo0")));
+                cols.push(format!("{} AS {}", col(n, "hi0"), q(n, "hi0")));
+            }
+            cols.join(",\n    ")
+        };
+        // Step 0: the original values and their extremes, nothing changed.
+        let prev = self.last();
+        let mut first = vec!["k.*".to_string()];
+        for n in &auto {
+            let u = ux(n);
+            first.push(format!("k.{} AS {}", self.q(&n.id), q(n, "o")));
+            first.push(format!("FALSE AS {}", q(n, "c")));
+            first.push(format!("MIN({u}) {block} AS {}", q(n, "lo0")));
+            first.push(format!("MAX({u}) {block} AS {}", q(n, "hi0")));
+        }
+        self.cte(
+            "wauto0",
+            "`winsorise auto` (COINr's rule): the values before and their extremes over the units of each block, nothing changed yet".into(),
+            format!("  SELECT {}\n  FROM {prev} k", first.join(",\n    ")),
+        );
+        // The statistics of a step: count, mean, extremes, changed count; then the moments
+        // and the values next to the extremes.
+        let moments = |this: &mut Self, name: &str, prev: &str, what: &str| {
+            let mut first = vec!["k.*".to_string()];
+            for n in &auto {
+                let u = ux(n);
+                first.push(format!(
+                    "CAST(COUNT({u}) {block} AS {}) AS {}",
+                    d.double(),
+                    q(n, "n")
+                ));
+                first.push(format!("AVG({u}) {block} AS {}", q(n, "mean")));
+                first.push(format!("MIN({u}) {block} AS {}", q(n, "min")));
+                first.push(format!("MAX({u}) {block} AS {}", q(n, "max")));
+                first.push(format!(
+                    "SUM(CASE WHEN k._unit AND k.{} THEN 1 ELSE 0 END) {block} AS {}",
+                    q(n, "c"),
+                    q(n, "nc")
+                ));
+            }
+            this.cte(
+                &format!("{name}_m"),
+                format!("{what}: the count, mean, extremes and changes of the units' values in each block"),
+                format!("  SELECT {}\n  FROM {prev} k", first.join(",\n    ")),
+            );
+            let mut second = vec!["k.*".to_string()];
+            for n in &auto {
+                let u = ux(n);
+                let dev = format!("({u} - {})", col(n, "mean"));
+                second.push(format!("AVG({dev} * {dev}) {block} AS {}", q(n, "m2")));
+                second.push(format!(
+                    "AVG({dev} * {dev} * {dev}) {block} AS {}",
+                    q(n, "m3")
+                ));
+                second.push(format!(
+                    "AVG(({dev} * {dev}) * ({dev} * {dev})) {block} AS {}",
+                    q(n, "m4")
+                ));
+                second.push(format!(
+                    "MAX(CASE WHEN {u} < {} THEN {u} END) {block} AS {}",
+                    col(n, "max"),
+                    q(n, "hi2")
+                ));
+                second.push(format!(
+                    "MIN(CASE WHEN {u} > {} THEN {u} END) {block} AS {}",
+                    col(n, "min"),
+                    q(n, "lo2")
+                ));
+            }
+            this.cte(
+                &format!("{name}_s"),
+                format!("{what}: the moments and the values next to the extremes"),
+                format!("  SELECT {}\n  FROM {name}_m k", second.join(",\n    ")),
+            );
+        };
+        let mut prev = "wauto0".to_string();
+        for step in 1..=5 {
+            let name = format!("wauto{step}");
+            moments(
+                self,
+                &name,
+                &prev,
+                &format!("`winsorise auto`, step {step}"),
+            );
+            let mut replaced = Vec::new();
+            let mut changed = Vec::new();
+            for n in &auto {
+                let (nn, m2, m3) = (col(n, "n"), col(n, "m2"), col(n, "m3"));
+                let high = format!("{} >= 0.0", g1(&nn, &m2, &m3));
+                let target = format!(
+                    "CASE WHEN {high} THEN {} ELSE {} END",
+                    col(n, "max"),
+                    col(n, "min")
+                );
+                let next = format!(
+                    "CASE WHEN {high} THEN {} ELSE {} END",
+                    col(n, "hi2"),
+                    col(n, "lo2")
+                );
+                let hit = format!(
+                    "k._unit AND {} < 5 AND ({}) AND ({next}) IS NOT NULL AND k.{} = ({target})",
+                    col(n, "nc"),
+                    fails(n),
+                    self.q(&n.id)
+                );
+                replaced.push((
+                    n.id.clone(),
+                    format!("CASE WHEN {hit} THEN {next} ELSE k.{} END", self.q(&n.id)),
+                ));
+                changed.push(format!("{} OR COALESCE({hit}, FALSE)", col(n, "c")));
+            }
+            let body = format!(
+                "  SELECT {}\n  FROM {name}_s k",
+                rows(self, &replaced, &changed)
+            );
+            self.cte(
+                &name,
+                format!("`winsorise auto`, step {step}: while the values fail COINr's test (|skewness| >= 2 and kurtosis >= 3.5) and fewer than 5 have changed, the extreme on the skewed side takes the next value"),
+                body,
+            );
+            prev = name;
+        }
+        moments(self, "wauto_end", &prev, "`winsorise auto`, the outcome");
+        let mut replaced = Vec::new();
+        for n in &auto {
+            let x = format!("k.{}", self.q(&n.id));
+            let shift = format!("{} * ({} - {})", num(0.01), col(n, "hi0"), col(n, "lo0"));
+            let log = format!("{} - {} + {shift}", col(n, "o"), col(n, "lo0"));
+            replaced.push((
+                n.id.clone(),
+                format!(
+                    "CASE WHEN {} THEN (CASE WHEN {log} > 0.0 THEN LN({log}) END) \
+                     WHEN {} > 0 AND NOT k._unit THEN (CASE WHEN {x} < {lo} THEN {lo} WHEN {x} > {hi} THEN {hi} ELSE {x} END) \
+                     ELSE {x} END",
+                    fails(n),
+                    col(n, "nc"),
+                    lo = col(n, "min"),
+                    hi = col(n, "max"),
+                ),
+            ));
+        }
+        let mut cols = vec![self.carried()];
+        for id in indicators {
+            let n = plan.node(*id);
+            let x = self.q(&n.id);
+            match replaced.iter().find(|(name, _)| *name == n.id) {
+                Some((_, sql)) => cols.push(format!("{sql} AS {x}")),
+                None => cols.push(format!("k.{x}")),
+            }
+        }
+        self.cte(
+            "winsorised_auto",
+            "`winsorise auto`: the winsorised values when they pass; when they still fail, ln(x − min + 0.01·(max − min)) of the values before (COINr's log_CT); the other rows held to the units' range".into(),
+            format!("  SELECT {}\n  FROM wauto_end_s k", cols.join(",\n    ")),
         );
     }
 
