@@ -501,6 +501,23 @@ fn big_1m_rules_run_the_same_from_parquet() {
     assert_eq!(a, run(&pq, "1"));
     assert_eq!(a, run(&pq, "3"));
 
+    // Beyond the budget, refused before reading, with the footer's exact row count.
+    let o = qindex(&[
+        "run",
+        rules.to_str().unwrap(),
+        "--data",
+        pq.to_str().unwrap(),
+        "--memory-limit",
+        "1M",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    let columns = table.cols.len();
+    assert!(
+        err.contains(&format!("({n} rows × {columns} columns) would need")),
+        "{err}"
+    );
+    assert!(err.contains("--engine datafusion"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
