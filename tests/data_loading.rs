@@ -866,3 +866,27 @@ fn many_bad_cells_are_summarised() {
         errors[4]
     );
 }
+
+/// Without the `parquet` feature a `.parquet` file is refused with the command that builds
+/// it in, never parsed as CSV (even when its bytes would read as CSV).
+#[cfg(not(feature = "parquet"))]
+#[test]
+fn parquet_without_the_feature_says_how_to_build_it() {
+    let dir = std::env::temp_dir().join(format!("qindex-no-parquet-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("d.parquet");
+    std::fs::write(&path, "unit,x\na,1\n").unwrap();
+    let mut opts = LoadOptions::new("unit");
+    opts.numeric_columns = vec!["x".into()];
+    match load(&path, &opts) {
+        Err(Error::Usage(m)) => {
+            assert!(m.contains("d.parquet"), "{m}");
+            assert!(
+                m.contains("`cargo build --release --features parquet`"),
+                "{m}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -74,8 +74,10 @@ fn uncertainty_refuses_beyond_the_budget_and_the_range_of_samples() {
         "rules/market_led.qi",
         "--samples",
         "100000",
+        // Above what the data needs (about 163 KB: refused before reading beyond it), below
+        // what the replications' blocks need (about 220 KB).
         "--memory-limit",
-        "64K",
+        "200K",
     ]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
@@ -181,5 +183,79 @@ fn a_slow_phase_shows_on_a_terminal() {
     assert!(cleared, "{after:?}");
     assert!(blank < after.find("warning["), "{after:?}");
     assert!(std::fs::metadata(&out).unwrap().len() > 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The in-memory engine estimates what a data file needs before reading it and refuses beyond
+/// the budget, with the estimate, the limit and `--engine datafusion` (issue #19).
+#[test]
+fn run_refuses_data_beyond_the_budget_before_reading_it() {
+    let dir = std::env::temp_dir().join(format!("qindex-limits-data-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rules = dir.join("r.qi");
+    std::fs::write(
+        &rules,
+        "index r by unit {\n    indicator x\n    indicator y\n}\n",
+    )
+    .unwrap();
+    let rows: u64 = 50_000;
+    let mut csv = String::from("unit,x,y\n");
+    for i in 0..rows {
+        csv.push_str(&format!("u{i},{}.5,{}\n", i % 97, i % 13));
+    }
+    let data = dir.join("d.csv");
+    std::fs::write(&data, &csv).unwrap();
+    let (r, d) = (rules.to_str().unwrap(), data.to_str().unwrap());
+
+    let o = qindex(&[
+        "run",
+        r,
+        "--data",
+        d,
+        "--format",
+        "csv",
+        "--memory-limit",
+        "1M",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(o.stdout.is_empty());
+    // The estimate counts rows from the file's size: close to the real count.
+    let estimated: u64 = err
+        .split("(about ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(
+        estimated.abs_diff(rows) * 20 < rows,
+        "{estimated} rows: {err}"
+    );
+    assert!(
+        err.contains(" rows × 3 columns) would need about "),
+        "{err}"
+    );
+    assert!(
+        err.contains("more than the limit of 1.0 MB (set by --memory-limit)"),
+        "{err}"
+    );
+    assert!(err.contains("--engine datafusion --memory-limit"), "{err}");
+
+    // Within the budget it runs.
+    let o = qindex(&[
+        "run",
+        r,
+        "--data",
+        d,
+        "--format",
+        "csv",
+        "--memory-limit",
+        "64M",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        o.stdout.iter().filter(|b| **b == b'\n').count() as u64,
+        rows + 1
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -37,9 +37,11 @@ pub struct Args {
     /// needs a build with `--features datafusion`).
     #[arg(long, value_enum, default_value = "native")]
     engine: Engine,
-    /// With --engine datafusion: the memory pool (512M, 4G, ...); sorts and aggregations spill
-    /// to disk beyond it.
-    #[arg(long, value_name = "SIZE", value_parser = qindex::memory::parse_size, requires = "engine")]
+    /// The memory budget (512M, 4G, ...). With --engine datafusion: the memory pool, beyond
+    /// which sorts and aggregations spill to disk. With the native engine: a data file whose
+    /// evaluation is estimated to need more is refused before it is read. Default: half of
+    /// this machine's memory.
+    #[arg(long, value_name = "SIZE", value_parser = qindex::memory::parse_size)]
     memory_limit: Option<u64>,
     #[command(flatten)]
     pub out: OutArgs,
@@ -63,6 +65,9 @@ pub fn run(a: Args, cx: &mut Cx) -> Outcome {
         Format::Csv
     };
     let format = cx.format("run", &all, default)?;
+    if let Some(bytes) = a.memory_limit {
+        qindex::memory::set_limit(bytes);
+    }
     let mut session = cx.session(&a.on.file)?;
     let (plan, filter) = cx.plan_where(&mut session, &a.on.scheme, a.filter.as_deref())?;
     let only = match &a.columns {

@@ -554,6 +554,21 @@ impl<'a> Sink<'a> {
         *rows = 0;
     }
 
+    /// Starts `n` consecutive rows at once (chunk-local numbers from `first`), for a reader
+    /// that then fills them a column at a time ([`Sink::push_cell_at`], [`Sink::text`]):
+    /// each column's cells still arrive in row order, so its diagnostics are those of a
+    /// row-by-row read. Returns the position of the first of them in the columns.
+    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
+    pub fn rows(&mut self, first: u64, n: usize) -> usize {
+        if self.block.rows > 0 {
+            self.flush();
+        }
+        let at = self.rows.len();
+        self.rows
+            .extend((first..first + n as u64).map(|r| r as u32));
+        at
+    }
+
     /// Stores a cell already read as a number; `raw` is shown when it is invalid.
     #[inline]
     pub fn push_cell(&mut self, slot: usize, col: usize, row: u64, cell: Cell, raw: &str) {
@@ -561,6 +576,23 @@ impl<'a> Sink<'a> {
         if self.block.rows > 0 {
             self.flush();
         }
+        // The caller sized each piece for every row of the chunk: `row` was called first.
+        let at = self.rows.len() - 1;
+        self.push_cell_at(at, slot, col, row, cell, raw);
+    }
+
+    /// [`Sink::push_cell`] into the row at position `at` of the columns (rows started by
+    /// [`Sink::rows`]).
+    #[inline]
+    pub fn push_cell_at(
+        &mut self,
+        at: usize,
+        slot: usize,
+        col: usize,
+        row: u64,
+        cell: Cell,
+        raw: &str,
+    ) {
         let v = match cell {
             Cell::Number(v) => {
                 let plain = &mut self.issues.plain[slot];
@@ -598,8 +630,7 @@ impl<'a> Sink<'a> {
                 f64::NAN
             }
         };
-        // The caller sized each piece for every row of the chunk: `row` was called first.
-        self.numeric[slot][self.rows.len() - 1] = v;
+        self.numeric[slot][at] = v;
     }
 
     /// Stores a cell of a text column, trimmed.

@@ -1,4 +1,5 @@
-//! Loading data files (CSV, XLSX, XLS, ODS) into a columnar [`Frame`].
+//! Loading data files (CSV, XLSX, XLS, ODS, and Parquet with the `parquet` feature) into a
+//! columnar [`Frame`].
 //!
 //! ```no_run
 //! use qindex::data::{load, LoadOptions};
@@ -13,7 +14,7 @@
 //! ```
 //!
 //! Only the columns named in [`LoadOptions`] are read, so a wide file costs little more than
-//! the columns a rules file uses. A CSV file is read into memory once, split at line breaks
+//! the columns a rules file uses (a Parquet file decodes only those). A CSV file is read into memory once, split at line breaks
 //! (outside quoted values) and parsed on several threads; the result does not depend on the
 //! number of threads.
 //!
@@ -47,6 +48,8 @@
 //! | `mixed-percent` | warning | `50%` and `0.4` in one column |
 //! | `percent-cells` | warning | workbook cells formatted as percentages, read as fractions |
 //! | `decode-errors` | warning | bytes invalid in the encoding given, replaced by `�` |
+//! | `column-type` | error | a Parquet timestamp column named as an indicator |
+//! | `bad-parquet` | error | a `.parquet` file that is cut short or not Parquet |
 
 pub(crate) mod build;
 pub use excel::in_workbook_reader;
@@ -58,6 +61,8 @@ mod excel;
 mod frame;
 mod hash;
 mod opendocument;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod xlsx_formats;
 
 pub mod respondents;
@@ -118,6 +123,8 @@ pub enum Format {
     Csv,
     /// `.xlsx`, `.xlsm`, `.xlsb`, `.xls`, `.ods`.
     Spreadsheet,
+    /// `.parquet`, `.parq`: read with the `parquet` feature, refused without it.
+    Parquet,
 }
 
 impl Format {
@@ -129,6 +136,7 @@ impl Format {
             .to_ascii_lowercase();
         match ext.as_str() {
             "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" => Format::Spreadsheet,
+            "parquet" | "parq" => Format::Parquet,
             _ => Format::Csv,
         }
     }
@@ -181,6 +189,66 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<(Frame, Vec<Diagnostic>),
             let bytes = read_file(path, threads(opts)).map_err(io)?;
             let hash = content_hash(&bytes);
             excel::load_excel(path, bytes, opts, hash)
+        }
+        Format::Parquet => load_parquet(path, opts),
+    }
+}
+
+#[cfg(feature = "parquet")]
+fn load_parquet(path: &Path, opts: &LoadOptions) -> Result<(Frame, Vec<Diagnostic>), Error> {
+    let result = parquet::load_parquet(path, opts);
+    crate::timing::lap("parquet");
+    result
+}
+
+#[cfg(not(feature = "parquet"))]
+fn load_parquet(path: &Path, _: &LoadOptions) -> Result<(Frame, Vec<Diagnostic>), Error> {
+    Err(parquet_not_built(path))
+}
+
+/// The error for a Parquet file in a build without the `parquet` feature.
+#[cfg(not(feature = "parquet"))]
+fn parquet_not_built(path: &Path) -> Error {
+    Error::Usage(format!(
+        "{}: reading Parquet needs a qindex built with the `parquet` feature: \
+         `cargo build --release --features parquet` (or `--features datafusion`, which \
+         includes it); or convert the file to CSV",
+        path.display()
+    ))
+}
+
+/// How many rows a data file holds, known before it is loaded: exact for Parquet (its footer),
+/// estimated for a regular CSV file from its size and the lines of its first megabyte.
+/// `None` for a spreadsheet, a pipe, or a file that cannot be read (the load then says why).
+pub fn rows_before_loading(path: &Path) -> Option<u64> {
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    match Format::of(path) {
+        #[cfg(feature = "parquet")]
+        Format::Parquet => parquet::rows(path),
+        #[cfg(not(feature = "parquet"))]
+        Format::Parquet => None,
+        Format::Spreadsheet => None,
+        Format::Csv => {
+            use std::io::Read;
+            const SAMPLE: u64 = 1 << 20;
+            let mut head = Vec::new();
+            std::fs::File::open(path)
+                .ok()?
+                .take(SAMPLE)
+                .read_to_end(&mut head)
+                .ok()?;
+            let header = memchr::memchr(b'\n', &head)? + 1;
+            let body = &head[header..];
+            let lines = memchr::memchr_iter(b'\n', body).count() as u64;
+            if meta.len() <= SAMPLE || lines == 0 {
+                // The whole file was read (or one long line): count what is there.
+                return Some(lines + u64::from(!body.is_empty() && !body.ends_with(b"\n")));
+            }
+            let per_line = body.len() as u64 / lines;
+            Some((meta.len() - header as u64) / per_line.max(1))
         }
     }
 }
@@ -308,5 +376,9 @@ pub fn header_of(path: &Path) -> Option<Vec<String>> {
                 excel::open_sheet(&file, &bytes, &opts, || Error::Usage(String::new())).ok()?;
             excel::sheet_header(&range).map(|(_, h)| h)
         }
+        #[cfg(feature = "parquet")]
+        Format::Parquet => parquet::header(path),
+        #[cfg(not(feature = "parquet"))]
+        Format::Parquet => None,
     }
 }

@@ -145,9 +145,16 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<(Respondents, Vec<Diagnos
             "no unit id column was given for the respondents".to_string(),
         ));
     }
+    if Format::of(path) == Format::Parquet {
+        return Err(Error::Usage(format!(
+            "{}: survey respondents are read from CSV or a workbook, not yet from Parquet; \
+             write the respondents as CSV",
+            path.display()
+        )));
+    }
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     match Format::of(path) {
-        Format::Csv => load_csv_bytes(path, &bytes, opts),
+        Format::Csv | Format::Parquet => load_csv_bytes(path, &bytes, opts),
         Format::Spreadsheet => load_workbook(path, &bytes, opts),
     }
 }

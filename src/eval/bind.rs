@@ -88,6 +88,7 @@ pub fn load_for(
             }
         }
     }
+    refuse_beyond_budget(path, &lo)?;
     match data::load(path, &lo) {
         Err(Error::Diagnostics(ds)) => Err(Error::Diagnostics(at_rules(
             ds,
@@ -96,6 +97,45 @@ pub fn load_for(
         ))),
         other => other,
     }
+}
+
+/// The in-memory pipeline's peak memory over its columns' values (8 bytes a row and column
+/// read), rounded up from what was measured: `qindex run` of the peers' `big_1m.qi` on 1M
+/// rows × 51 columns (408 MB of values) peaks at 654 MB from Parquet, 1.6 times; from CSV at
+/// 834 MB, the 385 MB file (mapped while parsed) and 1.1 times.
+const PEAK_FACTOR: u64 = 2;
+
+/// Refuses, before reading it, a data file whose evaluation in memory would need more than the
+/// memory budget ([`crate::memory::limit`]): rows (from a Parquet footer, or estimated from a
+/// CSV file's size) × columns read × 8 bytes × [`PEAK_FACTOR`], plus a CSV file's own size.
+/// The message gives the estimate and the limit and points to `--engine datafusion`, which
+/// runs out of core.
+fn refuse_beyond_budget(path: &Path, lo: &LoadOptions) -> Result<(), Error> {
+    let Some(rows) = data::rows_before_loading(path) else {
+        return Ok(());
+    };
+    let columns = 1
+        + lo.numeric_columns.len()
+        + lo.text_columns.len()
+        + usize::from(lo.period_column.is_some())
+        + usize::from(lo.label_column.is_some());
+    let mut need = crate::memory::product(&[rows, columns as u64, 8, PEAK_FACTOR]);
+    let csv = data::Format::of(path) == data::Format::Csv;
+    if csv {
+        let size = std::fs::metadata(path).map_or(0, |m| m.len());
+        need = need.saturating_add(size);
+    }
+    let about = if csv { "about " } else { "" };
+    crate::memory::check(
+        need,
+        &format!(
+            "evaluating {} in memory ({about}{rows} rows × {columns} columns)",
+            path.display()
+        ),
+        "run it out of core with `qindex run RULES --engine datafusion --memory-limit 4G` \
+         (a qindex built with `--features datafusion`), or raise the in-memory budget with \
+         --memory-limit SIZE",
+    )
 }
 
 /// Diagnostics about absent columns moved to the place in the rules that names the column
