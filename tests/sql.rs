@@ -19,6 +19,12 @@ fn write(name: &str, text: &str) -> std::path::PathBuf {
 /// of the hint.
 const NOT_COVERED: &[(&str, &str, &str, &str)] = &[
     (
+        "winsorise_auto",
+        "index t by u {\n    indicator a { winsorise auto }\n    indicator b\n}\n",
+        "winsorise auto",
+        "winsorise P1..P2",
+    ),
+    (
         "pca",
         "index t by u {\n    weights pca\n    indicator a\n    indicator b\n}\n",
         "weights pca",
@@ -80,6 +86,8 @@ fn each_setting_not_covered_is_refused_at_its_span() {
     }
 }
 
+/// The shipped rules compile in every dialect, but for `winsorise auto` (quality_city.qi and
+/// market_led.qi use it once each, for `brands`).
 #[test]
 fn the_shipped_rules_compile_in_every_dialect() {
     for file in ["hdi.qi", "gggi.qi", "quality_city.qi", "market_led.qi"] {
@@ -87,7 +95,16 @@ fn the_shipped_rules_compile_in_every_dialect() {
         let session = Session::open(&path).expect("opens");
         for scheme in session.all_schemes() {
             let plan = session.plan(&scheme).expect("plan");
-            assert_eq!(not_covered(plan), Vec::new(), "{file} {scheme}");
+            let refused: Vec<String> = not_covered(plan).into_iter().map(|d| d.message).collect();
+            assert!(
+                refused
+                    .iter()
+                    .all(|m| m.starts_with("`winsorise auto` of `brands`")),
+                "{file} {scheme}: {refused:?}"
+            );
+            if !refused.is_empty() {
+                continue;
+            }
             for d in [
                 Dialect::Datafusion,
                 Dialect::Spark,
@@ -104,24 +121,33 @@ fn the_shipped_rules_compile_in_every_dialect() {
     }
 }
 
-/// quality_city.qi reads the survey `citizens` from the table named like it, or the one
-/// `--survey-table` gives; `winsorise auto` and `missing median by` have their stages.
+/// A survey is read from the table named like it, or the one `--survey-table` gives;
+/// `missing median by` has its stage (quality_city.qi with `winsorise auto` made percentile
+/// clipping, the one setting of it the SQL does not cover).
 #[test]
 fn the_survey_table_is_the_callers() {
-    let sql = String::from_utf8(qindex_ok(&["sql", "rules/quality_city.qi"])).expect("utf-8");
+    let text = std::fs::read_to_string(root().join("rules/quality_city.qi"))
+        .expect("read")
+        .replace("winsorise auto", "winsorise 5%..95%")
+        .replace(
+            "data \"data/",
+            &format!("data \"{}/rules/data/", root().display()),
+        );
+    let path = write("quality_city_pct", &text);
+    let path = path.to_str().expect("utf-8");
+    let sql = String::from_utf8(qindex_ok(&["sql", path])).expect("utf-8");
     assert!(sql.contains("FROM citizens r"), "{sql}");
     for stage in [
         "survey_0_items AS",
+        "survey_0_answers AS",
         "survey_0 AS",
         "impute_by0 AS",
-        "wauto5 AS",
-        "winsorised_auto AS",
     ] {
         assert!(sql.contains(stage), "{stage}");
     }
     let out = qindex_ok(&[
         "sql",
-        "rules/quality_city.qi",
+        path,
         "--survey-table",
         "citizens=survey.respondents_2024",
         "--format",
@@ -132,7 +158,7 @@ fn the_survey_table_is_the_callers() {
     assert!(sql.contains("FROM survey.respondents_2024 r"), "{sql}");
     assert!(!sql.contains("FROM citizens r"));
     assert_eq!(doc["survey_tables"]["citizens"], "survey.respondents_2024");
-    let o = qindex(&["sql", "rules/quality_city.qi", "--survey-table", "citizens"]);
+    let o = qindex(&["sql", path, "--survey-table", "citizens"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("SURVEY=TABLE"));
 }

@@ -138,6 +138,26 @@ fn shipped_rules_files_equal_the_native_engine() {
     assert!(covered > 0, "no shipped file is covered");
 }
 
+/// quality_city.qi with its one setting the SQL does not cover (`winsorise auto`) made
+/// percentile clipping: the survey estimates from the respondent table, `missing median by
+/// province`, and every stage of the shipped government assessment.
+#[test]
+fn quality_city_with_percentile_clipping_equals_the_native_engine() {
+    let text = std::fs::read_to_string(root().join("rules/quality_city.qi"))
+        .expect("read")
+        .replace("winsorise auto", "winsorise 5%..95%")
+        .replace(
+            "data \"data/",
+            &format!("data \"{}/rules/data/", root().display()),
+        );
+    let dir = tempdir("quality_city");
+    let rules = dir.join("quality_city.qi");
+    std::fs::write(&rules, text).expect("write");
+    let out = compare(&rules, "default", None, PeriodChoice::All);
+    assert!(matches!(out, Outcome::Equal(n) if n > 100), "{out:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A CSV over the plan's data columns: `units` units over `periods` periods, values in
 /// 1..100 with some missing, a text label.
 fn generated_data(plan: &Plan, units: usize, periods: usize, seed: u64, dir: &Path) -> PathBuf {
@@ -357,7 +377,7 @@ fn indicator() -> impl Strategy<Value = Ind> {
             Just("transform log1p".to_string()),
             Just("transform sqrt".to_string())
         ],
-        prop_oneof![Just(""), Just("winsorise 10%..90%"), Just("winsorise auto")],
+        prop_oneof![Just(""), Just("winsorise 10%..90%")],
         1u32..4,
     )
         .prop_map(
@@ -499,7 +519,6 @@ proptest! {
     /// Any program over the covered settings, valid and evaluable natively, gives the same
     /// scores, values and ranks under DataFusion.
     #[test]
-    #[ignore = "open: finds programs whose SQL score differs from the native one by ~5e-7 (found at the deadline, not yet diagnosed); run with --ignored"]
     fn generated_programs_equal_the_native_engine(p in program(), seed in 0u64..1000) {
         let dir = tempdir("prop");
         let rules = dir.join("gen.qi");

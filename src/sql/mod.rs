@@ -100,12 +100,27 @@ impl Dialect {
     }
 
     /// The type-7 quantile aggregate (linear interpolation, R's default, `stats::quantile`).
+    /// DataFusion's `PERCENTILE_CONT` is approximate (a t-digest: 96.224599948 for 96.2246),
+    /// so there the sorted values are gathered and the two order statistics interpolated as
+    /// `stats::quantile_sorted` does: x₍ₗ₎ + (h − l)(x₍ₗ₊₁₎ − x₍ₗ₎), h = (n − 1)p, l = ⌊h⌋.
     fn percentile(self, x: &str, p: f64) -> String {
-        let p = format!("{p:?}");
+        let ps = format!("{p:?}");
         match self {
-            Dialect::Spark => format!("PERCENTILE({x}, {p})"),
-            Dialect::Duckdb => format!("QUANTILE_CONT({x}, {p})"),
-            _ => format!("PERCENTILE_CONT({p}) WITHIN GROUP (ORDER BY {x})"),
+            Dialect::Spark => format!("PERCENTILE({x}, {ps})"),
+            Dialect::Duckdb => format!("QUANTILE_CONT({x}, {ps})"),
+            Dialect::Postgres => format!("PERCENTILE_CONT({ps}) WITHIN GROUP (ORDER BY {x})"),
+            Dialect::Datafusion => {
+                let sorted = format!("ARRAY_AGG({x} ORDER BY {x}) FILTER (WHERE {x} IS NOT NULL)");
+                let n = format!("COUNT({x})");
+                let h = format!("(CAST({n} - 1 AS DOUBLE) * {ps})");
+                let l = format!("CAST(FLOOR({h}) AS BIGINT)");
+                let at = |i: String| format!("ARRAY_ELEMENT({sorted}, {i})");
+                let lo = at(format!("{l} + 1"));
+                let hi = at(format!("LEAST({l} + 2, {n})"));
+                format!(
+                    "CASE WHEN {n} > 0 THEN {lo} + ({h} - CAST({l} AS DOUBLE)) * ({hi} - {lo}) END"
+                )
+            }
         }
     }
 }
@@ -203,6 +218,13 @@ pub fn not_covered(plan: &Plan) -> Vec<Diagnostic> {
     }
     for node in &plan.nodes {
         if let Some(ind) = &node.indicator {
+            if ind.winsorise == Winsorise::Auto {
+                out.push(node.setting_error(
+                    SettingKey::Winsorise,
+                    code,
+                    format!("`winsorise auto` of `{}` is not compiled to SQL: COINr's rule (skew and kurtosis, clipping one value at a time) is iterative", node.id),
+                ).with_hint("use `winsorise P1..P2` (percentile clipping, e.g. `winsorise 5%..95%`), or the native engine"));
+            }
             if let Normalise::Ratio(RatioTo::Unit(name)) = &ind.normalise {
                 out.push(
                     node.setting_error(
@@ -412,7 +434,6 @@ impl<'a> Compiler<'a> {
         self.impute(&indicators);
         self.transform(&indicators);
         self.winsorise(&indicators);
-        self.winsorise_auto(&indicators);
         self.normalise(&indicators);
         self.groups();
         self.adjust();
@@ -1132,236 +1153,6 @@ impl<'a> Compiler<'a> {
                 values.join(",\n    "),
                 self.join("winsorise_stats", "s")
             ),
-        );
-    }
-
-    /// `winsorise auto`: COINr's rule ([`crate::methods::treat::winsorise_auto`]) unrolled.
-    /// Each step changes at least one more value (the values move inward: the rows at the
-    /// extreme include the ones the step before set, and at least one that held the value
-    /// they were set to), so the native loop, which stops once 5 values have changed, takes
-    /// at most 5 steps. Per step: the block's count, mean, extremes and changed count; its
-    /// moments and the values next to the extremes; then the rows at the extreme set to the
-    /// next value when the values fail the test. Last, the log fallback where they still fail.
-    ///
-    /// The statistics are window aggregates over the block, so that each CTE reads the one
-    /// before once: engines inline a CTE at every reference, and a step that read the previous
-    /// one three times (statistics, moments, rows) would copy the plan below it 3⁵ times.
-    fn winsorise_auto(&mut self, indicators: &[NodeId]) {
-        let plan = self.plan;
-        let d = self.d;
-        let auto: Vec<&Node> = indicators
-            .iter()
-            .map(|id| plan.node(*id))
-            .filter(|n| n.indicator.as_ref().expect("ind").winsorise == Winsorise::Auto)
-            .collect();
-        if auto.is_empty() {
-            return;
-        }
-        let num = |x: f64| d.num(x);
-        let q = move |n: &Node, what: &str| d.ident(&format!("{}:{what}", n.id));
-        let ux = move |n: &Node| format!("CASE WHEN k._unit THEN k.{} END", d.ident(&n.id));
-        let block = format!("OVER ({})", self.block_partition());
-        // COINr's test fails: |G1| >= 2 and G2 >= 3.5 (`stats::skewness`, `stats::kurtosis`;
-        // undefined moments pass).
-        let g1 = |n: &str, m2: &str, m3: &str| {
-            format!(
-                "{m3} / POWER({m2}, 1.5) * SQRT({n} * ({n} - {})) / ({n} - {})",
-                num(1.0),
-                num(2.0)
-            )
-        };
-        let g2 = |n: &str, m2: &str, m4: &str| {
-            format!(
-                "(({n} + {one}) * ({m4} / ({m2} * {m2}) - {three}) + {six}) * ({n} - {one}) / (({n} - {two}) * ({n} - {three}))",
-                one = num(1.0),
-                two = num(2.0),
-                three = num(3.0),
-                six = num(6.0)
-            )
-        };
-        let col = move |n: &Node, c: &str| format!("k.{}", q(n, c));
-        let fails = |n: &Node| {
-            let (nn, m2, m3, m4) = (col(n, "n"), col(n, "m2"), col(n, "m3"), col(n, "m4"));
-            // Equal values pass (their moments in SQL may be rounding noise, not 0).
-            format!(
-                "CASE WHEN {nn} >= 4 AND {} > {} AND {m2} > 0.0 THEN ABS({}) >= {} AND {} >= {} ELSE FALSE END",
-                col(n, "max"),
-                col(n, "min"),
-                g1(&nn, &m2, &m3),
-                num(2.0),
-                g2(&nn, &m2, &m4),
-                num(3.5)
-            )
-        };
-        // The rows: every carried column and indicator, with the given ones replaced, and
-        // each winsorised indicator's original value, changed flag and original extremes.
-        let rows = |this: &Self, replaced: &[(String, String)], changed: &[String]| -> String {
-            let mut cols = vec![this.carried()];
-            for id in indicators {
-                let n = plan.node(*id);
-                let x = this.q(&n.id);
-                match replaced.iter().find(|(name, _)| *name == n.id) {
-                    Some((_, sql)) => cols.push(format!("{sql} AS {x}")),
-                    None => cols.push(format!("k.{x}")),
-                }
-            }
-            for (n, c) in auto.iter().zip(changed) {
-                cols.push(format!("{} AS {}", col(n, "o"), q(n, "o")));
-                cols.push(format!("{c} AS {}", q(n, "c")));
-                cols.push(format!("{} AS {}", col(n, "lo0"), q(n, "lo0")));
-                cols.push(format!("{} AS {}", col(n, "hi0"), q(n, "hi0")));
-            }
-            cols.join(",\n    ")
-        };
-        // Step 0: the original values and their extremes, nothing changed.
-        let prev = self.last();
-        let mut first = vec!["k.*".to_string()];
-        for n in &auto {
-            let u = ux(n);
-            first.push(format!("k.{} AS {}", self.q(&n.id), q(n, "o")));
-            first.push(format!("FALSE AS {}", q(n, "c")));
-            first.push(format!("MIN({u}) {block} AS {}", q(n, "lo0")));
-            first.push(format!("MAX({u}) {block} AS {}", q(n, "hi0")));
-        }
-        self.cte(
-            "wauto0",
-            "`winsorise auto` (COINr's rule): the values before and their extremes over the units of each block, nothing changed yet".into(),
-            format!("  SELECT {}\n  FROM {prev} k", first.join(",\n    ")),
-        );
-        // The statistics of a step: count, mean, extremes, changed count; then the moments
-        // and the values next to the extremes.
-        let moments = |this: &mut Self, name: &str, prev: &str, what: &str| {
-            let mut first = vec!["k.*".to_string()];
-            for n in &auto {
-                let u = ux(n);
-                first.push(format!(
-                    "CAST(COUNT({u}) {block} AS {}) AS {}",
-                    d.double(),
-                    q(n, "n")
-                ));
-                first.push(format!("AVG({u}) {block} AS {}", q(n, "mean")));
-                first.push(format!("MIN({u}) {block} AS {}", q(n, "min")));
-                first.push(format!("MAX({u}) {block} AS {}", q(n, "max")));
-                first.push(format!(
-                    "SUM(CASE WHEN k._unit AND k.{} THEN 1 ELSE 0 END) {block} AS {}",
-                    q(n, "c"),
-                    q(n, "nc")
-                ));
-            }
-            this.cte(
-                &format!("{name}_m"),
-                format!("{what}: the count, mean, extremes and changes of the units' values in each block"),
-                format!("  SELECT {}\n  FROM {prev} k", first.join(",\n    ")),
-            );
-            let mut second = vec!["k.*".to_string()];
-            for n in &auto {
-                let u = ux(n);
-                let dev = format!("({u} - {})", col(n, "mean"));
-                second.push(format!("AVG({dev} * {dev}) {block} AS {}", q(n, "m2")));
-                second.push(format!(
-                    "AVG({dev} * {dev} * {dev}) {block} AS {}",
-                    q(n, "m3")
-                ));
-                second.push(format!(
-                    "AVG(({dev} * {dev}) * ({dev} * {dev})) {block} AS {}",
-                    q(n, "m4")
-                ));
-                second.push(format!(
-                    "MAX(CASE WHEN {u} < {} THEN {u} END) {block} AS {}",
-                    col(n, "max"),
-                    q(n, "hi2")
-                ));
-                second.push(format!(
-                    "MIN(CASE WHEN {u} > {} THEN {u} END) {block} AS {}",
-                    col(n, "min"),
-                    q(n, "lo2")
-                ));
-            }
-            this.cte(
-                &format!("{name}_s"),
-                format!("{what}: the moments and the values next to the extremes"),
-                format!("  SELECT {}\n  FROM {name}_m k", second.join(",\n    ")),
-            );
-        };
-        let mut prev = "wauto0".to_string();
-        for step in 1..=5 {
-            let name = format!("wauto{step}");
-            moments(
-                self,
-                &name,
-                &prev,
-                &format!("`winsorise auto`, step {step}"),
-            );
-            let mut replaced = Vec::new();
-            let mut changed = Vec::new();
-            for n in &auto {
-                let (nn, m2, m3) = (col(n, "n"), col(n, "m2"), col(n, "m3"));
-                let high = format!("{} >= 0.0", g1(&nn, &m2, &m3));
-                let target = format!(
-                    "CASE WHEN {high} THEN {} ELSE {} END",
-                    col(n, "max"),
-                    col(n, "min")
-                );
-                let next = format!(
-                    "CASE WHEN {high} THEN {} ELSE {} END",
-                    col(n, "hi2"),
-                    col(n, "lo2")
-                );
-                let hit = format!(
-                    "k._unit AND {} < 5 AND ({}) AND ({next}) IS NOT NULL AND k.{} = ({target})",
-                    col(n, "nc"),
-                    fails(n),
-                    self.q(&n.id)
-                );
-                replaced.push((
-                    n.id.clone(),
-                    format!("CASE WHEN {hit} THEN {next} ELSE k.{} END", self.q(&n.id)),
-                ));
-                changed.push(format!("{} OR COALESCE({hit}, FALSE)", col(n, "c")));
-            }
-            let body = format!(
-                "  SELECT {}\n  FROM {name}_s k",
-                rows(self, &replaced, &changed)
-            );
-            self.cte(
-                &name,
-                format!("`winsorise auto`, step {step}: while the values fail COINr's test (|skewness| >= 2 and kurtosis >= 3.5) and fewer than 5 have changed, the extreme on the skewed side takes the next value"),
-                body,
-            );
-            prev = name;
-        }
-        moments(self, "wauto_end", &prev, "`winsorise auto`, the outcome");
-        let mut replaced = Vec::new();
-        for n in &auto {
-            let x = format!("k.{}", self.q(&n.id));
-            let shift = format!("{} * ({} - {})", num(0.01), col(n, "hi0"), col(n, "lo0"));
-            let log = format!("{} - {} + {shift}", col(n, "o"), col(n, "lo0"));
-            replaced.push((
-                n.id.clone(),
-                format!(
-                    "CASE WHEN {} THEN (CASE WHEN {log} > 0.0 THEN LN({log}) END) \
-                     WHEN {} > 0 AND NOT k._unit THEN (CASE WHEN {x} < {lo} THEN {lo} WHEN {x} > {hi} THEN {hi} ELSE {x} END) \
-                     ELSE {x} END",
-                    fails(n),
-                    col(n, "nc"),
-                    lo = col(n, "min"),
-                    hi = col(n, "max"),
-                ),
-            ));
-        }
-        let mut cols = vec![self.carried()];
-        for id in indicators {
-            let n = plan.node(*id);
-            let x = self.q(&n.id);
-            match replaced.iter().find(|(name, _)| *name == n.id) {
-                Some((_, sql)) => cols.push(format!("{sql} AS {x}")),
-                None => cols.push(format!("k.{x}")),
-            }
-        }
-        self.cte(
-            "winsorised_auto",
-            "`winsorise auto`: the winsorised values when they pass; when they still fail, ln(x − min + 0.01·(max − min)) of the values before (COINr's log_CT); the other rows held to the units' range".into(),
-            format!("  SELECT {}\n  FROM wauto_end_s k", cols.join(",\n    ")),
         );
     }
 

@@ -2,7 +2,9 @@
 compares its result with the native engine's CSV (`qindex run --format csv --period all`):
 ranks exactly, scores to 1e-9. Prints a line per file; exits 1 on a difference.
 
-usage: compare.py QUERY.sql DATA.csv NATIVE.csv
+usage: compare.py QUERY.sql DATA.csv NATIVE.csv [TABLE=FILE.csv ...]
+
+Each TABLE=FILE.csv is a further table the query reads (a survey's respondents).
 """
 
 import csv
@@ -33,6 +35,10 @@ def main():
     # numbers itself.
     spark.read.option("header", True).option("inferSchema", False).csv(data_path) \
         .createOrReplaceTempView("data")
+    for extra in sys.argv[4:]:
+        name, path = extra.split("=", 1)
+        spark.read.option("header", True).option("inferSchema", False).csv(path) \
+            .createOrReplaceTempView(name)
     with open(query_path, encoding="utf-8") as f:
         query = f.read()
     rows = spark.sql(query).collect()
