@@ -6,6 +6,18 @@ use qindex::diagnostics::{render_all, Color};
 use qindex::{Diagnostic, Error};
 use std::path::{Path, PathBuf};
 
+/// rules/quality_city.qi with its one setting the SQL does not compile (`winsorise auto`) made
+/// percentile clipping, its data paths absolute (to be written anywhere).
+pub fn quality_city_with_percentile_clipping() -> String {
+    std::fs::read_to_string(root().join("rules/quality_city.qi"))
+        .expect("read rules/quality_city.qi")
+        .replace("winsorise auto", "winsorise 5%..95%")
+        .replace(
+            "data \"data/",
+            &format!("data \"{}/rules/data/", root().display()),
+        )
+}
+
 /// The crate root; tests run from here.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -126,13 +126,7 @@ fn the_shipped_rules_compile_in_every_dialect() {
 /// clipping, the one setting of it the SQL does not cover).
 #[test]
 fn the_survey_table_is_the_callers() {
-    let text = std::fs::read_to_string(root().join("rules/quality_city.qi"))
-        .expect("read")
-        .replace("winsorise auto", "winsorise 5%..95%")
-        .replace(
-            "data \"data/",
-            &format!("data \"{}/rules/data/", root().display()),
-        );
+    let text = common::quality_city_with_percentile_clipping();
     let path = write("quality_city_pct", &text);
     let path = path.to_str().expect("utf-8");
     let sql = String::from_utf8(qindex_ok(&["sql", path])).expect("utf-8");

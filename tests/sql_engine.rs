@@ -143,13 +143,7 @@ fn shipped_rules_files_equal_the_native_engine() {
 /// province`, and every stage of the shipped government assessment.
 #[test]
 fn quality_city_with_percentile_clipping_equals_the_native_engine() {
-    let text = std::fs::read_to_string(root().join("rules/quality_city.qi"))
-        .expect("read")
-        .replace("winsorise auto", "winsorise 5%..95%")
-        .replace(
-            "data \"data/",
-            &format!("data \"{}/rules/data/", root().display()),
-        );
+    let text = common::quality_city_with_percentile_clipping();
     let dir = tempdir("quality_city");
     let rules = dir.join("quality_city.qi");
     std::fs::write(&rules, text).expect("write");
